@@ -1,0 +1,114 @@
+// The `command` adapter: run a program (argument array, never a shell) as a fault with an optional
+// undo command, or as a probe that observes its exit code and output.
+
+import { z } from "zod";
+import { AdapterError } from "../../errors.js";
+import { defineAction, defineProbe, type Adapter, type RunContext } from "../../engine/types.js";
+import { ArgvSchema, DurationSchema } from "../../experiment/common-schemas.js";
+
+const CommonShape = {
+  cwd: z.string().optional().meta({ description: "Working directory." }),
+  env: z.record(z.string(), z.string()).default({}).meta({ description: "Extra environment variables." }),
+};
+
+interface Outcome {
+  exitCode: number | undefined;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+  failure?: string;
+}
+
+async function runArgv(argv: string[], options: { cwd?: string | undefined; env: Record<string, string>; timeoutMs: number; signal: AbortSignal }): Promise<Outcome> {
+  const { execa } = await import("execa");
+  const started = performance.now();
+  const result = await execa(argv[0]!, argv.slice(1), {
+    cwd: options.cwd,
+    env: options.env,
+    timeout: options.timeoutMs,
+    cancelSignal: options.signal,
+    reject: false,
+    stdin: "ignore",
+    maxBuffer: 1024 * 1024,
+    forceKillAfterDelay: 1000,
+  });
+  const durationMs = Math.round(performance.now() - started);
+  const failure = result.timedOut
+    ? `timed out after ${options.timeoutMs}ms`
+    : result.isCanceled
+      ? "cancelled"
+      : result.failed && result.exitCode === undefined
+        ? result.shortMessage
+        : undefined;
+  return { exitCode: result.exitCode, stdout: String(result.stdout ?? ""), stderr: String(result.stderr ?? ""), durationMs, ...(failure ? { failure } : {}) };
+}
+
+function tail(text: string): string {
+  const trimmed = text.trim();
+  return trimmed.length > 300 ? `…${trimmed.slice(-300)}` : trimmed;
+}
+
+export const commandProbe = defineProbe({
+  name: "command",
+  description: "Run a program; observe its exit code, output and duration.",
+  params: z
+    .object({ command: ArgvSchema, ...CommonShape, timeout: DurationSchema.prefault("10s").meta({ description: "Kill it after this long. Default 10s." }) })
+    .strict(),
+  example: { command: ["curl", "-sf", "http://127.0.0.1:8080/health"], timeout: "5s" },
+  primaryField: "exitCode",
+  fields: { exitCode: "exit status", stdout: "standard output", stderr: "standard error", durationMs: "run time, ms" },
+  defaultExpect: { exitCode: 0 },
+  timeoutOf: (params) => params.timeout,
+  async run(params, ctx) {
+    const outcome = await runArgv(params.command, { ...params, timeoutMs: Math.min(params.timeout, ctx.timeoutMs), signal: ctx.signal });
+    if (outcome.failure) return { fields: { durationMs: outcome.durationMs }, error: outcome.failure, summary: outcome.failure };
+    return {
+      fields: { exitCode: outcome.exitCode, stdout: outcome.stdout, stderr: outcome.stderr, durationMs: outcome.durationMs },
+      summary: `exit ${outcome.exitCode} in ${outcome.durationMs}ms`,
+    };
+  },
+});
+
+export const commandRun = defineAction({
+  name: "command.run",
+  description: "Run a program as the fault (argument array, never a shell); optionally run another to undo it.",
+  target: null,
+  reversible: "when-configured",
+  params: z
+    .object({
+      command: ArgvSchema,
+      revert: ArgvSchema.optional().meta({ description: "A program that undoes the fault, run on rollback." }),
+      ...CommonShape,
+      timeout: DurationSchema.prefault("30s").meta({ description: "Kill it after this long. Default 30s." }),
+    })
+    .strict(),
+  example: { command: ["systemctl", "stop", "recommendations"], revert: ["systemctl", "start", "recommendations"] },
+  async prepare(params) {
+    const execute = async (argv: string[], what: string, signal: AbortSignal) => {
+      const outcome = await runArgv(argv, { ...params, timeoutMs: params.timeout, signal });
+      if (outcome.failure || outcome.exitCode !== 0) {
+        const why = outcome.failure ?? `exited with ${outcome.exitCode}`;
+        const stderr = tail(outcome.stderr);
+        throw new AdapterError(`${what}: ${argv[0]} ${why}${stderr ? `: ${stderr}` : ""}`, { action: "command.run" });
+      }
+    };
+    const apply = (ctx: RunContext) => execute(params.command, "command.run", ctx.signal);
+    const undo = params.revert;
+    if (!undo) return { revert: null, apply };
+    return {
+      apply,
+      revert: {
+        description: `run ${undo.join(" ")}`,
+        serialize: () => ({ adapter: "command", revert: "run", command: undo, cwd: params.cwd ?? null }),
+        run: (ctx) => execute(undo, "revert", ctx.signal),
+      },
+    };
+  },
+});
+
+export const commandAdapter: Adapter = {
+  kind: "command",
+  description: "Programs run with an argument array: the command probe and the command.run action.",
+  actions: [commandRun],
+  probes: [commandProbe],
+};

@@ -1,0 +1,117 @@
+// The `http` adapter: the `http` probe (status, latency, headers, body, JSON) and the
+// `http.request` action (call an endpoint, optionally call another to undo it).
+
+import { z } from "zod";
+import { AdapterError } from "../../errors.js";
+import { defineAction, defineProbe, type Adapter, type RunContext } from "../../engine/types.js";
+import { DurationSchema } from "../../experiment/common-schemas.js";
+import { parseExpectation, judge } from "../../experiment/expect.js";
+import { httpRequest, HttpRequestError } from "../../util/http-request.js";
+
+const UrlSchema = z
+  .url({ protocol: /^https?$/, error: (iss) => `expected an http:// or https:// URL, found ${JSON.stringify(iss.input)}` })
+  .meta({ description: "The URL to request." });
+const MethodSchema = z.enum(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
+const HeadersSchema = z.record(z.string(), z.string()).default({}).meta({ description: "Request headers." });
+
+const RequestShape = {
+  url: UrlSchema,
+  method: MethodSchema.default("GET").meta({ description: "HTTP method." }),
+  headers: HeadersSchema,
+  body: z.string().optional().meta({ description: "Request body." }),
+  insecure: z.boolean().default(false).meta({ description: "Accept any TLS certificate (test endpoints only)." }),
+};
+
+export const httpProbe = defineProbe({
+  name: "http",
+  description: "Request a URL on a fresh connection; observe status, latency, headers, body and JSON.",
+  params: z
+    .object({ ...RequestShape, timeout: DurationSchema.prefault("2s").meta({ description: "Give up after this long. Default 2s." }) })
+    .strict(),
+  example: { url: "http://127.0.0.1:8080/health", timeout: "2s" },
+  primaryField: "status",
+  fields: {
+    status: "HTTP status code",
+    latencyMs: "time to the end of the body, ms",
+    ttfbMs: "time to the response headers, ms",
+    headers: "response headers (lower-case names)",
+    body: "response body as text (first 1 MiB)",
+    json: "the body parsed as JSON; name paths like data.items[0].id",
+    bytes: "body size in bytes",
+  },
+  defaultExpect: { status: "200..399" },
+  timeoutOf: (params) => params.timeout,
+  async run(params, ctx) {
+    try {
+      const res = await httpRequest({ ...params, timeoutMs: Math.min(params.timeout, ctx.timeoutMs), signal: ctx.signal });
+      let json: unknown;
+      if (/json/i.test(res.headers["content-type"] ?? "") || /^\s*[[{]/.test(res.body)) {
+        try {
+          json = JSON.parse(res.body);
+        } catch {
+          json = undefined;
+        }
+      }
+      return {
+        fields: { status: res.status, latencyMs: res.latencyMs, ttfbMs: res.ttfbMs, headers: res.headers, body: res.body, json, bytes: res.bodyBytes },
+        summary: `${res.status} in ${Math.round(res.latencyMs)}ms`,
+      };
+    } catch (err) {
+      const message = err instanceof HttpRequestError ? err.message : (err as Error).message;
+      return { fields: {}, error: message, summary: message };
+    }
+  },
+});
+
+export const httpRequestAction = defineAction({
+  name: "http.request",
+  description: "Call an HTTP endpoint (e.g. an admin switch or a feature flag); optionally call another to undo it.",
+  target: null,
+  reversible: "when-configured",
+  params: z
+    .object({
+      ...RequestShape,
+      timeout: DurationSchema.prefault("10s").meta({ description: "Give up after this long. Default 10s." }),
+      expectStatus: z.string().default("200..299").meta({ description: "Statuses that count as success (expect syntax)." }),
+      revert: z
+        .object({ ...RequestShape, url: UrlSchema.optional().meta({ description: "Defaults to the same URL." }) })
+        .strict()
+        .optional()
+        .meta({ description: "A request that undoes this one, sent on rollback." }),
+    })
+    .strict(),
+  example: { url: "http://127.0.0.1:8080/admin/flags/recommendations", method: "PUT", body: '{"enabled":false}', revert: { method: "PUT", body: '{"enabled":true}' } },
+  async prepare(params) {
+    const expected = parseExpectation(params.expectStatus);
+    const call = async (request: { url: string; method: string; headers: Record<string, string>; body?: string | undefined; insecure: boolean }, what: string, signal: AbortSignal) => {
+      let status: number;
+      try {
+        status = (await httpRequest({ ...request, timeoutMs: params.timeout, signal })).status;
+      } catch (err) {
+        throw new AdapterError(`${what}: ${request.method} ${request.url} failed: ${(err as Error).message}`, { action: "http.request" });
+      }
+      if (!judge(expected, { status }, "status").ok) {
+        throw new AdapterError(`${what}: ${request.method} ${request.url} answered ${status}, expected ${params.expectStatus}`, { action: "http.request" });
+      }
+    };
+    const apply = (ctx: RunContext) => call(params, "http.request", ctx.signal);
+    const revert = params.revert;
+    if (!revert) return { revert: null, apply };
+    const undo = { ...revert, url: revert.url ?? params.url };
+    return {
+      apply,
+      revert: {
+        description: `${undo.method} ${undo.url}`,
+        serialize: () => ({ adapter: "http", revert: "request", request: { method: undo.method, url: undo.url } }),
+        run: (ctx) => call(undo, "revert", ctx.signal),
+      },
+    };
+  },
+});
+
+export const httpAdapter: Adapter = {
+  kind: "http",
+  description: "HTTP endpoints: the http probe and the http.request action.",
+  actions: [httpRequestAction],
+  probes: [httpProbe],
+};

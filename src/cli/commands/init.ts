@@ -1,0 +1,49 @@
+// `chaoscast init`: write a commented, valid starting experiment.
+
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { UsageError } from "../../errors.js";
+import type { CommonOptions } from "../shared.js";
+
+export const STARTER_EXPERIMENT = `# yaml-language-server: $schema=https://unpkg.com/chaoscast/schema/experiment.schema.json
+# A starting experiment: freeze the service listening on port 8080 for 10 seconds and check that
+# its health endpoint keeps answering. Adjust the port, the URL and the expectations, then:
+#   chaoscast validate THIS_FILE && chaoscast plan THIS_FILE && chaoscast run THIS_FILE
+version: 1
+title: The API keeps answering while one instance is frozen
+description: Suspends the process listening on the API port (SIGSTOP) and resumes it (SIGCONT).
+tags: [starter]
+vars:
+  port: 8080                       # override with --var port=9090 or CHAOSCAST_VAR_port=9090
+duration: 10s                      # how long the method lasts
+targets:
+  api:
+    process: { port: "\${vars.port}" }
+steadyState:
+  - name: health endpoint answers
+    probe: http
+    with: { url: "http://127.0.0.1:\${vars.port}/health", timeout: 500ms }
+    expect: { status: "200..299", latencyMs: "< 300" }
+abort:
+  interval: 500ms                  # probes run this often while faults are active
+  after: 2                         # this many breaches in a row abort and roll back
+faults:
+  - name: freeze the api
+    target: api
+    action: process.suspend
+    at: 2s
+    duration: 5s
+recovery: { timeout: 15s }
+`;
+
+export async function initCommand(file: string, options: CommonOptions & { force?: boolean }): Promise<number> {
+  await mkdir(path.dirname(file), { recursive: true });
+  try {
+    await writeFile(file, STARTER_EXPERIMENT.replaceAll("THIS_FILE", file), { flag: options.force ? "w" : "wx" });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "EEXIST") throw new UsageError(`${file} already exists; use --force to overwrite it`);
+    throw err;
+  }
+  process.stdout.write(`wrote ${file}\nnext: chaoscast validate ${file} && chaoscast plan ${file}\n`);
+  return 0;
+}

@@ -1,0 +1,102 @@
+// `chaoscast plan`: resolve targets and show the fault timeline, probes and abort rule. Read-only.
+
+import { PreflightError } from "../../errors.js";
+import { formatDuration } from "../../experiment/duration.js";
+import type { CompiledExperiment } from "../../experiment/types.js";
+import { resolveTargets } from "../../engine/runner.js";
+import type { RunEventBody } from "../../engine/events.js";
+import type { Target } from "../../engine/types.js";
+import { buildTimeline } from "../../engine/timeline.js";
+import { makeRedactor } from "../../engine/redact.js";
+import { makeStyle } from "../render/style.js";
+import { defaultSeed, loadExperiments, registry, type CommonOptions } from "../shared.js";
+
+export async function planCommand(paths: string[], options: CommonOptions): Promise<number> {
+  const experiments = await loadExperiments(paths, options);
+  const seed = options.seed ?? defaultSeed();
+  const style = makeStyle(process.stdout, options.color);
+  const plans: unknown[] = [];
+  let exit = 0;
+  for (const experiment of experiments) {
+    const redact = makeRedactor(experiment.secrets);
+    const resolved: Extract<RunEventBody, { type: "targets-resolved" }>[] = [];
+    let targets = new Map<string, Target[]>();
+    let problem: string | undefined;
+    try {
+      targets = await resolveTargets(experiment, registry, seed, { signal: new AbortController().signal, runId: "plan", note: () => {} }, (e) => {
+        if (e.type === "targets-resolved") resolved.push(e);
+      });
+    } catch (err) {
+      if (!(err instanceof PreflightError)) throw err;
+      problem = err.message;
+      exit = 5;
+    }
+    const plan = redact(describePlan(experiment, targets, resolved, seed, problem));
+    plans.push(plan);
+    if (options.output !== "json") printPlan(plan, style);
+  }
+  if (options.output === "json") process.stdout.write(`${JSON.stringify(plans.length === 1 ? plans[0] : plans, null, 2)}\n`);
+  return exit;
+}
+
+function describePlan(
+  experiment: CompiledExperiment,
+  targets: Map<string, Target[]>,
+  resolved: Extract<RunEventBody, { type: "targets-resolved" }>[],
+  seed: string,
+  problem: string | undefined,
+) {
+  const doc = experiment.display as { faults?: { with?: unknown }[] };
+  return {
+    file: experiment.file,
+    title: experiment.title,
+    seed,
+    methodMs: experiment.methodMs,
+    preflight: problem ? { ok: false, problem } : { ok: true },
+    targets: resolved.map((r) => ({ name: r.target, description: r.description, candidates: r.candidates, chosen: r.chosen })),
+    timeline: buildTimeline(experiment.faults, experiment.methodMs).map((step) => {
+      const fault = experiment.faults[step.fault]!;
+      return {
+        atMs: step.atMs,
+        event: step.kind === "inject" ? "inject" : "revert",
+        fault: fault.name,
+        action: fault.action.name,
+        reversible: fault.action.reversible,
+        target: fault.target ?? null,
+        hits: fault.target ? (targets.get(fault.target) ?? []).map((t) => t.label) : [],
+        with: doc.faults?.[experiment.faults.indexOf(fault)]?.with ?? {},
+      };
+    }),
+    steadyState: experiment.steadyState.map((p) => ({ name: p.name, probe: p.probe.name, expect: p.expectSource })),
+    abort: experiment.abort,
+    recovery: experiment.recovery,
+    rollbacks: experiment.rollbacks.map((r) => ({ name: r.name, action: r.action.name })),
+  };
+}
+
+function printPlan(plan: ReturnType<typeof describePlan>, style: ReturnType<typeof makeStyle>): void {
+  const out: string[] = [];
+  out.push(`${style.bold(plan.title)}  ${style.dim(`${plan.file} · method ${formatDuration(plan.methodMs)} · seed ${plan.seed}`)}`);
+  out.push(style.bold("Targets"));
+  for (const t of plan.targets) {
+    out.push(`  ${t.name}: ${t.chosen.length} of ${t.candidates} ${t.description}`);
+    for (const c of t.chosen) out.push(`    → ${c.label}`);
+  }
+  if (!plan.preflight.ok) out.push(style.red(`  ✖ ${plan.preflight.problem}`));
+  out.push(style.bold("Timeline"));
+  for (const step of plan.timeline) {
+    const hits = step.target ? ` → ${step.target}${step.hits.length ? ` (${step.hits.join(", ")})` : ""}` : "";
+    const note = step.event === "inject" && step.reversible === "never" ? style.yellow(" [cannot be reverted]") : "";
+    out.push(`  ${formatDuration(step.atMs).padStart(6)}  ${step.event.padEnd(6)} ${step.fault} (${step.action})${hits} ${style.dim(JSON.stringify(step.with))}${note}`);
+  }
+  out.push(`  ${formatDuration(plan.methodMs).padStart(6)}  end    method ends; everything still injected is reverted`);
+  out.push(style.bold("Steady-state hypothesis"));
+  if (plan.steadyState.length === 0) out.push(style.yellow("  (none: nothing is watched, the run cannot abort on a breach)"));
+  for (const p of plan.steadyState) out.push(`  ${p.name} (${p.probe}): expect ${JSON.stringify(p.expect)}`);
+  out.push(
+    `${style.bold("Abort")} after ${plan.abort.after} consecutive breach(es), probes every ${formatDuration(plan.abort.intervalMs)}${plan.abort.graceMs ? `, ${formatDuration(plan.abort.graceMs)} grace after each injection` : ""}; recovery within ${formatDuration(plan.recovery.timeoutMs)}`,
+  );
+  if (plan.rollbacks.length) out.push(`${style.bold("Extra rollback steps")}: ${plan.rollbacks.map((r) => `${r.name} (${r.action})`).join(", ")}`);
+  out.push(style.dim("Nothing was injected."));
+  process.stdout.write(`${out.join("\n")}\n\n`);
+}

@@ -1,0 +1,120 @@
+// `chaoscast run`: validate every file first, then run each experiment in turn, writing a journal
+// per run. Stops the batch after an interrupt or a failed rollback.
+
+import { mkdir, stat } from "node:fs/promises";
+import path from "node:path";
+import { createInterface } from "node:readline/promises";
+import { UsageError } from "../../errors.js";
+import type { Outcome, RunEvent } from "../../engine/events.js";
+import { OUTCOME_EXIT, worstOutcome } from "../../engine/outcome.js";
+import { runExperiment, type ResolvedPlan } from "../../engine/runner.js";
+import { buildJournal, writeJournal, type Journal } from "../../report/journal.js";
+import { trapInterrupts } from "../interrupts.js";
+import { canPrompt, defaultSeed, isInteractive, loadExperiments, registry, type CommonOptions } from "../shared.js";
+import { makeStyle } from "../render/style.js";
+import { TextRenderer } from "../render/text.js";
+
+export interface RunCommandOptions extends CommonOptions {
+  dryRun?: boolean;
+  yes?: boolean;
+  journal?: string;
+}
+
+export async function runCommand(paths: string[], options: RunCommandOptions): Promise<number> {
+  const experiments = await loadExperiments(paths, options);
+  const journalTarget = await journalLocation(options.journal, experiments.length);
+  const output = options.output ?? "text";
+  const style = makeStyle(process.stdout, options.color);
+  const interactive = output === "text" && isInteractive();
+  let renderer: TextRenderer | undefined;
+  if (output === "text") {
+    const makeSpinner = interactive ? (await import("ora")).default : undefined;
+    renderer = new TextRenderer(style, interactive, makeSpinner ? (text) => makeSpinner({ text, stream: process.stderr }) : undefined);
+  }
+  const seed = options.seed ?? defaultSeed();
+
+  let events: RunEvent[] = [];
+  const interrupts = trapInterrupts((signal, first) => {
+    const message = first
+      ? `${signal}: rolling back every injected fault before exiting…`
+      : `${signal}: still rolling back; chaoscast exits as soon as every fault is reverted`;
+    if (renderer) renderer.line(style.yellow(message));
+    else process.stderr.write(`${message}\n`);
+  });
+
+  const outcomes: Outcome[] = [];
+  const journals: Journal[] = [];
+  try {
+    for (const [index, experiment] of experiments.entries()) {
+      if (interrupts.signal.aborted) break;
+      events = [];
+      const runId = makeRunId(experiment.title);
+      const result = await runExperiment(experiment, {
+        registry,
+        runId,
+        seed,
+        interrupt: interrupts.signal,
+        dryRun: options.dryRun ?? false,
+        sink: (event) => {
+          events.push(event);
+          if (output === "jsonl") process.stdout.write(`${JSON.stringify(event)}\n`);
+          else renderer?.event(event);
+        },
+        ...(output === "text" && !options.yes && canPrompt() ? { confirm: (plan: ResolvedPlan) => confirm(plan, renderer!) } : {}),
+      });
+      const journal = buildJournal(experiment, events);
+      const file = journalTarget.kind === "file" ? journalTarget.path : path.join(journalTarget.path, `${runId}.json`);
+      await writeJournal(file, journal);
+      journals.push(journal);
+      outcomes.push(result.outcome);
+      if (renderer) renderer.line(style.dim(`journal: ${path.relative(process.cwd(), file) || file}`));
+      if (result.internalError !== undefined) throw result.internalError;
+      if (result.outcome === "rollback-failed") {
+        const left = experiments.length - index - 1;
+        if (left > 0) renderer?.line(style.red(`Stopping: ${left} experiment(s) not run because a fault is still injected.`));
+        break;
+      }
+    }
+  } finally {
+    interrupts.dispose();
+  }
+  const worst = worstOutcome(outcomes);
+  if (output === "json") {
+    process.stdout.write(`${JSON.stringify(journals.length === 1 ? journals[0] : { outcome: worst, exitCode: OUTCOME_EXIT[worst], runs: journals }, null, 2)}\n`);
+  }
+  if (renderer && experiments.length > 1) {
+    renderer.line(style.bold(`\n${outcomes.length} of ${experiments.length} experiment(s) run: ${outcomes.map((o, i) => `${experiments[i]!.title} → ${o}`).join("; ")}`));
+  }
+  return OUTCOME_EXIT[worst];
+}
+
+type JournalTarget = { kind: "file"; path: string } | { kind: "dir"; path: string };
+
+async function journalLocation(option: string | undefined, count: number): Promise<JournalTarget> {
+  if (!option) return { kind: "dir", path: path.join(".chaoscast", "runs") };
+  const isDir = option.endsWith("/") || (await stat(option).then((s) => s.isDirectory(), () => false));
+  if (isDir) {
+    await mkdir(option, { recursive: true });
+    return { kind: "dir", path: option };
+  }
+  if (count > 1) throw new UsageError(`--journal ${option}: several experiments are being run, so --journal must be a directory (end it with /)`);
+  return { kind: "file", path: option };
+}
+
+export function makeRunId(title: string): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  const slug = title.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 32) || "run";
+  return `${stamp}-${slug}-${Math.random().toString(16).slice(2, 6)}`;
+}
+
+async function confirm(plan: ResolvedPlan, renderer: TextRenderer): Promise<boolean> {
+  renderer.pause();
+  const targets = [...plan.targets.values()].reduce((n, list) => n + list.length, 0);
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await rl.question(`Inject ${plan.experiment.faults.length} fault(s) into ${targets} target(s)? [y/N] `);
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    rl.close();
+  }
+}

@@ -1,0 +1,37 @@
+// `chaoscast validate`: load every file, report every problem, touch nothing.
+
+import path from "node:path";
+import { ExperimentError, formatProblem } from "../../errors.js";
+import { expandPaths, loadExperiment } from "../../experiment/loader.js";
+import { makeStyle } from "../render/style.js";
+import { parseVarFlags, registry, type CommonOptions } from "../shared.js";
+
+export async function validateCommand(paths: string[], options: CommonOptions): Promise<number> {
+  const files = await expandPaths(paths);
+  const vars = { cli: parseVarFlags(options.var), env: process.env };
+  const style = makeStyle(process.stdout, options.color);
+  const results: { file: string; valid: boolean; title?: string; problems: ReturnType<typeof toJson>[] }[] = [];
+  for (const file of files) {
+    const shown = path.relative(process.cwd(), file) || file;
+    try {
+      const experiment = await loadExperiment(file, { registry, vars });
+      results.push({ file: shown, valid: true, title: experiment.title, problems: [] });
+      if (options.output !== "json") process.stdout.write(`${style.green("✔")} ${shown}: ${experiment.title}\n`);
+    } catch (err) {
+      if (!(err instanceof ExperimentError)) throw err;
+      results.push({ file: shown, valid: false, problems: err.problems.map(toJson) });
+      if (options.output !== "json") {
+        process.stdout.write(`${style.red("✖")} ${shown}: ${err.problems.length} problem(s)\n`);
+        for (const problem of err.problems) process.stderr.write(`  ${formatProblem(problem)}\n`);
+      }
+    }
+  }
+  const invalid = results.filter((r) => !r.valid).length;
+  if (options.output === "json") process.stdout.write(`${JSON.stringify({ valid: invalid === 0, files: results }, null, 2)}\n`);
+  else if (files.length > 1) process.stdout.write(`${files.length - invalid} of ${files.length} file(s) valid\n`);
+  return invalid === 0 ? 0 : 4;
+}
+
+function toJson(problem: ExperimentError["problems"][number]) {
+  return { line: problem.line ?? null, col: problem.col ?? null, path: problem.path, message: problem.message };
+}

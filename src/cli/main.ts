@@ -1,0 +1,145 @@
+// The command-line program: commands, options and help. Every command returns an exit code;
+// this file is the only place that turns errors into exit codes. Command modules load lazily so
+// `chaoscast --version` and `--help` start fast.
+
+import { Command, CommanderError, Option } from "commander";
+import { ChaoscastError, EXIT, InternalError } from "../errors.js";
+import { chaoscastVersion } from "../version.js";
+
+const EXIT_CODES_HELP = `
+Exit codes:
+  0  passed           the hypothesis held before, during and after; everything reverted
+  1  deviated         the hypothesis did not hold after recovery (a weakness was found)
+  2  aborted          the blast radius was breached (or the run interrupted); rolled back cleanly
+  3  rollback-failed  something could not be reverted; the summary says what is still injected
+  4  invalid          bad usage or an invalid experiment file; nothing was touched
+  5  skipped          preflight or the steady state before failed; nothing was injected
+  70 internal error   a bug in chaoscast (after rolling back)`;
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+const outputOption = (choices: string[]) =>
+  new Option("-o, --output <format>", "output format").choices(choices).default("text");
+const varOption = () => new Option("--var <name=value>", "set a variable (repeatable); overrides vars: and CHAOSCAST_VAR_<name>").argParser(collect).default([]);
+
+export function buildProgram(): Command {
+  const program = new Command("chaoscast")
+    .description("Chaos engineering for OTT video streaming stacks: declarative experiments, continuous steady-state checks, automatic abort and rollback.")
+    .version(chaoscastVersion(), "-V, --version")
+    .option("--no-color", "disable colours (NO_COLOR is honoured too)")
+    .option("--debug", "show stack traces for errors")
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, "chaoscast: ")) })
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ chaoscast init my-experiment.yaml           write a starting experiment
+  $ chaoscast validate experiments/             check every file, touch nothing
+  $ chaoscast plan my-experiment.yaml           show targets and the fault timeline
+  $ chaoscast run my-experiment.yaml --yes      run it (asks first on a terminal unless --yes)
+  $ chaoscast list                              every action and probe with its parameters
+${EXIT_CODES_HELP}`,
+    );
+
+  program
+    .command("run")
+    .description("run experiments: check steady state, inject faults, watch, roll back, report")
+    .argument("<paths...>", "experiment files or directories (*.yaml, *.yml, *.json)")
+    .option("--dry-run", "resolve targets and check the steady state, but inject nothing")
+    .option("-y, --yes", "do not ask for confirmation before injecting")
+    .option("--seed <seed>", "seed for target selection (recorded in the journal; reuse it to repeat a choice)")
+    .addOption(varOption())
+    .option("--journal <path>", "where to write the journal (a directory when running several files)")
+    .addOption(outputOption(["text", "json", "jsonl"]))
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ chaoscast run experiments/suspend-api.yaml
+  $ chaoscast run experiments/ --yes --output jsonl > events.jsonl
+  $ chaoscast run exp.yaml --var api_port=8080 --journal reports/run.json
+  $ CI=1 chaoscast run exp.yaml      (no prompt, no spinners)
+
+Ctrl-C (SIGINT) or SIGTERM at any time rolls back every injected fault before exiting.
+${EXIT_CODES_HELP}`,
+    )
+    .action(async (paths: string[], options) => {
+      const { runCommand } = await import("./commands/run.js");
+      exitCode = await runCommand(paths, { ...program.opts(), ...options });
+    });
+
+  program
+    .command("validate")
+    .description("validate experiment files; report every problem with file:line:col")
+    .argument("<paths...>", "experiment files or directories")
+    .addOption(varOption())
+    .addOption(outputOption(["text", "json"]))
+    .addHelpText("after", "\nExamples:\n  $ chaoscast validate experiments/\n  $ chaoscast validate exp.yaml --output json\n\nExit 0 when every file is valid, 4 otherwise.")
+    .action(async (paths: string[], options) => {
+      const { validateCommand } = await import("./commands/validate.js");
+      exitCode = await validateCommand(paths, { ...program.opts(), ...options });
+    });
+
+  program
+    .command("plan")
+    .description("resolve targets and show exactly what a run would do; inject nothing")
+    .argument("<paths...>", "experiment files or directories")
+    .option("--seed <seed>", "seed for target selection")
+    .addOption(varOption())
+    .addOption(outputOption(["text", "json"]))
+    .addHelpText("after", "\nExamples:\n  $ chaoscast plan exp.yaml\n  $ chaoscast plan exp.yaml --seed 42 --output json\n\nExit 0 when every target resolves, 5 when one does not, 4 for invalid files.")
+    .action(async (paths: string[], options) => {
+      const { planCommand } = await import("./commands/plan.js");
+      exitCode = await planCommand(paths, { ...program.opts(), ...options });
+    });
+
+  program
+    .command("list")
+    .description("list actions and probes with their parameters")
+    .argument("[what]", "actions, probes, or a name such as process.suspend")
+    .addOption(outputOption(["text", "json"]))
+    .addHelpText("after", "\nExamples:\n  $ chaoscast list\n  $ chaoscast list probes\n  $ chaoscast list process.suspend")
+    .action(async (what: string | undefined, options) => {
+      const { listCommand } = await import("./commands/list.js");
+      exitCode = await listCommand(what, { ...program.opts(), ...options });
+    });
+
+  program
+    .command("init")
+    .description("write a starting experiment file")
+    .argument("[file]", "where to write it", "chaoscast-experiment.yaml")
+    .option("--force", "overwrite an existing file")
+    .addHelpText("after", "\nExamples:\n  $ chaoscast init\n  $ chaoscast init experiments/api-freeze.yaml")
+    .action(async (file: string, options) => {
+      const { initCommand } = await import("./commands/init.js");
+      exitCode = await initCommand(file, { ...program.opts(), ...options });
+    });
+
+  return program;
+}
+
+let exitCode = 0;
+
+export async function main(argv: string[]): Promise<number> {
+  exitCode = 0;
+  const program = buildProgram();
+  const debug = argv.includes("--debug");
+  if (argv.includes("--no-color")) process.env.NO_COLOR = "1";
+  try {
+    if (argv.length === 0) {
+      program.outputHelp();
+      return EXIT.passed;
+    }
+    await program.parseAsync(argv, { from: "user" });
+    return exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.code === "commander.help" ? EXIT.passed : EXIT.invalid;
+    }
+    const error = err instanceof ChaoscastError ? err : new InternalError(err instanceof Error ? err.message : String(err), { cause: err });
+    process.stderr.write(`${error.userMessage()}\n`);
+    if (debug && !(error instanceof InternalError) && error.stack) process.stderr.write(`${error.stack}\n`);
+    return error.exitCode;
+  }
+}

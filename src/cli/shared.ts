@@ -1,0 +1,49 @@
+// Pieces every command needs: the registry, loading experiments from paths with --var flags, and
+// whether this is an interactive terminal.
+
+import { UsageError } from "../errors.js";
+import { expandPaths, loadAll } from "../experiment/loader.js";
+import type { CompiledExperiment } from "../experiment/types.js";
+import { parseVarFlag } from "../experiment/vars.js";
+import { registry } from "../registry.js";
+
+export interface CommonOptions {
+  color?: boolean;
+  debug?: boolean;
+  var?: string[];
+  output?: string;
+  seed?: string;
+}
+
+export { registry };
+
+export function parseVarFlags(flags: string[] = []): Record<string, string> {
+  const vars: Record<string, string> = {};
+  for (const flag of flags) {
+    try {
+      const [name, value] = parseVarFlag(flag);
+      vars[name] = value;
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+  }
+  return vars;
+}
+
+export async function loadExperiments(paths: string[], options: CommonOptions): Promise<CompiledExperiment[]> {
+  const files = await expandPaths(paths);
+  return loadAll(files, { registry, vars: { cli: parseVarFlags(options.var), env: process.env } });
+}
+
+/** Spinners, live status lines and prompts only for a person at a terminal, never in CI. */
+export function isInteractive(): boolean {
+  return Boolean(process.stdout.isTTY && process.stderr.isTTY && !process.env.CI);
+}
+
+export function canPrompt(): boolean {
+  return isInteractive() && Boolean(process.stdin.isTTY);
+}
+
+export function defaultSeed(): string {
+  return Math.random().toString(36).slice(2, 10);
+}

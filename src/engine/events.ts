@@ -1,0 +1,55 @@
+// The one stream of typed events a run produces. The terminal renderer, --output jsonl and the
+// journal all consume it; the engine itself never prints.
+
+export type Phase = "preflight" | "steady-state-before" | "method" | "rollback" | "recovery";
+export type Outcome = "passed" | "deviated" | "aborted" | "rollback-failed" | "skipped" | "dry-run";
+
+export interface TargetRef {
+  id: string;
+  label: string;
+}
+
+export type RunEventBody =
+  | { type: "run-started"; runId: string; title: string; file: string; seed: string; methodMs: number; faults: number; probes: number }
+  | { type: "phase-started"; phase: Phase }
+  | { type: "phase-finished"; phase: Phase; ok: boolean; detail?: string }
+  | { type: "targets-resolved"; target: string; description: string; candidates: number; chosen: TargetRef[] }
+  | {
+      type: "observation";
+      phase: Phase;
+      probe: string;
+      ok: boolean;
+      /** False when the breach fell inside the grace period after an injection. */
+      counted: boolean;
+      summary: string;
+      failures: string[];
+      value: unknown;
+      durationMs: number;
+    }
+  | { type: "breach"; probes: string[]; consecutive: number; after: number }
+  | { type: "abort"; reason: string }
+  | { type: "fault-injected"; fault: string; action: string; target: TargetRef | null; revert: string | null }
+  | { type: "fault-failed"; fault: string; action: string; target: TargetRef | null; error: string }
+  | { type: "revert-retry"; fault: string; target: TargetRef | null; attempt: number; error: string; retryInMs: number }
+  | { type: "fault-reverted"; fault: string; target: TargetRef | null; attempts: number; early: boolean; notes: string[] }
+  | { type: "revert-failed"; fault: string; target: TargetRef | null; revert: string; error: string }
+  | { type: "rollback-step"; step: string; action: string; ok: boolean; error?: string }
+  | { type: "note"; message: string }
+  | {
+      type: "run-finished";
+      outcome: Outcome;
+      exitCode: number;
+      reason: string;
+      /** Faults that could not be reverted: what is still injected. */
+      stillInjected: string[];
+      recovered: boolean | null;
+    };
+
+export type RunEvent = RunEventBody & {
+  /** Wall-clock time, ISO 8601. */
+  at: string;
+  /** Milliseconds since the run started. */
+  t: number;
+};
+
+export type EventSink = (event: RunEvent) => void;

@@ -1,0 +1,57 @@
+// Running the steady-state probes: all at once, each bounded by its timeout (and, during the
+// method, by the abort interval), each observation judged against its expectation.
+
+import { judge } from "../experiment/expect.js";
+import type { ProbeSpec } from "../experiment/types.js";
+import { lookup } from "../experiment/expect.js";
+import { combinedSignal } from "../util/abortable.js";
+import type { Observation } from "./types.js";
+
+export interface ProbeResult {
+  spec: ProbeSpec;
+  observation: Observation;
+  ok: boolean;
+  failures: string[];
+  durationMs: number;
+}
+
+export interface CheckResult {
+  ok: boolean;
+  results: ProbeResult[];
+}
+
+export async function runProbe(spec: ProbeSpec, signal: AbortSignal, capMs?: number): Promise<ProbeResult> {
+  const ownTimeout = spec.probe.timeoutOf(spec.params);
+  const timeoutMs = capMs === undefined ? ownTimeout : Math.min(ownTimeout, capMs);
+  const probeSignal = combinedSignal([signal], timeoutMs);
+  const started = performance.now();
+  let observation: Observation;
+  try {
+    // Probes honour the signal; the race is a backstop so one misbehaving probe cannot stall the run.
+    observation = await Promise.race([
+      spec.probe.run(spec.params, { signal: probeSignal, timeoutMs }),
+      new Promise<Observation>((resolve) => {
+        const fire = () => resolve({ fields: {}, error: signal.aborted ? "cancelled" : `no answer within ${timeoutMs}ms`, summary: "timeout" });
+        if (probeSignal.aborted) fire();
+        else probeSignal.addEventListener("abort", () => setTimeout(fire, 50), { once: true });
+      }),
+    ]);
+  } catch (err) {
+    observation = { fields: {}, error: `probe failed: ${(err as Error).message}`, summary: "probe failed" };
+  }
+  const durationMs = Math.round(performance.now() - started);
+  if (observation.error !== undefined) return { spec, observation, ok: false, failures: [observation.error], durationMs };
+  const verdict = judge(spec.expectation, observation.fields, spec.probe.primaryField);
+  return { spec, observation, ok: verdict.ok, failures: verdict.failures, durationMs };
+}
+
+export async function checkHypothesis(probes: readonly ProbeSpec[], signal: AbortSignal, capMs?: number): Promise<CheckResult> {
+  const results = await Promise.all(probes.map((spec) => runProbe(spec, signal, capMs)));
+  return { ok: results.every((r) => r.ok), results };
+}
+
+/** The probe's main value, for status lines and the journal (never the whole body). */
+export function primaryValue(result: ProbeResult): unknown {
+  const value = lookup(result.observation.fields, result.spec.probe.primaryField);
+  return typeof value === "object" ? undefined : value;
+}

@@ -1,0 +1,143 @@
+// The method: faults injected on their timeline while the steady-state probes run every
+// abort.interval; `abort.after` consecutive breaches abort it at once.
+
+import type { CompiledExperiment } from "../experiment/types.js";
+import { errorMessage } from "../errors.js";
+import { sleep } from "../util/abortable.js";
+import type { Phase, RunEventBody } from "./events.js";
+import { checkHypothesis, primaryValue } from "./hypothesis.js";
+import type { InjectedFault } from "./injected.js";
+import { DEFAULT_ROLLBACK_POLICY, revertOne } from "./rollback.js";
+import { buildTimeline } from "./timeline.js";
+import type { RunContext, Target } from "./types.js";
+
+export interface MethodOptions {
+  experiment: CompiledExperiment;
+  targets: ReadonlyMap<string, Target[]>;
+  runId: string;
+  emit: (event: RunEventBody) => void;
+  /** Aborted when the user interrupts the run. */
+  interrupt: AbortSignal;
+  /** Every injection is pushed here before it is applied, so the caller can always roll it back. */
+  injected: InjectedFault[];
+}
+
+export interface MethodResult {
+  /** Why the method stopped early, or undefined when it ran its full length. */
+  abortReason: string | undefined;
+}
+
+export async function runMethod(options: MethodOptions): Promise<MethodResult> {
+  const { experiment, emit, injected } = options;
+  const stop = new AbortController();
+  let abortReason: string | undefined;
+  const abort = (reason: string) => {
+    if (abortReason !== undefined) return;
+    abortReason = reason;
+    emit({ type: "abort", reason });
+    stop.abort();
+  };
+  const onInterrupt = () => abort(`interrupted by ${String(options.interrupt.reason ?? "a signal")}`);
+  if (options.interrupt.aborted) onInterrupt();
+  options.interrupt.addEventListener("abort", onInterrupt, { once: true });
+
+  const notes: string[] = [];
+  const ctx: RunContext = { signal: stop.signal, runId: options.runId, note: (m) => notes.push(m) };
+  const started = performance.now();
+  const elapsed = () => performance.now() - started;
+  let graceUntil = -Infinity;
+
+  const watcher = watch(experiment, stop.signal, emit, () => graceUntil, abort, elapsed);
+
+  try {
+    for (const step of buildTimeline(experiment.faults, experiment.methodMs)) {
+      await sleep(step.atMs - elapsed(), stop.signal);
+      if (stop.signal.aborted) break;
+      const fault = experiment.faults[step.fault]!;
+      if (step.kind === "end") {
+        for (const entry of injected.filter((e) => e.fault === fault.name && e.state === "injected")) {
+          if (!(await revertOne(entry, options.runId, emit, DEFAULT_ROLLBACK_POLICY, true))) {
+            abort(`fault "${fault.name}" could not be reverted when its duration ended`);
+          }
+        }
+        continue;
+      }
+      const targets: (Target | null)[] = fault.target ? (options.targets.get(fault.target) ?? []) : [null];
+      for (const target of targets) {
+        const ref = target ? { id: target.id, label: target.label } : null;
+        const entry: InjectedFault = { fault: fault.name, action: fault.action.name, target: ref, revert: null, state: "injecting" };
+        try {
+          const injection = await fault.action.prepare(fault.params, target, ctx);
+          entry.revert = injection.revert;
+          // Write-ahead: the revert is on record before anything changes.
+          injected.push(entry);
+          await injection.apply(ctx);
+          entry.state = "injected";
+          graceUntil = elapsed() + experiment.abort.graceMs;
+          emit({ type: "fault-injected", fault: fault.name, action: fault.action.name, target: ref, revert: injection.revert?.description ?? null });
+        } catch (err) {
+          // An apply that failed half-way is still reverted by the rollback (reverts are idempotent).
+          if (entry.revert) entry.state = "injected";
+          emit({ type: "fault-failed", fault: fault.name, action: fault.action.name, target: ref, error: errorMessage(err) });
+          abort(`fault "${fault.name}" could not be injected${ref ? ` into ${ref.label}` : ""}: ${errorMessage(err)}`);
+          break;
+        }
+      }
+      for (const message of notes.splice(0)) emit({ type: "note", message });
+    }
+    await sleep(experiment.methodMs - elapsed(), stop.signal);
+  } catch (err) {
+    abort(`internal error: ${errorMessage(err)}`);
+    throw err;
+  } finally {
+    stop.abort();
+    options.interrupt.removeEventListener("abort", onInterrupt);
+    await watcher;
+  }
+  return { abortReason };
+}
+
+/** The continuous check: one round of probes per interval, until the method stops. */
+async function watch(
+  experiment: CompiledExperiment,
+  stop: AbortSignal,
+  emit: (event: RunEventBody) => void,
+  graceUntil: () => number,
+  abort: (reason: string) => void,
+  elapsed: () => number,
+): Promise<void> {
+  const { intervalMs, after } = experiment.abort;
+  const phase: Phase = "method";
+  let consecutive = 0;
+  while (!stop.aborted && experiment.steadyState.length > 0) {
+    const roundStart = elapsed();
+    // A probe that cannot answer within one interval counts as a breach: that bounds abort latency.
+    const check = await checkHypothesis(experiment.steadyState, stop, intervalMs);
+    if (stop.aborted) return; // results cut short by the end of the method are not judged
+    const counted = roundStart >= graceUntil();
+    for (const r of check.results) {
+      emit({
+        type: "observation",
+        phase,
+        probe: r.spec.name,
+        ok: r.ok,
+        counted: r.ok || counted,
+        summary: r.observation.summary,
+        failures: r.failures,
+        value: primaryValue(r),
+        durationMs: r.durationMs,
+      });
+    }
+    const breached = check.results.filter((r) => !r.ok).map((r) => r.spec.name);
+    if (breached.length > 0 && counted) {
+      consecutive += 1;
+      emit({ type: "breach", probes: breached, consecutive, after });
+      if (consecutive >= after) {
+        const detail = check.results.filter((r) => !r.ok).map((r) => `${r.spec.name}: ${r.failures.join("; ")}`).join(" | ");
+        abort(`steady state breached ${consecutive} time(s) in a row (${detail})`);
+        return;
+      }
+    } else if (breached.length === 0) consecutive = 0;
+    await sleep(roundStart + intervalMs - elapsed(), stop);
+  }
+}

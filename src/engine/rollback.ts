@@ -1,0 +1,98 @@
+// Undoing faults: each revert retried with backoff, a failing one never stopping the others,
+// in reverse order of injection. Rollback ignores the run's abort signal: it must always finish.
+
+import type { RollbackStep } from "../experiment/types.js";
+import { sleep } from "../util/abortable.js";
+import { errorMessage } from "../errors.js";
+import type { InjectedFault } from "./injected.js";
+import type { RunEventBody } from "./events.js";
+import type { RunContext, Target } from "./types.js";
+
+export interface RollbackPolicy {
+  attempts: number;
+  backoffMs: number;
+  /** Upper bound for one attempt, so a hung revert cannot hold the rollback forever. */
+  attemptTimeoutMs: number;
+}
+
+export const DEFAULT_ROLLBACK_POLICY: RollbackPolicy = { attempts: 4, backoffMs: 250, attemptTimeoutMs: 30_000 };
+
+type Emit = (event: RunEventBody) => void;
+
+function attemptContext(runId: string, timeoutMs: number, notes: string[]): RunContext {
+  return { signal: AbortSignal.timeout(timeoutMs), runId, note: (message) => notes.push(message) };
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms}ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Revert one injected fault. Returns false when it could not be reverted after every attempt. */
+export async function revertOne(entry: InjectedFault, runId: string, emit: Emit, policy: RollbackPolicy, early = false): Promise<boolean> {
+  if (entry.state === "reverted") return true;
+  if (!entry.revert) {
+    entry.state = "reverted";
+    return true;
+  }
+  let lastError = "";
+  for (let attempt = 1; attempt <= policy.attempts; attempt++) {
+    const notes: string[] = [];
+    try {
+      await withTimeout(entry.revert.run(attemptContext(runId, policy.attemptTimeoutMs, notes)), policy.attemptTimeoutMs + 1_000);
+      entry.state = "reverted";
+      emit({ type: "fault-reverted", fault: entry.fault, target: entry.target, attempts: attempt, early, notes });
+      return true;
+    } catch (err) {
+      lastError = errorMessage(err);
+      if (attempt < policy.attempts) {
+        const retryInMs = policy.backoffMs * 2 ** (attempt - 1);
+        emit({ type: "revert-retry", fault: entry.fault, target: entry.target, attempt, error: lastError, retryInMs });
+        await sleep(retryInMs);
+      }
+    }
+  }
+  entry.state = "revert-failed";
+  emit({ type: "revert-failed", fault: entry.fault, target: entry.target, revert: entry.revert.description, error: lastError });
+  return false;
+}
+
+/** Revert everything not yet reverted, newest first. Returns the entries that are still injected. */
+export async function rollbackAll(entries: InjectedFault[], runId: string, emit: Emit, policy = DEFAULT_ROLLBACK_POLICY): Promise<InjectedFault[]> {
+  const failed: InjectedFault[] = [];
+  for (const entry of [...entries].reverse()) {
+    if (entry.state === "reverted") continue;
+    if (!(await revertOne(entry, runId, emit, policy))) failed.push(entry);
+  }
+  return failed;
+}
+
+/** The experiment's extra rollback steps, after the automatic reverts. Returns the names of failed steps. */
+export async function runRollbackSteps(
+  steps: readonly RollbackStep[],
+  targets: ReadonlyMap<string, Target[]>,
+  runId: string,
+  emit: Emit,
+  policy = DEFAULT_ROLLBACK_POLICY,
+): Promise<string[]> {
+  const failed: string[] = [];
+  for (const step of steps) {
+    const chosen: (Target | null)[] = step.target ? (targets.get(step.target) ?? []) : [null];
+    for (const target of chosen) {
+      const notes: string[] = [];
+      try {
+        const ctx = attemptContext(runId, policy.attemptTimeoutMs, notes);
+        const injection = await withTimeout(step.action.prepare(step.params, target, ctx), policy.attemptTimeoutMs);
+        await withTimeout(injection.apply(ctx), policy.attemptTimeoutMs);
+        emit({ type: "rollback-step", step: step.name, action: step.action.name, ok: true });
+      } catch (err) {
+        failed.push(step.name);
+        emit({ type: "rollback-step", step: step.name, action: step.action.name, ok: false, error: errorMessage(err) });
+      }
+    }
+  }
+  return failed;
+}

@@ -1,0 +1,204 @@
+// The run lifecycle: preflight → steady state before → method → rollback → recovery → outcome.
+// Rollback is in a `finally`: errors, aborts and interrupts all pass through it.
+
+import type { CompiledExperiment } from "../experiment/types.js";
+import { ChaoscastError, errorMessage, PreflightError } from "../errors.js";
+import { sleep } from "../util/abortable.js";
+import { formatDuration } from "../experiment/duration.js";
+import { selectTargets } from "../targets/select.js";
+import type { EventSink, Outcome, RunEventBody } from "./events.js";
+import { checkHypothesis, primaryValue, type CheckResult } from "./hypothesis.js";
+import type { InjectedFault } from "./injected.js";
+import { OUTCOME_EXIT } from "./outcome.js";
+import { makeRedactor } from "./redact.js";
+import type { RegistryView } from "./registry-view.js";
+import { rollbackAll, runRollbackSteps } from "./rollback.js";
+import { runMethod } from "./method.js";
+import type { Phase } from "./events.js";
+import type { RunContext, Target } from "./types.js";
+
+export interface RunOptions {
+  registry: RegistryView;
+  runId: string;
+  seed: string;
+  sink: EventSink;
+  /** Aborted on SIGINT/SIGTERM: the run rolls back and stops. */
+  interrupt: AbortSignal;
+  /** Asked once targets are known, before anything is injected; false means "do not run". */
+  confirm?: (plan: ResolvedPlan) => Promise<boolean>;
+  /** Stop after the steady-state check: nothing is injected. */
+  dryRun?: boolean;
+}
+
+export interface ResolvedPlan {
+  experiment: CompiledExperiment;
+  targets: Map<string, Target[]>;
+}
+
+export interface RunResult {
+  outcome: Outcome;
+  exitCode: number;
+  reason: string;
+  stillInjected: string[];
+  /** A bug in chaoscast that happened during the method (after which everything was rolled back). */
+  internalError?: unknown;
+}
+
+export async function resolveTargets(
+  experiment: CompiledExperiment,
+  registry: RegistryView,
+  seed: string,
+  ctx: RunContext,
+  emit: (event: RunEventBody) => void,
+): Promise<Map<string, Target[]>> {
+  const resolved = new Map<string, Target[]>();
+  for (const spec of experiment.targets) {
+    const def = registry.targetKinds.get(spec.kind);
+    if (!def) throw new PreflightError(`target "${spec.name}": no adapter for ${spec.kind}`);
+    let candidates: Target[];
+    try {
+      candidates = await def.resolve(spec.selector, ctx);
+    } catch (err) {
+      if (err instanceof ChaoscastError) throw err;
+      throw new PreflightError(`target "${spec.name}": could not list ${def.describe(spec.selector)}: ${errorMessage(err)}`, { cause: err });
+    }
+    const { chosen, problem } = selectTargets(candidates, spec.select, `${seed}:${spec.name}`);
+    emit({ type: "targets-resolved", target: spec.name, description: def.describe(spec.selector), candidates: candidates.length, chosen: chosen.map(({ id, label }) => ({ id, label })) });
+    if (problem) throw new PreflightError(`target "${spec.name}" (${def.describe(spec.selector)}) ${problem}`);
+    if (chosen.length === 0) throw new PreflightError(`target "${spec.name}" matched nothing: no ${def.describe(spec.selector)} was found`);
+    resolved.set(spec.name, chosen);
+  }
+  return resolved;
+}
+
+export async function runExperiment(experiment: CompiledExperiment, options: RunOptions): Promise<RunResult> {
+  const redact = makeRedactor(experiment.secrets);
+  const startedAt = performance.now();
+  const emit = (body: RunEventBody) => {
+    options.sink(redact({ ...body, at: new Date().toISOString(), t: Math.round(performance.now() - startedAt) }));
+  };
+  const finish = (outcome: Outcome, reason: string, stillInjected: string[] = [], recovered: boolean | null = null): RunResult => {
+    const exitCode = OUTCOME_EXIT[outcome];
+    emit({ type: "run-finished", outcome, exitCode, reason, stillInjected, recovered });
+    return { outcome, exitCode, reason: redact(reason), stillInjected };
+  };
+  const phase = async <T>(name: Phase, work: () => Promise<T>, judge: (value: T) => { ok: boolean; detail?: string }): Promise<T> => {
+    emit({ type: "phase-started", phase: name });
+    const value = await work();
+    emit({ type: "phase-finished", phase: name, ...judge(value) });
+    return value;
+  };
+  const reportCheck = (name: Phase, check: CheckResult) => {
+    for (const r of check.results) {
+      emit({ type: "observation", phase: name, probe: r.spec.name, ok: r.ok, counted: true, summary: r.observation.summary, failures: r.failures, value: primaryValue(r), durationMs: r.durationMs });
+    }
+  };
+
+  emit({
+    type: "run-started",
+    runId: options.runId,
+    title: experiment.title,
+    file: experiment.file,
+    seed: options.seed,
+    methodMs: experiment.methodMs,
+    faults: experiment.faults.length,
+    probes: experiment.steadyState.length,
+  });
+  const notes: string[] = [];
+  const ctx: RunContext = { signal: options.interrupt, runId: options.runId, note: (m) => notes.push(m) };
+
+  // 1. Preflight: find the targets. Failing here touches nothing.
+  let targets: Map<string, Target[]>;
+  try {
+    targets = await phase("preflight", () => resolveTargets(experiment, options.registry, options.seed, ctx, emit), () => ({ ok: true }));
+  } catch (err) {
+    if (!(err instanceof PreflightError)) throw err;
+    emit({ type: "phase-finished", phase: "preflight", ok: false, detail: err.message });
+    return finish("skipped", `preflight failed: ${err.message}`);
+  }
+  if (options.interrupt.aborted) return finish("skipped", "interrupted before anything was injected");
+  if (options.confirm && !options.dryRun && !(await options.confirm({ experiment, targets }))) {
+    return finish("skipped", "not confirmed: nothing was injected");
+  }
+
+  // 2. Steady state before.
+  if (experiment.steadyState.length > 0) {
+    const before = await phase(
+      "steady-state-before",
+      async () => {
+        const check = await checkHypothesis(experiment.steadyState, options.interrupt);
+        reportCheck("steady-state-before", check);
+        return check;
+      },
+      (check) => ({ ok: check.ok, ...(check.ok ? {} : { detail: failureText(check) }) }),
+    );
+    if (options.interrupt.aborted) return finish("skipped", "interrupted before anything was injected");
+    if (!before.ok) return finish("skipped", `not in steady state before the method: ${failureText(before)}`);
+  }
+  if (options.dryRun) return finish("dry-run", "dry run: targets resolved and steady state holds; nothing was injected");
+
+  // 3–4. Method, then rollback whatever happened.
+  const injected: InjectedFault[] = [];
+  let abortReason: string | undefined;
+  let internalError: unknown;
+  emit({ type: "phase-started", phase: "method" });
+  try {
+    abortReason = (await runMethod({ experiment, targets, runId: options.runId, emit, interrupt: options.interrupt, injected })).abortReason;
+  } catch (err) {
+    internalError = err;
+    abortReason = `internal error: ${errorMessage(err)}`;
+  }
+  emit({ type: "phase-finished", phase: "method", ok: abortReason === undefined, ...(abortReason ? { detail: abortReason } : {}) });
+
+  emit({ type: "phase-started", phase: "rollback" });
+  const stillInjected = (await rollbackAll(injected, options.runId, emit)).map(describeEntry);
+  const failedSteps = await runRollbackSteps(experiment.rollbacks, targets, options.runId, emit);
+  const rollbackOk = stillInjected.length === 0 && failedSteps.length === 0;
+  emit({ type: "phase-finished", phase: "rollback", ok: rollbackOk });
+  if (!rollbackOk) {
+    const what = [...stillInjected, ...failedSteps.map((s) => `rollback step "${s}"`)];
+    return { ...finish("rollback-failed", `could not revert: ${what.join(", ")}`, what), internalError };
+  }
+
+  // 5. Recovery: the hypothesis must hold again within recovery.timeout.
+  if (internalError !== undefined) return { ...finish("aborted", `${abortReason}; rolled back`), internalError };
+  if (options.interrupt.aborted) return finish("aborted", abortReason ?? "interrupted", [], null);
+  const recovered = experiment.steadyState.length === 0 ? true : await recover(experiment, options.interrupt, emit, reportCheck);
+  if (abortReason !== undefined) {
+    return finish("aborted", `${abortReason}; rolled back${recovered ? " and recovered" : `, but steady state did not return within ${formatDuration(experiment.recovery.timeoutMs)}`}`, [], recovered);
+  }
+  if (!recovered) return finish("deviated", `steady state did not return within ${formatDuration(experiment.recovery.timeoutMs)} after rollback`, [], false);
+  return finish("passed", "the steady state held before, during and after the faults; everything was reverted", [], true);
+}
+
+async function recover(
+  experiment: CompiledExperiment,
+  interrupt: AbortSignal,
+  emit: (event: RunEventBody) => void,
+  reportCheck: (name: Phase, check: CheckResult) => void,
+): Promise<boolean> {
+  emit({ type: "phase-started", phase: "recovery" });
+  const deadline = performance.now() + experiment.recovery.timeoutMs;
+  let last: CheckResult | undefined;
+  while (!interrupt.aborted) {
+    const roundStart = performance.now();
+    last = await checkHypothesis(experiment.steadyState, interrupt);
+    reportCheck("recovery", last);
+    if (last.ok || performance.now() >= deadline) break;
+    await sleep(Math.min(experiment.recovery.intervalMs - (performance.now() - roundStart), deadline - performance.now()), interrupt);
+  }
+  const ok = last?.ok === true;
+  emit({ type: "phase-finished", phase: "recovery", ok, ...(ok || !last ? {} : { detail: failureText(last) }) });
+  return ok;
+}
+
+function failureText(check: CheckResult): string {
+  return check.results
+    .filter((r) => !r.ok)
+    .map((r) => `${r.spec.name}: ${r.failures.join("; ")}`)
+    .join(" | ");
+}
+
+function describeEntry(entry: InjectedFault): string {
+  return `${entry.fault}${entry.target ? ` on ${entry.target.label}` : ""} (${entry.revert?.description ?? "no revert"})`;
+}

@@ -1,0 +1,116 @@
+// The contract between the engine and everything it drives. The engine only ever sees these
+// interfaces; adapters and probes implement them and are listed in src/registry.ts.
+
+import type { z } from "zod";
+
+/** Something a fault can be injected into, as resolved by an adapter. */
+export interface Target {
+  /** Stable identity used for selection and journals, e.g. "pid:4242". */
+  id: string;
+  /** What a person should read, e.g. "node (pid 4242, listening on 127.0.0.1:8080)". */
+  label: string;
+  /** The adapter kind that resolved it. */
+  kind: string;
+  /** What the adapter needs to act on it and to revert later; must be JSON-serialisable. */
+  data: Record<string, unknown>;
+}
+
+export interface RunContext {
+  /** Aborted when the run is aborted or interrupted: in-flight work should stop. */
+  signal: AbortSignal;
+  runId: string;
+  /** A remark for the journal, e.g. "process had already exited". */
+  note(message: string): void;
+}
+
+/** How to undo one injected fault. `run` must be idempotent: running it twice is harmless. */
+export interface Revert {
+  description: string;
+  /** What is needed to run the revert again from a state file, after a crash. */
+  serialize(): Record<string, unknown>;
+  run(ctx: RunContext): Promise<void>;
+}
+
+export interface TargetDef<S extends z.ZodType = z.ZodType> {
+  /** The schema of `{ <kind>: … }` in a target block. */
+  selector: S;
+  resolve(selector: z.output<S>, ctx: RunContext): Promise<Target[]>;
+  /** One line describing a selector for plans, e.g. "process listening on port 8080". */
+  describe(selector: z.output<S>): string;
+}
+
+export interface ActionDef<P extends z.ZodType = z.ZodType> {
+  /** "<adapter>.<verb>", e.g. "process.suspend". */
+  name: string;
+  description: string;
+  /** Adapter kind whose targets this action needs, or null for actions that take no target. */
+  target: string | null;
+  params: P;
+  /** A `with:` block for docs, `list` and `init`. */
+  example: Record<string, unknown>;
+  /** Whether the fault has something to undo; actions that cannot be undone say so in `plan`. */
+  reversible: "always" | "never" | "when-configured";
+  /**
+   * Check the target and build the injection without changing anything yet. The engine records
+   * the revert (write-ahead) and only then calls `apply`; if `apply` throws, the revert still runs.
+   */
+  prepare(params: z.output<P>, target: Target | null, ctx: RunContext): Promise<Injection>;
+}
+
+export interface Injection {
+  /** How to undo it, or null when the action cannot be undone (e.g. a killed process). */
+  revert: Revert | null;
+  apply(ctx: RunContext): Promise<void>;
+}
+
+export interface ProbeContext {
+  signal: AbortSignal;
+  /** The probe must give up after this long and report a timeout. */
+  timeoutMs: number;
+}
+
+/** What a probe saw. Deviation is data: the engine judges `fields` against `expect`. */
+export interface Observation {
+  fields: Record<string, unknown>;
+  /** Set when the probe could not observe at all (refused, timed out); counts as a breach. */
+  error?: string;
+  /** A short text for status lines, e.g. "200 in 12ms". */
+  summary: string;
+}
+
+export interface ProbeDef<P extends z.ZodType = z.ZodType> {
+  /** The name used in `probe:`, e.g. "http". */
+  name: string;
+  description: string;
+  params: P;
+  example: Record<string, unknown>;
+  /** The field a bare `expect` (not a mapping) applies to. */
+  primaryField: string;
+  /** Top-level observation fields that `expect` may name, with what they mean. */
+  fields: Record<string, string>;
+  /** Used when `expect` is omitted. */
+  defaultExpect: unknown;
+  /** The probe's own timeout from its params, if it has one. */
+  timeoutOf(params: z.output<P>): number;
+  run(params: z.output<P>, ctx: ProbeContext): Promise<Observation>;
+}
+
+/** One folder under src/adapters: its targets (if any), actions and probes. */
+export interface Adapter {
+  kind: string;
+  description: string;
+  targets?: TargetDef;
+  actions: readonly ActionDef[];
+  probes: readonly ProbeDef[];
+}
+
+// Definitions are written with precise parameter types; the registry holds them erased.
+export function defineAction<P extends z.ZodType>(def: ActionDef<P>): ActionDef {
+  return def as unknown as ActionDef;
+}
+export function defineProbe<P extends z.ZodType>(def: ProbeDef<P>): ProbeDef {
+  return def as unknown as ProbeDef;
+}
+export function defineTargets<S extends z.ZodType>(def: TargetDef<S>): TargetDef {
+  return def as unknown as TargetDef;
+}

@@ -1,0 +1,42 @@
+// Schemas for the small value types used everywhere: durations, percentages, argument arrays.
+
+import { z } from "zod";
+import { DURATION_PATTERN, parseDuration } from "./duration.js";
+import { parsePercent } from "./percent.js";
+import { describeValue } from "../util/describe.js";
+
+const durationMessage = (input: unknown) =>
+  `expected a duration like 250ms, 2s, 5m or 1h, found ${describeValue(input)}${typeof input === "number" ? " (add a unit)" : ""}`;
+
+/** A duration string; parses to milliseconds. */
+export const DurationSchema = z
+  .string({ error: (iss) => durationMessage(iss.input) })
+  .regex(new RegExp(DURATION_PATTERN), { error: (iss) => durationMessage(iss.input) })
+  .transform((text) => parseDuration(text)!)
+  .meta({ description: "A duration: 250ms, 2s, 1.5s, 5m, 1h, 1m30s." });
+
+/** "25%" or 25; parses to a number 0..100. */
+export const PercentSchema = z
+  .union([z.number(), z.string()], {
+    error: (iss) => `expected a percentage like 25% or 25, found ${describeValue(iss.input)}`,
+  })
+  .transform((value, ctx) => {
+    const parsed = parsePercent(value);
+    if (parsed === undefined) {
+      ctx.addIssue({ code: "custom", message: `expected a percentage between 0 and 100 like 25% or 25, found ${describeValue(value)}` });
+      return z.NEVER;
+    }
+    return parsed;
+  })
+  .meta({ description: "A percentage: 25% or 25 (0..100)." });
+
+/** A program and its arguments. Never a shell string: each element is passed as-is. */
+export const ArgvSchema = z
+  .array(z.string(), { error: (iss) => `expected a list of program and arguments like ["curl", "-sf", "http://127.0.0.1:8080/"], found ${describeValue(iss.input)} (chaoscast never runs shell strings)` })
+  .min(1, { error: "expected at least the program to run" })
+  .meta({ description: 'Program and arguments as a list, e.g. ["curl", "-sf", "http://127.0.0.1/"]; never run through a shell.' });
+
+export const NameSchema = z
+  .string()
+  .min(1, { error: "expected a non-empty name" })
+  .max(120, { error: "names are at most 120 characters" });

@@ -1,0 +1,149 @@
+// The checks a schema cannot express (a fault names an existing target of the right kind, names are
+// unique, the timeline fits) and the binding of each action and probe to its definition.
+
+import type { RegistryView } from "../engine/registry-view.js";
+import type { ActionDef } from "../engine/types.js";
+import { didYouMean } from "../util/did-you-mean.js";
+import { ExpectSyntaxError, parseExpectation, type Expectation } from "./expect.js";
+import { formatDuration } from "./duration.js";
+import type { ExperimentDocument } from "./schema.js";
+import type { Selection } from "../targets/select.js";
+import type { CompiledExperiment, FaultSpec, ProbeSpec, RollbackStep, TargetSpec } from "./types.js";
+
+export interface SemanticProblem {
+  path: (string | number)[];
+  message: string;
+  at?: "value" | "key";
+}
+
+export type CompileResult =
+  | { ok: true; experiment: Omit<CompiledExperiment, "file" | "display" | "secrets"> }
+  | { ok: false; problems: SemanticProblem[] };
+
+export function compileExperiment(doc: ExperimentDocument, registry: RegistryView): CompileResult {
+  const problems: SemanticProblem[] = [];
+
+  const targets: TargetSpec[] = [];
+  for (const [name, block] of Object.entries(doc.targets ?? {})) {
+    const kinds = Object.keys(block).filter((k) => k !== "select" && (block as Record<string, unknown>)[k] !== undefined);
+    if (kinds.length !== 1) {
+      problems.push({
+        path: ["targets", name],
+        message:
+          kinds.length === 0
+            ? `target "${name}" needs one of: ${[...registry.targetKinds.keys()].join(", ")}`
+            : `target "${name}" names ${kinds.join(" and ")}; a target uses exactly one adapter`,
+      });
+      continue;
+    }
+    const kind = kinds[0]!;
+    targets.push({ name, kind, selector: (block as Record<string, unknown>)[kind], select: block.select as Selection | undefined });
+  }
+  const targetNames = targets.map((t) => t.name);
+
+  const checkTarget = (action: ActionDef, target: string | undefined, path: (string | number)[]) => {
+    if (action.target === null) {
+      if (target !== undefined) {
+        problems.push({ path: [...path, "target"], message: `${action.name} acts on no target; remove "target"` });
+      }
+      return;
+    }
+    if (target === undefined) {
+      problems.push({ path, message: `${action.name} needs a target: a block under targets: with "${action.target}:"` });
+      return;
+    }
+    const found = targets.find((t) => t.name === target);
+    if (!found) {
+      const declared = targetNames.length ? `; declared targets: ${targetNames.join(", ")}` : "; no targets are declared";
+      problems.push({ path: [...path, "target"], message: `unknown target "${target}"${didYouMean(target, targetNames)}${declared}` });
+    } else if (found.kind !== action.target) {
+      problems.push({
+        path: [...path, "target"],
+        message: `${action.name} needs a ${action.target} target, but "${target}" is a ${found.kind} target`,
+      });
+    }
+  };
+
+  checkUnique(doc.faults.map((f) => f.name), ["faults"], "fault", problems);
+  checkUnique((doc.steadyState ?? []).map((p) => p.name), ["steadyState"], "probe", problems);
+
+  const methodMs = doc.duration ?? Math.max(0, ...doc.faults.map((f) => (f.duration === undefined ? NaN : (f.at ?? 0) + f.duration)));
+  const faults: FaultSpec[] = doc.faults.map((fault, i) => {
+    const action = registry.actions.get(fault.action)!;
+    const path = ["faults", i];
+    checkTarget(action, fault.target, path);
+    const atMs = fault.at ?? 0;
+    if (doc.duration === undefined && fault.duration === undefined) {
+      problems.push({ path, message: `fault "${fault.name}" needs a duration, or the experiment needs one (duration: 30s at the top)` });
+    } else if (doc.duration !== undefined && atMs >= doc.duration) {
+      problems.push({
+        path: [...path, "at"],
+        message: `fault "${fault.name}" starts at ${formatDuration(atMs)}, after the method ends (duration ${formatDuration(doc.duration)})`,
+      });
+    } else if (doc.duration !== undefined && fault.duration !== undefined && atMs + fault.duration > doc.duration) {
+      problems.push({
+        path: [...path, "duration"],
+        message: `fault "${fault.name}" would end at ${formatDuration(atMs + fault.duration)}, after the method ends (duration ${formatDuration(doc.duration)}); shorten it or lengthen the experiment`,
+      });
+    }
+    return { name: fault.name, action, params: fault.with, target: fault.target, atMs, durationMs: fault.duration };
+  });
+
+  const steadyState: ProbeSpec[] = (doc.steadyState ?? []).map((entry, i) => {
+    const probe = registry.probes.get(entry.probe)!;
+    const source = entry.expect ?? probe.defaultExpect;
+    let expectation: Expectation = { kind: "equals", value: true, source: "true" };
+    try {
+      expectation = parseExpectation(source);
+      if (expectation.kind === "fields") {
+        const known = Object.keys(probe.fields);
+        for (const field of Object.keys(expectation.fields)) {
+          if (!known.includes(field)) {
+            problems.push({
+              path: ["steadyState", i, "expect", field],
+              at: "key",
+              message: `the ${probe.name} probe has no field "${field}"${didYouMean(field, known)}; fields: ${known.join(", ")}`,
+            });
+          }
+        }
+      }
+    } catch (err) {
+      if (!(err instanceof ExpectSyntaxError)) throw err;
+      problems.push({ path: ["steadyState", i, "expect"], message: err.message });
+    }
+    return { name: entry.name, probe, params: entry.with, expectation, expectSource: source };
+  });
+
+  const rollbacks: RollbackStep[] = (doc.rollbacks ?? []).map((step, i) => {
+    const action = registry.actions.get(step.action)!;
+    checkTarget(action, step.target, ["rollbacks", i]);
+    return { name: step.name, action, params: step.with, target: step.target };
+  });
+
+  if (problems.length > 0) return { ok: false, problems };
+  return {
+    ok: true,
+    experiment: {
+      title: doc.title,
+      description: doc.description,
+      tags: doc.tags ?? [],
+      methodMs: Number.isFinite(methodMs) ? methodMs : 0,
+      targets,
+      faults,
+      steadyState,
+      rollbacks,
+      abort: { intervalMs: doc.abort.interval, after: doc.abort.after, graceMs: doc.abort.grace },
+      recovery: { timeoutMs: doc.recovery.timeout, intervalMs: doc.recovery.interval ?? doc.abort.interval },
+    },
+  };
+}
+
+function checkUnique(names: string[], path: (string | number)[], what: string, problems: SemanticProblem[]): void {
+  const seen = new Map<string, number>();
+  names.forEach((name, i) => {
+    const first = seen.get(name);
+    if (first !== undefined) {
+      problems.push({ path: [...path, i, "name"], message: `two ${what}s are named "${name}" (also ${path.join(".")}[${first}]); names must be unique` });
+    } else seen.set(name, i);
+  });
+}

@@ -1,0 +1,152 @@
+// The `expect` language: comparators (">= 0.995"), ranges ("200..299"), regexes ("/^#EXTM3U/"),
+// literal equality, and objects of those per field of an observation. Parsing and judging are pure.
+
+export type Comparator = "<" | "<=" | ">" | ">=" | "==" | "!=";
+
+export type Matcher =
+  | { kind: "compare"; op: Comparator; value: number; source: string }
+  | { kind: "range"; min: number; max: number; source: string }
+  | { kind: "regex"; regex: RegExp; source: string }
+  | { kind: "equals"; value: string | number | boolean | null; source: string };
+
+export type Expectation = Matcher | { kind: "fields"; fields: Record<string, Expectation> };
+
+const NUMBER = "-?\\d+(?:\\.\\d+)?(?:[eE][-+]?\\d+)?";
+const COMPARE = new RegExp(`^(<=|>=|==|!=|<|>)\\s*(${NUMBER})$`);
+const RANGE = new RegExp(`^(${NUMBER})\\s*\\.\\.\\s*(${NUMBER})$`);
+const REGEX = /^\/(.*)\/([dgimsuvy]*)$/s;
+
+export class ExpectSyntaxError extends Error {}
+
+/** Parse one expectation. Throws ExpectSyntaxError with a user-facing message. */
+export function parseExpectation(input: unknown): Expectation {
+  if (input === null || typeof input === "number" || typeof input === "boolean") {
+    return { kind: "equals", value: input, source: JSON.stringify(input) };
+  }
+  if (typeof input === "string") return parseMatcherString(input);
+  if (typeof input === "object" && !Array.isArray(input)) {
+    const fields: Record<string, Expectation> = {};
+    for (const [key, value] of Object.entries(input)) fields[key] = parseExpectation(value);
+    if (Object.keys(fields).length === 0) throw new ExpectSyntaxError("expected at least one field to check, found an empty mapping");
+    return { kind: "fields", fields };
+  }
+  throw new ExpectSyntaxError(
+    'expected a comparator (">= 0.995"), a range ("200..299"), a regex ("/^#EXTM3U/"), a literal, or a mapping of fields',
+  );
+}
+
+function parseMatcherString(raw: string): Matcher {
+  const source = raw.trim();
+  const compare = COMPARE.exec(source);
+  if (compare) return { kind: "compare", op: compare[1] as Comparator, value: Number(compare[2]), source };
+  const range = RANGE.exec(source);
+  if (range) {
+    const min = Number(range[1]);
+    const max = Number(range[2]);
+    if (min > max) throw new ExpectSyntaxError(`range "${source}" is empty: ${min} is greater than ${max}`);
+    return { kind: "range", min, max, source };
+  }
+  const regex = REGEX.exec(source);
+  if (regex) {
+    try {
+      return { kind: "regex", regex: new RegExp(regex[1]!, regex[2]!.replace(/[gy]/g, "")), source };
+    } catch (err) {
+      throw new ExpectSyntaxError(`invalid regular expression ${source}: ${(err as Error).message}`);
+    }
+  }
+  if (/^(<=|>=|==|!=|<|>)/.test(source)) {
+    throw new ExpectSyntaxError(`comparator "${source}" needs a number after the operator, e.g. ">= 0.995"`);
+  }
+  return { kind: "equals", value: raw, source: JSON.stringify(raw) };
+}
+
+export interface Verdict {
+  ok: boolean;
+  /** One sentence per failed check, naming the field and the value seen. */
+  failures: string[];
+}
+
+/**
+ * Judge an observation. `primaryField` is what a bare matcher (not a mapping) applies to, e.g.
+ * "status" for the http probe.
+ */
+export function judge(expectation: Expectation, fields: Record<string, unknown>, primaryField: string): Verdict {
+  const failures: string[] = [];
+  if (expectation.kind === "fields") judgeFields(expectation.fields, fields, "", failures);
+  else judgeOne(expectation, lookup(fields, primaryField), primaryField, failures);
+  return { ok: failures.length === 0, failures };
+}
+
+function judgeFields(expected: Record<string, Expectation>, actual: unknown, prefix: string, failures: string[]): void {
+  for (const [key, expectation] of Object.entries(expected)) {
+    const name = prefix ? `${prefix}.${key}` : key;
+    const value = lookup(actual, key);
+    if (expectation.kind === "fields") judgeFields(expectation.fields, value, name, failures);
+    else judgeOne(expectation, value, name, failures);
+  }
+}
+
+function judgeOne(matcher: Matcher, value: unknown, name: string, failures: string[]): void {
+  if (value === undefined) {
+    failures.push(`${name} is missing (expected ${matcher.source})`);
+    return;
+  }
+  if (!matches(matcher, value)) failures.push(`${name} ${show(value)} does not match ${matcher.source}`);
+}
+
+export function matches(matcher: Matcher, value: unknown): boolean {
+  switch (matcher.kind) {
+    case "compare": {
+      const n = asNumber(value);
+      if (n === undefined) return false;
+      switch (matcher.op) {
+        case "<": return n < matcher.value;
+        case "<=": return n <= matcher.value;
+        case ">": return n > matcher.value;
+        case ">=": return n >= matcher.value;
+        case "==": return n === matcher.value;
+        case "!=": return n !== matcher.value;
+      }
+      return false;
+    }
+    case "range": {
+      const n = asNumber(value);
+      return n !== undefined && n >= matcher.min && n <= matcher.max;
+    }
+    case "regex":
+      return matcher.regex.test(typeof value === "string" ? value : JSON.stringify(value));
+    case "equals":
+      if (typeof matcher.value === "string" && typeof value !== "string") return String(value) === matcher.value;
+      return value === matcher.value;
+  }
+}
+
+function asNumber(value: unknown): number | undefined {
+  if (typeof value === "number") return Number.isFinite(value) ? value : undefined;
+  if (typeof value === "boolean") return value ? 1 : 0;
+  if (typeof value === "string" && value.trim() !== "" && Number.isFinite(Number(value))) return Number(value);
+  return undefined;
+}
+
+function show(value: unknown): string {
+  const text = typeof value === "string" ? JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value) : JSON.stringify(value);
+  return text ?? String(value);
+}
+
+/**
+ * Find a field: a key present as-is wins (header names and metric names may contain dots); otherwise
+ * a path such as "data.items[0].id" or "$.data.items[0].id" is followed.
+ */
+export function lookup(container: unknown, key: string): unknown {
+  if (container === null || typeof container !== "object") return undefined;
+  if (Object.hasOwn(container, key)) return (container as Record<string, unknown>)[key];
+  const segments = key.replace(/^\$\.?/, "").match(/[^.[\]]+|\[\d+\]/g);
+  if (!segments) return undefined;
+  let current: unknown = container;
+  for (const segment of segments) {
+    if (current === null || typeof current !== "object") return undefined;
+    const index = /^\[(\d+)\]$/.exec(segment);
+    current = index ? (current as unknown[])[Number(index[1])] : (current as Record<string, unknown>)[segment];
+  }
+  return current;
+}

@@ -1,0 +1,152 @@
+// Loads experiment files: YAML or JSON text → document with positions → variables → schema →
+// semantic checks → a compiled experiment. Every problem is reported with file:line:col.
+
+import { readFile, readdir, stat } from "node:fs/promises";
+import path from "node:path";
+import { LineCounter, parseDocument } from "yaml";
+import { ExperimentError, UsageError, type Problem } from "../errors.js";
+import type { RegistryView } from "../engine/registry-view.js";
+import { describeValue } from "../util/describe.js";
+import { compileExperiment } from "./compile.js";
+import { locate } from "./positions.js";
+import { buildExperimentSchema, type ExperimentSchema } from "./schema.js";
+import type { CompiledExperiment } from "./types.js";
+import { interpolateDocument, type VarInputs } from "./vars.js";
+import { explainIssue } from "./zod-issues.js";
+
+const MAX_FILE_BYTES = 1024 * 1024;
+const EXPERIMENT_EXTENSIONS = new Set([".yaml", ".yml", ".json"]);
+const schemas = new WeakMap<RegistryView, ExperimentSchema>();
+
+export interface LoadOptions {
+  registry: RegistryView;
+  vars: VarInputs;
+}
+
+/** Load and validate one file. Throws ExperimentError listing every problem found. */
+export async function loadExperiment(file: string, options: LoadOptions): Promise<CompiledExperiment> {
+  const shown = path.relative(process.cwd(), file) || file;
+  let text: string;
+  try {
+    const info = await stat(file);
+    if (info.size > MAX_FILE_BYTES) throw new ExperimentError([{ file: shown, path: "", message: `the file is ${info.size} bytes; experiment files are at most 1 MiB` }]);
+    text = await readFile(file, "utf8");
+  } catch (err) {
+    if (err instanceof ExperimentError) throw err;
+    throw new ExperimentError([{ file: shown, path: "", message: `cannot read the file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` }]);
+  }
+  return parseExperiment(text, shown, options);
+}
+
+/** Validate experiment text. `file` is only used in messages. */
+export function parseExperiment(text: string, file: string, options: LoadOptions): CompiledExperiment {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false, strict: true });
+  const problems: Problem[] = [];
+  const at = (p: (string | number)[], message: string, where: "value" | "key" = "value"): Problem => ({
+    file,
+    ...locate(doc, lines, p, where),
+    path: formatPath(p),
+    message,
+  });
+
+  if (doc.errors.length > 0) {
+    for (const error of doc.errors) {
+      const pos = lines.linePos(error.pos[0]);
+      problems.push({ file, line: pos.line, col: pos.col, path: "", message: `not valid YAML/JSON: ${firstLine(error.message)}` });
+    }
+    throw new ExperimentError(problems);
+  }
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: 50 });
+  } catch (err) {
+    throw new ExperimentError([{ file, line: 1, col: 1, path: "", message: `cannot read the document: ${(err as Error).message}` }]);
+  }
+  if (raw === null || raw === undefined) {
+    throw new ExperimentError([{ file, line: 1, col: 1, path: "", message: "the file is empty; expected an experiment (version, title, faults …); `chaoscast init` writes one" }]);
+  }
+  if (typeof raw !== "object" || Array.isArray(raw)) {
+    throw new ExperimentError([{ file, line: 1, col: 1, path: "", message: `expected a mapping with version, title, faults … at the top, found ${describeValue(raw)}` }]);
+  }
+
+  const interpolated = interpolateDocument(raw, options.vars);
+  for (const problem of interpolated.problems) problems.push(at(problem.path, problem.message));
+  const badPaths = new Set(interpolated.problems.map((p) => formatPath(p.path)));
+
+  let schema = schemas.get(options.registry);
+  if (!schema) {
+    schema = buildExperimentSchema(options.registry);
+    schemas.set(options.registry, schema);
+  }
+  const parsed = schema.safeParse(interpolated.value);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      for (const report of explainIssue(issue, interpolated.value, schema)) {
+        if (!badPaths.has(formatPath(report.path))) problems.push(at(report.path, report.message, report.at));
+      }
+    }
+    throw new ExperimentError(dedupe(problems));
+  }
+  if (problems.length > 0) throw new ExperimentError(problems);
+
+  const compiled = compileExperiment(parsed.data, options.registry);
+  if (!compiled.ok) throw new ExperimentError(compiled.problems.map((p) => at(p.path, p.message, p.at)));
+  return { ...compiled.experiment, file, display: interpolated.display, secrets: interpolated.secrets };
+}
+
+/** Load every file first, so that one bad file stops the whole batch before anything runs. */
+export async function loadAll(files: string[], options: LoadOptions): Promise<CompiledExperiment[]> {
+  const loaded: CompiledExperiment[] = [];
+  const problems: Problem[] = [];
+  for (const file of files) {
+    try {
+      loaded.push(await loadExperiment(file, options));
+    } catch (err) {
+      if (!(err instanceof ExperimentError)) throw err;
+      problems.push(...err.problems);
+    }
+  }
+  if (problems.length > 0) throw new ExperimentError(problems);
+  return loaded;
+}
+
+/** Expand files and directories (recursively: *.yaml, *.yml, *.json) into a sorted list of files. */
+export async function expandPaths(inputs: string[]): Promise<string[]> {
+  const files: string[] = [];
+  for (const input of inputs) {
+    let info;
+    try {
+      info = await stat(input);
+    } catch {
+      throw new UsageError(`${input}: no such file or directory`);
+    }
+    if (info.isDirectory()) {
+      const found = (await readdir(input, { recursive: true, withFileTypes: true }))
+        .filter((entry) => entry.isFile() && EXPERIMENT_EXTENSIONS.has(path.extname(entry.name)))
+        .map((entry) => path.join(entry.parentPath, entry.name))
+        .sort();
+      if (found.length === 0) throw new UsageError(`${input}: the directory has no .yaml, .yml or .json files`);
+      files.push(...found);
+    } else files.push(input);
+  }
+  return files;
+}
+
+export function formatPath(p: readonly (string | number)[]): string {
+  return p.reduce<string>((acc, seg) => (typeof seg === "number" ? `${acc}[${seg}]` : acc ? `${acc}.${seg}` : seg), "");
+}
+
+function firstLine(text: string): string {
+  return text.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
+}
+
+function dedupe(problems: Problem[]): Problem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const key = `${p.line}:${p.col}:${p.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

@@ -1,0 +1,121 @@
+// The experiment format v1 as one zod schema, built from the registry of adapters and probes. It is
+// the single source of truth for validation, TypeScript types, `chaoscast list` and the JSON Schema.
+
+import { z } from "zod";
+import type { ActionDef, ProbeDef } from "../engine/types.js";
+import type { RegistryView } from "../engine/registry-view.js";
+import { SelectionSchema } from "../targets/select.js";
+import { DurationSchema, NameSchema } from "./common-schemas.js";
+import { describeValue } from "../util/describe.js";
+
+const ScalarSchema = z.union([z.string(), z.number(), z.boolean()]);
+
+type ExpectInput = string | number | boolean | null | { [key: string]: ExpectInput };
+export const ExpectSchema: z.ZodType<ExpectInput> = z
+  .lazy(() => z.union([z.string(), z.number(), z.boolean(), z.null(), z.record(z.string(), ExpectSchema)]))
+  .meta({
+    id: "expect",
+    description:
+      'What the observation must satisfy: ">= 0.995", "< 500", "200..299", "/^#EXTM3U/", a literal, or a mapping of such per field.',
+  });
+
+const TargetRefSchema = z.string({ error: (iss) => `expected the name of a block under targets:, found ${describeValue(iss.input)}` });
+
+function withParams(params: z.ZodType) {
+  // `prefault` feeds {} through the schema when `with` is omitted, so parameter defaults apply.
+  return params.prefault({});
+}
+
+function faultSchema(action: ActionDef) {
+  return z
+    .object({
+      name: NameSchema.meta({ description: "A name for this fault, shown in output and the journal." }),
+      action: z.literal(action.name),
+      target: TargetRefSchema.optional(),
+      with: withParams(action.params),
+      at: DurationSchema.optional().meta({ description: "When to inject, from the start of the method. Default 0s." }),
+      duration: DurationSchema.optional().meta({ description: "How long to hold the fault. Default: until the method ends." }),
+    })
+    .strict()
+    .meta({ title: action.name, description: action.description });
+}
+
+function rollbackSchema(action: ActionDef) {
+  return z
+    .object({
+      name: NameSchema,
+      action: z.literal(action.name),
+      target: TargetRefSchema.optional(),
+      with: withParams(action.params),
+    })
+    .strict()
+    .meta({ title: action.name, description: action.description });
+}
+
+function probeSchema(probe: ProbeDef) {
+  return z
+    .object({
+      name: NameSchema.meta({ description: "What this check protects, e.g. 'playback start success'." }),
+      probe: z.literal(probe.name),
+      with: withParams(probe.params),
+      expect: ExpectSchema.optional(),
+    })
+    .strict()
+    .meta({ title: probe.name, description: probe.description });
+}
+
+function union<T extends z.ZodObject>(key: string, options: T[]) {
+  if (options.length === 0) throw new Error(`the registry has no options for ${key}`);
+  return z.discriminatedUnion(key, options as [T, ...T[]]);
+}
+
+export function buildExperimentSchema(registry: RegistryView) {
+  const actions = [...registry.actions.values()];
+  const probes = [...registry.probes.values()];
+
+  const targetShape: Record<string, z.ZodType> = { select: SelectionSchema.optional() };
+  for (const [kind, def] of registry.targetKinds) targetShape[kind] = def.selector.optional();
+  const TargetSchema = z
+    .object(targetShape)
+    .strict()
+    .meta({ description: `Exactly one of: ${[...registry.targetKinds.keys()].join(", ")}; optionally select.` });
+
+  return z
+    .object({
+      $schema: z.string().optional(),
+      version: z.literal(1, { error: (iss) => `expected version: 1 (the only format version), found ${describeValue(iss.input)}` }),
+      title: NameSchema.meta({ description: "One line saying what the experiment shows." }),
+      description: z.string().optional(),
+      tags: z.array(z.string()).optional(),
+      vars: z
+        .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "variable names are letters, digits and _" }), ScalarSchema)
+        .optional()
+        .meta({ description: "Defaults for ${vars.NAME}; CHAOSCAST_VAR_NAME and --var NAME=VALUE override them." }),
+      duration: DurationSchema.optional().meta({ description: "How long the method lasts; faults are held this long unless they say otherwise." }),
+      targets: z
+        .record(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, { error: "target names start with a letter and use letters, digits, _ and -" }), TargetSchema)
+        .optional(),
+      steadyState: z.array(union("probe", probes.map(probeSchema))).optional(),
+      abort: z
+        .object({
+          interval: DurationSchema.prefault("1s").meta({ description: "How often the steady-state probes run during the method. Default 1s." }),
+          after: z.int().min(1).default(2).meta({ description: "Consecutive breaches that abort the run. Default 2." }),
+          grace: DurationSchema.prefault("0s").meta({ description: "Breaches this soon after an injection are not counted. Default 0s." }),
+        })
+        .strict()
+        .prefault({}),
+      faults: z.array(union("action", actions.map(faultSchema))).min(1, { error: "expected at least one fault" }),
+      rollbacks: z.array(union("action", actions.map(rollbackSchema))).optional(),
+      recovery: z
+        .object({
+          timeout: DurationSchema.prefault("30s").meta({ description: "How long to wait for the steady state after rollback. Default 30s." }),
+          interval: DurationSchema.optional().meta({ description: "How often to check during recovery. Default: abort.interval." }),
+        })
+        .strict()
+        .prefault({}),
+    })
+    .strict();
+}
+
+export type ExperimentSchema = ReturnType<typeof buildExperimentSchema>;
+export type ExperimentDocument = z.output<ExperimentSchema>;

@@ -1,0 +1,194 @@
+// Variables: `${vars.name}` (defaults in the file, overridden by CHAOSCAST_VAR_name, then --var
+// name=value) and `${env:NAME}`. Anything read from the environment is a secret: it is substituted
+// for the run but the display copy (journal, plan, output) keeps the placeholder, and its value is
+// recorded so that free text can be scrubbed.
+
+import { didYouMean } from "../util/did-you-mean.js";
+
+export type Path = (string | number)[];
+export interface VarProblem {
+  path: Path;
+  message: string;
+}
+
+type Scalar = string | number | boolean;
+interface VarValue {
+  value: Scalar;
+  secret: boolean;
+  /** Where it came from, for messages. */
+  origin: "file" | "environment" | "--var";
+}
+
+export interface Interpolated {
+  /** The document with every placeholder substituted: what the run uses. */
+  value: unknown;
+  /** The same document with secret placeholders kept: what is shown and journaled. */
+  display: unknown;
+  secrets: string[];
+  problems: VarProblem[];
+}
+
+export interface VarInputs {
+  /** --var name=value pairs, already split. */
+  cli: Record<string, string>;
+  env: Record<string, string | undefined>;
+}
+
+const PLACEHOLDER = /\$\$\{|\$\{([^}]*)\}/g;
+const ENV_PREFIX = "CHAOSCAST_VAR_";
+
+/** Split "name=value" from --var; throws a message for the user when malformed. */
+export function parseVarFlag(flag: string): [string, string] {
+  const eq = flag.indexOf("=");
+  if (eq <= 0) throw new Error(`--var expects name=value, found "${flag}"`);
+  return [flag.slice(0, eq), flag.slice(eq + 1)];
+}
+
+export function interpolateDocument(doc: unknown, inputs: VarInputs): Interpolated {
+  const problems: VarProblem[] = [];
+  const secrets = new Set<string>();
+  const vars = collectVars(doc, inputs, problems, secrets);
+  const walk = (node: unknown, path: Path, inVarsBlock: boolean): { value: unknown; display: unknown } => {
+    if (typeof node === "string") {
+      if (inVarsBlock) return { value: node, display: node };
+      return substitute(node, path, vars, inputs.env, problems, secrets);
+    }
+    if (Array.isArray(node)) {
+      const parts = node.map((item, i) => walk(item, [...path, i], inVarsBlock));
+      return { value: parts.map((p) => p.value), display: parts.map((p) => p.display) };
+    }
+    if (node !== null && typeof node === "object") {
+      const value: Record<string, unknown> = {};
+      const display: Record<string, unknown> = {};
+      for (const [key, child] of Object.entries(node)) {
+        const isVars = inVarsBlock || (path.length === 0 && key === "vars");
+        const part = walk(child, [...path, key], isVars);
+        value[key] = part.value;
+        display[key] = part.display;
+      }
+      return { value, display };
+    }
+    return { value: node, display: node };
+  };
+  const result = walk(doc, [], false);
+  // The vars block itself is shown with secrets masked.
+  if (isRecord(result.display) && isRecord(result.display.vars)) {
+    const shown: Record<string, unknown> = {};
+    for (const [name, v] of vars) shown[name] = v.secret ? "<secret>" : v.value;
+    result.display.vars = shown;
+  }
+  if (isRecord(result.value) && isRecord(result.value.vars)) {
+    const resolved: Record<string, unknown> = {};
+    for (const [name, v] of vars) resolved[name] = v.value;
+    result.value.vars = resolved;
+  }
+  return { value: result.value, display: result.display, secrets: [...secrets], problems };
+}
+
+function collectVars(
+  doc: unknown,
+  inputs: VarInputs,
+  problems: VarProblem[],
+  secrets: Set<string>,
+): Map<string, VarValue> {
+  const vars = new Map<string, VarValue>();
+  const declared = isRecord(doc) && isRecord(doc.vars) ? doc.vars : {};
+  for (const [name, raw] of Object.entries(declared)) {
+    if (typeof raw === "string") {
+      // Defaults may read the environment (a token, a host) but not other vars.
+      const part = substitute(raw, ["vars", name], new Map(), inputs.env, problems, secrets);
+      const secret = part.display !== part.value;
+      vars.set(name, { value: part.value as Scalar, secret, origin: "file" });
+    } else if (typeof raw === "number" || typeof raw === "boolean") {
+      vars.set(name, { value: raw, secret: false, origin: "file" });
+    }
+    // Other types are reported by the schema.
+  }
+  for (const [key, value] of Object.entries(inputs.env)) {
+    if (!key.startsWith(ENV_PREFIX) || value === undefined) continue;
+    vars.set(key.slice(ENV_PREFIX.length), { value: coerce(value), secret: true, origin: "environment" });
+    if (value !== "") secrets.add(value);
+  }
+  for (const [name, value] of Object.entries(inputs.cli)) vars.set(name, { value: coerce(value), secret: false, origin: "--var" });
+  return vars;
+}
+
+/** Overrides arrive as text; "9090" and "true" are meant as a number and a boolean, as in YAML. */
+function coerce(text: string): Scalar {
+  if (/^-?\d+(\.\d+)?$/.test(text) && !/^-?0\d/.test(text)) return Number(text);
+  if (text === "true" || text === "false") return text === "true";
+  return text;
+}
+
+function substitute(
+  text: string,
+  path: Path,
+  vars: Map<string, VarValue>,
+  env: Record<string, string | undefined>,
+  problems: VarProblem[],
+  secrets: Set<string>,
+): { value: unknown; display: unknown } {
+  if (!text.includes("${")) return { value: text, display: text };
+  const whole = /^\$\{([^}]*)\}$/.exec(text);
+  let value = "";
+  let display = "";
+  let lastIndex = 0;
+  let single: { value: unknown; display: unknown } | undefined;
+  for (const match of text.matchAll(PLACEHOLDER)) {
+    value += text.slice(lastIndex, match.index);
+    display += text.slice(lastIndex, match.index);
+    lastIndex = match.index + match[0].length;
+    if (match[0] === "$${") {
+      value += "${";
+      display += "$${";
+      continue;
+    }
+    const resolved = resolvePlaceholder(match[1]!.trim(), match[0], path, vars, env, problems, secrets);
+    value += String(resolved.value);
+    display += String(resolved.display);
+    if (whole) single = resolved;
+  }
+  value += text.slice(lastIndex);
+  display += text.slice(lastIndex);
+  // A value that is exactly one placeholder keeps the variable's type (vars: { count: 3 }).
+  return single ?? { value, display };
+}
+
+function resolvePlaceholder(
+  expr: string,
+  placeholder: string,
+  path: Path,
+  vars: Map<string, VarValue>,
+  env: Record<string, string | undefined>,
+  problems: VarProblem[],
+  secrets: Set<string>,
+): { value: unknown; display: unknown } {
+  if (expr.startsWith("env:")) {
+    const name = expr.slice(4);
+    const value = env[name];
+    if (value === undefined) {
+      problems.push({ path, message: `environment variable ${name} is not set (needed by ${placeholder})` });
+      return { value: "", display: placeholder };
+    }
+    if (value !== "") secrets.add(value);
+    return { value, display: placeholder };
+  }
+  if (expr.startsWith("vars.")) {
+    const name = expr.slice(5);
+    const found = vars.get(name);
+    if (!found) {
+      problems.push({
+        path,
+        message: `unknown variable ${placeholder}${didYouMean(name, [...vars.keys()])}; declare it under vars: or pass --var ${name}=VALUE`,
+      });
+      return { value: "", display: placeholder };
+    }
+    return { value: found.value, display: found.secret ? placeholder : found.value };
+  }
+  problems.push({ path, message: `unknown placeholder ${placeholder}: expected \${vars.NAME} or \${env:NAME} (write $\${ for a literal \${)` });
+  return { value: "", display: placeholder };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}

@@ -1,0 +1,107 @@
+// The journal: the one record of a run, derived from its events (never mutated along the way).
+
+import { mkdir, rename, writeFile } from "node:fs/promises";
+import path from "node:path";
+import type { CompiledExperiment } from "../experiment/types.js";
+import type { Outcome, RunEvent } from "../engine/events.js";
+import { chaoscastVersion } from "../version.js";
+
+export interface JournalFault {
+  fault: string;
+  action: string;
+  target: string | null;
+  injectedAt: string | null;
+  revertedAt: string | null;
+  revert: string | null;
+  status: "injected" | "reverted" | "not-reversible" | "failed-to-inject" | "revert-failed";
+}
+
+export interface Journal {
+  journalVersion: 1;
+  chaoscast: string;
+  node: string;
+  platform: string;
+  runId: string;
+  file: string;
+  title: string;
+  seed: string;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  outcome: Outcome;
+  exitCode: number;
+  reason: string;
+  recovered: boolean | null;
+  stillInjected: string[];
+  experiment: unknown;
+  faults: JournalFault[];
+  observations: number;
+  breaches: number;
+  events: RunEvent[];
+}
+
+export function buildJournal(experiment: CompiledExperiment, events: readonly RunEvent[]): Journal {
+  const started = events.find((e) => e.type === "run-started");
+  const finished = events.find((e) => e.type === "run-finished");
+  if (!started || started.type !== "run-started" || !finished || finished.type !== "run-finished") {
+    throw new Error("a journal needs a run-started and a run-finished event");
+  }
+  const faults: JournalFault[] = [];
+  const key = (fault: string, target: { id: string } | null) => `${fault}\u0000${target?.id ?? ""}`;
+  const byKey = new Map<string, JournalFault>();
+  for (const e of events) {
+    if (e.type === "fault-injected" || e.type === "fault-failed") {
+      const entry: JournalFault = {
+        fault: e.fault,
+        action: e.action,
+        target: e.target?.label ?? null,
+        injectedAt: e.type === "fault-injected" ? e.at : null,
+        revertedAt: null,
+        revert: e.type === "fault-injected" ? e.revert : null,
+        status: e.type === "fault-failed" ? "failed-to-inject" : e.revert === null ? "not-reversible" : "injected",
+      };
+      faults.push(entry);
+      byKey.set(key(e.fault, e.target), entry);
+    } else if (e.type === "fault-reverted") {
+      const entry = byKey.get(key(e.fault, e.target));
+      if (entry) {
+        entry.revertedAt = e.at;
+        if (entry.status !== "failed-to-inject") entry.status = "reverted";
+      }
+    } else if (e.type === "revert-failed") {
+      const entry = byKey.get(key(e.fault, e.target));
+      if (entry) entry.status = "revert-failed";
+    }
+  }
+  return {
+    journalVersion: 1,
+    chaoscast: chaoscastVersion(),
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    runId: started.runId,
+    file: started.file,
+    title: started.title,
+    seed: started.seed,
+    startedAt: started.at,
+    finishedAt: finished.at,
+    durationMs: finished.t,
+    outcome: finished.outcome,
+    exitCode: finished.exitCode,
+    reason: finished.reason,
+    recovered: finished.recovered,
+    stillInjected: finished.stillInjected,
+    experiment: experiment.display,
+    faults,
+    observations: events.filter((e) => e.type === "observation").length,
+    breaches: events.filter((e) => e.type === "breach").length,
+    events: [...events],
+  };
+}
+
+/** Write atomically (temp file + rename), so a reader never sees half a journal. */
+export async function writeJournal(file: string, journal: Journal): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const temp = `${file}.${process.pid}.tmp`;
+  await writeFile(temp, `${JSON.stringify(journal, null, 2)}\n`, { mode: 0o600 });
+  await rename(temp, file);
+}

@@ -1,0 +1,73 @@
+// Choosing which of the resolved candidates a fault hits: all of them, a count, or a percentage,
+// bounded by min/max. The choice is seeded so that `plan` and `run` with the same seed agree.
+
+import { z } from "zod";
+import { PercentSchema } from "../experiment/common-schemas.js";
+
+export const SelectionSchema = z
+  .object({
+    count: z.int().min(1).optional().meta({ description: "Exactly this many targets (at most the number found)." }),
+    percent: PercentSchema.optional().meta({ description: "This share of the targets found, rounded up." }),
+    min: z.int().min(0).optional().meta({ description: "Refuse to run unless at least this many are chosen." }),
+    max: z.int().min(1).optional().meta({ description: "Never choose more than this many." }),
+    seed: z.union([z.string(), z.int()]).optional().meta({ description: "Makes the choice reproducible; overrides --seed." }),
+  })
+  .strict()
+  .refine((s) => !(s.count !== undefined && s.percent !== undefined), {
+    message: "give either count or percent, not both",
+  })
+  .refine((s) => s.min === undefined || s.max === undefined || s.min <= s.max, {
+    message: "min is greater than max",
+  });
+
+export type Selection = z.output<typeof SelectionSchema>;
+
+export interface SelectionResult<T> {
+  chosen: T[];
+  /** Why fewer than asked, or why none: a sentence for the user. Undefined when all is well. */
+  problem?: string;
+}
+
+/** Pure: candidates in, chosen subset out. Candidates are ordered by id first so the seed alone decides. */
+export function selectTargets<T extends { id: string }>(
+  candidates: readonly T[],
+  selection: Selection | undefined,
+  seed: string,
+): SelectionResult<T> {
+  const sorted = [...candidates].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  let wanted = sorted.length;
+  if (selection?.count !== undefined) wanted = Math.min(selection.count, sorted.length);
+  if (selection?.percent !== undefined) wanted = Math.ceil((selection.percent / 100) * sorted.length);
+  if (selection?.max !== undefined) wanted = Math.min(wanted, selection.max);
+  if (selection?.min !== undefined && wanted < selection.min) {
+    if (sorted.length < selection.min) {
+      return { chosen: [], problem: `needs at least ${selection.min} target(s) but only ${sorted.length} found` };
+    }
+    wanted = selection.min;
+  }
+  const random = seededRandom(String(selection?.seed ?? seed));
+  const shuffled = [...sorted];
+  for (let i = shuffled.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
+  }
+  const chosen = shuffled.slice(0, wanted).sort((a, b) => (a.id < b.id ? -1 : 1));
+  return { chosen };
+}
+
+/** mulberry32 seeded by a string hash: small, fast and good enough for picking targets. */
+function seededRandom(seed: string): () => number {
+  let h = 1779033703 ^ seed.length;
+  for (let i = 0; i < seed.length; i++) {
+    h = Math.imul(h ^ seed.charCodeAt(i), 3432918353);
+    h = (h << 13) | (h >>> 19);
+  }
+  let state = h >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
