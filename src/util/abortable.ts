@@ -19,3 +19,9 @@ export function combinedSignal(signals: (AbortSignal | undefined)[], timeoutMs?:
   if (timeoutMs !== undefined) list.push(AbortSignal.timeout(Math.max(1, Math.round(timeoutMs))));
   return AbortSignal.any(list);
 }
+
+/** Why a signal fired, in words: a timeout says how long; anything else is a cancellation. */
+export function abortMessage(signal: AbortSignal, timeoutMs: number): string {
+  const reason = signal.reason as { name?: string } | undefined;
+  return reason?.name === "TimeoutError" ? `timed out after ${timeoutMs}ms` : "cancelled";
+}

@@ -3,6 +3,7 @@
 
 import http from "node:http";
 import https from "node:https";
+import { abortMessage } from "./abortable.js";
 
 export interface HttpRequestOptions {
   url: string;
@@ -47,7 +48,7 @@ export function httpRequest(options: HttpRequestOptions): Promise<HttpResponse> 
       req.destroy();
       reject(new HttpRequestError(message, elapsed()));
     };
-    const onAbort = () => fail("cancelled");
+    const onAbort = () => fail(abortMessage(options.signal, options.timeoutMs));
     const timer = setTimeout(() => fail(`timed out after ${options.timeoutMs}ms`), options.timeoutMs);
     const req = client.request(
       url,

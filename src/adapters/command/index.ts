@@ -5,6 +5,7 @@ import { z } from "zod";
 import { AdapterError } from "../../errors.js";
 import { defineAction, defineProbe, type Adapter, type RunContext } from "../../engine/types.js";
 import { ArgvSchema, DurationSchema } from "../../experiment/common-schemas.js";
+import { abortMessage } from "../../util/abortable.js";
 
 const CommonShape = {
   cwd: z.string().optional().meta({ description: "Working directory." }),
@@ -36,7 +37,7 @@ async function runArgv(argv: string[], options: { cwd?: string | undefined; env:
   const failure = result.timedOut
     ? `timed out after ${options.timeoutMs}ms`
     : result.isCanceled
-      ? "cancelled"
+      ? abortMessage(options.signal, options.timeoutMs)
       : result.failed && result.exitCode === undefined
         ? result.shortMessage
         : undefined;

@@ -4,6 +4,7 @@ import net from "node:net";
 import { z } from "zod";
 import { defineProbe, type Adapter } from "../../engine/types.js";
 import { DurationSchema } from "../../experiment/common-schemas.js";
+import { abortMessage } from "../../util/abortable.js";
 
 function connect(host: string, port: number, timeoutMs: number, signal: AbortSignal): Promise<number> {
   const started = performance.now();
@@ -16,7 +17,7 @@ function connect(host: string, port: number, timeoutMs: number, signal: AbortSig
       if (err) reject(err);
       else resolve(Math.round((performance.now() - started) * 10) / 10);
     };
-    const onAbort = () => finish(new Error("cancelled"));
+    const onAbort = () => finish(new Error(abortMessage(signal, timeoutMs)));
     const timer = setTimeout(() => finish(new Error(`timed out after ${timeoutMs}ms`)), timeoutMs);
     socket.once("connect", () => finish());
     socket.once("error", (err: NodeJS.ErrnoException) => finish(new Error(err.code ?? err.message)));

@@ -1,0 +1,93 @@
+// An adapter over an in-memory "world" for engine tests: its faults really change the world, its
+// probe really reads it, and its reverts can be made to fail, so engine behaviour is observable.
+
+import { z } from "zod";
+import { defineAction, defineProbe, defineTargets, type Adapter } from "../../src/engine/types.js";
+import { RegistryView } from "../../src/engine/registry-view.js";
+import { adapters } from "../../src/registry.js";
+
+export interface World {
+  broken: Set<string>;
+  /** Names in the order their reverts ran. */
+  revertLog: string[];
+  /** Reverts of these names fail this many times (Infinity = always). */
+  revertFailures: Map<string, number>;
+  applyFailures: Set<string>;
+}
+
+export function makeWorld(): World {
+  return { broken: new Set(), revertLog: [], revertFailures: new Map(), applyFailures: new Set() };
+}
+
+export function memoryRegistry(world: World, items = ["a", "b", "c"]): RegistryView {
+  const adapter: Adapter = {
+    kind: "mem",
+    description: "in-memory items for tests",
+    targets: defineTargets({
+      selector: z.object({ prefix: z.string().default("") }).strict(),
+      describe: (s) => `items starting with "${s.prefix}"`,
+      resolve: async (s) => items.filter((i) => i.startsWith(s.prefix)).map((i) => ({ id: i, label: `item ${i}`, kind: "mem", data: { name: i } })),
+    }),
+    actions: [
+      defineAction({
+        name: "mem.break",
+        description: "break an item",
+        target: "mem",
+        reversible: "always",
+        params: z.object({}).strict(),
+        example: {},
+        async prepare(_p, target) {
+          const name = String(target!.data.name);
+          return {
+            revert: {
+              description: `repair ${name}`,
+              serialize: () => ({ name }),
+              async run() {
+                const left = world.revertFailures.get(name) ?? 0;
+                if (left > 0) {
+                  world.revertFailures.set(name, left - 1);
+                  throw new Error(`repair of ${name} refused`);
+                }
+                world.broken.delete(name);
+                world.revertLog.push(name);
+              },
+            },
+            async apply() {
+              world.broken.add(name);
+              if (world.applyFailures.has(name)) throw new Error(`${name} broke half-way`);
+            },
+          };
+        },
+      }),
+      defineAction({
+        name: "mem.destroy",
+        description: "break an item for good",
+        target: "mem",
+        reversible: "never",
+        params: z.object({}).strict(),
+        example: {},
+        async prepare(_p, target) {
+          const name = String(target!.data.name);
+          return { revert: null, apply: async () => void world.broken.add(name) };
+        },
+      }),
+    ],
+    probes: [
+      defineProbe({
+        name: "mem",
+        description: "is an item healthy",
+        params: z.object({ item: z.string() }).strict(),
+        example: { item: "a" },
+        primaryField: "healthy",
+        fields: { healthy: "not broken" },
+        defaultExpect: true,
+        timeoutOf: () => 1000,
+        async run(p) {
+          const healthy = !world.broken.has(p.item);
+          return { fields: { healthy }, summary: healthy ? "healthy" : "broken" };
+        },
+      }),
+    ],
+  };
+  return new RegistryView([...adapters, adapter]);
+}

@@ -1,0 +1,55 @@
+import { describe, expect, it } from "vitest";
+import { interpolateDocument, parseVarFlag } from "../../src/experiment/vars.js";
+
+const run = (doc: unknown, cli: Record<string, string> = {}, env: Record<string, string> = {}) => interpolateDocument(doc, { cli, env });
+
+describe("variables", () => {
+  it("substitutes file defaults, keeping the type of a whole-value placeholder", () => {
+    const out = run({ vars: { port: 8080, host: "127.0.0.1" }, url: "http://${vars.host}:${vars.port}/", port: "${vars.port}" });
+    expect(out.problems).toEqual([]);
+    expect(out.value).toMatchObject({ url: "http://127.0.0.1:8080/", port: 8080 });
+  });
+
+  it("lets CHAOSCAST_VAR_ override the file and --var override both", () => {
+    const doc = { vars: { port: 1 }, a: "${vars.port}" };
+    expect((run(doc, {}, { CHAOSCAST_VAR_port: "2" }).value as { a: unknown }).a).toBe(2);
+    expect((run(doc, { port: "3" }, { CHAOSCAST_VAR_port: "2" }).value as { a: unknown }).a).toBe(3);
+  });
+
+  it("keeps ${env:…} values out of the display copy and records them as secrets", () => {
+    const out = run({ headers: { authorization: "Bearer ${env:TOKEN}" } }, {}, { TOKEN: "s3cr3t-value" });
+    expect(out.value).toEqual({ headers: { authorization: "Bearer s3cr3t-value" } });
+    expect(out.display).toEqual({ headers: { authorization: "Bearer ${env:TOKEN}" } });
+    expect(out.secrets).toEqual(["s3cr3t-value"]);
+  });
+
+  it("treats vars whose default reads the environment as secret too", () => {
+    const out = run({ vars: { token: "${env:TOKEN}" }, h: "${vars.token}" }, {}, { TOKEN: "abcdef123" });
+    expect(out.value).toMatchObject({ h: "abcdef123" });
+    expect(out.display).toMatchObject({ h: "${vars.token}", vars: { token: "<secret>" } });
+    expect(JSON.stringify(out.display)).not.toContain("abcdef123");
+  });
+
+  it("reports unknown variables with a suggestion and where they are", () => {
+    const out = run({ vars: { port: 1 }, faults: [{ with: { p: "${vars.prot}" } }] });
+    expect(out.problems).toHaveLength(1);
+    expect(out.problems[0]!.path).toEqual(["faults", 0, "with", "p"]);
+    expect(out.problems[0]!.message).toMatch(/unknown variable \$\{vars\.prot\} \(did you mean "port"\?\)/);
+  });
+
+  it("reports a missing environment variable by name", () => {
+    const out = run({ a: "${env:NOPE_NOT_SET}" });
+    expect(out.problems[0]!.message).toBe("environment variable NOPE_NOT_SET is not set (needed by ${env:NOPE_NOT_SET})");
+  });
+
+  it("rejects unknown placeholder kinds and lets $${ escape a literal", () => {
+    expect(run({ a: "${foo}" }).problems[0]!.message).toMatch(/unknown placeholder/);
+    expect(run({ a: "cost $${price}" }).value).toEqual({ a: "cost ${price}" });
+  });
+
+  it("parses --var flags and refuses ones without a name", () => {
+    expect(parseVarFlag("a=b=c")).toEqual(["a", "b=c"]);
+    expect(() => parseVarFlag("=x")).toThrow(/name=value/);
+    expect(() => parseVarFlag("novalue")).toThrow(/name=value/);
+  });
+});
