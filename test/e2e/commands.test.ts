@@ -1,0 +1,131 @@
+import { describe, expect, it } from "vitest";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { runCli, startServer, workdir, writeExperiment } from "../helpers/processes.js";
+
+const BROKEN = `version: 1
+title: Broken on purpose
+duration: 10
+faults:
+  - name: freeze
+    target: api
+    action: process.suspnd
+`;
+
+describe("validating experiments", () => {
+  it("names the file, line and column of each problem and exits 4 without a stack trace", async () => {
+    const dir = workdir();
+    writeExperiment(dir, "broken.yaml", BROKEN);
+    const result = await runCli(["validate", "broken.yaml"], { cwd: dir });
+    expect(result.exitCode).toBe(4);
+    expect(result.all).toContain("broken.yaml:3:11: duration: expected a duration like 250ms, 2s, 5m or 1h, found number 10 (add a unit)");
+    expect(result.all).toMatch(/broken\.yaml:7:13: faults\[0\]\.action: unknown action "process\.suspnd" \(did you mean "process\.suspend"\?\)/);
+    expect(result.all).not.toMatch(/\n\s+at .*\.js:\d+/);
+  });
+
+  it("refuses to run anything when one file of a batch is invalid", async () => {
+    const dir = workdir();
+    const marker = path.join(dir, "touched");
+    writeExperiment(dir, "a-good.yaml", `version: 1\ntitle: good\nduration: 100ms\nfaults:\n  - { name: touch, action: command.run, with: { command: ["touch", "${marker}"] } }\n`);
+    writeExperiment(dir, "b-bad.yaml", BROKEN);
+    const result = await runCli(["run", "."], { cwd: dir });
+    expect(result.exitCode).toBe(4);
+    expect(result.all).toMatch(/b-bad\.yaml:3:11/);
+    expect(() => readFileSync(marker)).toThrow();
+  });
+
+  it("validates a whole directory and reports the count", async () => {
+    const dir = workdir();
+    writeExperiment(dir, "one.yaml", `version: 1\ntitle: one\nduration: 1s\nfaults:\n  - { name: x, action: command.run, with: { command: ["true"] } }\n`);
+    writeExperiment(dir, "two.json", JSON.stringify({ version: 1, title: "two", duration: "1s", faults: [{ name: "x", action: "command.run", with: { command: ["true"] } }] }));
+    const result = await runCli(["validate", "."], { cwd: dir });
+    expect(result.exitCode, result.all).toBe(0);
+    expect(result.stdout).toContain("2 of 2 file(s) valid");
+  });
+
+  it("gives JSON output that tools can read", async () => {
+    const dir = workdir();
+    writeExperiment(dir, "broken.yaml", BROKEN);
+    const result = await runCli(["validate", "broken.yaml", "--output", "json"], { cwd: dir });
+    const report = JSON.parse(result.stdout) as { valid: boolean; files: { problems: { line: number; col: number }[] }[] };
+    expect(report.valid).toBe(false);
+    expect(report.files[0]!.problems[0]).toMatchObject({ line: 3, col: 11 });
+  });
+
+  it("explains a missing file and an unknown option with exit 4", async () => {
+    const dir = workdir();
+    const missing = await runCli(["validate", "nope.yaml"], { cwd: dir });
+    expect(missing.exitCode).toBe(4);
+    expect(missing.stderr).toBe("nope.yaml: no such file or directory");
+    const option = await runCli(["run", "x.yaml", "--dryrun"], { cwd: dir });
+    expect(option.exitCode).toBe(4);
+    expect(option.stderr).toMatch(/unknown option '--dryrun'[\s\S]*Did you mean --dry-run\?/);
+  });
+});
+
+describe("planning, listing and scaffolding", () => {
+  it("plan shows the resolved target and the timeline, and injects nothing", async () => {
+    const server = await startServer();
+    try {
+      const dir = workdir();
+      const init = await runCli(["init", "exp.yaml"], { cwd: dir });
+      expect(init.exitCode).toBe(0);
+      const result = await runCli(["plan", "exp.yaml", "--var", `port=${server.port}`], { cwd: dir });
+      expect(result.exitCode, result.all).toBe(0);
+      expect(result.stdout).toContain(`pid ${server.pid}`);
+      expect(result.stdout).toMatch(/2s\s+inject freeze the api \(process\.suspend\)/);
+      expect(result.stdout).toMatch(/7s\s+revert freeze the api/);
+      expect(result.stdout).toContain("Nothing was injected.");
+      const state = readFileSync(`/proc/${server.pid}/stat`, "utf8");
+      expect(state.slice(state.lastIndexOf(")") + 2, state.lastIndexOf(")") + 3)).not.toBe("T");
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it("plan exits 5 when a target matches nothing", async () => {
+    const dir = workdir();
+    await runCli(["init", "exp.yaml"], { cwd: dir });
+    const result = await runCli(["plan", "exp.yaml", "--var", "port=1"], { cwd: dir });
+    expect(result.exitCode).toBe(5);
+    expect(result.stdout).toMatch(/target "api" matched nothing/);
+  });
+
+  it("init writes a valid experiment and refuses to overwrite without --force", async () => {
+    const dir = workdir();
+    expect((await runCli(["init", "exp.yaml"], { cwd: dir })).exitCode).toBe(0);
+    expect((await runCli(["validate", "exp.yaml"], { cwd: dir })).exitCode).toBe(0);
+    const again = await runCli(["init", "exp.yaml"], { cwd: dir });
+    expect(again.exitCode).toBe(4);
+    expect(again.stderr).toMatch(/already exists; use --force/);
+    expect((await runCli(["init", "exp.yaml", "--force"], { cwd: dir })).exitCode).toBe(0);
+  });
+
+  it("list shows every action and probe with parameters from their schemas", async () => {
+    const result = await runCli(["list"], { cwd: workdir() });
+    expect(result.exitCode).toBe(0);
+    for (const name of ["process.kill", "process.suspend", "process.signal", "command.run", "http.request", "http", "command", "tcp"]) {
+      expect(result.stdout).toContain(name);
+    }
+    expect(result.stdout).toMatch(/signal\s+signal name\s+The signal to send\. \(default "SIGKILL"\)/);
+    const one = await runCli(["list", "process.suspnd"], { cwd: workdir() });
+    expect(one.exitCode).toBe(4);
+    expect(one.stderr).toMatch(/did you mean "process\.suspend"/);
+  });
+
+  it("--help lists the commands with examples and the exit codes", async () => {
+    const result = await runCli(["--help"], { cwd: workdir() });
+    expect(result.exitCode).toBe(0);
+    for (const command of ["run", "validate", "plan", "list", "init"]) expect(result.stdout).toMatch(new RegExp(`\\n  ${command} `));
+    expect(result.stdout).toContain("Examples:");
+    expect(result.stdout).toContain("3  rollback-failed");
+    const run = await runCli(["run", "--help"], { cwd: workdir() });
+    expect(run.stdout).toContain("Ctrl-C (SIGINT) or SIGTERM at any time rolls back");
+  });
+
+  it("--version prints the package version", async () => {
+    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+    const result = await runCli(["--version"], { cwd: workdir() });
+    expect(result.stdout).toBe(pkg.version);
+  });
+});

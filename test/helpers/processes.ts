@@ -1,0 +1,83 @@
+// Real processes for end-to-end tests: the fixture HTTP server, and the built CLI run as a user
+// runs it. Everything binds 127.0.0.1 and is cleaned up by the test that started it.
+
+import { execa, type ResultPromise } from "execa";
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const CLI = path.join(ROOT, "bin", "chaoscast.js");
+
+export interface TestServer {
+  port: number;
+  pid: number;
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function startServer(): Promise<TestServer> {
+  const child = execa(process.execPath, [path.join(ROOT, "fixtures/servers/http-server.js")], { reject: false, stdin: "ignore" });
+  const first = await new Promise<string>((resolve, reject) => {
+    let buffer = "";
+    child.stdout!.on("data", (chunk: Buffer) => {
+      buffer += chunk.toString();
+      if (buffer.includes("\n")) resolve(buffer.split("\n")[0]!);
+    });
+    child.once("exit", () => reject(new Error("the test server exited before listening")));
+  });
+  const { port, pid } = JSON.parse(first) as { port: number; pid: number };
+  return {
+    port,
+    pid,
+    url: `http://127.0.0.1:${port}`,
+    async stop() {
+      // A suspended process cannot handle SIGTERM; resume it first so tests never leak stopped servers.
+      try {
+        process.kill(pid, "SIGCONT");
+      } catch {
+        /* already gone */
+      }
+      child.kill("SIGKILL");
+      await child;
+    },
+  };
+}
+
+/** Process state letter from /proc (R, S, T …), or undefined when it has gone. */
+export function processState(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0];
+  } catch {
+    return undefined;
+  }
+}
+
+export function workdir(): string {
+  return mkdtempSync(path.join(tmpdir(), "chaoscast-e2e-"));
+}
+
+export function writeExperiment(dir: string, name: string, yaml: string): string {
+  const file = path.join(dir, name);
+  writeFileSync(file, yaml);
+  return file;
+}
+
+export function runCli(args: string[], options: { cwd: string; env?: Record<string, string> }): ResultPromise<{ reject: false; all: true }> {
+  return execa(process.execPath, [CLI, ...args], {
+    cwd: options.cwd,
+    env: { CI: "1", NO_COLOR: "1", ...options.env },
+    reject: false,
+    all: true,
+    stdin: "ignore",
+  }) as ResultPromise<{ reject: false; all: true }>;
+}
+
+export function readJournals(dir: string): Record<string, unknown>[] {
+  const runs = path.join(dir, ".chaoscast", "runs");
+  return readdirSync(runs)
+    .sort()
+    .map((f) => JSON.parse(readFileSync(path.join(runs, f), "utf8")) as Record<string, unknown>);
+}
