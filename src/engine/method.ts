@@ -114,7 +114,8 @@ async function watch(
     // A probe that cannot answer within one interval counts as a breach: that bounds abort latency.
     const check = await checkHypothesis(experiment.steadyState, stop, intervalMs);
     if (stop.aborted) return; // results cut short by the end of the method are not judged
-    const counted = roundStart >= graceUntil();
+    // With no grace configured every breach counts, even in a round that overlapped an injection.
+    const counted = experiment.abort.graceMs === 0 || roundStart >= graceUntil();
     for (const r of check.results) {
       emit({
         type: "observation",

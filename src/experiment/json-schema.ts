@@ -21,7 +21,7 @@ export interface ParamRow {
 type JsonSchema = { type?: string | string[]; enum?: unknown[]; anyOf?: JsonSchema[]; oneOf?: JsonSchema[]; items?: JsonSchema; description?: string; default?: unknown; pattern?: string; const?: unknown; properties?: Record<string, JsonSchema>; required?: string[]; format?: string };
 
 function typeName(s: JsonSchema): string {
-  if (s.enum) return s.enum.length > 6 ? "signal name" : s.enum.map(String).join("|");
+  if (s.enum) return s.enum.includes("SIGKILL") ? "signal name" : s.enum.map(String).join("|");
   if (s.anyOf || s.oneOf) return (s.anyOf ?? s.oneOf)!.map(typeName).join(" or ");
   if (s.type === "array") return `list of ${s.items ? typeName(s.items) : "values"}`;
   if (s.type === "object") return "mapping";

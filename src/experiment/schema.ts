@@ -98,9 +98,9 @@ export function buildExperimentSchema(registry: RegistryView) {
       steadyState: z.array(union("probe", probes.map(probeSchema))).optional(),
       abort: z
         .object({
-          interval: DurationSchema.prefault("1s").meta({ description: "How often the steady-state probes run during the method. Default 1s." }),
-          after: z.int().min(1).default(2).meta({ description: "Consecutive breaches that abort the run. Default 2." }),
-          grace: DurationSchema.prefault("0s").meta({ description: "Breaches this soon after an injection are not counted. Default 0s." }),
+          interval: DurationSchema.prefault("1s").meta({ description: "How often the steady-state probes run during the method." }),
+          after: z.int().min(1).default(2).meta({ description: "Consecutive breaches that abort the run." }),
+          grace: DurationSchema.prefault("0s").meta({ description: "Breaches this soon after an injection are not counted." }),
         })
         .strict()
         .prefault({}),
@@ -108,7 +108,7 @@ export function buildExperimentSchema(registry: RegistryView) {
       rollbacks: z.array(union("action", actions.map(rollbackSchema))).optional(),
       recovery: z
         .object({
-          timeout: DurationSchema.prefault("30s").meta({ description: "How long to wait for the steady state after rollback. Default 30s." }),
+          timeout: DurationSchema.prefault("30s").meta({ description: "How long to wait for the steady state after rollback." }),
           interval: DurationSchema.optional().meta({ description: "How often to check during recovery. Default: abort.interval." }),
         })
         .strict()

@@ -53,7 +53,7 @@ export const commandProbe = defineProbe({
   name: "command",
   description: "Run a program; observe its exit code, output and duration.",
   params: z
-    .object({ command: ArgvSchema, ...CommonShape, timeout: DurationSchema.prefault("10s").meta({ description: "Kill it after this long. Default 10s." }) })
+    .object({ command: ArgvSchema, ...CommonShape, timeout: DurationSchema.prefault("10s").meta({ description: "Kill it after this long." }) })
     .strict(),
   example: { command: ["curl", "-sf", "http://127.0.0.1:8080/health"], timeout: "5s" },
   primaryField: "exitCode",
@@ -80,7 +80,7 @@ export const commandRun = defineAction({
       command: ArgvSchema,
       revert: ArgvSchema.optional().meta({ description: "A program that undoes the fault, run on rollback." }),
       ...CommonShape,
-      timeout: DurationSchema.prefault("30s").meta({ description: "Kill it after this long. Default 30s." }),
+      timeout: DurationSchema.prefault("30s").meta({ description: "Kill it after this long." }),
     })
     .strict(),
   example: { command: ["systemctl", "stop", "recommendations"], revert: ["systemctl", "start", "recommendations"] },

@@ -26,7 +26,7 @@ export const httpProbe = defineProbe({
   name: "http",
   description: "Request a URL on a fresh connection; observe status, latency, headers, body and JSON.",
   params: z
-    .object({ ...RequestShape, timeout: DurationSchema.prefault("2s").meta({ description: "Give up after this long. Default 2s." }) })
+    .object({ ...RequestShape, timeout: DurationSchema.prefault("2s").meta({ description: "Give up after this long." }) })
     .strict(),
   example: { url: "http://127.0.0.1:8080/health", timeout: "2s" },
   primaryField: "status",
@@ -71,7 +71,7 @@ export const httpRequestAction = defineAction({
   params: z
     .object({
       ...RequestShape,
-      timeout: DurationSchema.prefault("10s").meta({ description: "Give up after this long. Default 10s." }),
+      timeout: DurationSchema.prefault("10s").meta({ description: "Give up after this long." }),
       expectStatus: z.string().default("200..299").meta({ description: "Statuses that count as success (expect syntax)." }),
       revert: z
         .object({ ...RequestShape, url: UrlSchema.optional().meta({ description: "Defaults to the same URL." }) })

@@ -31,9 +31,9 @@ export const tcpProbe = defineProbe({
   description: "Open a TCP connection; observe whether it connects and how long it takes.",
   params: z
     .object({
-      host: z.string().default("127.0.0.1").meta({ description: "Host name or address. Default 127.0.0.1." }),
+      host: z.string().default("127.0.0.1").meta({ description: "Host name or address." }),
       port: z.int().min(1).max(65535).meta({ description: "TCP port." }),
-      timeout: DurationSchema.prefault("2s").meta({ description: "Give up after this long. Default 2s." }),
+      timeout: DurationSchema.prefault("2s").meta({ description: "Give up after this long." }),
     })
     .strict(),
   example: { host: "127.0.0.1", port: 8080 },

@@ -67,7 +67,7 @@ export async function runCommand(paths: string[], options: RunCommandOptions): P
       await writeJournal(file, journal);
       journals.push(journal);
       outcomes.push(result.outcome);
-      if (renderer) renderer.line(style.dim(`journal: ${path.relative(process.cwd(), file) || file}`));
+      if (renderer) renderer.line(style.dim(`journal: ${displayPath(file)}`));
       if (result.internalError !== undefined) throw result.internalError;
       if (result.outcome === "rollback-failed") {
         const left = experiments.length - index - 1;
@@ -99,6 +99,11 @@ async function journalLocation(option: string | undefined, count: number): Promi
   }
   if (count > 1) throw new UsageError(`--journal ${option}: several experiments are being run, so --journal must be a directory (end it with /)`);
   return { kind: "file", path: option };
+}
+
+function displayPath(file: string): string {
+  const relative = path.relative(process.cwd(), file);
+  return relative && !relative.startsWith("..") ? relative : path.resolve(file);
 }
 
 export function makeRunId(title: string): string {
