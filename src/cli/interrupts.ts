@@ -3,6 +3,8 @@
 
 export interface InterruptHandle {
   signal: AbortSignal;
+  /** The first crash (uncaught exception or unhandled rejection) seen while trapped, if any. */
+  crash(): unknown;
   dispose(): void;
 }
 
@@ -15,11 +17,23 @@ export function trapInterrupts(onSignal: (signal: NodeJS.Signals, first: boolean
     if (first) controller.abort(signal);
     onSignal(signal, first);
   };
+  // A bug must not kill the process with faults still injected: turn it into an abort, so the run
+  // rolls back, and report it afterwards.
+  let crashed: unknown;
+  const onCrash = (err: unknown) => {
+    crashed ??= err;
+    if (!controller.signal.aborted) controller.abort(`internal error: ${err instanceof Error ? err.message : String(err)}`);
+  };
   for (const signal of SIGNALS) process.on(signal, handler);
+  process.on("uncaughtException", onCrash);
+  process.on("unhandledRejection", onCrash);
   return {
     signal: controller.signal,
+    crash: () => crashed,
     dispose: () => {
       for (const signal of SIGNALS) process.off(signal, handler);
+      process.off("uncaughtException", onCrash);
+      process.off("unhandledRejection", onCrash);
     },
   };
 }

@@ -37,7 +37,10 @@ export async function runMethod(options: MethodOptions): Promise<MethodResult> {
     emit({ type: "abort", reason });
     stop.abort();
   };
-  const onInterrupt = () => abort(`interrupted by ${String(options.interrupt.reason ?? "a signal")}`);
+  const onInterrupt = () => {
+    const reason = String(options.interrupt.reason ?? "a signal");
+    abort(reason.startsWith("SIG") ? `interrupted by ${reason}` : reason);
+  };
   if (options.interrupt.aborted) onInterrupt();
   options.interrupt.addEventListener("abort", onInterrupt, { once: true });
 

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { processState, readJournals, runCli, startServer, workdir, writeExperiment, type TestServer } from "../helpers/processes.js";
+import { processState, readJournals, readJournalsSafe, runCli, startServer, workdir, writeExperiment, type TestServer } from "../helpers/processes.js";
 
 type Event = { type: string; t: number; at: string; [key: string]: unknown };
 
@@ -173,6 +173,43 @@ faults:
     expect(result.all).toMatch(/reverted freeze/);
     expect(processState(server.pid)).not.toBe("T");
     expect(readJournals(dir)[0]).toMatchObject({ outcome: "aborted", reason: expect.stringMatching(/interrupted by SIGINT/) });
+  });
+
+  it("rolls back before exiting on SIGTERM too (as a scheduler stopping the job would send)", async () => {
+    const file = writeExperiment(
+      dir,
+      "term.yaml",
+      `version: 1
+title: A freeze stopped by the scheduler
+duration: 60s
+targets:
+  api: { process: { port: ${server.port} } }
+faults:
+  - { name: freeze, target: api, action: process.suspend }
+`,
+    );
+    const child = runCli(["run", file, "--output", "jsonl"], { cwd: dir });
+    await new Promise<void>((resolve) => {
+      let seen = "";
+      child.stdout!.on("data", (chunk: Buffer) => {
+        seen += chunk.toString();
+        if (seen.includes('"fault-injected"')) resolve();
+      });
+    });
+    child.kill("SIGTERM");
+    const result = await child;
+    expect(result.exitCode, result.all).toBe(2);
+    expect(processState(server.pid)).not.toBe("T");
+    expect(result.stdout).toContain('"type":"fault-reverted"');
+  });
+
+  it("refuses to start when the journal cannot be written, before touching anything", async () => {
+    const file = writeExperiment(dir, "j.yaml", `version: 1\ntitle: j\nduration: 1s\ntargets:\n  api: { process: { port: ${server.port} } }\nfaults:\n  - { name: freeze, target: api, action: process.suspend }\n`);
+    writeExperiment(dir, "not-a-dir", "");
+    const result = await runCli(["run", file, "--journal", "not-a-dir/run.json"], { cwd: dir });
+    expect(result.exitCode).toBe(4);
+    expect(result.stderr).toMatch(/--journal not-a-dir\/run\.json: cannot write to not-a-dir/);
+    expect(readJournalsSafe(dir)).toEqual([]);
   });
 
   it("drives a service through http.request and undoes it with the revert request", async () => {

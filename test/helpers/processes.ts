@@ -81,3 +81,12 @@ export function readJournals(dir: string): Record<string, unknown>[] {
     .sort()
     .map((f) => JSON.parse(readFileSync(path.join(runs, f), "utf8")) as Record<string, unknown>);
 }
+
+/** Journals written in `dir`, or none when the run never got as far as writing one. */
+export function readJournalsSafe(dir: string): Record<string, unknown>[] {
+  try {
+    return readJournals(dir);
+  } catch {
+    return [];
+  }
+}

@@ -1,7 +1,8 @@
 // `chaoscast run`: validate every file first, then run each experiment in turn, writing a journal
 // per run. Stops the batch after an interrupt or a failed rollback.
 
-import { mkdir, stat } from "node:fs/promises";
+import { constants } from "node:fs";
+import { access, mkdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { createInterface } from "node:readline/promises";
 import { UsageError } from "../../errors.js";
@@ -78,6 +79,7 @@ export async function runCommand(paths: string[], options: RunCommandOptions): P
   } finally {
     interrupts.dispose();
   }
+  if (interrupts.crash() !== undefined) throw interrupts.crash();
   const worst = worstOutcome(outcomes);
   if (output === "json") {
     process.stdout.write(`${JSON.stringify(journals.length === 1 ? journals[0] : { outcome: worst, exitCode: OUTCOME_EXIT[worst], runs: journals }, null, 2)}\n`);
@@ -93,12 +95,16 @@ type JournalTarget = { kind: "file"; path: string } | { kind: "dir"; path: strin
 async function journalLocation(option: string | undefined, count: number): Promise<JournalTarget> {
   if (!option) return { kind: "dir", path: path.join(".chaoscast", "runs") };
   const isDir = option.endsWith("/") || (await stat(option).then((s) => s.isDirectory(), () => false));
-  if (isDir) {
-    await mkdir(option, { recursive: true });
-    return { kind: "dir", path: option };
+  if (!isDir && count > 1) throw new UsageError(`--journal ${option}: several experiments are being run, so --journal must be a directory (end it with /)`);
+  // Find out now, not after the faults, that the journal cannot be written.
+  const dir = isDir ? option : path.dirname(option);
+  try {
+    await mkdir(dir, { recursive: true });
+    await access(dir, constants.W_OK);
+  } catch (err) {
+    throw new UsageError(`--journal ${option}: cannot write to ${dir} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
-  if (count > 1) throw new UsageError(`--journal ${option}: several experiments are being run, so --journal must be a directory (end it with /)`);
-  return { kind: "file", path: option };
+  return isDir ? { kind: "dir", path: option } : { kind: "file", path: option };
 }
 
 function displayPath(file: string): string {

@@ -92,7 +92,10 @@ export class TextRenderer {
         return;
       }
       case "breach":
-        this.line(`  ${s.red("✗")} breach ${e.consecutive}/${e.after}: ${e.probes.join(", ")}`);
+        // Each breach matters when a few abort the run; with a lenient rule, a streak is one story.
+        if (e.after <= 5 || e.consecutive === 1 || e.consecutive % 10 === 0) {
+          this.line(`  ${s.red("✗")} breach ${e.consecutive}/${e.after} in a row: ${e.probes.join(", ")}`);
+        }
         return;
       case "abort":
         this.line(`  ${s.magenta("■")} ${s.magenta("abort")}: ${e.reason}`);
