@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { processState, readJournals, readJournalsSafe, runCli, startServer, workdir, writeExperiment, type TestServer } from "../helpers/processes.js";
+import { processState, readJournals, readJournalsSafe, waitForOutput, runCli, startServer, workdir, writeExperiment, type TestServer } from "../helpers/processes.js";
 
 type Event = { type: string; t: number; at: string; [key: string]: unknown };
 
@@ -158,13 +158,7 @@ faults:
 `,
     );
     const child = runCli(["run", file], { cwd: dir });
-    await new Promise<void>((resolve) => {
-      let seen = "";
-      child.stdout!.on("data", (chunk: Buffer) => {
-        seen += chunk.toString();
-        if (seen.includes("injected freeze")) resolve();
-      });
-    });
+    await waitForOutput(child, "injected freeze");
     expect(processState(server.pid)).toBe("T");
     child.kill("SIGINT");
     const result = await child;
@@ -189,13 +183,7 @@ faults:
 `,
     );
     const child = runCli(["run", file, "--output", "jsonl"], { cwd: dir });
-    await new Promise<void>((resolve) => {
-      let seen = "";
-      child.stdout!.on("data", (chunk: Buffer) => {
-        seen += chunk.toString();
-        if (seen.includes('"fault-injected"')) resolve();
-      });
-    });
+    await waitForOutput(child, '"fault-injected"');
     child.kill("SIGTERM");
     const result = await child;
     expect(result.exitCode, result.all).toBe(2);

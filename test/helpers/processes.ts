@@ -90,3 +90,14 @@ export function readJournalsSafe(dir: string): Record<string, unknown>[] {
     return [];
   }
 }
+
+/** Resolves once the child has printed `text` on stdout (however the output was chunked). */
+export function waitForOutput(child: { stdout: NodeJS.ReadableStream | null }, text: string): Promise<void> {
+  return new Promise((resolve) => {
+    let seen = "";
+    child.stdout!.on("data", (chunk: Buffer) => {
+      seen += chunk.toString();
+      if (seen.includes(text)) resolve();
+    });
+  });
+}
