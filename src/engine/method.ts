@@ -25,6 +25,8 @@ export interface MethodOptions {
 export interface MethodResult {
   /** Why the method stopped early, or undefined when it ran its full length. */
   abortReason: string | undefined;
+  /** Rounds that breached (counted), including those fewer than abort.after in a row. */
+  breaches: number;
 }
 
 export async function runMethod(options: MethodOptions): Promise<MethodResult> {
@@ -50,7 +52,11 @@ export async function runMethod(options: MethodOptions): Promise<MethodResult> {
   const elapsed = () => performance.now() - started;
   let graceUntil = -Infinity;
 
-  const watcher = watch(experiment, stop.signal, emit, () => graceUntil, abort, elapsed);
+  let breaches = 0;
+  const watcher = watch(experiment, stop.signal, (event) => {
+    if (event.type === "breach") breaches += 1;
+    emit(event);
+  }, () => graceUntil, abort, elapsed);
 
   try {
     for (const step of buildTimeline(experiment.faults, experiment.methodMs)) {
@@ -97,7 +103,7 @@ export async function runMethod(options: MethodOptions): Promise<MethodResult> {
     options.interrupt.removeEventListener("abort", onInterrupt);
     await watcher;
   }
-  return { abortReason };
+  return { abortReason, breaches };
 }
 
 /** The continuous check: one round of probes per interval, until the method stops. */

@@ -70,7 +70,10 @@ export async function rollbackAll(entries: InjectedFault[], runId: string, emit:
   return failed;
 }
 
-/** The experiment's extra rollback steps, after the automatic reverts. Returns the names of failed steps. */
+/**
+ * The experiment's extra rollback steps, after the automatic reverts, each retried like a revert.
+ * Returns the names of failed steps.
+ */
 export async function runRollbackSteps(
   steps: readonly RollbackStep[],
   targets: ReadonlyMap<string, Target[]>,
@@ -82,16 +85,21 @@ export async function runRollbackSteps(
   for (const step of steps) {
     const chosen: (Target | null)[] = step.target ? (targets.get(step.target) ?? []) : [null];
     for (const target of chosen) {
-      const notes: string[] = [];
-      try {
-        const ctx = attemptContext(runId, policy.attemptTimeoutMs, notes);
-        const injection = await withTimeout(step.action.prepare(step.params, target, ctx), policy.attemptTimeoutMs);
-        await withTimeout(injection.apply(ctx), policy.attemptTimeoutMs);
-        emit({ type: "rollback-step", step: step.name, action: step.action.name, ok: true });
-      } catch (err) {
-        failed.push(step.name);
-        emit({ type: "rollback-step", step: step.name, action: step.action.name, ok: false, error: errorMessage(err) });
+      let lastError = "";
+      let ok = false;
+      for (let attempt = 1; attempt <= policy.attempts && !ok; attempt++) {
+        try {
+          const ctx = attemptContext(runId, policy.attemptTimeoutMs, []);
+          const injection = await withTimeout(step.action.prepare(step.params, target, ctx), policy.attemptTimeoutMs);
+          await withTimeout(injection.apply(ctx), policy.attemptTimeoutMs);
+          ok = true;
+        } catch (err) {
+          lastError = errorMessage(err);
+          if (attempt < policy.attempts) await sleep(policy.backoffMs * 2 ** (attempt - 1));
+        }
       }
+      if (!ok) failed.push(step.name);
+      emit({ type: "rollback-step", step: step.name, action: step.action.name, ok, ...(ok ? {} : { error: lastError }) });
     }
   }
   return failed;

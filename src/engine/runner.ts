@@ -140,10 +140,11 @@ export async function runExperiment(experiment: CompiledExperiment, options: Run
   // 3–4. Method, then rollback whatever happened.
   const injected: InjectedFault[] = [];
   let abortReason: string | undefined;
+  let breaches = 0;
   let internalError: unknown;
   emit({ type: "phase-started", phase: "method" });
   try {
-    abortReason = (await runMethod({ experiment, targets, runId: options.runId, emit, interrupt: options.interrupt, injected })).abortReason;
+    ({ abortReason, breaches } = await runMethod({ experiment, targets, runId: options.runId, emit, interrupt: options.interrupt, injected }));
   } catch (err) {
     internalError = err;
     abortReason = `internal error: ${errorMessage(err)}`;
@@ -168,7 +169,8 @@ export async function runExperiment(experiment: CompiledExperiment, options: Run
     return finish("aborted", `${abortReason}; rolled back${recovered ? " and recovered" : `, but steady state did not return within ${formatDuration(experiment.recovery.timeoutMs)}`}`, [], recovered);
   }
   if (!recovered) return finish("deviated", `steady state did not return within ${formatDuration(experiment.recovery.timeoutMs)} after rollback`, [], false);
-  return finish("passed", "the steady state held before, during and after the faults; everything was reverted", [], true);
+  const during = breaches === 0 ? "during" : `during (apart from ${breaches} isolated breach(es), fewer than ${experiment.abort.after} in a row)`;
+  return finish("passed", `the steady state held before, ${during} and after the faults; everything was reverted`, [], true);
 }
 
 async function recover(

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { DURATION_PATTERN, parseDuration } from "./duration.js";
 import { parsePercent } from "./percent.js";
 import { describeValue } from "../util/describe.js";
+import { parseExpectation } from "./expect.js";
 
 const durationMessage = (input: unknown) =>
   `expected a duration like 250ms, 2s, 5m or 1h, found ${describeValue(input)}${typeof input === "number" ? " (add a unit)" : ""}`;
@@ -40,3 +41,12 @@ export const NameSchema = z
   .string()
   .min(1, { error: "expected a non-empty name" })
   .max(120, { error: "names are at most 120 characters" });
+
+/** One `expect` matcher written as text ("200..299", ">= 0.995"), checked when the file is loaded. */
+export const MatcherTextSchema = z.string().superRefine((text, ctx) => {
+  try {
+    parseExpectation(text);
+  } catch (err) {
+    ctx.addIssue({ code: "custom", message: (err as Error).message });
+  }
+});

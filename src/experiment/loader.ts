@@ -7,6 +7,7 @@ import { LineCounter, parseDocument } from "yaml";
 import { ExperimentError, UsageError, type Problem } from "../errors.js";
 import type { RegistryView } from "../engine/registry-view.js";
 import { describeValue } from "../util/describe.js";
+import { makeRedactor } from "../engine/redact.js";
 import { compileExperiment } from "./compile.js";
 import { locate } from "./positions.js";
 import { buildExperimentSchema, type ExperimentSchema } from "./schema.js";
@@ -50,10 +51,19 @@ export function parseExperiment(text: string, file: string, options: LoadOptions
     message,
   });
 
-  if (doc.errors.length > 0) {
+  if (doc.errors.length > 0 || doc.warnings.length > 0) {
     for (const error of doc.errors) {
       const pos = lines.linePos(error.pos[0]);
       problems.push({ file, line: pos.line, col: pos.col, path: "", message: `not valid YAML/JSON: ${firstLine(error.message)}` });
+    }
+    // YAML reads an unquoted `!= 5` as a tag and would silently drop the "!=": never accept tags.
+    for (const warning of doc.warnings) {
+      const pos = lines.linePos(warning.pos[0]);
+      const tag = /Unresolved tag: (\S+)/.exec(warning.message)?.[1];
+      const message = tag
+        ? `unknown YAML tag ${tag}; to write a comparator, quote it: "${tag} …"`
+        : `not valid here: ${firstLine(warning.message)}`;
+      problems.push({ file, line: pos.line, col: pos.col, path: "", message });
     }
     throw new ExperimentError(problems);
   }
@@ -71,6 +81,8 @@ export function parseExperiment(text: string, file: string, options: LoadOptions
   }
 
   const interpolated = interpolateDocument(raw, options.vars);
+  // Messages quote what they found, which may be a substituted secret.
+  const fail = (list: Problem[]) => new ExperimentError(makeRedactor(interpolated.secrets)(list));
   for (const problem of interpolated.problems) problems.push(at(problem.path, problem.message));
   const badPaths = new Set(interpolated.problems.map((p) => formatPath(p.path)));
 
@@ -86,12 +98,12 @@ export function parseExperiment(text: string, file: string, options: LoadOptions
         if (!badPaths.has(formatPath(report.path))) problems.push(at(report.path, report.message, report.at));
       }
     }
-    throw new ExperimentError(dedupe(problems));
+    throw fail(dedupe(problems));
   }
-  if (problems.length > 0) throw new ExperimentError(problems);
+  if (problems.length > 0) throw fail(problems);
 
   const compiled = compileExperiment(parsed.data, options.registry);
-  if (!compiled.ok) throw new ExperimentError(compiled.problems.map((p) => at(p.path, p.message, p.at)));
+  if (!compiled.ok) throw fail(compiled.problems.map((p) => at(p.path, p.message, p.at)));
   return { ...compiled.experiment, file, display: interpolated.display, secrets: interpolated.secrets };
 }
 

@@ -51,7 +51,8 @@ export function interpolateDocument(doc: unknown, inputs: VarInputs): Interpolat
   const walk = (node: unknown, path: Path, inVarsBlock: boolean): { value: unknown; display: unknown } => {
     if (typeof node === "string") {
       if (inVarsBlock) return { value: node, display: node };
-      return substitute(node, path, vars, inputs.env, problems, secrets);
+      const part = substitute(node, path, vars, inputs.env, problems, secrets);
+      return { value: part.value, display: part.display };
     }
     if (Array.isArray(node)) {
       const parts = node.map((item, i) => walk(item, [...path, i], inVarsBlock));
@@ -97,8 +98,7 @@ function collectVars(
     if (typeof raw === "string") {
       // Defaults may read the environment (a token, a host) but not other vars.
       const part = substitute(raw, ["vars", name], new Map(), inputs.env, problems, secrets);
-      const secret = part.display !== part.value;
-      vars.set(name, { value: part.value as Scalar, secret, origin: "file" });
+      vars.set(name, { value: part.value as Scalar, secret: part.secret, origin: "file" });
     } else if (typeof raw === "number" || typeof raw === "boolean") {
       vars.set(name, { value: raw, secret: false, origin: "file" });
     }
@@ -127,13 +127,14 @@ function substitute(
   env: Record<string, string | undefined>,
   problems: VarProblem[],
   secrets: Set<string>,
-): { value: unknown; display: unknown } {
-  if (!text.includes("${")) return { value: text, display: text };
+): Part {
+  if (!text.includes("${")) return { value: text, display: text, secret: false };
   const whole = /^\$\{([^}]*)\}$/.exec(text);
   let value = "";
   let display = "";
+  let secret = false;
   let lastIndex = 0;
-  let single: { value: unknown; display: unknown } | undefined;
+  let single: Part | undefined;
   for (const match of text.matchAll(PLACEHOLDER)) {
     value += text.slice(lastIndex, match.index);
     display += text.slice(lastIndex, match.index);
@@ -146,12 +147,20 @@ function substitute(
     const resolved = resolvePlaceholder(match[1]!.trim(), match[0], path, vars, env, problems, secrets);
     value += String(resolved.value);
     display += String(resolved.display);
+    secret ||= resolved.secret;
     if (whole) single = resolved;
   }
   value += text.slice(lastIndex);
   display += text.slice(lastIndex);
   // A value that is exactly one placeholder keeps the variable's type (vars: { count: 3 }).
-  return single ?? { value, display };
+  return single ?? { value, display, secret };
+}
+
+/** A substituted piece of text, and whether any of it came from the environment. */
+interface Part {
+  value: unknown;
+  display: unknown;
+  secret: boolean;
 }
 
 function resolvePlaceholder(
@@ -162,16 +171,16 @@ function resolvePlaceholder(
   env: Record<string, string | undefined>,
   problems: VarProblem[],
   secrets: Set<string>,
-): { value: unknown; display: unknown } {
+): Part {
   if (expr.startsWith("env:")) {
     const name = expr.slice(4);
     const value = env[name];
     if (value === undefined) {
       problems.push({ path, message: `environment variable ${name} is not set (needed by ${placeholder})` });
-      return { value: "", display: placeholder };
+      return { value: "", display: placeholder, secret: true };
     }
     if (value !== "") secrets.add(value);
-    return { value, display: placeholder };
+    return { value, display: placeholder, secret: true };
   }
   if (expr.startsWith("vars.")) {
     const name = expr.slice(5);
@@ -181,12 +190,12 @@ function resolvePlaceholder(
         path,
         message: `unknown variable ${placeholder}${didYouMean(name, [...vars.keys()])}; declare it under vars: or pass --var ${name}=VALUE`,
       });
-      return { value: "", display: placeholder };
+      return { value: "", display: placeholder, secret: false };
     }
-    return { value: found.value, display: found.secret ? placeholder : found.value };
+    return { value: found.value, display: found.secret ? placeholder : found.value, secret: found.secret };
   }
   problems.push({ path, message: `unknown placeholder ${placeholder}: expected \${vars.NAME} or \${env:NAME} (write $\${ for a literal \${)` });
-  return { value: "", display: placeholder };
+  return { value: "", display: placeholder, secret: false };
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

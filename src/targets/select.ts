@@ -8,11 +8,12 @@ export const SelectionSchema = z
   .object({
     count: z.int().min(1).optional().meta({ description: "Exactly this many targets (at most the number found)." }),
     percent: PercentSchema.optional().meta({ description: "This share of the targets found, rounded up." }),
-    min: z.int().min(0).optional().meta({ description: "Refuse to run unless at least this many are chosen." }),
+    min: z.int().min(0).optional().meta({ description: "Choose at least this many; refuse to run when fewer are found." }),
     max: z.int().min(1).optional().meta({ description: "Never choose more than this many." }),
     seed: z.union([z.string(), z.int()]).optional().meta({ description: "Makes the choice reproducible; overrides --seed." }),
   })
   .strict()
+  .refine((s) => s.percent === undefined || s.percent > 0, { message: "percent must be more than 0 (remove the fault instead)" })
   .refine((s) => !(s.count !== undefined && s.percent !== undefined), {
     message: "give either count or percent, not both",
   })

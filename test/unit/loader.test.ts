@@ -163,4 +163,28 @@ describe("reporting problems with file, line and column", () => {
   it("reports every problem of a file at once", () => {
     expect(problems(VALID.replace("duration: 10s", "duration: 10").replace("probe: http", "probe: htp"))).toHaveLength(2);
   });
+
+  it("never quotes a secret in an error message", () => {
+    const found = problems(VALID.replace("duration: 10s", 'duration: "${env:MYTOK}"'), { MYTOK: "supersecret" });
+    expect(found.join("\n")).not.toContain("supersecret");
+    expect(found[0]).toMatch(/found "\*\*\*"/);
+  });
+
+  it("refuses an unquoted comparator that YAML would read as a tag", () => {
+    expect(problems(VALID.replace("status: 200", "status: != 500"))[0]).toMatch(/^exp\.yaml:10:23: unknown YAML tag !=; to write a comparator, quote it/);
+  });
+
+  it("checks matcher text in action parameters when loading, not when injecting", () => {
+    const text = VALID.replace("    target: api\n    action: process.suspend\n    at: 2s\n    duration: 5s\n", '    action: http.request\n    with: { url: "http://127.0.0.1:1/x", expectStatus: ">= x" }\n');
+    expect(problems(text)[0]).toMatch(/faults\[0\]\.with\.expectStatus: comparator ">= x" needs a number/);
+  });
+
+  it("refuses an abort interval too short to probe in", () => {
+    expect(problems(VALID + "abort: { interval: 0s }\n")[0]).toMatch(/abort\.interval must be at least 50ms/);
+  });
+
+  it("refuses selecting 0% of targets", () => {
+    expect(problems(VALID.replace("api: { process: { port: 8080 } }", "api: { process: { port: 8080 }, select: { percent: 0 } }"))[0]).toMatch(/percent must be more than 0/);
+  });
 });
+

@@ -52,4 +52,10 @@ describe("variables", () => {
     expect(() => parseVarFlag("=x")).toThrow(/name=value/);
     expect(() => parseVarFlag("novalue")).toThrow(/name=value/);
   });
+
+  it("does not mistake an escaped $${ in a default for a secret", () => {
+    const out = run({ vars: { price: "$${amount}" }, a: "${vars.price}" });
+    expect(out.display).toMatchObject({ vars: { price: "${amount}" }, a: "${amount}" });
+  });
 });
+

@@ -9,7 +9,7 @@ import { abortMessage } from "../../util/abortable.js";
 
 const CommonShape = {
   cwd: z.string().optional().meta({ description: "Working directory." }),
-  env: z.record(z.string(), z.string()).default({}).meta({ description: "Extra environment variables." }),
+  env: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({}).meta({ description: "Extra environment variables." }),
 };
 
 interface Outcome {

@@ -4,7 +4,7 @@
 import { z } from "zod";
 import { AdapterError } from "../../errors.js";
 import { defineAction, defineProbe, type Adapter, type RunContext } from "../../engine/types.js";
-import { DurationSchema } from "../../experiment/common-schemas.js";
+import { DurationSchema, MatcherTextSchema } from "../../experiment/common-schemas.js";
 import { parseExpectation, judge } from "../../experiment/expect.js";
 import { httpRequest, HttpRequestError } from "../../util/http-request.js";
 
@@ -72,12 +72,17 @@ export const httpRequestAction = defineAction({
     .object({
       ...RequestShape,
       timeout: DurationSchema.prefault("10s").meta({ description: "Give up after this long." }),
-      expectStatus: z.string().default("200..299").meta({ description: "Statuses that count as success (expect syntax)." }),
+      expectStatus: MatcherTextSchema.default("200..299").meta({ description: "Statuses that count as success (expect syntax)." }),
       revert: z
-        .object({ ...RequestShape, url: UrlSchema.optional().meta({ description: "Defaults to the same URL." }) })
+        .object({
+          url: UrlSchema.optional().meta({ description: "Defaults to the same URL." }),
+          method: MethodSchema.optional().meta({ description: "Defaults to the same method." }),
+          headers: z.record(z.string(), z.string()).optional().meta({ description: "Defaults to the same headers." }),
+          body: z.string().optional().meta({ description: "Request body (never copied from the fault's request)." }),
+        })
         .strict()
         .optional()
-        .meta({ description: "A request that undoes this one, sent on rollback." }),
+        .meta({ description: "A request that undoes this one, sent on rollback; url, method and headers default to the fault's." }),
     })
     .strict(),
   example: { url: "http://127.0.0.1:8080/admin/flags/recommendations", method: "PUT", body: '{"enabled":false}', revert: { method: "PUT", body: '{"enabled":true}' } },
@@ -97,7 +102,13 @@ export const httpRequestAction = defineAction({
     const apply = (ctx: RunContext) => call(params, "http.request", ctx.signal);
     const revert = params.revert;
     if (!revert) return { revert: null, apply };
-    const undo = { ...revert, url: revert.url ?? params.url };
+    const undo = {
+      url: revert.url ?? params.url,
+      method: revert.method ?? params.method,
+      headers: revert.headers ?? params.headers,
+      body: revert.body,
+      insecure: params.insecure,
+    };
     return {
       apply,
       revert: {

@@ -46,7 +46,7 @@ function describePlan(
   seed: string,
   problem: string | undefined,
 ) {
-  const doc = experiment.display as { faults?: { with?: unknown }[] };
+  const doc = experiment.display as { faults?: { with?: unknown }[]; steadyState?: { expect?: unknown }[] };
   return {
     file: experiment.file,
     title: experiment.title,
@@ -67,7 +67,7 @@ function describePlan(
         with: doc.faults?.[experiment.faults.indexOf(fault)]?.with ?? {},
       };
     }),
-    steadyState: experiment.steadyState.map((p) => ({ name: p.name, probe: p.probe.name, expect: p.expectSource })),
+    steadyState: experiment.steadyState.map((p, i) => ({ name: p.name, probe: p.probe.name, expect: doc.steadyState?.[i]?.expect ?? p.probe.defaultExpect })),
     abort: experiment.abort,
     recovery: experiment.recovery,
     rollbacks: experiment.rollbacks.map((r) => ({ name: r.name, action: r.action.name })),

@@ -4,6 +4,7 @@ import path from "node:path";
 import { ExperimentError, formatProblem } from "../../errors.js";
 import { expandPaths, loadExperiment } from "../../experiment/loader.js";
 import { makeStyle } from "../render/style.js";
+import { makeRedactor } from "../../engine/redact.js";
 import { parseVarFlags, registry, type CommonOptions } from "../shared.js";
 
 export async function validateCommand(paths: string[], options: CommonOptions): Promise<number> {
@@ -15,8 +16,9 @@ export async function validateCommand(paths: string[], options: CommonOptions): 
     const shown = path.relative(process.cwd(), file) || file;
     try {
       const experiment = await loadExperiment(file, { registry, vars });
-      results.push({ file: shown, valid: true, title: experiment.title, problems: [] });
-      if (options.output !== "json") process.stdout.write(`${style.green("✔")} ${shown}: ${experiment.title}\n`);
+      const title = makeRedactor(experiment.secrets)(experiment.title);
+      results.push({ file: shown, valid: true, title, problems: [] });
+      if (options.output !== "json") process.stdout.write(`${style.green("✔")} ${shown}: ${title}\n`);
     } catch (err) {
       if (!(err instanceof ExperimentError)) throw err;
       results.push({ file: shown, valid: false, problems: err.problems.map(toJson) });

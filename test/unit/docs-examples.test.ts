@@ -1,0 +1,35 @@
+import { describe, expect, it } from "vitest";
+import { existsSync, readFileSync } from "node:fs";
+import { parseExperiment } from "../../src/experiment/loader.js";
+import { registry } from "../../src/registry.js";
+
+// Docs that cannot rot: every yaml/json example in the docs is a complete experiment that the real
+// loader accepts, and every action and probe has at least one.
+const DOCS = ["README.md", "docs/experiment-format.md"].filter((f) => existsSync(new URL(`../../${f}`, import.meta.url)));
+
+function examples(file: string): { lang: string; text: string; line: number }[] {
+  const text = readFileSync(new URL(`../../${file}`, import.meta.url), "utf8");
+  const found: { lang: string; text: string; line: number }[] = [];
+  const fence = /^```(yaml|json)\n([\s\S]*?)^```/gm;
+  for (const match of text.matchAll(fence)) {
+    found.push({ lang: match[1]!, text: match[2]!, line: text.slice(0, match.index).split("\n").length });
+  }
+  return found;
+}
+
+describe.each(DOCS)("examples in %s", (file) => {
+  it.each(examples(file).map((e) => [`${e.lang} block at line ${e.line}`, e] as const))("%s is a valid experiment", (_name, example) => {
+    expect(() => parseExperiment(example.text, `${file}:${example.line}`, { registry, vars: { cli: {}, env: {} } })).not.toThrow();
+  });
+});
+
+describe("the format reference", () => {
+  it("has an example for every action and every probe", () => {
+    const all = examples("docs/experiment-format.md").map((e) => e.text).join("\n");
+    const missing = [
+      ...[...registry.actions.keys()].filter((name) => !new RegExp(`"?action"?: "?${name.replace(".", "\\.")}\\b`).test(all)),
+      ...[...registry.probes.keys()].filter((name) => !new RegExp(`"?probe"?: "?${name}\\b`).test(all)),
+    ];
+    expect(missing).toEqual([]);
+  });
+});
