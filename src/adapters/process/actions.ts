@@ -43,6 +43,17 @@ async function assertAlive(data: ProcessData, action: string): Promise<void> {
   }
 }
 
+/** Poll the process state until `wanted` holds (true) or 2 s pass (false). A vanished process counts as done. */
+async function waitForState(pid: number, wanted: (state: string) => boolean): Promise<boolean> {
+  const deadline = performance.now() + 2_000;
+  for (;;) {
+    const info = await readProcess(pid);
+    if (!info?.state || wanted(info.state)) return true;
+    if (performance.now() > deadline) return false;
+    await sleep(5);
+  }
+}
+
 /** Undo by sending a signal, unless the process has gone (then there is nothing left to undo). */
 function signalRevert(data: ProcessData, signal: string, verify?: (ctx: RunContext) => Promise<void>): Revert {
   return {
@@ -83,15 +94,21 @@ export const suspend = defineAction({
   async prepare(_params, target) {
     const data = processData(target);
     await assertAlive(data, "process.suspend");
-    const revert = signalRevert(data, "SIGCONT", async (ctx) => {
-      for (let i = 0; i < 50; i++) {
-        const info = await readProcess(data.pid);
-        if (!info || info.state !== "T") return;
-        await sleep(10, ctx.signal);
+    const revert = signalRevert(data, "SIGCONT", async () => {
+      if (!(await waitForState(data.pid, (state) => state !== "T"))) {
+        throw new AdapterError(`${data.name} (pid ${data.pid}) is still stopped after SIGCONT`, { action: "revert", target: `pid:${data.pid}` });
       }
-      throw new AdapterError(`${data.name} (pid ${data.pid}) is still stopped after SIGCONT`, { action: "revert", target: `pid:${data.pid}` });
     });
-    return { revert, apply: async () => send(data, "SIGSTOP", "process.suspend") };
+    return {
+      revert,
+      async apply() {
+        send(data, "SIGSTOP", "process.suspend");
+        // Signals are delivered asynchronously: only claim the fault once the kernel shows it.
+        if (!(await waitForState(data.pid, (state) => state === "T"))) {
+          throw new AdapterError(`${data.name} (pid ${data.pid}) did not stop after SIGSTOP`, { action: "process.suspend", target: `pid:${data.pid}` });
+        }
+      },
+    };
   },
 });
 
