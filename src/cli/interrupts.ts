@@ -24,6 +24,16 @@ export function trapInterrupts(onSignal: (signal: NodeJS.Signals, first: boolean
     crashed ??= err;
     if (!controller.signal.aborted) controller.abort(`internal error: ${err instanceof Error ? err.message : String(err)}`);
   };
+  // If whoever started chaoscast dies (npx killed by a scheduler, a CI runner torn down), no signal
+  // may reach us: treat the orphaning itself as an interrupt, so faults never outlive the job.
+  const parent = process.ppid;
+  const orphanWatch = setInterval(() => {
+    if (process.ppid !== parent && !controller.signal.aborted) {
+      controller.abort("the process that started chaoscast exited");
+      onSignal("SIGHUP", true);
+    }
+  }, 500);
+  orphanWatch.unref();
   for (const signal of SIGNALS) process.on(signal, handler);
   process.on("uncaughtException", onCrash);
   process.on("unhandledRejection", onCrash);
@@ -31,6 +41,7 @@ export function trapInterrupts(onSignal: (signal: NodeJS.Signals, first: boolean
     signal: controller.signal,
     crash: () => crashed,
     dispose: () => {
+      clearInterval(orphanWatch);
       for (const signal of SIGNALS) process.off(signal, handler);
       process.off("uncaughtException", onCrash);
       process.off("unhandledRejection", onCrash);

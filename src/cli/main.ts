@@ -56,7 +56,7 @@ ${EXIT_CODES_HELP}`,
       "after",
       `
 Examples:
-  $ chaoscast run experiments/suspend-api.yaml
+  $ chaoscast run my-experiment.yaml
   $ chaoscast run experiments/ --yes --output jsonl > events.jsonl
   $ chaoscast run exp.yaml --var api_port=8080 --journal reports/run.json
   $ CI=1 chaoscast run exp.yaml      (no prompt, no spinners)
@@ -125,6 +125,10 @@ export async function main(argv: string[]): Promise<number> {
   exitCode = 0;
   const program = buildProgram();
   const debug = argv.includes("--debug");
+  // `chaoscast run … | head` closes stdout early; losing output must never crash a run mid-fault.
+  for (const stream of [process.stdout, process.stderr]) {
+    if (stream.listenerCount("error") === 0) stream.on("error", () => {});
+  }
   if (argv.includes("--no-color")) process.env.NO_COLOR = "1";
   try {
     if (argv.length === 0) {

@@ -37,7 +37,9 @@ export async function loadExperiments(paths: string[], options: CommonOptions): 
 
 /** Spinners, live status lines and prompts only for a person at a terminal, never in CI. */
 export function isInteractive(): boolean {
-  return Boolean(process.stdout.isTTY && process.stderr.isTTY && !process.env.CI);
+  // A pty without a size (columns 0) is not a terminal a person reads, and spinners cannot draw there.
+  const wide = (process.stderr.columns ?? 0) >= 20 && (process.stdout.columns ?? 0) >= 20;
+  return Boolean(process.stdout.isTTY && process.stderr.isTTY && wide && !process.env.CI);
 }
 
 export function canPrompt(): boolean {

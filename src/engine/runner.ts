@@ -75,7 +75,11 @@ export async function runExperiment(experiment: CompiledExperiment, options: Run
   const redact = makeRedactor(experiment.secrets);
   const startedAt = performance.now();
   const emit = (body: RunEventBody) => {
-    options.sink(redact({ ...body, at: new Date().toISOString(), t: Math.round(performance.now() - startedAt) }));
+    try {
+      options.sink(redact({ ...body, at: new Date().toISOString(), t: Math.round(performance.now() - startedAt) }));
+    } catch {
+      // Reporting must never stop a rollback: a closed terminal or pipe only loses output.
+    }
   };
   const finish = (outcome: Outcome, reason: string, stillInjected: string[] = [], recovered: boolean | null = null): RunResult => {
     const exitCode = OUTCOME_EXIT[outcome];

@@ -6,6 +6,9 @@ import { parsePercent } from "./percent.js";
 import { describeValue } from "../util/describe.js";
 import { parseExpectation } from "./expect.js";
 
+/** Nothing chaoscast waits for should take longer than a day; it also keeps timers in range. */
+const MAX_DURATION_MS = 24 * 3_600_000;
+
 const durationMessage = (input: unknown) =>
   `expected a duration like 250ms, 2s, 5m or 1h, found ${describeValue(input)}${typeof input === "number" ? " (add a unit)" : ""}`;
 
@@ -13,8 +16,18 @@ const durationMessage = (input: unknown) =>
 export const DurationSchema = z
   .string({ error: (iss) => durationMessage(iss.input) })
   .regex(new RegExp(DURATION_PATTERN), { error: (iss) => durationMessage(iss.input) })
-  .transform((text) => parseDuration(text)!)
+  .transform((text, ctx) => {
+    const ms = parseDuration(text)!;
+    if (ms > MAX_DURATION_MS) {
+      ctx.addIssue({ code: "custom", message: `expected a duration of at most 24h, found "${text}"` });
+      return z.NEVER;
+    }
+    return ms;
+  })
   .meta({ description: "A duration: 250ms, 2s, 1.5s, 5m, 1h, 1m30s." });
+
+/** A length of time that must not be zero (a method, a fault's hold time). */
+export const PositiveDurationSchema = DurationSchema.refine((ms) => ms > 0, { message: "expected a duration longer than 0s" });
 
 /** "25%" or 25; parses to a number 0..100. */
 export const PercentSchema = z

@@ -5,7 +5,7 @@ import { z } from "zod";
 import type { ActionDef, ProbeDef } from "../engine/types.js";
 import type { RegistryView } from "../engine/registry-view.js";
 import { SelectionSchema } from "../targets/select.js";
-import { DurationSchema, NameSchema } from "./common-schemas.js";
+import { DurationSchema, NameSchema, PositiveDurationSchema } from "./common-schemas.js";
 
 const refineAtLeast = (min: number, what: string) => [(ms: number) => ms >= min, { message: `${what} must be at least ${min}ms` }] as const;
 import { describeValue } from "../util/describe.js";
@@ -36,7 +36,7 @@ function faultSchema(action: ActionDef) {
       target: TargetRefSchema.optional(),
       with: withParams(action.params),
       at: DurationSchema.optional().meta({ description: "When to inject, from the start of the method. Default 0s." }),
-      duration: DurationSchema.optional().meta({ description: "How long to hold the fault. Default: until the method ends." }),
+      duration: PositiveDurationSchema.optional().meta({ description: "How long to hold the fault. Default: until the method ends." }),
     })
     .strict()
     .meta({ title: action.name, description: action.description });
@@ -93,7 +93,7 @@ export function buildExperimentSchema(registry: RegistryView) {
         .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "variable names are letters, digits and _" }), ScalarSchema)
         .optional()
         .meta({ description: "Defaults for ${vars.NAME}; CHAOSCAST_VAR_NAME and --var NAME=VALUE override them." }),
-      duration: DurationSchema.optional().meta({ description: "How long the method lasts; faults are held this long unless they say otherwise." }),
+      duration: PositiveDurationSchema.optional().meta({ description: "How long the method lasts; faults are held this long unless they say otherwise." }),
       targets: z
         .record(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, { error: "target names start with a letter and use letters, digits, _ and -" }), TargetSchema)
         .optional(),

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { processState, readJournals, readJournalsSafe, waitForOutput, runCli, startServer, workdir, writeExperiment, type TestServer } from "../helpers/processes.js";
+import { execa } from "execa";
+import { CLI, pollUntil, processState, readJournals, readJournalsSafe, waitForOutput, runCli, startServer, workdir, writeExperiment, type TestServer } from "../helpers/processes.js";
 
 type Event = { type: string; t: number; at: string; [key: string]: unknown };
 
@@ -198,6 +199,42 @@ faults:
     expect(result.exitCode).toBe(4);
     expect(result.stderr).toMatch(/--journal not-a-dir\/run\.json: cannot write to not-a-dir/);
     expect(readJournalsSafe(dir)).toEqual([]);
+  });
+
+  it("leaves alone a process that someone else had already stopped", async () => {
+    process.kill(server.pid, "SIGSTOP");
+    try {
+      const file = writeExperiment(dir, "taken.yaml", `version: 1\ntitle: t\nduration: 1s\ntargets:\n  api: { process: { pid: ${server.pid} } }\nfaults:\n  - { name: freeze, target: api, action: process.suspend }\n`);
+      const result = await runCli(["run", file], { cwd: dir });
+      expect(result.exitCode, result.all).toBe(2);
+      expect(result.all).toMatch(/is already stopped; chaoscast will not take over a freeze it did not make/);
+      expect(processState(server.pid)).toBe("T");
+    } finally {
+      process.kill(server.pid, "SIGCONT");
+    }
+  });
+
+  it("keeps rolling back when its output pipe is closed (chaoscast run … | head)", async () => {
+    const file = writeExperiment(dir, "pipe.yaml", `version: 1\ntitle: p\nduration: 1500ms\ntargets:\n  api: { process: { port: ${server.port} } }\nabort: { interval: 100ms, after: 1000 }\n${healthProbe(server.port)}faults:\n  - { name: freeze, target: api, action: process.suspend }\n`);
+    const child = runCli(["run", file], { cwd: dir });
+    await waitForOutput(child, "injected freeze");
+    child.stdout!.destroy();
+    const result = await child;
+    expect(processState(server.pid)).not.toBe("T");
+    expect(result.stderr).not.toMatch(/bug in chaoscast|EPIPE/);
+    expect(readJournals(dir)[0]).toMatchObject({ faults: [{ status: "reverted" }] });
+  });
+
+  it("rolls back by itself when the process that started it exits (an orphaned run)", async () => {
+    const file = writeExperiment(dir, "orphan.yaml", `version: 1\ntitle: o\nduration: 60s\ntargets:\n  api: { process: { port: ${server.port} } }\nfaults:\n  - { name: freeze, target: api, action: process.suspend }\n`);
+    // A launcher that starts chaoscast detached and exits, as a killed npx or CI runner would.
+    const launcher = `const { spawn } = require("node:child_process");
+      const child = spawn(process.execPath, [process.argv[1], "run", process.argv[2]], { detached: true, stdio: "ignore", env: { ...process.env, CI: "1" } });
+      child.unref(); setTimeout(() => process.exit(0), 1500);`;
+    await execa(process.execPath, ["-e", launcher, CLI, file], { cwd: dir });
+    await pollUntil(() => readJournalsSafe(dir).length > 0, 10_000);
+    expect(processState(server.pid)).not.toBe("T");
+    expect(readJournals(dir)[0]).toMatchObject({ outcome: "aborted", reason: expect.stringMatching(/the process that started chaoscast exited/) });
   });
 
   it("drives a service through http.request and undoes it with the revert request", async () => {

@@ -186,5 +186,10 @@ describe("reporting problems with file, line and column", () => {
   it("refuses selecting 0% of targets", () => {
     expect(problems(VALID.replace("api: { process: { port: 8080 } }", "api: { process: { port: 8080 }, select: { percent: 0 } }"))[0]).toMatch(/percent must be more than 0/);
   });
+
+  it("refuses zero-length and day-long-plus durations", () => {
+    expect(problems(VALID.replace("duration: 5s", "duration: 0s"))[0]).toMatch(/faults\[0\]\.duration: expected a duration longer than 0s/);
+    expect(problems(VALID.replace("duration: 10s", "duration: 600h"))[0]).toMatch(/duration: expected a duration of at most 24h, found "600h"/);
+  });
 });
 

@@ -94,6 +94,10 @@ export const suspend = defineAction({
   async prepare(_params, target) {
     const data = processData(target);
     await assertAlive(data, "process.suspend");
+    // Resuming on rollback would end a freeze someone else made (another run, a debugger).
+    if ((await readProcess(data.pid))?.state === "T") {
+      throw new AdapterError(`${data.name} (pid ${data.pid}) is already stopped; chaoscast will not take over a freeze it did not make`, { action: "process.suspend", target: `pid:${data.pid}` });
+    }
     const revert = signalRevert(data, "SIGCONT", async () => {
       if (!(await waitForState(data.pid, (state) => state !== "T"))) {
         throw new AdapterError(`${data.name} (pid ${data.pid}) is still stopped after SIGCONT`, { action: "revert", target: `pid:${data.pid}` });

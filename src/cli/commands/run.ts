@@ -61,14 +61,19 @@ export async function runCommand(paths: string[], options: RunCommandOptions): P
           if (output === "jsonl") process.stdout.write(`${JSON.stringify(event)}\n`);
           else renderer?.event(event);
         },
-        ...(output === "text" && !options.yes && canPrompt() ? { confirm: (plan: ResolvedPlan) => confirm(plan, renderer!) } : {}),
+        ...(output === "text" && !options.yes && canPrompt() ? { confirm: (plan: ResolvedPlan) => confirm(plan, renderer!, interrupts.signal) } : {}),
       });
       const journal = buildJournal(experiment, events);
       const file = journalTarget.kind === "file" ? journalTarget.path : path.join(journalTarget.path, `${runId}.json`);
-      await writeJournal(file, journal);
       journals.push(journal);
       outcomes.push(result.outcome);
-      if (renderer) renderer.line(style.dim(`journal: ${displayPath(file)}`));
+      try {
+        await writeJournal(file, journal);
+        if (renderer) renderer.line(style.dim(`journal: ${displayPath(file)}`));
+      } catch (err) {
+        // The run is over and rolled back; its outcome stands, but say loudly that the record is missing.
+        process.stderr.write(`chaoscast: could not write the journal to ${displayPath(file)}: ${(err as Error).message}\n`);
+      }
       if (result.internalError !== undefined) throw result.internalError;
       if (result.outcome === "rollback-failed") {
         const left = experiments.length - index - 1;
@@ -118,13 +123,17 @@ export function makeRunId(title: string): string {
   return `${stamp}-${slug}-${Math.random().toString(16).slice(2, 6)}`;
 }
 
-async function confirm(plan: ResolvedPlan, renderer: TextRenderer): Promise<boolean> {
+async function confirm(plan: ResolvedPlan, renderer: TextRenderer, signal: AbortSignal): Promise<boolean> {
   renderer.pause();
   const targets = [...plan.targets.values()].reduce((n, list) => n + list.length, 0);
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
-    const answer = await rl.question(`Inject ${plan.experiment.faults.length} fault(s) into ${targets} target(s)? [y/N] `);
+    const answer = await rl.question(`Inject ${plan.experiment.faults.length} fault(s) into ${targets} target(s)? [y/N] `, { signal });
     return /^y(es)?$/i.test(answer.trim());
+  } catch {
+    // Ctrl-C, Ctrl-D or a signal at the prompt all mean "no".
+    process.stderr.write("\n");
+    return false;
   } finally {
     rl.close();
   }
