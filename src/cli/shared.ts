@@ -6,6 +6,7 @@ import { expandPaths, loadAll } from "../experiment/loader.js";
 import type { CompiledExperiment } from "../experiment/types.js";
 import { parseVarFlag } from "../experiment/vars.js";
 import { registry } from "../registry.js";
+import { didYouMean } from "../util/did-you-mean.js";
 
 export interface CommonOptions {
   color?: boolean;
@@ -32,7 +33,21 @@ export function parseVarFlags(flags: string[] = []): Record<string, string> {
 
 export async function loadExperiments(paths: string[], options: CommonOptions): Promise<CompiledExperiment[]> {
   const files = await expandPaths(paths);
-  return loadAll(files, { registry, vars: { cli: parseVarFlags(options.var), env: process.env } });
+  const cli = parseVarFlags(options.var);
+  const experiments = await loadAll(files, { registry, vars: { cli, env: process.env } });
+  checkVarFlagsUsed(cli, experiments);
+  return experiments;
+}
+
+/** A --var that no experiment declares or uses is almost always a typo: say so rather than ignore it. */
+export function checkVarFlagsUsed(cli: Record<string, string>, experiments: CompiledExperiment[]): void {
+  const known = [...new Set(experiments.flatMap((e) => e.variables))];
+  for (const name of Object.keys(cli)) {
+    if (!known.includes(name)) {
+      const list = known.length ? `; variables: ${known.join(", ")}` : "; the experiment uses no variables";
+      throw new UsageError(`--var ${name}=…: no experiment declares or uses a variable "${name}"${didYouMean(name, known)}${list}`);
+    }
+  }
 }
 
 /** Spinners, live status lines and prompts only for a person at a terminal, never in CI. */

@@ -17,7 +17,7 @@ export interface SemanticProblem {
 }
 
 export type CompileResult =
-  | { ok: true; experiment: Omit<CompiledExperiment, "file" | "display" | "secrets"> }
+  | { ok: true; experiment: Omit<CompiledExperiment, "file" | "display" | "secrets" | "variables"> }
   | { ok: false; problems: SemanticProblem[] };
 
 export function compileExperiment(doc: ExperimentDocument, registry: RegistryView): CompileResult {

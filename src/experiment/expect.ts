@@ -1,4 +1,4 @@
-// The `expect` language: comparators (">= 0.995"), ranges ("200..299"), regexes ("/^#EXTM3U/"),
+// The `expect` language: comparators (">= 0.995"), ranges ("200..299", "2xx"), regexes ("/^#EXTM3U/"),
 // literal equality, and objects of those per field of an observation. Parsing and judging are pure.
 
 export type Comparator = "<" | "<=" | ">" | ">=" | "==" | "!=";
@@ -45,6 +45,12 @@ function parseMatcherString(raw: string): Matcher {
     const max = Number(range[2]);
     if (min > max) throw new ExpectSyntaxError(`range "${source}" is empty: ${min} is greater than ${max}`);
     return { kind: "range", min, max, source };
+  }
+  // HTTP status classes, as SREs write them: "2xx" means 200..299.
+  const statusClass = /^([1-5])xx$/i.exec(source);
+  if (statusClass) {
+    const base = Number(statusClass[1]) * 100;
+    return { kind: "range", min: base, max: base + 99, source };
   }
   const regex = REGEX.exec(source);
   if (regex) {

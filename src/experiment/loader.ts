@@ -12,7 +12,7 @@ import { compileExperiment } from "./compile.js";
 import { locate } from "./positions.js";
 import { buildExperimentSchema, type ExperimentSchema } from "./schema.js";
 import type { CompiledExperiment } from "./types.js";
-import { interpolateDocument, type VarInputs } from "./vars.js";
+import { interpolateDocument, variableNames, type VarInputs } from "./vars.js";
 import { explainIssue } from "./zod-issues.js";
 
 const MAX_FILE_BYTES = 1024 * 1024;
@@ -51,10 +51,19 @@ export function parseExperiment(text: string, file: string, options: LoadOptions
     message,
   });
 
+  // YAML accepts what JSON does not (trailing commas, comments): a .json file must be strict JSON.
+  if (file.endsWith(".json")) {
+    const jsonProblem = strictJsonProblem(text, file, lines);
+    if (jsonProblem) throw new ExperimentError([jsonProblem]);
+  }
   if (doc.errors.length > 0 || doc.warnings.length > 0) {
     for (const error of doc.errors) {
       const pos = lines.linePos(error.pos[0]);
-      problems.push({ file, line: pos.line, col: pos.col, path: "", message: `not valid YAML/JSON: ${firstLine(error.message)}` });
+      const message =
+        error.code === "MULTIPLE_DOCS"
+          ? "a file holds one experiment, but a second YAML document (---) starts here; put it in its own file"
+          : `not valid YAML/JSON: ${firstLine(error.message)}`;
+      problems.push({ file, line: pos.line, col: pos.col, path: "", message });
     }
     // YAML reads an unquoted `!= 5` as a tag and would silently drop the "!=": never accept tags.
     for (const warning of doc.warnings) {
@@ -104,7 +113,7 @@ export function parseExperiment(text: string, file: string, options: LoadOptions
 
   const compiled = compileExperiment(parsed.data, options.registry);
   if (!compiled.ok) throw fail(compiled.problems.map((p) => at(p.path, p.message, p.at)));
-  return { ...compiled.experiment, file, display: interpolated.display, secrets: interpolated.secrets };
+  return { ...compiled.experiment, file, display: interpolated.display, secrets: interpolated.secrets, variables: variableNames(raw) };
 }
 
 /** Load every file first, so that one bad file stops the whole batch before anything runs. */
@@ -147,6 +156,18 @@ export async function expandPaths(inputs: string[]): Promise<string[]> {
 
 export function formatPath(p: readonly (string | number)[]): string {
   return p.reduce<string>((acc, seg) => (typeof seg === "number" ? `${acc}[${seg}]` : acc ? `${acc}.${seg}` : seg), "");
+}
+
+function strictJsonProblem(text: string, file: string, lines: LineCounter): Problem | undefined {
+  try {
+    JSON.parse(text);
+    return undefined;
+  } catch (err) {
+    const message = (err as Error).message;
+    const offset = Number(/position (\d+)/.exec(message)?.[1] ?? 0);
+    const pos = lines.linePos(offset);
+    return { file, line: pos.line, col: pos.col, path: "", message: `not valid JSON: ${message.replace(/ in JSON at position \d+.*$/, "").replace(/^JSON\.parse: /, "")}` };
+  }
 }
 
 function firstLine(text: string): string {

@@ -56,4 +56,6 @@ export interface CompiledExperiment {
   display: unknown;
   /** Values read from the environment, scrubbed from any text that leaves the process. */
   secrets: string[];
+  /** Variables the file declares or uses (to catch a misspelt --var). */
+  variables: string[];
 }

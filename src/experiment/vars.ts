@@ -106,18 +106,39 @@ function collectVars(
   }
   for (const [key, value] of Object.entries(inputs.env)) {
     if (!key.startsWith(ENV_PREFIX) || value === undefined) continue;
-    vars.set(key.slice(ENV_PREFIX.length), { value: coerce(value), secret: true, origin: "environment" });
+    const name = key.slice(ENV_PREFIX.length);
+    vars.set(name, { value: coerce(value, declared[name]), secret: true, origin: "environment" });
     if (value !== "") secrets.add(value);
   }
-  for (const [name, value] of Object.entries(inputs.cli)) vars.set(name, { value: coerce(value), secret: false, origin: "--var" });
+  for (const [name, value] of Object.entries(inputs.cli)) vars.set(name, { value: coerce(value, declared[name]), secret: false, origin: "--var" });
   return vars;
 }
 
-/** Overrides arrive as text; "9090" and "true" are meant as a number and a boolean, as in YAML. */
-function coerce(text: string): Scalar {
-  if (/^-?\d+(\.\d+)?$/.test(text) && !/^-?0\d/.test(text)) return Number(text);
+/**
+ * Overrides arrive as text. A declared variable keeps the type of its default ("1" stays text for
+ * `n: "x"`); an undeclared one is read as YAML would ("9090" a number, "true" a boolean).
+ */
+function coerce(text: string, declared: unknown): Scalar {
+  if (typeof declared === "string") return text;
+  const looksNumeric = /^-?\d+(\.\d+)?$/.test(text) && !/^-?0\d/.test(text);
+  if (typeof declared === "number") return looksNumeric ? Number(text) : text;
+  if (typeof declared === "boolean") return text === "true" ? true : text === "false" ? false : text;
+  if (looksNumeric) return Number(text);
   if (text === "true" || text === "false") return text === "true";
   return text;
+}
+
+/** Names of the variables a document declares or uses, to catch a misspelt --var. */
+export function variableNames(doc: unknown): string[] {
+  const names = new Set<string>();
+  if (isRecord(doc) && isRecord(doc.vars)) for (const name of Object.keys(doc.vars)) names.add(name);
+  const walk = (node: unknown): void => {
+    if (typeof node === "string") for (const m of node.matchAll(/\$\{\s*vars\.([^}\s]+)\s*\}/g)) names.add(m[1]!);
+    else if (Array.isArray(node)) node.forEach(walk);
+    else if (isRecord(node)) Object.values(node).forEach(walk);
+  };
+  walk(doc);
+  return [...names];
 }
 
 function substitute(
@@ -174,6 +195,10 @@ function resolvePlaceholder(
 ): Part {
   if (expr.startsWith("env:")) {
     const name = expr.slice(4);
+    if (name === "") {
+      problems.push({ path, message: `${placeholder} names no environment variable; write \${env:NAME}` });
+      return { value: "", display: placeholder, secret: false };
+    }
     const value = env[name];
     if (value === undefined) {
       problems.push({ path, message: `environment variable ${name} is not set (needed by ${placeholder})` });

@@ -52,6 +52,14 @@ describe("validating experiments", () => {
     expect(report.files[0]!.problems[0]).toMatchObject({ line: 3, col: 11 });
   });
 
+  it("refuses a --var that no experiment uses, suggesting the right name", async () => {
+    const dir = workdir();
+    await runCli(["init", "exp.yaml"], { cwd: dir });
+    const result = await runCli(["validate", "exp.yaml", "--var", "prot=9090"], { cwd: dir });
+    expect(result.exitCode).toBe(4);
+    expect(result.stderr).toMatch(/--var prot=…: no experiment declares or uses a variable "prot" \(did you mean "port"\?\)/);
+  });
+
   it("explains a missing file and an unknown option with exit 4", async () => {
     const dir = workdir();
     const missing = await runCli(["validate", "nope.yaml"], { cwd: dir });

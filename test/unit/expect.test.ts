@@ -21,6 +21,12 @@ describe("the expect language", () => {
     expect(() => parseExpectation("300..200")).toThrow(ExpectSyntaxError);
   });
 
+  it("reads HTTP status classes such as 2xx and 5xx as ranges", () => {
+    expect(check("2xx", { value: 204 }).ok).toBe(true);
+    expect(check("2xx", { value: 301 }).ok).toBe(false);
+    expect(check("5XX", { value: 503 }).ok).toBe(true);
+  });
+
   it("matches strings with regular expressions, flags included", () => {
     expect(check("/^#EXTM3U/", { value: "#EXTM3U\n#EXT-X-VERSION:3" }).ok).toBe(true);
     expect(check("/extm3u/i", { value: "#EXTM3U" }).ok).toBe(true);

@@ -191,5 +191,14 @@ describe("reporting problems with file, line and column", () => {
     expect(problems(VALID.replace("duration: 5s", "duration: 0s"))[0]).toMatch(/faults\[0\]\.duration: expected a duration longer than 0s/);
     expect(problems(VALID.replace("duration: 10s", "duration: 600h"))[0]).toMatch(/duration: expected a duration of at most 24h, found "600h"/);
   });
+
+  it("holds .json files to strict JSON (no trailing commas)", () => {
+    const json = '{"version": 1, "title": "t", "duration": "1s", "faults": [{"name": "x", "action": "command.run", "with": {"command": ["true"],}}]}';
+    expect(() => parseExperiment(json, "exp.json", { registry, vars: { cli: {}, env: {} } })).toThrow(/exp\.json:1:\d+: not valid JSON/);
+  });
+
+  it("explains that a file holds one experiment", () => {
+    expect(problems(VALID + "---\nversion: 1\n")[0]).toMatch(/a file holds one experiment, but a second YAML document/);
+  });
 });
 

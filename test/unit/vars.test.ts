@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { interpolateDocument, parseVarFlag } from "../../src/experiment/vars.js";
+import { interpolateDocument, parseVarFlag, variableNames } from "../../src/experiment/vars.js";
 
 const run = (doc: unknown, cli: Record<string, string> = {}, env: Record<string, string> = {}) => interpolateDocument(doc, { cli, env });
 
@@ -56,6 +56,19 @@ describe("variables", () => {
   it("does not mistake an escaped $${ in a default for a secret", () => {
     const out = run({ vars: { price: "$${amount}" }, a: "${vars.price}" });
     expect(out.display).toMatchObject({ vars: { price: "${amount}" }, a: "${amount}" });
+  });
+
+  it("keeps an override as text when the declared default is text", () => {
+    const doc = { vars: { n: "x", port: 1, on: false }, a: "${vars.n}", b: "${vars.port}", c: "${vars.on}" };
+    expect(run(doc, { n: "1", port: "9090", on: "true" }).value).toMatchObject({ a: "1", b: 9090, c: true });
+  });
+
+  it("lists the variables a document declares or uses", () => {
+    expect(variableNames({ vars: { a: 1 }, x: ["${vars.b}", { y: "p ${vars.c} q" }] }).sort()).toEqual(["a", "b", "c"]);
+  });
+
+  it("explains an empty environment variable name", () => {
+    expect(run({ a: "${env:}" }).problems[0]!.message).toMatch(/names no environment variable/);
   });
 });
 

@@ -5,17 +5,20 @@ import { ExperimentError, formatProblem } from "../../errors.js";
 import { expandPaths, loadExperiment } from "../../experiment/loader.js";
 import { makeStyle } from "../render/style.js";
 import { makeRedactor } from "../../engine/redact.js";
-import { parseVarFlags, registry, type CommonOptions } from "../shared.js";
+import { checkVarFlagsUsed, parseVarFlags, registry, type CommonOptions } from "../shared.js";
+import type { CompiledExperiment } from "../../experiment/types.js";
 
 export async function validateCommand(paths: string[], options: CommonOptions): Promise<number> {
   const files = await expandPaths(paths);
   const vars = { cli: parseVarFlags(options.var), env: process.env };
   const style = makeStyle(process.stdout, options.color);
   const results: { file: string; valid: boolean; title?: string; problems: ReturnType<typeof toJson>[] }[] = [];
+  const loaded: CompiledExperiment[] = [];
   for (const file of files) {
     const shown = path.relative(process.cwd(), file) || file;
     try {
       const experiment = await loadExperiment(file, { registry, vars });
+      loaded.push(experiment);
       const title = makeRedactor(experiment.secrets)(experiment.title);
       results.push({ file: shown, valid: true, title, problems: [] });
       if (options.output !== "json") process.stdout.write(`${style.green("✔")} ${shown}: ${title}\n`);
@@ -29,6 +32,7 @@ export async function validateCommand(paths: string[], options: CommonOptions): 
     }
   }
   const invalid = results.filter((r) => !r.valid).length;
+  if (invalid === 0) checkVarFlagsUsed(vars.cli, loaded);
   if (options.output === "json") process.stdout.write(`${JSON.stringify({ valid: invalid === 0, files: results }, null, 2)}\n`);
   else if (files.length > 1) process.stdout.write(`${files.length - invalid} of ${files.length} file(s) valid\n`);
   return invalid === 0 ? 0 : 4;
