@@ -97,9 +97,9 @@ ${EXIT_CODES_HELP}`,
   program
     .command("list")
     .description("list actions and probes with their parameters")
-    .argument("[what]", "actions, probes, or a name such as process.suspend")
+    .argument("[what]", "targets, actions, probes, or a name such as process.suspend")
     .addOption(outputOption(["text", "json"]))
-    .addHelpText("after", "\nExamples:\n  $ chaoscast list\n  $ chaoscast list probes\n  $ chaoscast list process.suspend")
+    .addHelpText("after", "\nExamples:\n  $ chaoscast list\n  $ chaoscast list targets\n  $ chaoscast list probes\n  $ chaoscast list process.suspend")
     .action(async (what: string | undefined, options) => {
       const { listCommand } = await import("./commands/list.js");
       exitCode = await listCommand(what, { ...program.opts(), ...options });

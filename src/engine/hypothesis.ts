@@ -40,6 +40,10 @@ export async function runProbe(spec: ProbeSpec, signal: AbortSignal, capMs?: num
     observation = { fields: {}, error: `probe failed: ${(err as Error).message}`, summary: "probe failed" };
   }
   const durationMs = Math.round(performance.now() - started);
+  // When the abort interval, not the probe's own timeout, cut it off, say which limit applied.
+  if (observation.error !== undefined && capMs !== undefined && capMs < ownTimeout && !signal.aborted && /timed out|no answer/.test(observation.error)) {
+    observation = { ...observation, error: `no answer within one abort interval (${capMs}ms)`, summary: "no answer in time" };
+  }
   if (observation.error !== undefined) return { spec, observation, ok: false, failures: [observation.error], durationMs };
   const verdict = judge(spec.expectation, observation.fields, spec.probe.primaryField);
   return { spec, observation, ok: verdict.ok, failures: verdict.failures, durationMs };

@@ -174,7 +174,10 @@ export async function runExperiment(experiment: CompiledExperiment, options: Run
   }
   if (!recovered) return finish("deviated", `steady state did not return within ${formatDuration(experiment.recovery.timeoutMs)} after rollback`, [], false);
   const during = breaches === 0 ? "during" : `during (apart from ${breaches} isolated breach(es), fewer than ${experiment.abort.after} in a row)`;
-  return finish("passed", `the steady state held before, ${during} and after the faults; everything was reverted`, [], true);
+  const watched = experiment.steadyState.length > 0 ? `the steady state held before, ${during} and after the faults` : "no steadyState was declared, so nothing was watched";
+  const irreversible = injected.filter((e) => e.revert === null && e.state === "reverted").length;
+  const reverted = irreversible > 0 ? `every reversible fault was reverted (${irreversible} cannot be undone by design)` : "everything was reverted";
+  return finish("passed", `${watched}; ${reverted}`, [], true);
 }
 
 async function recover(

@@ -50,6 +50,8 @@ export interface ActionDef<P extends z.ZodType = z.ZodType> {
   example: Record<string, unknown>;
   /** Whether the fault has something to undo; actions that cannot be undone say so in `plan`. */
   reversible: "always" | "never" | "when-configured";
+  /** For "when-configured": whether these parameters configure an undo (plan shows the difference). */
+  revertConfigured?: (params: z.output<P>) => boolean;
   /**
    * Check the target and build the injection without changing anything yet. The engine records
    * the revert (write-ahead) and only then calls `apply`; if `apply` throws, the revert still runs.

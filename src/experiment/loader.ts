@@ -151,7 +151,8 @@ export async function expandPaths(inputs: string[]): Promise<string[]> {
       files.push(...found);
     } else files.push(input);
   }
-  return files;
+  // The same file named twice (a file and its directory) runs once.
+  return [...new Set(files.map((f) => path.resolve(f)))].map((f) => path.relative(process.cwd(), f) || f);
 }
 
 export function formatPath(p: readonly (string | number)[]): string {

@@ -91,6 +91,14 @@ describe("planning, listing and scaffolding", () => {
     }
   });
 
+  it("plan marks a fault that has no undo, and not one that has", async () => {
+    const dir = workdir();
+    writeExperiment(dir, "undo.yaml", `version: 1\ntitle: undo\nduration: 5s\nfaults:\n  - { name: no undo, action: command.run, with: { command: ["true"] } }\n  - { name: with undo, action: command.run, with: { command: ["true"], revert: ["true"] } }\n`);
+    const result = await runCli(["plan", "undo.yaml"], { cwd: dir });
+    expect(result.stdout).toMatch(/inject no undo \(command\.run\).*\[cannot be reverted\]/);
+    expect(result.stdout).not.toMatch(/inject with undo .*\[cannot be reverted\]/);
+  });
+
   it("plan exits 5 when a target matches nothing", async () => {
     const dir = workdir();
     await runCli(["init", "exp.yaml"], { cwd: dir });

@@ -54,6 +54,7 @@ recovery: { timeout: 5s }
     const abort = events.find((e) => e.type === "abort")!;
     const reverted = events.find((e) => e.type === "fault-reverted")!;
     expect(abort.t - firstBreach.t).toBeLessThanOrEqual(2 * 300);
+    expect(firstBreach.failures).toEqual(["no answer within one abort interval (300ms)"]);
     expect(reverted.t).toBeGreaterThanOrEqual(abort.t);
     // The journal shows each step in order.
     const order = ["run-started", "targets-resolved", "fault-injected", "breach", "abort", "fault-reverted", "run-finished"].map((type) => events.findIndex((e) => e.type === type));

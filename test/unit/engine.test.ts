@@ -148,4 +148,24 @@ describe("the run lifecycle", () => {
     expect(result.outcome).toBe("passed");
     expect(types.indexOf("rollback-step")).toBeGreaterThan(types.indexOf("fault-reverted"));
   });
+
+  it("does not claim everything was reverted when a fault cannot be undone by design", async () => {
+    const { result } = await run({ yaml: `${header("a")}faults:\n  - { name: destroy b, target: b, action: mem.destroy }\n` });
+    expect(result.outcome).toBe("passed");
+    expect(result.reason).toMatch(/every reversible fault was reverted \(1 cannot be undone by design\)/);
+  });
+
+  it("says nothing was watched when there is no steady-state hypothesis", async () => {
+    const yaml = `version: 1\ntitle: unwatched\nduration: 100ms\ntargets:\n  b: { mem: { prefix: b } }\nfaults:\n  - { name: break b, target: b, action: mem.break }\n`;
+    const { result } = await run({ yaml });
+    expect(result.reason).toMatch(/^no steadyState was declared, so nothing was watched; everything was reverted$/);
+  });
+
+  it("mentions isolated breaches in a passed run", async () => {
+    const yaml = header("a").replace("after: 2", "after: 1000").replace("duration: 600ms", "duration: 400ms") + "faults:\n  - { name: break a, target: a, action: mem.break, duration: 200ms }\n";
+    const { result } = await run({ yaml });
+    expect(result.outcome).toBe("passed");
+    expect(result.reason).toMatch(/apart from \d+ isolated breach\(es\), fewer than 1000 in a row/);
+  });
 });
+

@@ -39,7 +39,9 @@ async function runArgv(argv: string[], options: { cwd?: string | undefined; env:
     : result.isCanceled
       ? abortMessage(options.signal, options.timeoutMs)
       : result.failed && result.exitCode === undefined
-        ? result.shortMessage
+        ? (result as { code?: string }).code === "ENOENT"
+          ? `program "${argv[0]}" was not found (is it installed and on PATH?)`
+          : result.shortMessage
         : undefined;
   return { exitCode: result.exitCode, stdout: String(result.stdout ?? ""), stderr: String(result.stderr ?? ""), durationMs, ...(failure ? { failure } : {}) };
 }
@@ -75,6 +77,7 @@ export const commandRun = defineAction({
   description: "Run a program as the fault (argument array, never a shell); optionally run another to undo it.",
   target: null,
   reversible: "when-configured",
+  revertConfigured: (params) => params.revert !== undefined,
   params: z
     .object({
       command: ArgvSchema,

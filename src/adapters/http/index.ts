@@ -68,6 +68,7 @@ export const httpRequestAction = defineAction({
   description: "Call an HTTP endpoint (e.g. an admin switch or a feature flag); optionally call another to undo it.",
   target: null,
   reversible: "when-configured",
+  revertConfigured: (params) => params.revert !== undefined,
   params: z
     .object({
       ...RequestShape,

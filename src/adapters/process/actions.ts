@@ -121,6 +121,7 @@ export const signal = defineAction({
   description: "Send any signal (e.g. SIGHUP to reload, SIGUSR1); optionally send another to undo it.",
   target: "process",
   reversible: "when-configured",
+  revertConfigured: (params) => params.revertSignal !== undefined,
   params: z
     .object({
       signal: SignalSchema.meta({ description: "The signal to send." }),

@@ -5,7 +5,7 @@ import path from "node:path";
 import { UsageError } from "../../errors.js";
 import type { CommonOptions } from "../shared.js";
 
-export const STARTER_EXPERIMENT = `# yaml-language-server: $schema=https://unpkg.com/chaoscast/schema/experiment.schema.json
+export const STARTER_EXPERIMENT = `# yaml-language-server: $schema=./node_modules/chaoscast/schema/experiment.schema.json
 # A starting experiment: freeze the service listening on port 8080 for 10 seconds and check that
 # its health endpoint keeps answering. Adjust the port, the URL and the expectations, then:
 #   chaoscast validate THIS_FILE && chaoscast plan THIS_FILE && chaoscast run THIS_FILE
@@ -14,7 +14,7 @@ title: The API keeps answering while one instance is frozen
 description: Suspends the process listening on the API port (SIGSTOP) and resumes it (SIGCONT).
 tags: [starter]
 vars:
-  port: 8080                       # override with --var port=9090 or CHAOSCAST_VAR_port=9090
+  port: 8080                       # override with --var port=9090
 duration: 10s                      # how long the method lasts
 targets:
   api:

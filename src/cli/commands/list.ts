@@ -5,6 +5,7 @@ import { paramRows } from "../../experiment/json-schema.js";
 import { didYouMean } from "../../util/did-you-mean.js";
 import { makeStyle } from "../render/style.js";
 import { registry, type CommonOptions } from "../shared.js";
+import { SelectionSchema } from "../../targets/select.js";
 
 export async function listCommand(what: string | undefined, options: CommonOptions): Promise<number> {
   const style = makeStyle(process.stdout, options.color);
@@ -26,9 +27,17 @@ export async function listCommand(what: string | undefined, options: CommonOptio
     params: paramRows(p.params),
     example: p.example,
   }));
-  let items = [...actions, ...probes];
+  const targets = [...registry.targetKinds.entries()].map(([kind, def]) => ({
+    kind: "target" as const,
+    name: kind,
+    description: `${registry.adapters.find((a) => a.kind === kind)?.description ?? ""} Written as targets: { NAME: { ${kind}: { … }, select: { … } } }.`,
+    params: paramRows(def.selector),
+  }));
+  const select = { kind: "target" as const, name: "select", description: "Optional in any target: which of the candidates found are hit.", params: paramRows(SelectionSchema) };
+  let items = [...targets, select, ...actions, ...probes];
   if (what === "actions") items = actions;
   else if (what === "probes") items = probes;
+  else if (what === "targets") items = [...targets, select];
   else if (what !== undefined) {
     items = items.filter((i) => i.name === what);
     if (items.length === 0) {
@@ -41,10 +50,11 @@ export async function listCommand(what: string | undefined, options: CommonOptio
     return 0;
   }
   const out: string[] = [];
-  for (const section of ["action", "probe"] as const) {
+  const headings = { target: "TARGETS (targets:  NAME: { KIND: … })", action: "ACTIONS (faults:  action: NAME)", probe: "PROBES (steadyState:  probe: NAME)" };
+  for (const section of ["target", "action", "probe"] as const) {
     const group = items.filter((i) => i.kind === section);
     if (group.length === 0) continue;
-    out.push(style.bold(section === "action" ? "ACTIONS (faults:  action: NAME)" : "PROBES (steadyState:  probe: NAME)"));
+    out.push(style.bold(headings[section]));
     for (const item of group) {
       const meta = item.kind === "action" ? ` ${style.dim(`[target: ${item.target ?? "none"}; reversible: ${item.reversible}]`)}` : "";
       out.push(`  ${style.cyan.bold(item.name)}${meta}`);
@@ -57,7 +67,7 @@ export async function listCommand(what: string | undefined, options: CommonOptio
         out.push(`      ${style.dim("fields for expect:")} ${Object.entries(item.fields).map(([f, d]) => `${f} (${d})`).join(", ")}`);
         out.push(`      ${style.dim("default expect:")} ${JSON.stringify(item.defaultExpect)}`);
       }
-      out.push(`      ${style.dim("example with:")} ${JSON.stringify(item.example)}`);
+      if ("example" in item) out.push(`      ${style.dim("example with:")} ${JSON.stringify(item.example)}`);
     }
     out.push("");
   }

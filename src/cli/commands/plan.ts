@@ -61,7 +61,7 @@ function describePlan(
         event: step.kind === "inject" ? "inject" : "revert",
         fault: fault.name,
         action: fault.action.name,
-        reversible: fault.action.reversible,
+        reversible: fault.action.reversible === "when-configured" ? (fault.action.revertConfigured?.(fault.params) ?? false) : fault.action.reversible === "always",
         target: fault.target ?? null,
         hits: fault.target ? (targets.get(fault.target) ?? []).map((t) => t.label) : [],
         with: doc.faults?.[experiment.faults.indexOf(fault)]?.with ?? {},
@@ -86,7 +86,7 @@ function printPlan(plan: ReturnType<typeof describePlan>, style: ReturnType<type
   out.push(style.bold("Timeline"));
   for (const step of plan.timeline) {
     const hits = step.target ? ` → ${step.target}${step.hits.length ? ` (${step.hits.join(", ")})` : ""}` : "";
-    const note = step.event === "inject" && step.reversible === "never" ? style.yellow(" [cannot be reverted]") : "";
+    const note = step.event === "inject" && !step.reversible ? style.yellow(" [cannot be reverted]") : "";
     out.push(`  ${formatDuration(step.atMs).padStart(6)}  ${step.event.padEnd(6)} ${step.fault} (${step.action})${hits} ${style.dim(JSON.stringify(step.with))}${note}`);
   }
   out.push(`  ${formatDuration(plan.methodMs).padStart(6)}  end    method ends; everything still injected is reverted`);

@@ -77,7 +77,8 @@ export class TextRenderer {
         return;
       case "observation": {
         const mark = e.ok ? s.green("✓") : e.counted ? s.red("✗") : s.yellow("~");
-        const text = `${mark} ${e.probe}: ${e.summary}${e.ok ? "" : ` ${s.dim(`(${e.failures.join("; ")})`)}`}`;
+        const detail = e.ok || e.failures.join("; ") === e.summary ? "" : ` ${s.dim(`(${e.failures.join("; ")})`)}`;
+        const text = `${mark} ${e.probe}: ${e.summary}${detail}`;
         if (e.phase === "method" && this.spinner) {
           this.status.set(e.probe, `${mark} ${e.probe} ${e.summary}`);
           const elapsed = formatDuration(Math.max(0, e.t - this.methodStarted));
