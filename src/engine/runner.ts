@@ -108,8 +108,7 @@ export async function runExperiment(experiment: CompiledExperiment, options: Run
     faults: experiment.faults.length,
     probes: experiment.steadyState.length,
   });
-  const notes: string[] = [];
-  const ctx: RunContext = { signal: options.interrupt, runId: options.runId, note: (m) => notes.push(m) };
+  const ctx: RunContext = { signal: options.interrupt, runId: options.runId, note: (message) => emit({ type: "note", message }) };
 
   // 1. Preflight: find the targets. Failing here touches nothing.
   let targets: Map<string, Target[]>;

@@ -111,7 +111,7 @@ export function compileExperiment(doc: ExperimentDocument, registry: RegistryVie
       if (!(err instanceof ExpectSyntaxError)) throw err;
       problems.push({ path: ["steadyState", i, "expect"], message: err.message });
     }
-    return { name: entry.name, probe, params: entry.with, expectation, expectSource: source };
+    return { name: entry.name, probe, params: entry.with, expectation };
   });
 
   const rollbacks: RollbackStep[] = (doc.rollbacks ?? []).map((step, i) => {

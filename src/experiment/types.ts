@@ -28,8 +28,6 @@ export interface ProbeSpec {
   probe: ProbeDef;
   params: unknown;
   expectation: Expectation;
-  /** The expectation as written, for display. */
-  expectSource: unknown;
 }
 
 export interface RollbackStep {
