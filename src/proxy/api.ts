@@ -1,0 +1,116 @@
+// Toxiproxy's HTTP API over a ProxyCollection: same routes, JSON shapes, status codes and error
+// bodies, so existing Toxiproxy clients work unchanged.
+
+import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import { chaoscastVersion } from "../version.js";
+import { ProxyCollection, type ProxyInput } from "./collection.js";
+import { apiErrors, ProxyApiError } from "./errors.js";
+import { toxicJson, type ToxicInput } from "./proxy.js";
+
+const MAX_BODY = 1024 * 1024;
+
+export function createApiServer(collection: ProxyCollection): http.Server {
+  return http.createServer((req, res) => {
+    handle(collection, req, res).catch((err: unknown) => sendError(res, err));
+  });
+}
+
+async function handle(collection: ProxyCollection, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  // Like Toxiproxy: refuse browsers, so a web page cannot drive the proxy through the user (CSRF).
+  if ((req.headers["user-agent"] ?? "").startsWith("Mozilla/")) {
+    res.writeHead(403, { "content-type": "text/plain; charset=utf-8", "x-content-type-options": "nosniff" }).end("User agent not allowed\n");
+    return;
+  }
+  const url = new URL(req.url ?? "/", "http://localhost");
+  const parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
+  const method = req.method ?? "GET";
+  const route = `${method} /${parts.map((p, i) => (i % 2 === 1 ? ":" : p)).join("/")}`;
+
+  switch (route) {
+    case "GET /version":
+      res.writeHead(200, { "content-type": "application/json;charset=utf-8" }).end(`{"version": "${chaoscastVersion()}"}\n`);
+      return;
+    case "POST /reset":
+      await collection.reset();
+      res.writeHead(204).end();
+      return;
+    case "GET /proxies":
+      return sendJson(res, 200, Object.fromEntries(collection.all().map((p) => [p.name, p.toJSON()])));
+    case "POST /proxies": {
+      const proxy = await collection.create(asObject(await readJson(req)) as ProxyInput);
+      return sendJson(res, 201, proxy.toJSON());
+    }
+    case "POST /populate": {
+      const body = await readJson(req);
+      if (!Array.isArray(body)) throw apiErrors.badBody("expected a list of proxies");
+      const proxies = await collection.populate(body as ProxyInput[]);
+      return sendJson(res, 201, { proxies: proxies.map((p) => p.toJSON()) });
+    }
+    case "GET /proxies/:":
+      return sendJson(res, 200, collection.get(parts[1]!).toJSON());
+    case "POST /proxies/:":
+    case "PATCH /proxies/:": {
+      collection.get(parts[1]!);
+      const proxy = await collection.update(parts[1]!, asObject(await readJson(req)) as ProxyInput);
+      return sendJson(res, 200, proxy.toJSON());
+    }
+    case "DELETE /proxies/:":
+      await collection.remove(parts[1]!);
+      res.writeHead(204).end();
+      return;
+    case "GET /proxies/:/toxics":
+      return sendJson(res, 200, collection.get(parts[1]!).listToxics().map(toxicJson));
+    case "POST /proxies/:/toxics": {
+      const proxy = collection.get(parts[1]!);
+      return sendJson(res, 200, toxicJson(proxy.addToxic(asObject(await readJson(req)) as ToxicInput)));
+    }
+    case "GET /proxies/:/toxics/:":
+      return sendJson(res, 200, toxicJson(collection.get(parts[1]!).getToxic(parts[3]!)));
+    case "POST /proxies/:/toxics/:":
+    case "PATCH /proxies/:/toxics/:": {
+      const proxy = collection.get(parts[1]!);
+      return sendJson(res, 200, toxicJson(proxy.updateToxic(parts[3]!, asObject(await readJson(req)) as ToxicInput)));
+    }
+    case "DELETE /proxies/:/toxics/:":
+      collection.get(parts[1]!).removeToxic(parts[3]!);
+      res.writeHead(204).end();
+      return;
+    default:
+      res.writeHead(404, { "content-type": "text/plain; charset=utf-8", "x-content-type-options": "nosniff" }).end("404 page not found\n");
+  }
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY) throw apiErrors.badBody("body too large");
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString("utf8");
+  if (text.trim() === "") throw apiErrors.badBody("EOF");
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw apiErrors.badBody((err as Error).message);
+  }
+}
+
+function asObject(value: unknown): Record<string, unknown> {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) throw apiErrors.badBody("expected a JSON object");
+  return value as Record<string, unknown>;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+}
+
+function sendError(res: ServerResponse, err: unknown): void {
+  const error = err instanceof ProxyApiError ? err : new ProxyApiError(err instanceof Error ? err.message : String(err), 500);
+  if (res.headersSent) return void res.destroy();
+  // Toxiproxy answers errors through Go's http.Error: a JSON text body served as text/plain.
+  res
+    .writeHead(error.status, { "content-type": "text/plain; charset=utf-8", "x-content-type-options": "nosniff" })
+    .end(`${JSON.stringify({ error: error.message, status: error.status })}\n`);
+}

@@ -1,0 +1,135 @@
+// One direction of one proxied connection: bytes from `source` to `destination` through the toxics
+// that apply to this direction. With no toxic the bytes are written straight through (the fast
+// path); otherwise they queue with their arrival time and pass through the chain in order.
+
+import type { Socket } from "node:net";
+import type { Chunk, LinkControls, LinkToxic } from "./toxics/types.js";
+
+const HIGH_WATER = 1024 * 1024;
+const LOW_WATER = 256 * 1024;
+
+export interface ActiveToxic {
+  name: string;
+  instance: LinkToxic;
+  controller: AbortController;
+  /** Decided once per link from the toxic's toxicity, as Toxiproxy does. */
+  active: boolean;
+}
+
+export class Link {
+  private readonly chain: ActiveToxic[] = [];
+  private readonly queue: Chunk[] = [];
+  private queuedBytes = 0;
+  private pumping = false;
+  private sourceEnded = false;
+  private closing = false;
+  private finished = false;
+
+  constructor(
+    private readonly source: Socket,
+    private readonly destination: Socket,
+    private readonly connection: { close(): void; reset(): void },
+  ) {
+    source.on("data", (data: Buffer) => this.onData(data));
+    source.on("end", () => {
+      this.sourceEnded = true;
+      if (!this.pumping) void this.pump();
+    });
+  }
+
+  controlsFor(controller: AbortController): LinkControls {
+    return {
+      signal: controller.signal,
+      close: () => this.requestClose(),
+      reset: () => this.connection.reset(),
+    };
+  }
+
+  addToxic(name: string, instance: LinkToxic, toxicity: number): void {
+    const controller = new AbortController();
+    const entry: ActiveToxic = { name, instance, controller, active: Math.random() < toxicity };
+    this.chain.push(entry);
+    if (entry.active) instance.start?.(this.controlsFor(controller));
+  }
+
+  removeToxic(name: string): void {
+    const index = this.chain.findIndex((t) => t.name === name);
+    if (index < 0) return;
+    const [entry] = this.chain.splice(index, 1);
+    entry!.controller.abort();
+    if (entry!.active) entry!.instance.stop?.(this.controlsFor(entry!.controller));
+  }
+
+  replaceToxic(name: string, instance: LinkToxic, toxicity: number): void {
+    const index = this.chain.findIndex((t) => t.name === name);
+    if (index < 0) return this.addToxic(name, instance, toxicity);
+    const old = this.chain[index]!;
+    old.controller.abort();
+    const controller = new AbortController();
+    this.chain[index] = { name, instance, controller, active: Math.random() < toxicity };
+    if (this.chain[index]!.active) instance.start?.(this.controlsFor(controller));
+  }
+
+  /** Stop every toxic's timers when the connection goes away. */
+  dispose(): void {
+    for (const entry of this.chain) entry.controller.abort();
+    this.finished = true;
+  }
+
+  private get hasToxics(): boolean {
+    return this.chain.some((t) => t.active);
+  }
+
+  private onData(data: Buffer): void {
+    if (!this.hasToxics && this.queue.length === 0 && !this.pumping) {
+      // Fast path: no toxic, nothing queued. Same backpressure as stream.pipe().
+      if (!this.destination.write(data)) {
+        this.source.pause();
+        this.destination.once("drain", () => this.source.resume());
+      }
+      return;
+    }
+    this.queue.push({ data, at: performance.now() });
+    this.queuedBytes += data.length;
+    if (this.queuedBytes > HIGH_WATER) this.source.pause();
+    if (!this.pumping) void this.pump();
+  }
+
+  private async pump(): Promise<void> {
+    this.pumping = true;
+    try {
+      while (!this.finished) {
+        const chunk = this.queue.shift();
+        if (!chunk) break;
+        this.queuedBytes -= chunk.data.length;
+        if (this.queuedBytes < LOW_WATER && this.source.isPaused()) this.source.resume();
+        let pieces: Chunk[] = [chunk];
+        for (const toxic of [...this.chain]) {
+          if (!toxic.active || !toxic.instance.process || toxic.controller.signal.aborted) continue;
+          const next: Chunk[] = [];
+          for (const piece of pieces) next.push(...(await toxic.instance.process(piece, this.controlsFor(toxic.controller))));
+          pieces = next;
+        }
+        for (const piece of pieces) {
+          if (this.destination.destroyed) return;
+          if (!this.destination.write(piece.data)) await new Promise((resolve) => this.destination.once("drain", resolve));
+        }
+        if (this.closing) return this.connection.close();
+      }
+      if (this.sourceEnded && !this.finished) {
+        for (const toxic of [...this.chain]) if (toxic.active) await toxic.instance.end?.(this.controlsFor(toxic.controller));
+        this.destination.end();
+      }
+    } finally {
+      this.pumping = false;
+    }
+    // Data that arrived while the last await was pending.
+    if (this.queue.length > 0 && !this.finished) void this.pump();
+  }
+
+  private requestClose(): void {
+    // Close after the chunk being processed is written, so limit_data's last bytes arrive.
+    if (this.pumping) this.closing = true;
+    else this.connection.close();
+  }
+}

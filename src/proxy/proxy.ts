@@ -1,0 +1,241 @@
+// One proxied TCP link (listen → upstream) with its toxics. Toxics apply to live connections at
+// once, and a toxic with a ttl (a lease) removes itself when the ttl passes unless it is refreshed.
+
+import net, { type Server, type Socket } from "node:net";
+import { Link } from "./link.js";
+import { apiErrors, ProxyApiError } from "./errors.js";
+import { findToxicType } from "./toxics/index.js";
+import type { ToxicType } from "./toxics/types.js";
+
+export type Stream = "upstream" | "downstream";
+
+export interface ToxicRecord {
+  name: string;
+  type: string;
+  stream: Stream;
+  toxicity: number;
+  attributes: Record<string, unknown>;
+  /** Lease length in ms (chaoscast extension); 0 or absent: no lease. */
+  ttl?: number;
+  /** Per-link state that survives updates (limit_data's byte count), keyed by connection id. */
+  state: Map<number, Record<string, unknown>>;
+  def: ToxicType;
+  leaseTimer?: NodeJS.Timeout;
+}
+
+export interface ToxicInput {
+  name?: unknown;
+  type?: unknown;
+  stream?: unknown;
+  toxicity?: unknown;
+  attributes?: unknown;
+  ttl?: unknown;
+}
+
+interface Connection {
+  id: number;
+  client: Socket;
+  upstream: Socket;
+  links: Record<Stream, Link>;
+}
+
+export interface ProxyEvents {
+  onToxicExpired?(proxy: string, toxic: string): void;
+}
+
+let nextConnectionId = 1;
+
+export class FaultProxy {
+  enabled = false;
+  private server: Server | undefined;
+  private readonly connections = new Set<Connection>();
+  private readonly toxics: ToxicRecord[] = [];
+
+  constructor(
+    readonly name: string,
+    public listen: string,
+    public upstream: string,
+    private readonly events: ProxyEvents = {},
+  ) {}
+
+  async start(): Promise<void> {
+    if (this.server) return;
+    const { host, port } = splitHostPort(this.listen || "127.0.0.1:0");
+    const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (client) => this.accept(client));
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", (err: NodeJS.ErrnoException) => reject(new ProxyApiError(`listen tcp ${host}:${port}: ${err.code === "EADDRINUSE" ? "bind: address already in use" : err.message}`, 500)));
+      server.listen(port, host, () => resolve());
+    });
+    const address = server.address() as net.AddressInfo;
+    this.listen = `${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`;
+    this.server = server;
+    this.enabled = true;
+  }
+
+  async stop(): Promise<void> {
+    this.enabled = false;
+    const server = this.server;
+    this.server = undefined;
+    for (const connection of this.connections) this.closeConnection(connection);
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** Stop and drop every toxic (and its lease). */
+  async destroy(): Promise<void> {
+    this.resetToxics();
+    await this.stop();
+  }
+
+  listToxics(): ToxicRecord[] {
+    // Toxiproxy lists upstream toxics first, then downstream, each in the order added.
+    return [...this.toxics.filter((t) => t.stream === "upstream"), ...this.toxics.filter((t) => t.stream === "downstream")];
+  }
+
+  getToxic(name: string): ToxicRecord {
+    const toxic = this.toxics.find((t) => t.name === name);
+    if (!toxic) throw apiErrors.toxicNotFound();
+    return toxic;
+  }
+
+  addToxic(input: ToxicInput): ToxicRecord {
+    const stream = input.stream ?? "downstream";
+    if (stream !== "upstream" && stream !== "downstream") throw apiErrors.invalidStream();
+    const type = typeof input.type === "string" ? input.type : "";
+    const def = findToxicType(type);
+    const name = typeof input.name === "string" && input.name !== "" ? input.name : `${type}_${stream}`;
+    if (!def) throw apiErrors.invalidToxicType();
+    if (this.toxics.some((t) => t.name === name)) throw apiErrors.toxicExists();
+    const record: ToxicRecord = {
+      name,
+      type,
+      stream,
+      toxicity: parseToxicity(input.toxicity, 1),
+      attributes: parseAttributes(def, input.attributes, {}),
+      state: new Map(),
+      def,
+    };
+    this.setLease(record, input.ttl);
+    this.toxics.push(record);
+    for (const connection of this.connections) this.applyToxic(connection, record);
+    return record;
+  }
+
+  updateToxic(name: string, input: ToxicInput): ToxicRecord {
+    const record = this.getToxic(name);
+    record.attributes = parseAttributes(record.def, input.attributes, record.attributes);
+    if (input.toxicity !== undefined) record.toxicity = parseToxicity(input.toxicity, record.toxicity);
+    if (input.ttl !== undefined) this.setLease(record, input.ttl);
+    for (const connection of this.connections) {
+      connection.links[record.stream].replaceToxic(record.name, record.def.create(record.attributes, stateFor(record, connection.id)), record.toxicity);
+    }
+    return record;
+  }
+
+  removeToxic(name: string): void {
+    const record = this.getToxic(name);
+    clearTimeout(record.leaseTimer);
+    this.toxics.splice(this.toxics.indexOf(record), 1);
+    for (const connection of this.connections) connection.links[record.stream].removeToxic(record.name);
+  }
+
+  resetToxics(): void {
+    for (const toxic of [...this.toxics]) this.removeToxic(toxic.name);
+  }
+
+  private setLease(record: ToxicRecord, ttl: unknown): void {
+    clearTimeout(record.leaseTimer);
+    if (ttl === undefined || ttl === null || ttl === 0) {
+      delete record.ttl;
+      return;
+    }
+    if (typeof ttl !== "number" || !Number.isInteger(ttl) || ttl < 0) throw apiErrors.badBody("ttl must be a whole number of milliseconds");
+    record.ttl = ttl;
+    record.leaseTimer = setTimeout(() => {
+      if (!this.toxics.includes(record)) return;
+      this.removeToxic(record.name);
+      this.events.onToxicExpired?.(this.name, record.name);
+    }, ttl);
+    record.leaseTimer.unref();
+  }
+
+  private accept(client: Socket): void {
+    client.pause();
+    const { host, port } = splitHostPort(this.upstream);
+    const upstream = net.connect({ host, port, allowHalfOpen: true, noDelay: true });
+    const connection: Connection = { id: nextConnectionId++, client, upstream, links: undefined as unknown as Connection["links"] };
+    const controls = {
+      close: () => this.closeConnection(connection),
+      reset: () => {
+        client.resetAndDestroy();
+        upstream.destroy();
+      },
+    };
+    connection.links = { upstream: new Link(client, upstream, controls), downstream: new Link(upstream, client, controls) };
+    this.connections.add(connection);
+    for (const toxic of this.toxics) this.applyToxic(connection, toxic);
+    const teardown = () => {
+      if (!this.connections.delete(connection)) return;
+      connection.links.upstream.dispose();
+      connection.links.downstream.dispose();
+      client.destroy();
+      upstream.destroy();
+      for (const toxic of this.toxics) toxic.state.delete(connection.id);
+    };
+    client.on("error", teardown);
+    upstream.on("error", teardown);
+    client.on("close", teardown);
+    upstream.on("close", teardown);
+    upstream.once("connect", () => client.resume());
+  }
+
+  private applyToxic(connection: Connection, record: ToxicRecord): void {
+    connection.links[record.stream].addToxic(record.name, record.def.create(record.attributes, stateFor(record, connection.id)), record.toxicity);
+  }
+
+  private closeConnection(connection: Connection): void {
+    connection.client.end();
+    connection.upstream.end();
+    // Sockets that do not finish closing politely are destroyed shortly after.
+    setTimeout(() => {
+      connection.client.destroy();
+      connection.upstream.destroy();
+    }, 1000).unref();
+  }
+
+  toJSON() {
+    return { name: this.name, listen: this.listen, upstream: this.upstream, enabled: this.enabled, toxics: this.listToxics().map(toxicJson) };
+  }
+}
+
+export function toxicJson(t: ToxicRecord) {
+  return { attributes: t.attributes, name: t.name, type: t.type, stream: t.stream, toxicity: t.toxicity, ...(t.ttl ? { ttl: t.ttl } : {}) };
+}
+
+function stateFor(record: ToxicRecord, connectionId: number): Record<string, unknown> {
+  let state = record.state.get(connectionId);
+  if (!state) record.state.set(connectionId, (state = {}));
+  return state;
+}
+
+function parseToxicity(value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || value < 0 || value > 1) throw apiErrors.badBody("toxicity must be a number between 0 and 1");
+  return value;
+}
+
+function parseAttributes(def: ToxicType, input: unknown, current: Record<string, unknown>): Record<string, unknown> {
+  if (input !== undefined && (input === null || typeof input !== "object" || Array.isArray(input))) throw apiErrors.badBody("attributes must be an object");
+  const parsed = def.attributes.safeParse({ ...current, ...((input as Record<string, unknown>) ?? {}) });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw apiErrors.badBody(`attribute ${issue.path.join(".")}: ${issue.message}`);
+  }
+  return parsed.data as Record<string, unknown>;
+}
+
+export function splitHostPort(address: string): { host: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(address.trim());
+  if (!match) throw apiErrors.badBody(`address "${address}" is not host:port`);
+  const host = match[1] ?? match[2] ?? "";
+  return { host: host === "" || host === "localhost" ? "127.0.0.1" : host, port: Number(match[3]) };
+}

@@ -1,0 +1,10 @@
+// Every toxic type the proxy knows. Adding one = one definition and one line here.
+
+import { bandwidth, latency, limitData, resetPeer, slicer, slowClose, timeout } from "./tcp.js";
+import type { ToxicType } from "./types.js";
+
+export const toxicTypes: readonly ToxicType[] = [latency, bandwidth, slowClose, timeout, resetPeer, slicer, limitData];
+
+export function findToxicType(type: string): ToxicType | undefined {
+  return toxicTypes.find((t) => t.type === type);
+}

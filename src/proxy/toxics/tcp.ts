@@ -1,0 +1,157 @@
+// Toxiproxy's TCP toxics, with its attribute names, units and observable behaviour.
+
+import { z } from "zod";
+import { defineToxic, wait, type Chunk } from "./types.js";
+
+const ms = (description: string) => z.number().int().min(0).default(0).meta({ description });
+
+export const latency = defineToxic({
+  type: "latency",
+  description: "Delay every chunk by latency ± jitter milliseconds, measured from when it arrived.",
+  attributes: z.object({ latency: ms("Delay in ms."), jitter: ms("Random ± variation in ms.") }),
+  create({ latency: base, jitter }) {
+    return {
+      async process(chunk, { signal }) {
+        const delay = base + (jitter > 0 ? Math.round((Math.random() * 2 - 1) * jitter) : 0);
+        await wait(chunk.at + delay - performance.now(), signal);
+        return [chunk];
+      },
+    };
+  },
+});
+
+export const bandwidth = defineToxic({
+  type: "bandwidth",
+  description: "Limit throughput to rate KB/s (1 KB = 1000 bytes).",
+  attributes: z.object({ rate: z.number().int().min(0).default(0).meta({ description: "KB/s; 0 stops the data." }) }),
+  create({ rate }) {
+    // A virtual send clock keeps the average exact whatever the timer granularity.
+    let next = 0;
+    return {
+      async process(chunk, { signal }) {
+        if (rate <= 0) {
+          await wait(Number.MAX_SAFE_INTEGER, signal);
+          return [chunk];
+        }
+        const out: Chunk[] = [];
+        const slice = rate * 100; // bytes per 100 ms, so large chunks flow smoothly
+        for (let offset = 0; offset < chunk.data.length; offset += slice) {
+          const piece = chunk.data.subarray(offset, offset + slice);
+          next = Math.max(next, performance.now()) + piece.length / rate;
+          await wait(next - performance.now(), signal);
+          out.push({ data: piece, at: chunk.at });
+          if (signal.aborted) {
+            out.push({ data: chunk.data.subarray(offset + slice), at: chunk.at });
+            break;
+          }
+        }
+        return out;
+      },
+    };
+  },
+});
+
+export const slowClose = defineToxic({
+  type: "slow_close",
+  description: "Delay closing the connection by delay ms after the other side closed.",
+  attributes: z.object({ delay: ms("Delay in ms.") }),
+  create({ delay }) {
+    return { end: ({ signal }) => wait(delay, signal) };
+  },
+});
+
+export const timeout = defineToxic({
+  type: "timeout",
+  description: "Stop all data; close the connection after timeout ms without data (0: never). Removing it closes the connection.",
+  attributes: z.object({ timeout: ms("Close after this many ms without data; 0 never closes.") }),
+  create({ timeout: limit }) {
+    let timer: NodeJS.Timeout | undefined;
+    const arm = (close: () => void) => {
+      clearTimeout(timer);
+      if (limit > 0) timer = setTimeout(close, limit);
+    };
+    return {
+      start: ({ close }) => arm(close),
+      process(_chunk, { close }) {
+        arm(close);
+        return [];
+      },
+      stop({ close }) {
+        clearTimeout(timer);
+        close();
+      },
+    };
+  },
+});
+
+export const resetPeer = defineToxic({
+  type: "reset_peer",
+  description: "On the next data, wait timeout ms and reset the connection (TCP RST).",
+  attributes: z.object({ timeout: ms("Delay before the reset, in ms.") }),
+  create({ timeout: delay }) {
+    let triggered = false;
+    return {
+      process(_chunk, { reset, signal }) {
+        if (!triggered) {
+          triggered = true;
+          void wait(delay, signal).then(() => {
+            if (!signal.aborted) reset();
+          });
+        }
+        return [];
+      },
+    };
+  },
+});
+
+export const slicer = defineToxic({
+  type: "slicer",
+  description: "Slice data into pieces of average_size ± size_variation bytes, delay µs apart.",
+  attributes: z.object({
+    average_size: z.number().int().min(0).default(0).meta({ description: "Average piece size in bytes." }),
+    size_variation: z.number().int().min(0).default(0).meta({ description: "± bytes; must be less than average_size." }),
+    delay: z.number().int().min(0).default(0).meta({ description: "Microseconds between pieces." }),
+  }),
+  create({ average_size: average, size_variation: variation, delay }) {
+    return {
+      async process(chunk, { signal }) {
+        if (average <= 0) return [chunk];
+        const out: Chunk[] = [];
+        let offset = 0;
+        while (offset < chunk.data.length) {
+          const size = Math.max(1, average + (variation > 0 ? Math.round((Math.random() * 2 - 1) * variation) : 0));
+          out.push({ data: chunk.data.subarray(offset, offset + size), at: chunk.at });
+          offset += size;
+        }
+        if (delay <= 0) return out;
+        // Pieces are written one by one with the delay between them (by the link, see wait below).
+        const paced: Chunk[] = [];
+        for (const piece of out) {
+          paced.push(piece);
+          await wait(delay / 1000, signal);
+        }
+        return paced;
+      },
+    };
+  },
+});
+
+export const limitData = defineToxic({
+  type: "limit_data",
+  description: "Close the connection after bytes bytes have passed (in this direction).",
+  attributes: z.object({ bytes: z.number().int().min(0).default(0).meta({ description: "Bytes allowed through before closing." }) }),
+  create({ bytes }, state) {
+    // The count survives an update of the toxic, as in Toxiproxy.
+    state.transmitted ??= 0;
+    return {
+      process(chunk, { close }) {
+        const remaining = Math.max(0, bytes - (state.transmitted as number));
+        const data = chunk.data.subarray(0, remaining);
+        state.transmitted = (state.transmitted as number) + data.length;
+        // The link closes after writing what is returned here, so the last bytes still arrive.
+        if ((state.transmitted as number) >= bytes) close();
+        return data.length > 0 ? [{ data, at: chunk.at }] : [];
+      },
+    };
+  },
+});

@@ -1,0 +1,56 @@
+// The contract every toxic implements. A toxic type is registered once (toxics/index.ts); an
+// instance is created for each connection direction ("link") it applies to, holding that link's state.
+
+import type { z } from "zod";
+
+/** A piece of the byte stream and when it arrived (performance.now()), so delays do not accumulate. */
+export interface Chunk {
+  data: Buffer;
+  at: number;
+}
+
+export interface LinkControls {
+  /** Aborted when the toxic is removed or the connection closes: pending waits end early. */
+  signal: AbortSignal;
+  /** Close the whole connection (both sockets). */
+  close(): void;
+  /** Close the connection with a TCP reset (RST) towards the client. */
+  reset(): void;
+}
+
+export interface LinkToxic {
+  /** Called once when the toxic starts on a link (timers for timeout and reset_peer). */
+  start?(controls: LinkControls): void;
+  /** Transform one chunk: may wait, split, or drop it (return []). */
+  process?(chunk: Chunk, controls: LinkControls): Chunk[] | Promise<Chunk[]>;
+  /** The source has ended; may delay passing the end on (slow_close). */
+  end?(controls: LinkControls): Promise<void> | void;
+  /** The toxic is being removed from a live link. */
+  stop?(controls: LinkControls): void;
+}
+
+export interface ToxicType<S extends z.ZodObject = z.ZodObject> {
+  type: string;
+  description: string;
+  /** Toxiproxy attribute names and units; unknown attributes are ignored, as Toxiproxy does. */
+  attributes: S;
+  create(attributes: z.output<S>, state: Record<string, unknown>): LinkToxic;
+}
+
+export function defineToxic<S extends z.ZodObject>(def: ToxicType<S>): ToxicType {
+  return def as unknown as ToxicType;
+}
+
+/** Sleep that ends early when the signal aborts (a removed toxic must not hold data back). */
+export function wait(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (ms <= 0 || signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
