@@ -3,7 +3,7 @@
 // path); otherwise they queue with their arrival time and pass through the chain in order.
 
 import type { Socket } from "node:net";
-import type { Chunk, LinkControls, LinkToxic } from "./toxics/types.js";
+import { wait, type Chunk, type LinkControls, type LinkToxic } from "./toxics/types.js";
 
 const HIGH_WATER = 1024 * 1024;
 const LOW_WATER = 256 * 1024;
@@ -24,6 +24,7 @@ export class Link {
   private sourceEnded = false;
   private closing = false;
   private finished = false;
+  private readonly disposed = new AbortController();
 
   constructor(
     private readonly source: Socket,
@@ -73,6 +74,7 @@ export class Link {
   /** Stop every toxic's timers when the connection goes away. */
   dispose(): void {
     for (const entry of this.chain) entry.controller.abort();
+    this.disposed.abort();
     this.finished = true;
   }
 
@@ -111,6 +113,7 @@ export class Link {
           pieces = next;
         }
         for (const piece of pieces) {
+          if (piece.pauseBefore) await wait(piece.pauseBefore, this.disposed.signal);
           if (this.destination.destroyed) return;
           if (!this.destination.write(piece.data)) await new Promise((resolve) => this.destination.once("drain", resolve));
         }

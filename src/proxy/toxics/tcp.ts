@@ -114,23 +114,17 @@ export const slicer = defineToxic({
   }),
   create({ average_size: average, size_variation: variation, delay }) {
     return {
-      async process(chunk, { signal }) {
+      process(chunk) {
         if (average <= 0) return [chunk];
         const out: Chunk[] = [];
         let offset = 0;
         while (offset < chunk.data.length) {
           const size = Math.max(1, average + (variation > 0 ? Math.round((Math.random() * 2 - 1) * variation) : 0));
-          out.push({ data: chunk.data.subarray(offset, offset + size), at: chunk.at });
+          // The link waits `delay` µs between pieces, so they leave as separate writes.
+          out.push({ data: chunk.data.subarray(offset, offset + size), at: chunk.at, ...(offset > 0 && delay > 0 ? { pauseBefore: delay / 1000 } : {}) });
           offset += size;
         }
-        if (delay <= 0) return out;
-        // Pieces are written one by one with the delay between them (by the link, see wait below).
-        const paced: Chunk[] = [];
-        for (const piece of out) {
-          paced.push(piece);
-          await wait(delay / 1000, signal);
-        }
-        return paced;
+        return out;
       },
     };
   },

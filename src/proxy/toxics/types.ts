@@ -7,6 +7,8 @@ import type { z } from "zod";
 export interface Chunk {
   data: Buffer;
   at: number;
+  /** Wait this many ms before writing this piece (slicer's pacing between pieces). */
+  pauseBefore?: number;
 }
 
 export interface LinkControls {
