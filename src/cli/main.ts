@@ -39,6 +39,7 @@ Examples:
   $ chaoscast plan my-experiment.yaml           show targets and the fault timeline
   $ chaoscast run my-experiment.yaml --yes      run it (asks first on a terminal unless --yes)
   $ chaoscast list                              every action and probe with its parameters
+  $ chaoscast proxy --config proxies.yaml       run the fault proxy (Toxiproxy-compatible API)
 ${EXIT_CODES_HELP}`,
     );
 
@@ -92,6 +93,28 @@ ${EXIT_CODES_HELP}`,
     .action(async (paths: string[], options) => {
       const { planCommand } = await import("./commands/plan.js");
       exitCode = await planCommand(paths, { ...program.opts(), ...options });
+    });
+
+  program
+    .command("proxy")
+    .description("run the fault proxy: a Toxiproxy-compatible API and TCP links to inject faults on")
+    .option("--api <host:port>", "where the API listens (keep it on loopback)", "127.0.0.1:8474")
+    .option("--config <file>", "proxies to create at start: a YAML or JSON list of { name, listen, upstream }")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ chaoscast proxy
+  $ chaoscast proxy --config proxies.yaml
+  $ curl -s -XPOST 127.0.0.1:8474/proxies -d '{"name":"edge","listen":"127.0.0.1:18080","upstream":"127.0.0.1:8080"}'
+  $ curl -s -XPOST 127.0.0.1:8474/proxies/edge/toxics -d '{"type":"latency","attributes":{"latency":200},"ttl":60000}'
+
+Existing Toxiproxy clients work unchanged. A toxic with "ttl" (ms) removes itself when the ttl
+passes unless refreshed. Ctrl-C or SIGTERM removes every toxic and closes every link.`,
+    )
+    .action(async (options) => {
+      const { proxyCommand } = await import("./commands/proxy.js");
+      exitCode = await proxyCommand({ ...program.opts(), ...options });
     });
 
   program

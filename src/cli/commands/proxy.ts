@@ -1,0 +1,55 @@
+// `chaoscast proxy`: run the fault proxy standalone (a drop-in for Toxiproxy's server) until
+// SIGINT/SIGTERM, then remove every toxic and close every link.
+
+import { readFile } from "node:fs/promises";
+import { parse as parseYaml } from "yaml";
+import { UsageError } from "../../errors.js";
+import type { ProxyInput } from "../../proxy/collection.js";
+import { ProxyApiError } from "../../proxy/errors.js";
+import { startProxyServer } from "../../proxy/server.js";
+import type { CommonOptions } from "../shared.js";
+
+export interface ProxyCommandOptions extends CommonOptions {
+  api: string;
+  config?: string;
+}
+
+export async function proxyCommand(options: ProxyCommandOptions): Promise<number> {
+  const proxies = options.config ? await readConfig(options.config) : [];
+  const log = (message: string) => process.stderr.write(`${new Date().toISOString()} ${message}\n`);
+  let server;
+  try {
+    server = await startProxyServer({ api: options.api, proxies, events: { onToxicExpired: (proxy, toxic) => log(`lease expired: removed toxic ${toxic} from ${proxy}`) } });
+  } catch (err) {
+    if (err instanceof ProxyApiError) throw new UsageError(`--config ${options.config}: ${err.message}`);
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UsageError(`cannot serve the API on ${options.api}: ${code === "EADDRINUSE" ? "the address is in use (is Toxiproxy or another chaoscast proxy running?)" : (err as Error).message}`);
+  }
+  process.stdout.write(`chaoscast proxy: API on ${server.url} (Toxiproxy-compatible)\n`);
+  for (const proxy of server.collection.all()) process.stdout.write(`  ${proxy.name}: ${proxy.listen} → ${proxy.upstream}${proxy.enabled ? "" : " (disabled)"}\n`);
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    for (const s of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(s, () => resolve(s));
+  });
+  log(`${signal}: removing every toxic and closing every link`);
+  await server.close();
+  return 0;
+}
+
+async function readConfig(file: string): Promise<ProxyInput[]> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (err) {
+    throw new UsageError(`--config ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text);
+  } catch (err) {
+    throw new UsageError(`--config ${file}: not valid YAML/JSON: ${(err as Error).message.split("\n")[0]}`);
+  }
+  // Toxiproxy's config is a JSON list of proxies; a mapping with a `proxies:` list is accepted too.
+  const list = Array.isArray(parsed) ? parsed : (parsed as { proxies?: unknown } | null)?.proxies;
+  if (!Array.isArray(list)) throw new UsageError(`--config ${file}: expected a list of proxies ({ name, listen, upstream })`);
+  return list as ProxyInput[];
+}
