@@ -12,6 +12,7 @@ export interface ProxyInput {
 
 export class ProxyCollection {
   private readonly proxies = new Map<string, FaultProxy>();
+  private readonly downLeases = new Map<string, NodeJS.Timeout>();
 
   constructor(private readonly events: ProxyEvents = {}) {}
 
@@ -53,8 +54,20 @@ export class ProxyCollection {
     return result;
   }
 
-  async update(name: string, input: ProxyInput): Promise<FaultProxy> {
+  async update(name: string, input: ProxyInput & { ttl?: unknown }): Promise<FaultProxy> {
     const proxy = this.get(name);
+    // A lease on "down" (chaoscast extension): disabled with a ttl, the proxy re-enables itself.
+    clearTimeout(this.downLeases.get(name));
+    this.downLeases.delete(name);
+    if (input.enabled === false && input.ttl !== undefined && input.ttl !== 0) {
+      if (typeof input.ttl !== "number" || !Number.isInteger(input.ttl) || input.ttl < 0) throw apiErrors.badBody("ttl must be a whole number of milliseconds");
+      const timer = setTimeout(() => {
+        this.downLeases.delete(name);
+        if (this.proxies.get(name) === proxy && !proxy.enabled) void proxy.start().then(() => this.events.onToxicExpired?.(name, "(down)"));
+      }, input.ttl);
+      timer.unref();
+      this.downLeases.set(name, timer);
+    }
     const listen = typeof input.listen === "string" ? input.listen : proxy.listen;
     const upstream = typeof input.upstream === "string" ? input.upstream : proxy.upstream;
     const enabled = typeof input.enabled === "boolean" ? input.enabled : proxy.enabled;
@@ -83,6 +96,8 @@ export class ProxyCollection {
   }
 
   async closeAll(): Promise<void> {
+    for (const timer of this.downLeases.values()) clearTimeout(timer);
+    this.downLeases.clear();
     for (const proxy of this.proxies.values()) await proxy.destroy();
     this.proxies.clear();
   }

@@ -122,9 +122,11 @@ export class FaultProxy {
 
   updateToxic(name: string, input: ToxicInput): ToxicRecord {
     const record = this.getToxic(name);
+    if (input.ttl !== undefined) this.setLease(record, input.ttl);
+    // A lease refresh carries only a ttl: live connections keep their toxic (and its dice roll).
+    if (input.attributes === undefined && input.toxicity === undefined) return record;
     record.attributes = parseAttributes(record.def, input.attributes, record.attributes);
     if (input.toxicity !== undefined) record.toxicity = parseToxicity(input.toxicity, record.toxicity);
-    if (input.ttl !== undefined) this.setLease(record, input.ttl);
     for (const connection of this.connections) {
       connection.links[record.stream].replaceToxic(record.name, record.def.create(record.attributes, stateFor(record, connection.id)), record.toxicity);
     }

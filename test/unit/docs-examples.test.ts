@@ -5,7 +5,7 @@ import { registry } from "../../src/registry.js";
 
 // Docs that cannot rot: every yaml/json example in the docs is a complete experiment that the real
 // loader accepts, and every action and probe has at least one.
-const DOCS = ["README.md", "docs/experiment-format.md"].filter((f) => existsSync(new URL(`../../${f}`, import.meta.url)));
+const DOCS = ["README.md", "docs/experiment-format.md", "docs/proxy.md"].filter((f) => existsSync(new URL(`../../${f}`, import.meta.url)));
 
 function examples(file: string): { lang: string; text: string; line: number }[] {
   const text = readFileSync(new URL(`../../${file}`, import.meta.url), "utf8");
@@ -23,9 +23,9 @@ describe.each(DOCS)("examples in %s", (file) => {
   });
 });
 
-describe("the format reference", () => {
-  it("has an example for every action and every probe", () => {
-    const all = examples("docs/experiment-format.md").map((e) => e.text).join("\n");
+describe("the docs", () => {
+  it("have an example for every action and every probe", () => {
+    const all = DOCS.flatMap((file) => examples(file)).map((e) => e.text).join("\n");
     const missing = [
       ...[...registry.actions.keys()].filter((name) => !new RegExp(`"?action"?: "?${name.replace(".", "\\.")}\\b`).test(all)),
       ...[...registry.probes.keys()].filter((name) => !new RegExp(`"?probe"?: "?${name}\\b`).test(all)),

@@ -1,0 +1,175 @@
+// Faults on a fault-proxy link. Each adds one uniquely named toxic with a lease; its revert removes
+// exactly that toxic (and nothing else) and checks it is gone.
+
+import { z } from "zod";
+import { AdapterError } from "../../errors.js";
+import { defineAction, type ActionDef, type RunContext, type Target } from "../../engine/types.js";
+import { DurationSchema, PercentSchema } from "../../experiment/common-schemas.js";
+import { ProxyApiClient } from "./client.js";
+import { LeaseKeeper } from "./lease.js";
+import type { ProxyTargetData } from "./targets.js";
+
+const StreamSchema = z
+  .enum(["downstream", "upstream"])
+  .default("downstream")
+  .meta({ description: "downstream: towards the client (responses); upstream: towards the server (requests)." });
+const Common = {
+  stream: StreamSchema,
+  toxicity: PercentSchema.prefault(100).meta({ description: "Share of connections affected (each connection is in or out)." }),
+};
+
+const RATE = /^(\d+(?:\.\d+)?)\s*(kbit|mbit|gbit|kb|mb|gb)(?:\/s|ps)?$/i;
+const RateSchema = z
+  .string()
+  .regex(RATE, { error: 'expected a rate like "800kbit", "1mbit" or "125KB" (per second)' })
+  .transform((text) => {
+    const [, amount, unit] = RATE.exec(text)!;
+    const bytesPerSecond = { kbit: 125, mbit: 125_000, gbit: 125_000_000, kb: 1_000, mb: 1_000_000, gb: 1_000_000_000 }[unit!.toLowerCase()]! * Number(amount);
+    return Math.max(1, Math.round(bytesPerSecond / 1000)); // Toxiproxy counts KB/s
+  })
+  .meta({ description: 'Throughput: "800kbit", "1mbit", "125KB" (per second).' });
+
+function target(data: Target | null): ProxyTargetData {
+  if (!data || data.kind !== "proxy") throw new AdapterError("a proxy action was given no proxy target");
+  return data.data as unknown as ProxyTargetData;
+}
+
+/** A toxic name unique to this run and fault, so a revert can only ever remove its own toxic. */
+function toxicName(ctx: RunContext, action: string): string {
+  return `chaoscast.${ctx.runId}.${action}.${Math.random().toString(36).slice(2, 8)}`.replace(/[^A-Za-z0-9._-]/g, "-");
+}
+
+function toxicAction<P extends z.ZodObject>(def: {
+  name: string;
+  description: string;
+  toxic: string;
+  params: P;
+  example: Record<string, unknown>;
+  attributes: (params: z.output<P>) => Record<string, unknown>;
+}): ActionDef {
+  return defineAction({
+    name: def.name,
+    description: def.description,
+    target: "proxy",
+    reversible: "always",
+    params: def.params,
+    example: def.example,
+    async prepare(params, t, ctx) {
+      const link = target(t);
+      const client = new ProxyApiClient(link.api);
+      const name = toxicName(ctx, def.name);
+      const p = params as z.output<P> & { stream: string; toxicity: number };
+      const keeper = new LeaseKeeper(() => client.refreshToxic(link.name, name, link.lease), link.lease);
+      return {
+        revert: {
+          description: `remove toxic ${name} from proxy ${link.name}`,
+          serialize: () => ({ adapter: "proxy", revert: "remove-toxic", api: link.api, proxy: link.name, toxic: name }),
+          async run(revertCtx) {
+            keeper.stop();
+            if (!(await client.removeToxic(link.name, name))) revertCtx.note(`toxic ${name} was already gone (lease expired or removed)`);
+            if (await client.hasToxic(link.name, name)) throw new AdapterError(`toxic ${name} is still on proxy ${link.name} after removal`);
+          },
+        },
+        async apply() {
+          await client.addToxic(link.name, { name, type: def.toxic, stream: p.stream, toxicity: p.toxicity / 100, attributes: def.attributes(params), ttl: link.lease });
+          keeper.start();
+        },
+      };
+    },
+  });
+}
+
+export const latency = toxicAction({
+  name: "proxy.latency",
+  description: "Delay data on the link by latency ± jitter.",
+  toxic: "latency",
+  params: z.object({ latency: DurationSchema, jitter: DurationSchema.prefault("0ms"), ...Common }).strict(),
+  example: { latency: "800ms", jitter: "100ms" },
+  attributes: (p) => ({ latency: p.latency, jitter: p.jitter }),
+});
+
+export const bandwidth = toxicAction({
+  name: "proxy.bandwidth",
+  description: "Cap the link's throughput.",
+  toxic: "bandwidth",
+  params: z.object({ rate: RateSchema, ...Common }).strict(),
+  example: { rate: "800kbit" },
+  attributes: (p) => ({ rate: p.rate }),
+});
+
+export const timeout = toxicAction({
+  name: "proxy.timeout",
+  description: "Stop all data; close each connection after `timeout` without data (0s: keep them hanging).",
+  toxic: "timeout",
+  params: z.object({ timeout: DurationSchema.prefault("0s"), ...Common }).strict(),
+  example: { timeout: "5s" },
+  attributes: (p) => ({ timeout: p.timeout }),
+});
+
+export const resetPeer = toxicAction({
+  name: "proxy.reset-peer",
+  description: "Reset connections (TCP RST) on their next data, after `timeout`.",
+  toxic: "reset_peer",
+  params: z.object({ timeout: DurationSchema.prefault("0s"), ...Common }).strict(),
+  example: { timeout: "0s" },
+  attributes: (p) => ({ timeout: p.timeout }),
+});
+
+export const slicer = toxicAction({
+  name: "proxy.slicer",
+  description: "Slice data into small pieces (averageSize ± sizeVariation bytes) sent `delay` apart.",
+  toxic: "slicer",
+  params: z
+    .object({
+      averageSize: z.int().min(1).meta({ description: "Average piece size in bytes." }),
+      sizeVariation: z.int().min(0).default(0).meta({ description: "± bytes." }),
+      delay: DurationSchema.prefault("0ms").meta({ description: "Pause between pieces." }),
+      ...Common,
+    })
+    .strict(),
+  example: { averageSize: 64, sizeVariation: 32, delay: "1ms" },
+  attributes: (p) => ({ average_size: p.averageSize, size_variation: p.sizeVariation, delay: p.delay * 1000 }),
+});
+
+export const limitData = toxicAction({
+  name: "proxy.limit-data",
+  description: "Close each connection after `bytes` bytes have passed.",
+  toxic: "limit_data",
+  params: z.object({ bytes: z.int().min(0).meta({ description: "Bytes allowed through per connection." }), ...Common }).strict(),
+  example: { bytes: 65536 },
+  attributes: (p) => ({ bytes: p.bytes }),
+});
+
+export const down = defineAction({
+  name: "proxy.down",
+  description: "Take the link down: the proxy stops accepting and drops open connections; reverted by bringing it up.",
+  target: "proxy",
+  reversible: "always",
+  params: z.object({}).strict(),
+  example: {},
+  async prepare(_params, t) {
+    const link = target(t);
+    const client = new ProxyApiClient(link.api);
+    const state = await client.getProxy(link.name);
+    if (state && !state.enabled) throw new AdapterError(`proxy ${link.name} is already down; chaoscast will not take over an outage it did not make`);
+    const keeper = new LeaseKeeper(async () => {
+      await client.setEnabled(link.name, false, link.lease);
+      return true;
+    }, link.lease);
+    return {
+      revert: {
+        description: `bring proxy ${link.name} up`,
+        serialize: () => ({ adapter: "proxy", revert: "enable", api: link.api, proxy: link.name }),
+        async run() {
+          keeper.stop();
+          await client.setEnabled(link.name, true);
+          if (!(await client.getProxy(link.name))?.enabled) throw new AdapterError(`proxy ${link.name} is still down after enabling it`);
+        },
+      },
+      async apply() {
+        await client.setEnabled(link.name, false, link.lease);
+        keeper.start();
+      },
+    };
+  },
+});

@@ -1,0 +1,13 @@
+// The `proxy` adapter: faults on links of a running fault proxy (chaoscast proxy or Toxiproxy).
+
+import type { Adapter } from "../../engine/types.js";
+import { bandwidth, down, latency, limitData, resetPeer, slicer, timeout } from "./actions.js";
+import { proxyTargets } from "./targets.js";
+
+export const proxyAdapter: Adapter = {
+  kind: "proxy",
+  description: "Links on a fault proxy (chaoscast proxy, or Toxiproxy).",
+  targets: proxyTargets,
+  actions: [latency, bandwidth, down, timeout, resetPeer, slicer, limitData],
+  probes: [],
+};

@@ -1,0 +1,86 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { startProxyServer, type ProxyServer } from "../../src/proxy/server.js";
+import { pollUntil, readJournals, runCli, startServer, waitForOutput, workdir, writeExperiment, type TestServer } from "../helpers/processes.js";
+
+let upstream: TestServer;
+let proxy: ProxyServer;
+let dir: string;
+let api: string;
+let link: string;
+
+beforeEach(async () => {
+  upstream = await startServer();
+  proxy = await startProxyServer({ api: "127.0.0.1:0", proxies: [{ name: "edge", upstream: `127.0.0.1:${upstream.port}` }] });
+  api = proxy.url.replace("http://", "");
+  link = proxy.collection.get("edge").listen;
+  dir = workdir();
+});
+afterEach(async () => {
+  await proxy.close();
+  await upstream.stop();
+});
+
+const experiment = (fault: string, options: { latencyBudget?: number; lease?: string; duration?: string } = {}) => `version: 1
+title: through the edge proxy
+duration: ${options.duration ?? "2s"}
+targets:
+  edge: { proxy: { name: edge, api: "${api}"${options.lease ? `, lease: ${options.lease}` : ""} } }
+steadyState:
+  - name: health through the edge
+    probe: http
+    with: { url: "http://${link}/health", timeout: 2s }
+    expect: { status: 200, latencyMs: "< ${options.latencyBudget ?? 300}" }
+abort: { interval: 400ms, after: 2 }
+faults:
+  - { name: edge fault, target: edge, ${fault} }
+recovery: { timeout: 5s }
+`;
+
+const toxicsOnEdge = () => proxy.collection.get("edge").listToxics();
+
+describe("the proxy adapter against a running fault proxy", () => {
+  it("aborts when added latency breaks the hypothesis, and leaves no toxic behind", async () => {
+    const file = writeExperiment(dir, "lat.yaml", experiment('action: proxy.latency, with: { latency: 800ms }', { duration: "20s" }));
+    const result = await runCli(["run", file], { cwd: dir });
+    expect(result.exitCode, result.all).toBe(2);
+    expect(toxicsOnEdge()).toEqual([]);
+    expect(readJournals(dir)[0]).toMatchObject({ outcome: "aborted", faults: [{ action: "proxy.latency", status: "reverted" }] });
+  });
+
+  it("passes when the latency stays inside the budget, and removes exactly its own toxic", async () => {
+    proxy.collection.get("edge").addToxic({ name: "someone-elses", type: "latency", stream: "upstream", attributes: { latency: 1 } });
+    const file = writeExperiment(dir, "ok.yaml", experiment('action: proxy.latency, with: { latency: 50ms }'));
+    const result = await runCli(["run", file], { cwd: dir });
+    expect(result.exitCode, result.all).toBe(0);
+    expect(toxicsOnEdge().map((t) => t.name)).toEqual(["someone-elses"]);
+  });
+
+  it("takes the link down and brings it back up", async () => {
+    const file = writeExperiment(dir, "down.yaml", experiment("action: proxy.down", { duration: "20s" }));
+    const result = await runCli(["run", file], { cwd: dir });
+    expect(result.exitCode, result.all).toBe(2);
+    expect(proxy.collection.get("edge").enabled).toBe(true);
+    expect((await fetch(`http://${link}/health`)).status).toBe(200);
+  });
+
+  it("skips with a suggestion when the proxy name is wrong", async () => {
+    const file = writeExperiment(dir, "typo.yaml", experiment("action: proxy.down").replace("name: edge", "name: egde"));
+    const result = await runCli(["run", file], { cwd: dir });
+    expect(result.exitCode).toBe(5);
+    expect(result.all).toMatch(/has no proxy "egde" \(did you mean "edge"\?\)/);
+  });
+
+  it("leaves toxics that vanish within their lease when the run is killed with SIGKILL", async () => {
+    const file = writeExperiment(dir, "killed.yaml", experiment("action: proxy.latency, with: { latency: 10ms }", { lease: "2s", duration: "60s", latencyBudget: 1000 }));
+    const child = runCli(["run", file], { cwd: dir });
+    await waitForOutput(child, "injected edge fault");
+    // Past the first refresh, so the lease is being kept alive by the run.
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    expect(toxicsOnEdge()).toHaveLength(1);
+    child.kill("SIGKILL");
+    await child;
+    const killedAt = Date.now();
+    await pollUntil(() => toxicsOnEdge().length === 0, 4000);
+    expect(Date.now() - killedAt).toBeLessThanOrEqual(2500);
+  });
+});
