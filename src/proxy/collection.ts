@@ -8,6 +8,8 @@ export interface ProxyInput {
   listen?: unknown;
   upstream?: unknown;
   enabled?: unknown;
+  /** chaoscast extension: relay connections through the HTTP layer so HTTP toxics can apply. */
+  http?: unknown;
 }
 
 export class ProxyCollection {
@@ -27,9 +29,9 @@ export class ProxyCollection {
   }
 
   async create(input: ProxyInput): Promise<FaultProxy> {
-    const { name, listen, upstream, enabled } = checkInput(input);
+    const { name, listen, upstream, enabled, http } = checkInput(input);
     if (this.proxies.has(name)) throw apiErrors.proxyExists();
-    const proxy = new FaultProxy(name, listen, upstream, this.events);
+    const proxy = new FaultProxy(name, listen, upstream, this.events, http);
     if (enabled) await proxy.start();
     this.proxies.set(name, proxy);
     return proxy;
@@ -41,7 +43,7 @@ export class ProxyCollection {
     for (const [i, input] of inputs.entries()) {
       const checked = checkInput(input, ` at proxy ${i + 1}`);
       const existing = this.proxies.get(checked.name);
-      if (existing && sameAddress(existing.listen, checked.listen) && existing.upstream === checked.upstream) {
+      if (existing && sameAddress(existing.listen, checked.listen) && existing.upstream === checked.upstream && existing.http === checked.http) {
         result.push(existing);
         continue;
       }
@@ -109,7 +111,7 @@ function checkInput(input: ProxyInput, where = "") {
   const listen = typeof input.listen === "string" && input.listen !== "" ? input.listen : "127.0.0.1:0";
   splitHostPort(listen);
   splitHostPort(input.upstream);
-  return { name: input.name, listen, upstream: input.upstream, enabled: input.enabled === undefined ? true : input.enabled === true };
+  return { name: input.name, listen, upstream: input.upstream, enabled: input.enabled === undefined ? true : input.enabled === true, http: input.http === true };
 }
 
 function sameAddress(a: string, b: string): boolean {

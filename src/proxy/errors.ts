@@ -15,4 +15,5 @@ export const apiErrors = {
   invalidToxicType: () => new ProxyApiError("invalid toxic type", 400),
   toxicExists: () => new ProxyApiError("toxic already exists", 409),
   toxicNotFound: () => new ProxyApiError("toxic not found", 404),
+  httpToxicNeedsHttpProxy: (type: string) => new ProxyApiError(`${type} is an HTTP toxic: create the proxy with "http": true`, 400),
 };

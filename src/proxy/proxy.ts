@@ -2,6 +2,7 @@
 // once, and a toxic with a ttl (a lease) removes itself when the ttl passes unless it is refreshed.
 
 import net, { type Server, type Socket } from "node:net";
+import { HttpRelay } from "./http-relay.js";
 import { Link } from "./link.js";
 import { apiErrors, ProxyApiError } from "./errors.js";
 import { findToxicType } from "./toxics/index.js";
@@ -21,6 +22,8 @@ export interface ToxicRecord {
   state: Map<number, Record<string, unknown>>;
   def: ToxicType;
   leaseTimer?: NodeJS.Timeout;
+  /** Aborted when the toxic is removed: held requests and pending delays are released. */
+  removed: AbortController;
 }
 
 export interface ToxicInput {
@@ -50,13 +53,23 @@ export class FaultProxy {
   private server: Server | undefined;
   private readonly connections = new Set<Connection>();
   private readonly toxics: ToxicRecord[] = [];
+  /** Set for "http" proxies: the layer that applies HTTP toxics. */
+  private readonly relay: HttpRelay | undefined;
 
   constructor(
     readonly name: string,
     public listen: string,
     public upstream: string,
     private readonly events: ProxyEvents = {},
-  ) {}
+    readonly http = false,
+  ) {
+    this.relay = http ? new HttpRelay(this) : undefined;
+  }
+
+  /** The HTTP toxics, in the order they were added (read by the relay for every request). */
+  httpToxics(): ToxicRecord[] {
+    return this.toxics.filter((t) => t.def.layer === "http");
+  }
 
   async start(): Promise<void> {
     if (this.server) return;
@@ -69,6 +82,7 @@ export class FaultProxy {
     const address = server.address() as net.AddressInfo;
     this.listen = `${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`;
     this.server = server;
+    await this.relay?.start();
     this.enabled = true;
   }
 
@@ -78,6 +92,7 @@ export class FaultProxy {
     this.server = undefined;
     for (const connection of this.connections) this.closeConnection(connection);
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    await this.relay?.stop();
   }
 
   /** Stop and drop every toxic (and its lease). */
@@ -104,6 +119,7 @@ export class FaultProxy {
     const def = findToxicType(type);
     const name = typeof input.name === "string" && input.name !== "" ? input.name : `${type}_${stream}`;
     if (!def) throw apiErrors.invalidToxicType();
+    if (def.layer === "http" && !this.relay) throw apiErrors.httpToxicNeedsHttpProxy(type);
     if (this.toxics.some((t) => t.name === name)) throw apiErrors.toxicExists();
     const record: ToxicRecord = {
       name,
@@ -113,10 +129,11 @@ export class FaultProxy {
       attributes: parseAttributes(def, input.attributes, {}),
       state: new Map(),
       def,
+      removed: new AbortController(),
     };
     this.setLease(record, input.ttl);
     this.toxics.push(record);
-    for (const connection of this.connections) this.applyToxic(connection, record);
+    if (def.layer === "tcp") for (const connection of this.connections) this.applyToxic(connection, record);
     return record;
   }
 
@@ -127,8 +144,11 @@ export class FaultProxy {
     if (input.attributes === undefined && input.toxicity === undefined) return record;
     record.attributes = parseAttributes(record.def, input.attributes, record.attributes);
     if (input.toxicity !== undefined) record.toxicity = parseToxicity(input.toxicity, record.toxicity);
-    for (const connection of this.connections) {
-      connection.links[record.stream].replaceToxic(record.name, record.def.create(record.attributes, stateFor(record, connection.id)), record.toxicity);
+    const def = record.def;
+    if (def.layer === "tcp") {
+      for (const connection of this.connections) {
+        connection.links[record.stream].replaceToxic(record.name, def.create(record.attributes, stateFor(record, connection.id)), record.toxicity);
+      }
     }
     return record;
   }
@@ -136,6 +156,7 @@ export class FaultProxy {
   removeToxic(name: string): void {
     const record = this.getToxic(name);
     clearTimeout(record.leaseTimer);
+    record.removed.abort();
     this.toxics.splice(this.toxics.indexOf(record), 1);
     for (const connection of this.connections) connection.links[record.stream].removeToxic(record.name);
   }
@@ -162,7 +183,8 @@ export class FaultProxy {
 
   private accept(client: Socket): void {
     client.pause();
-    const { host, port } = splitHostPort(this.upstream);
+    // An http proxy hands its connections to the HTTP layer, which forwards to the upstream.
+    const { host, port } = this.relay ? { host: "127.0.0.1", port: this.relay.port } : splitHostPort(this.upstream);
     const upstream = net.connect({ host, port, allowHalfOpen: true, noDelay: true });
     const connection: Connection = { id: nextConnectionId++, client, upstream, links: undefined as unknown as Connection["links"] };
     const controls = {
@@ -191,7 +213,9 @@ export class FaultProxy {
   }
 
   private applyToxic(connection: Connection, record: ToxicRecord): void {
-    connection.links[record.stream].addToxic(record.name, record.def.create(record.attributes, stateFor(record, connection.id)), record.toxicity);
+    const def = record.def;
+    if (def.layer !== "tcp") return;
+    connection.links[record.stream].addToxic(record.name, def.create(record.attributes, stateFor(record, connection.id)), record.toxicity);
   }
 
   private closeConnection(connection: Connection): void {
@@ -205,7 +229,7 @@ export class FaultProxy {
   }
 
   toJSON() {
-    return { name: this.name, listen: this.listen, upstream: this.upstream, enabled: this.enabled, toxics: this.listToxics().map(toxicJson) };
+    return { name: this.name, listen: this.listen, upstream: this.upstream, enabled: this.enabled, ...(this.http ? { http: true } : {}), toxics: this.listToxics().map(toxicJson) };
   }
 }
 

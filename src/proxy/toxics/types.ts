@@ -31,7 +31,9 @@ export interface LinkToxic {
   stop?(controls: LinkControls): void;
 }
 
-export interface ToxicType<S extends z.ZodObject = z.ZodObject> {
+/** A toxic on the byte stream of each connection (Toxiproxy's kind). */
+export interface TcpToxicType<S extends z.ZodObject = z.ZodObject> {
+  layer: "tcp";
   type: string;
   description: string;
   /** Toxiproxy attribute names and units; unknown attributes are ignored, as Toxiproxy does. */
@@ -39,8 +41,32 @@ export interface ToxicType<S extends z.ZodObject = z.ZodObject> {
   create(attributes: z.output<S>, state: Record<string, unknown>): LinkToxic;
 }
 
-export function defineToxic<S extends z.ZodObject>(def: ToxicType<S>): ToxicType {
-  return def as unknown as ToxicType;
+/** What an HTTP toxic does to one request/response exchange it applies to. */
+export type HttpEffect =
+  | { kind: "respond"; status: number; body: string }
+  | { kind: "hang" }
+  | { kind: "delay"; ms: () => number }
+  | { kind: "throttle"; bytesPerMs: number }
+  | { kind: "truncate"; bytes: number }
+  | { kind: "stale-playlist" };
+
+/** A toxic on HTTP exchanges, for proxies created with "http": true. */
+export interface HttpToxicType<S extends z.ZodObject = z.ZodObject> {
+  layer: "http";
+  type: string;
+  description: string;
+  attributes: S;
+  effect(attributes: z.output<S>): HttpEffect;
+}
+
+export type ToxicType = TcpToxicType | HttpToxicType;
+
+export function defineToxic<S extends z.ZodObject>(def: Omit<TcpToxicType<S>, "layer">): ToxicType {
+  return { layer: "tcp", ...def } as unknown as ToxicType;
+}
+
+export function defineHttpToxic<S extends z.ZodObject>(def: Omit<HttpToxicType<S>, "layer">): ToxicType {
+  return { layer: "http", ...def } as unknown as ToxicType;
 }
 
 /** Sleep that ends early when the signal aborts (a removed toxic must not hold data back). */

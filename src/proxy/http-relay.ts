@@ -1,0 +1,190 @@
+// The HTTP layer of an "http" proxy: an HTTP/1.1 server on loopback (Node's own parser, so
+// keep-alive and pipelining behave) that forwards each request to the upstream and applies the
+// HTTP toxics that match it. The TCP toxics still act on the client's side of this layer.
+
+import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import picomatch from "picomatch";
+import { viewerBucket } from "./toxics/http.js";
+import { wait, type HttpEffect, type HttpToxicType } from "./toxics/types.js";
+import { splitHostPort, type ToxicRecord } from "./proxy.js";
+
+const HOP_BY_HOP = ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer"];
+
+interface Applied {
+  record: ToxicRecord;
+  effect: HttpEffect;
+}
+
+export class HttpRelay {
+  private server: http.Server | undefined;
+  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
+  private readonly matchers = new WeakMap<object, (path: string) => boolean>();
+  /** Frozen media playlists per stale-playlist toxic, by path; dropped with the toxic. */
+  private readonly frozen = new WeakMap<ToxicRecord, Map<string, { status: number; headers: IncomingHttpHeaders; body: Buffer }>>();
+  port = 0;
+
+  constructor(private readonly owner: { upstream: string; httpToxics(): ToxicRecord[] }) {}
+
+  async start(): Promise<void> {
+    if (this.server) return;
+    const server = http.createServer({ keepAliveTimeout: 65_000 }, (req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+    this.port = (server.address() as AddressInfo).port;
+    this.server = server;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    this.agent.destroy();
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private applicable(req: IncomingMessage): Applied[] {
+    const path = new URL(req.url ?? "/", "http://relay").pathname;
+    const applied: Applied[] = [];
+    for (const record of this.owner.httpToxics()) {
+      const a = record.attributes as { path: string; method: string; percent: number; viewer_percent: number; viewer_header: string; viewer_cookie: string };
+      if (!this.matcher(record.attributes, a.path)(path)) continue;
+      if (a.method && a.method.toUpperCase() !== req.method) continue;
+      if (a.viewer_percent < 100) {
+        const key = viewerKey(req, a.viewer_header, a.viewer_cookie);
+        // Without a viewer key there is no viewer to keep consistent: decide per request.
+        const bucket = key === undefined ? Math.floor(Math.random() * 10_000) : viewerBucket(key);
+        if (bucket >= a.viewer_percent * 100) continue;
+      }
+      if (a.percent < 100 && Math.random() * 100 >= a.percent) continue;
+      if (record.toxicity < 1 && Math.random() >= record.toxicity) continue;
+      applied.push({ record, effect: (record.def as HttpToxicType).effect(record.attributes) });
+    }
+    return applied;
+  }
+
+  private matcher(attributes: object, globs: string): (path: string) => boolean {
+    let match = this.matchers.get(attributes);
+    if (!match) {
+      match = picomatch(globs.split(",").map((g) => g.trim()).filter(Boolean), { dot: true });
+      this.matchers.set(attributes, match);
+    }
+    return match;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const applied = this.applicable(req);
+    const shortCircuit = applied.find((a) => a.effect.kind === "respond" || a.effect.kind === "hang");
+    if (shortCircuit) {
+      req.resume();
+      if (shortCircuit.effect.kind === "respond") {
+        const body = shortCircuit.effect.body || `${http.STATUS_CODES[shortCircuit.effect.status] ?? "Error"}\n`;
+        res.writeHead(shortCircuit.effect.status, { "content-type": "text/plain; charset=utf-8", "content-length": Buffer.byteLength(body), "x-chaoscast-toxic": shortCircuit.record.name });
+        res.end(body);
+      } else {
+        // Never answer: hold the request until the toxic goes or the client gives up.
+        const gone = shortCircuit.record.removed.signal;
+        await new Promise<void>((resolve) => {
+          gone.addEventListener("abort", () => resolve(), { once: true });
+          res.once("close", () => resolve());
+        });
+        res.socket?.destroy();
+      }
+      return;
+    }
+
+    const { host, port } = splitHostPort(this.owner.upstream);
+    const headers = withoutHopByHop(req.headers);
+    const upstreamReq = http.request({ host, port, method: req.method, path: req.url, headers, agent: this.agent });
+    upstreamReq.on("error", (err: NodeJS.ErrnoException) => {
+      if (!res.headersSent) res.writeHead(502, { "content-type": "text/plain; charset=utf-8" }).end(`bad gateway: ${err.code ?? err.message}\n`);
+      else res.destroy();
+    });
+    res.on("close", () => upstreamReq.destroy());
+    req.pipe(upstreamReq);
+    const upstreamRes = await new Promise<IncomingMessage | undefined>((resolve) => {
+      upstreamReq.once("response", resolve);
+      upstreamReq.once("error", () => resolve(undefined));
+    });
+    if (!upstreamRes) return;
+
+    for (const a of applied) if (a.effect.kind === "delay") await wait(a.effect.ms(), a.record.removed.signal);
+    const stale = applied.find((a) => a.effect.kind === "stale-playlist");
+    if (stale && upstreamRes.statusCode === 200) return this.answerStale(stale.record, req, upstreamRes, res);
+
+    const throttle = minOf(applied, "throttle", (e) => e.bytesPerMs);
+    const truncate = minOf(applied, "truncate", (e) => e.bytes);
+    res.writeHead(upstreamRes.statusCode ?? 502, withoutHopByHop(upstreamRes.headers));
+    let sent = 0;
+    let next = 0;
+    for await (const chunk of upstreamRes as AsyncIterable<Buffer>) {
+      let data = chunk;
+      if (truncate !== undefined && sent + data.length >= truncate.value) data = data.subarray(0, Math.max(0, truncate.value - sent));
+      for (let offset = 0; offset < data.length; ) {
+        const size = throttle ? Math.max(1, throttle.value * 100) : data.length;
+        const piece = data.subarray(offset, offset + size);
+        offset += piece.length;
+        if (throttle) {
+          next = Math.max(next, performance.now()) + piece.length / throttle.value;
+          await wait(next - performance.now(), throttle.record.removed.signal);
+        }
+        if (!res.write(piece)) await new Promise((resolve) => res.once("drain", resolve));
+        sent += piece.length;
+      }
+      if (truncate !== undefined && sent >= truncate.value) {
+        // The client sees a body shorter than its Content-Length, then the connection closes.
+        res.socket?.end();
+        upstreamRes.destroy();
+        return;
+      }
+    }
+    res.end();
+  }
+
+  private async answerStale(record: ToxicRecord, req: IncomingMessage, upstreamRes: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of upstreamRes as AsyncIterable<Buffer>) chunks.push(chunk);
+    const body = Buffer.concat(chunks);
+    const path = new URL(req.url ?? "/", "http://relay").pathname;
+    let answer: { status: number; headers: IncomingHttpHeaders; body: Buffer } = { status: upstreamRes.statusCode ?? 200, headers: upstreamRes.headers, body };
+    // Only media playlists freeze; a master playlist (variants) is passed through.
+    if (body.includes("#EXTINF")) {
+      let byPath = this.frozen.get(record);
+      if (!byPath) this.frozen.set(record, (byPath = new Map()));
+      const frozen = byPath.get(path);
+      if (frozen) answer = frozen;
+      else byPath.set(path, answer);
+    }
+    const headers = withoutHopByHop(answer.headers);
+    headers["content-length"] = String(answer.body.length);
+    res.writeHead(answer.status, headers).end(answer.body);
+  }
+}
+
+function minOf<K extends "throttle" | "truncate">(applied: Applied[], kind: K, value: (e: Extract<HttpEffect, { kind: K }>) => number) {
+  let best: { value: number; record: ToxicRecord } | undefined;
+  for (const a of applied) {
+    if (a.effect.kind !== kind) continue;
+    const v = value(a.effect as Extract<HttpEffect, { kind: K }>);
+    if (!best || v < best.value) best = { value: v, record: a.record };
+  }
+  return best;
+}
+
+function withoutHopByHop(headers: IncomingHttpHeaders): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(headers)) if (value !== undefined && !HOP_BY_HOP.includes(name)) out[name] = value;
+  return out;
+}
+
+function viewerKey(req: IncomingMessage, header: string, cookie: string): string | undefined {
+  const fromHeader = req.headers[header.toLowerCase()];
+  if (typeof fromHeader === "string" && fromHeader !== "") return fromHeader;
+  if (cookie && req.headers.cookie) {
+    for (const part of req.headers.cookie.split(";")) {
+      const [name, ...rest] = part.trim().split("=");
+      if (name === cookie) return rest.join("=");
+    }
+  }
+  return undefined;
+}

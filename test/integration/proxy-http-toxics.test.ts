@@ -1,0 +1,162 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import http from "node:http";
+import net from "node:net";
+import { startProxyServer, type ProxyServer } from "../../src/proxy/server.js";
+import { startServer, type TestServer } from "../helpers/processes.js";
+import { fetchBytes, median, timedGet } from "../helpers/http.js";
+
+let server: ProxyServer;
+let upstream: TestServer;
+let counter = 0;
+const agent = new http.Agent({ keepAlive: true, maxSockets: 20 });
+
+beforeAll(async () => {
+  server = await startProxyServer({ api: "127.0.0.1:0" });
+  upstream = await startServer();
+});
+afterAll(async () => {
+  agent.destroy();
+  await server.close();
+  await upstream.stop();
+});
+
+async function httpLink(toxics: Record<string, unknown>[] = []) {
+  const name = `http-${++counter}`;
+  const proxy = await server.collection.create({ name, upstream: `127.0.0.1:${upstream.port}`, http: true });
+  for (const toxic of toxics) proxy.addToxic(toxic);
+  return { name, proxy, base: `http://${proxy.listen}` };
+}
+
+function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { agent, headers }, (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (c: string) => (body += c));
+        res.on("end", () => resolve({ status: res.statusCode!, body }));
+      })
+      .on("error", reject);
+  });
+}
+
+async function inBatches<T>(n: number, size: number, work: (i: number) => Promise<T>): Promise<T[]> {
+  const out: T[] = [];
+  for (let i = 0; i < n; i += size) out.push(...(await Promise.all(Array.from({ length: Math.min(size, n - i) }, (_, j) => work(i + j)))));
+  return out;
+}
+
+/** The 99% interval of a binomial count: mean ± 2.576 standard deviations. */
+function binomial99(n: number, p: number): [number, number] {
+  const sd = Math.sqrt(n * p * (1 - p));
+  return [n * p - 2.576 * sd, n * p + 2.576 * sd];
+}
+
+describe("HTTP-aware toxics", () => {
+  it("http_error at 10% fails a share of 2,000 requests inside the 99% binomial interval", async () => {
+    const link = await httpLink([{ type: "http_error", attributes: { status: 503, percent: 10 } }]);
+    const statuses = await inBatches(2000, 50, () => get(`${link.base}/health`).then((r) => r.status));
+    const failed = statuses.filter((s) => s === 503).length;
+    const [low, high] = binomial99(2000, 0.1);
+    expect(failed).toBeGreaterThanOrEqual(low);
+    expect(failed).toBeLessThanOrEqual(high);
+    expect(statuses.filter((s) => s !== 503 && s !== 200)).toEqual([]);
+  });
+
+  it("viewer_percent picks a consistent 10% of viewers: the same viewer is always in or always out", async () => {
+    const link = await httpLink([{ type: "http_error", attributes: { status: 500, viewer_percent: 10 } }]);
+    const viewers = Array.from({ length: 1000 }, (_, i) => `viewer-${i}`);
+    const first = await inBatches(1000, 50, (i) => get(`${link.base}/health`, { "x-viewer-id": viewers[i]! }).then((r) => r.status === 500));
+    const second = await inBatches(1000, 50, (i) => get(`${link.base}/health`, { "x-viewer-id": viewers[i]! }).then((r) => r.status === 500));
+    expect(second).toEqual(first);
+    const [low, high] = binomial99(1000, 0.1);
+    const failing = first.filter(Boolean).length;
+    expect(failing).toBeGreaterThanOrEqual(low);
+    expect(failing).toBeLessThanOrEqual(high);
+  });
+
+  it("takes the viewer from a cookie when the header is absent", async () => {
+    const link = await httpLink([{ type: "http_error", attributes: { viewer_percent: 50, viewer_cookie: "vid" } }]);
+    const outcomes = await inBatches(40, 20, (i) => get(`${link.base}/health`, { cookie: `a=1; vid=v${i % 4}` }).then((r) => r.status));
+    for (let v = 0; v < 4; v++) expect(new Set(outcomes.filter((_, i) => i % 4 === v)).size).toBe(1);
+  });
+
+  it("matches by path glob and method: segments fail, playlists and other methods do not", async () => {
+    const link = await httpLink([{ type: "http_error", attributes: { path: "**/*.ts", method: "GET", status: 502 } }]);
+    expect((await get(`${link.base}/live/seg-1.ts`)).status).toBe(502);
+    expect((await get(`${link.base}/live/media.m3u8`)).status).toBe(200);
+    const head = await new Promise<number>((resolve) => http.request(`${link.base}/live/seg-1.ts`, { method: "HEAD", agent }, (res) => { res.resume(); resolve(res.statusCode!); }).end());
+    expect(head).toBe(200);
+  });
+
+  it("http_latency delays only matching responses", async () => {
+    const link = await httpLink([{ type: "http_latency", attributes: { path: "**/*.ts", latency: 200 } }]);
+    const segment = median(await inBatches(5, 1, () => timedGet(`${link.base}/live/seg-1.ts`)));
+    const playlist = median(await inBatches(5, 1, () => timedGet(`${link.base}/live/master.m3u8`)));
+    expect(segment).toBeGreaterThanOrEqual(195);
+    expect(playlist).toBeLessThan(100);
+  });
+
+  it("http_bandwidth throttles matching bodies to the rate and leaves others alone", async () => {
+    const link = await httpLink([{ type: "http_bandwidth", attributes: { path: "/bytes", rate: 125 } }]);
+    const slow = await fetchBytes(`${link.base}/bytes?n=250000`, 10_000);
+    const mbit = (slow.bytes * 8) / 1e6 / (slow.ms / 1000);
+    expect(mbit).toBeGreaterThan(0.95);
+    expect(mbit).toBeLessThan(1.05);
+    expect((await fetchBytes(`${link.base}/health`)).ms).toBeLessThan(100);
+  });
+
+  it("segment_drop answers 404 for segments, and in hang mode never answers until it is removed", async () => {
+    const link = await httpLink([{ name: "drop", type: "segment_drop" }]);
+    expect((await get(`${link.base}/live/seg-7.ts`)).status).toBe(404);
+    expect((await get(`${link.base}/live/media.m3u8`)).status).toBe(200);
+    link.proxy.removeToxic("drop");
+    link.proxy.addToxic({ name: "hang", type: "segment_drop", attributes: { mode: "hang" } });
+    const pending = fetchBytes(`${link.base}/live/seg-7.ts`, 5000);
+    await new Promise((r) => setTimeout(r, 300));
+    link.proxy.removeToxic("hang");
+    const result = await pending;
+    expect(result.status).toBeUndefined();
+    expect(result.ms).toBeGreaterThanOrEqual(290);
+  });
+
+  it("truncate_body sends only the first bytes of the body, then closes", async () => {
+    const link = await httpLink([{ type: "truncate_body", attributes: { path: "/bytes", bytes: 1000 } }]);
+    const result = await fetchBytes(`${link.base}/bytes?n=100000`);
+    expect(result.bytes).toBe(1000);
+    expect(result.error).toBeDefined();
+  });
+
+  it("hls_stale_playlist freezes media playlists (the live edge stops) but not the master", async () => {
+    const link = await httpLink();
+    const advancing = [await get(`${link.base}/live/media.m3u8`), await get(`${link.base}/live/media.m3u8`)];
+    expect(advancing[0]!.body).not.toBe(advancing[1]!.body);
+    link.proxy.addToxic({ name: "stale", type: "hls_stale_playlist" });
+    const frozen = [await get(`${link.base}/live/media.m3u8`), await get(`${link.base}/live/media.m3u8`), await get(`${link.base}/live/media.m3u8`)];
+    expect(new Set(frozen.map((r) => r.body)).size).toBe(1);
+    expect((await get(`${link.base}/live/master.m3u8`)).body).toMatch(/EXT-X-STREAM-INF/);
+    link.proxy.removeToxic("stale");
+    expect((await get(`${link.base}/live/media.m3u8`)).body).not.toBe(frozen[0]!.body);
+  });
+
+  it("answers pipelined requests in order, with the faulted one in its place", async () => {
+    const link = await httpLink([{ type: "http_error", attributes: { path: "/live/master.m3u8", status: 503 } }]);
+    const [host, port] = link.proxy.listen.split(":");
+    const text = await new Promise<string>((resolve) => {
+      let data = "";
+      const socket = net.connect(Number(port), host!, () => {
+        socket.write("GET /health HTTP/1.1\r\nHost: x\r\n\r\nGET /live/master.m3u8 HTTP/1.1\r\nHost: x\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+      });
+      socket.on("data", (d: Buffer) => (data += d.toString()));
+      socket.on("end", () => resolve(data));
+    });
+    expect([...text.matchAll(/^HTTP\/1\.1 (\d{3})/gm)].map((m) => m[1])).toEqual(["200", "503", "200"]);
+  });
+
+  it("refuses an HTTP toxic on a plain TCP proxy, saying how to fix it", async () => {
+    await server.collection.create({ name: "plain-tcp", upstream: `127.0.0.1:${upstream.port}` });
+    const res = await fetch(`${server.url}/proxies/plain-tcp/toxics`, { method: "POST", body: JSON.stringify({ type: "http_error" }) });
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain('http_error is an HTTP toxic: create the proxy with \\"http\\": true');
+  });
+});
