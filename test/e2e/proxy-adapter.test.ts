@@ -10,7 +10,13 @@ let link: string;
 
 beforeEach(async () => {
   upstream = await startServer();
-  proxy = await startProxyServer({ api: "127.0.0.1:0", proxies: [{ name: "edge", upstream: `127.0.0.1:${upstream.port}` }] });
+  proxy = await startProxyServer({
+    api: "127.0.0.1:0",
+    proxies: [
+      { name: "edge", upstream: `127.0.0.1:${upstream.port}` },
+      { name: "edge-http", upstream: `127.0.0.1:${upstream.port}`, http: true },
+    ],
+  });
   api = proxy.url.replace("http://", "");
   link = proxy.collection.get("edge").listen;
   dir = workdir();
@@ -68,6 +74,43 @@ describe("the proxy adapter against a running fault proxy", () => {
     const result = await runCli(["run", file], { cwd: dir });
     expect(result.exitCode).toBe(5);
     expect(result.all).toMatch(/has no proxy "egde" \(did you mean "edge"\?\)/);
+  });
+
+  it("fails segments for a consistent 10% of viewers (inside the 99% binomial bound) and leaves no toxic", async () => {
+    const httpLink = proxy.collection.get("edge-http").listen;
+    const file = writeExperiment(
+      dir,
+      "viewers.yaml",
+      `version: 1
+title: a 10% viewer cohort loses its segments
+duration: 60s
+targets:
+  edge: { proxy: { name: edge-http, api: "${api}" } }
+faults:
+  - name: segment errors for 10% of viewers
+    target: edge
+    action: proxy.http-error
+    with: { status: 503, match: { path: "**/*.ts" }, viewerPercent: 10% }
+`,
+    );
+    const child = runCli(["run", file, "--output", "jsonl"], { cwd: dir });
+    await waitForOutput(child, '"fault-injected"');
+    const viewerFails = async (i: number) => {
+      const res = await fetch(`http://${httpLink}/live/seg-${i}.ts`, { headers: { "x-viewer-id": `viewer-${i}` } });
+      await res.arrayBuffer();
+      return res.status === 503;
+    };
+    const outcomes: boolean[] = [];
+    for (let i = 0; i < 1000; i += 50) outcomes.push(...(await Promise.all(Array.from({ length: 50 }, (_, j) => viewerFails(i + j)))));
+    const playlist = await fetch(`http://${httpLink}/live/master.m3u8`, { headers: { "x-viewer-id": "viewer-0" } });
+    expect(playlist.status).toBe(200);
+    child.kill("SIGINT");
+    await child;
+    const failing = outcomes.filter(Boolean).length;
+    const sd = Math.sqrt(1000 * 0.1 * 0.9);
+    expect(failing).toBeGreaterThanOrEqual(100 - 2.576 * sd);
+    expect(failing).toBeLessThanOrEqual(100 + 2.576 * sd);
+    expect(proxy.collection.get("edge-http").listToxics()).toEqual([]);
   });
 
   it("leaves toxics that vanish within their lease when the run is killed with SIGKILL", async () => {

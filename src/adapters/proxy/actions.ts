@@ -7,6 +7,7 @@ import { defineAction, type ActionDef, type RunContext, type Target } from "../.
 import { DurationSchema, PercentSchema } from "../../experiment/common-schemas.js";
 import { ProxyApiClient } from "./client.js";
 import { LeaseKeeper } from "./lease.js";
+import { MEDIA_SEGMENTS } from "../../proxy/toxics/http.js";
 import type { ProxyTargetData } from "./targets.js";
 
 const StreamSchema = z
@@ -172,4 +173,90 @@ export const down = defineAction({
       },
     };
   },
+});
+
+// HTTP-aware faults: for proxies created with "http": true (chaoscast proxy only).
+
+const Match = z
+  .object({
+    path: z.string().optional().meta({ description: "Glob on the request path, e.g. **/*.ts (several: comma-separated)." }),
+    method: z.string().optional().meta({ description: "Only requests with this method." }),
+  })
+  .strict()
+  .default({})
+  .meta({ description: "Which requests: path glob and method." });
+
+const HttpScope = {
+  match: Match,
+  percent: PercentSchema.prefault(100).meta({ description: "Share of matching requests affected, decided per request." }),
+  viewerPercent: PercentSchema.prefault(100).meta({ description: "Share of viewers affected, the same viewers every time (hash of viewerHeader or viewerCookie)." }),
+  viewerHeader: z.string().default("x-viewer-id").meta({ description: "Header that identifies a viewer." }),
+  viewerCookie: z.string().optional().meta({ description: "Cookie that identifies a viewer when the header is absent." }),
+};
+
+type Scope = { match: { path?: string | undefined; method?: string | undefined }; percent: number; viewerPercent: number; viewerHeader: string; viewerCookie?: string | undefined };
+
+function scope(p: Scope, defaultPath?: string): Record<string, unknown> {
+  return {
+    path: p.match.path ?? defaultPath ?? "**",
+    method: p.match.method ?? "",
+    percent: p.percent,
+    viewer_percent: p.viewerPercent,
+    viewer_header: p.viewerHeader,
+    viewer_cookie: p.viewerCookie ?? "",
+  };
+}
+
+export const httpError = toxicAction({
+  name: "proxy.http-error",
+  description: "Answer matching requests with an error status instead of forwarding them.",
+  toxic: "http_error",
+  params: z.object({ status: z.int().min(400).max(599).default(503).meta({ description: "The status to answer." }), ...HttpScope, ...Common }).strict(),
+  example: { status: 503, match: { path: "**/*.ts" }, viewerPercent: "10%" },
+  attributes: (p) => ({ ...scope(p), status: p.status }),
+});
+
+export const httpLatency = toxicAction({
+  name: "proxy.http-latency",
+  description: "Delay the responses to matching requests (e.g. segments but not playlists).",
+  toxic: "http_latency",
+  params: z.object({ latency: DurationSchema, jitter: DurationSchema.prefault("0ms"), ...HttpScope, ...Common }).strict(),
+  example: { latency: "800ms", match: { path: "**/*.ts" }, percent: "20%" },
+  attributes: (p) => ({ ...scope(p), latency: p.latency, jitter: p.jitter }),
+});
+
+export const httpBandwidth = toxicAction({
+  name: "proxy.http-bandwidth",
+  description: "Throttle the bodies of matching responses: segments, not playlists.",
+  toxic: "http_bandwidth",
+  params: z.object({ rate: RateSchema, ...HttpScope, ...Common }).strict(),
+  example: { rate: "800kbit", match: { path: "**/*.ts" } },
+  attributes: (p) => ({ ...scope(p), rate: p.rate }),
+});
+
+export const segmentDrop = toxicAction({
+  name: "proxy.segment-drop",
+  description: "Drop media segments: answer 404, or never answer (mode: hang).",
+  toxic: "segment_drop",
+  params: z.object({ mode: z.enum(["404", "hang"]).default("404").meta({ description: "404 or hang." }), ...HttpScope, ...Common }).strict(),
+  example: { mode: "404", percent: "30%" },
+  attributes: (p) => ({ ...scope(p, MEDIA_SEGMENTS), mode: p.mode }),
+});
+
+export const truncateBody = toxicAction({
+  name: "proxy.truncate-body",
+  description: "Send only the first `bytes` of matching response bodies, then close the connection.",
+  toxic: "truncate_body",
+  params: z.object({ bytes: z.int().min(0).meta({ description: "Body bytes to send." }), ...HttpScope, ...Common }).strict(),
+  example: { bytes: 1024, match: { path: "**/*.ts" }, percent: "5%" },
+  attributes: (p) => ({ ...scope(p), bytes: p.bytes }),
+});
+
+export const stalePlaylist = toxicAction({
+  name: "proxy.stale-playlist",
+  description: "Answer HLS media playlists from a frozen copy: the live stream stops advancing.",
+  toxic: "hls_stale_playlist",
+  params: z.object({ ...HttpScope, ...Common }).strict(),
+  example: { viewerPercent: "1%" },
+  attributes: (p) => scope(p, "**/*.m3u8"),
 });

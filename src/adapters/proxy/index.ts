@@ -1,13 +1,27 @@
 // The `proxy` adapter: faults on links of a running fault proxy (chaoscast proxy or Toxiproxy).
 
 import type { Adapter } from "../../engine/types.js";
-import { bandwidth, down, latency, limitData, resetPeer, slicer, timeout } from "./actions.js";
+import {
+  bandwidth,
+  down,
+  httpBandwidth,
+  httpError,
+  httpLatency,
+  latency,
+  limitData,
+  resetPeer,
+  segmentDrop,
+  slicer,
+  stalePlaylist,
+  timeout,
+  truncateBody,
+} from "./actions.js";
 import { proxyTargets } from "./targets.js";
 
 export const proxyAdapter: Adapter = {
   kind: "proxy",
   description: "Links on a fault proxy (chaoscast proxy, or Toxiproxy).",
   targets: proxyTargets,
-  actions: [latency, bandwidth, down, timeout, resetPeer, slicer, limitData],
+  actions: [latency, bandwidth, down, timeout, resetPeer, slicer, limitData, httpError, httpLatency, httpBandwidth, segmentDrop, truncateBody, stalePlaylist],
   probes: [],
 };
