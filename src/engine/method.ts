@@ -20,6 +20,7 @@ export interface MethodOptions {
   interrupt: AbortSignal;
   /** Every injection is pushed here before it is applied, so the caller can always roll it back. */
   injected: InjectedFault[];
+  defer: (cleanup: () => Promise<void>) => void;
 }
 
 export interface MethodResult {
@@ -47,7 +48,7 @@ export async function runMethod(options: MethodOptions): Promise<MethodResult> {
   options.interrupt.addEventListener("abort", onInterrupt, { once: true });
 
   const notes: string[] = [];
-  const ctx: RunContext = { signal: stop.signal, runId: options.runId, note: (m) => notes.push(m) };
+  const ctx: RunContext = { signal: stop.signal, runId: options.runId, note: (m) => notes.push(m), defer: options.defer };
   const started = performance.now();
   const elapsed = () => performance.now() - started;
   let graceUntil = -Infinity;

@@ -20,7 +20,8 @@ export const DEFAULT_ROLLBACK_POLICY: RollbackPolicy = { attempts: 4, backoffMs:
 type Emit = (event: RunEventBody) => void;
 
 function attemptContext(runId: string, timeoutMs: number, notes: string[]): RunContext {
-  return { signal: AbortSignal.timeout(timeoutMs), runId, note: (message) => notes.push(message) };
+  // Nothing a revert starts may outlive it: a deferred cleanup runs at once.
+  return { signal: AbortSignal.timeout(timeoutMs), runId, note: (message) => notes.push(message), defer: (cleanup) => void cleanup().catch(() => {}) };
 }
 
 function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {

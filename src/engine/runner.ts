@@ -72,6 +72,21 @@ export async function resolveTargets(
 }
 
 export async function runExperiment(experiment: CompiledExperiment, options: RunOptions): Promise<RunResult> {
+  const cleanups: (() => Promise<void>)[] = [];
+  try {
+    return await runLifecycle(experiment, options, cleanups);
+  } finally {
+    for (const cleanup of cleanups.reverse()) {
+      try {
+        await cleanup();
+      } catch {
+        // A cleanup (stopping an embedded proxy) failing must not hide the run's outcome.
+      }
+    }
+  }
+}
+
+async function runLifecycle(experiment: CompiledExperiment, options: RunOptions, cleanups: (() => Promise<void>)[]): Promise<RunResult> {
   const redact = makeRedactor(experiment.secrets);
   const startedAt = performance.now();
   const emit = (body: RunEventBody) => {
@@ -108,7 +123,12 @@ export async function runExperiment(experiment: CompiledExperiment, options: Run
     faults: experiment.faults.length,
     probes: experiment.steadyState.length,
   });
-  const ctx: RunContext = { signal: options.interrupt, runId: options.runId, note: (message) => emit({ type: "note", message }) };
+  const ctx: RunContext = {
+    signal: options.interrupt,
+    runId: options.runId,
+    note: (message) => emit({ type: "note", message }),
+    defer: (cleanup) => cleanups.push(cleanup),
+  };
 
   // 1. Preflight: find the targets. Failing here touches nothing.
   let targets: Map<string, Target[]>;
@@ -147,7 +167,7 @@ export async function runExperiment(experiment: CompiledExperiment, options: Run
   let internalError: unknown;
   emit({ type: "phase-started", phase: "method" });
   try {
-    ({ abortReason, breaches } = await runMethod({ experiment, targets, runId: options.runId, emit, interrupt: options.interrupt, injected }));
+    ({ abortReason, breaches } = await runMethod({ experiment, targets, runId: options.runId, emit, interrupt: options.interrupt, injected, defer: ctx.defer }));
   } catch (err) {
     internalError = err;
     abortReason = `internal error: ${errorMessage(err)}`;

@@ -21,6 +21,11 @@ export interface RunContext {
   runId: string;
   /** A remark for the journal, e.g. "process had already exited". */
   note(message: string): void;
+  /**
+   * Run `cleanup` when the whole run is over (after rollback and recovery), e.g. to stop a proxy
+   * the run started itself. Cleanups run in reverse order and their failures are reported.
+   */
+  defer(cleanup: () => Promise<void>): void;
 }
 
 /** How to undo one injected fault. `run` must be idempotent: running it twice is harmless. */

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startProxyServer, type ProxyServer } from "../../src/proxy/server.js";
-import { pollUntil, readJournals, runCli, startServer, waitForOutput, workdir, writeExperiment, type TestServer } from "../helpers/processes.js";
+import { freePort, pollUntil, readJournals, runCli, startServer, waitForOutput, workdir, writeExperiment, type TestServer } from "../helpers/processes.js";
 
 let upstream: TestServer;
 let proxy: ProxyServer;
@@ -111,6 +111,32 @@ faults:
     expect(failing).toBeGreaterThanOrEqual(100 - 2.576 * sd);
     expect(failing).toBeLessThanOrEqual(100 + 2.576 * sd);
     expect(proxy.collection.get("edge-http").listToxics()).toEqual([]);
+  });
+
+  it("starts its own link for listen/upstream, faults it, and closes it when the run is over", async () => {
+    const port = await freePort();
+    const file = writeExperiment(
+      dir,
+      "embedded.yaml",
+      `version: 1
+title: an embedded link
+duration: 20s
+targets:
+  link: { proxy: { listen: "127.0.0.1:${port}", upstream: "127.0.0.1:${upstream.port}" } }
+steadyState:
+  - name: health through the link
+    probe: http
+    with: { url: "http://127.0.0.1:${port}/health", timeout: 2s }
+    expect: { status: 200, latencyMs: "< 300" }
+abort: { interval: 400ms, after: 2 }
+faults:
+  - { name: slow link, target: link, action: proxy.latency, with: { latency: 800ms } }
+`,
+    );
+    const result = await runCli(["run", file], { cwd: dir });
+    expect(result.exitCode, result.all).toBe(2);
+    expect(result.all).toMatch(/embedded link 127\.0\.0\.1:\d+ → 127\.0\.0\.1:\d+/);
+    await expect(fetch(`http://127.0.0.1:${port}/health`)).rejects.toThrow();
   });
 
   it("leaves toxics that vanish within their lease when the run is killed with SIGKILL", async () => {

@@ -1,9 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { execa } from "execa";
 import { writeFileSync } from "node:fs";
-import net from "node:net";
 import path from "node:path";
-import { CLI, startServer, waitForOutput, workdir, type TestServer } from "../helpers/processes.js";
+import { CLI, freePort, startServer, waitForOutput, workdir, type TestServer } from "../helpers/processes.js";
 
 let upstream: TestServer;
 beforeEach(async () => {
@@ -12,15 +11,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await upstream.stop();
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describe("chaoscast proxy", () => {
   it("serves the proxies from --config, takes toxics over its API, and removes them all on SIGTERM", async () => {

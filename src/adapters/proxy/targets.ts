@@ -3,24 +3,27 @@
 
 import { z } from "zod";
 import { PreflightError, AdapterError } from "../../errors.js";
-import { defineTargets } from "../../engine/types.js";
+import { defineTargets, type RunContext } from "../../engine/types.js";
 import { DurationSchema } from "../../experiment/common-schemas.js";
 import { didYouMean } from "../../util/did-you-mean.js";
 import { ProxyApiClient } from "./client.js";
 
+const Address = z.string().regex(/^[^\s:/]+:\d+$/, { error: 'expected host:port, e.g. "127.0.0.1:8474"' });
+
 export const ProxySelectorSchema = z
   .object({
-    name: z.string().min(1).meta({ description: "The proxy's name on the fault proxy." }),
-    api: z
-      .string()
-      .regex(/^[^\s:/]+:\d+$/, { error: 'expected host:port, e.g. "127.0.0.1:8474"' })
-      .default("127.0.0.1:8474")
-      .meta({ description: "The fault proxy's API address." }),
+    name: z.string().min(1).optional().meta({ description: "The proxy's name on a running fault proxy (or a name for an embedded link)." }),
+    api: Address.default("127.0.0.1:8474").meta({ description: "The running fault proxy's API address." }),
+    listen: Address.optional().meta({ description: "Embedded link: the run starts its own proxy listening here…" }),
+    upstream: Address.optional().meta({ description: "…forwarding to this address, and stops it when the run is over." }),
+    http: z.boolean().default(false).meta({ description: "Embedded link: relay HTTP, so HTTP faults can apply." }),
     lease: DurationSchema.refine((ms) => ms >= 2_000, { message: "lease must be at least 2s" })
       .prefault("10s")
       .meta({ description: "How long a fault outlives chaoscast if it dies; refreshed while the run is alive." }),
   })
-  .strict();
+  .strict()
+  .refine((s) => (s.listen === undefined) === (s.upstream === undefined), { message: "an embedded link needs both listen and upstream" })
+  .refine((s) => s.upstream !== undefined || s.name !== undefined, { message: "give the name of a proxy on a running fault proxy, or listen and upstream for a link the run starts itself" });
 
 export interface ProxyTargetData {
   api: string;
@@ -28,23 +31,40 @@ export interface ProxyTargetData {
   lease: number;
 }
 
+type Selector = z.output<typeof ProxySelectorSchema>;
+
+/** Start a fault proxy inside this run for an embedded link; it stops when the run is over. */
+async function startEmbedded(selector: Selector, ctx: RunContext): Promise<{ api: string; name: string }> {
+  const { startProxyServer } = await import("../../proxy/server.js");
+  const name = selector.name ?? "link";
+  try {
+    const server = await startProxyServer({ api: "127.0.0.1:0", proxies: [{ name, listen: selector.listen, upstream: selector.upstream, http: selector.http }] });
+    ctx.defer(() => server.close());
+    return { api: server.url.replace(/^http:\/\//, ""), name };
+  } catch (err) {
+    throw new PreflightError(`cannot start the embedded link ${selector.listen} → ${selector.upstream}: ${(err as Error).message}`);
+  }
+}
+
 export const proxyTargets = defineTargets({
   selector: ProxySelectorSchema,
-  describe: (s) => `proxy "${s.name}" on ${s.api}`,
-  async resolve(selector) {
+  describe: (s) => (s.upstream ? `embedded link ${s.listen} → ${s.upstream}` : `proxy "${s.name}" on ${s.api}`),
+  async resolve(selector, ctx) {
+    if (selector.upstream !== undefined) selector = { ...selector, ...(await startEmbedded(selector, ctx)) };
+    const name = selector.name!;
     const client = new ProxyApiClient(selector.api);
     let state;
     try {
-      state = await client.getProxy(selector.name);
+      state = await client.getProxy(name);
     } catch (err) {
       if (err instanceof AdapterError) throw new PreflightError(err.message);
       throw err;
     }
     if (!state) {
       const known = await client.listProxies();
-      throw new PreflightError(`the fault proxy at ${selector.api} has no proxy "${selector.name}"${didYouMean(selector.name, known)}; proxies: ${known.join(", ") || "none"}`);
+      throw new PreflightError(`the fault proxy at ${selector.api} has no proxy "${name}"${didYouMean(name, known)}; proxies: ${known.join(", ") || "none"}`);
     }
-    const data: ProxyTargetData = { api: selector.api, name: selector.name, lease: selector.lease };
-    return [{ id: `proxy:${selector.api}/${selector.name}`, label: `proxy ${state.name} (${state.listen} → ${state.upstream})`, kind: "proxy", data: { ...data } }];
+    const data: ProxyTargetData = { api: selector.api, name, lease: selector.lease };
+    return [{ id: `proxy:${selector.api}/${name}`, label: `proxy ${state.name} (${state.listen} → ${state.upstream})`, kind: "proxy", data: { ...data } }];
   },
 });

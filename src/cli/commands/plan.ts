@@ -22,14 +22,19 @@ export async function planCommand(paths: string[], options: CommonOptions): Prom
     const resolved: Extract<RunEventBody, { type: "targets-resolved" }>[] = [];
     let targets = new Map<string, Target[]>();
     let problem: string | undefined;
+    const cleanups: (() => Promise<void>)[] = [];
     try {
-      targets = await resolveTargets(experiment, registry, seed, { signal: new AbortController().signal, runId: "plan", note: () => {} }, (e) => {
+      const ctx = { signal: new AbortController().signal, runId: "plan", note: () => {}, defer: (cleanup: () => Promise<void>) => void cleanups.push(cleanup) };
+      targets = await resolveTargets(experiment, registry, seed, ctx, (e) => {
         if (e.type === "targets-resolved") resolved.push(e);
       });
     } catch (err) {
       if (!(err instanceof PreflightError)) throw err;
       problem = err.message;
       exit = 5;
+    } finally {
+      // Anything resolving started (an embedded proxy) is stopped: plan changes nothing.
+      for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
     }
     const plan = redact(describePlan(experiment, targets, resolved, seed, problem));
     plans.push(plan);

@@ -1,0 +1,139 @@
+// Fault proxy overhead: the same load sent straight to a server and through `chaoscast proxy` (no
+// toxics), measured in the same run and printed as ratios: throughput and added latency.
+
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import autocannon from "autocannon";
+
+export const name = "proxy";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const BODIES = [
+  { label: "1 KB", bytes: 1024 },
+  { label: "2 MB", bytes: 2 * 1024 * 1024 },
+];
+const CONNECTIONS = 50;
+
+export async function run({ quick, signal, log }) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "chaoscast-bench-proxy-"));
+  const children = [];
+  try {
+    const upstream = await startChild(children, [path.join(ROOT, "fixtures/servers/http-server.js")], (line) => JSON.parse(line).port);
+    const [apiPort, linkPort] = [await freePort(), await freePort()];
+    writeFileSync(path.join(dir, "proxies.yaml"), `- { name: bench, listen: "127.0.0.1:${linkPort}", upstream: "127.0.0.1:${upstream}" }\n`);
+    await startChild(children, [path.join(ROOT, "bin/chaoscast.js"), "proxy", "--api", `127.0.0.1:${apiPort}`, "--config", path.join(dir, "proxies.yaml")], (line) => (line.includes("bench:") ? true : undefined));
+    const targets = { direct: upstream, proxied: linkPort };
+    const seconds = quick ? 1 : 5;
+    const rows = [];
+    for (const body of BODIES) {
+      // Alternate direct and proxied runs so drift on a shared machine affects both alike.
+      const samples = { direct: [], proxied: [] };
+      for (let round = 0; round < (quick ? 1 : 2); round++) {
+        for (const which of ["direct", "proxied"]) {
+          if (signal.aborted) throw signal.reason;
+          log(`proxy: ${body.label} ${which}, ${CONNECTIONS} connections, ${seconds}s`);
+          samples[which].push(await load(`http://127.0.0.1:${targets[which]}/bytes?n=${body.bytes}`, seconds));
+        }
+      }
+      const direct = average(samples.direct);
+      const proxied = average(samples.proxied);
+      rows.push({ body: body.label, direct, proxied, throughputRatio: proxied.mbPerSecond / direct.mbPerSecond, requestRatio: proxied.requestsPerSecond / direct.requestsPerSecond });
+    }
+    log("proxy: unloaded latency, 1 KB, sequential keep-alive requests");
+    const count = quick ? 300 : 3000;
+    const latency = {};
+    for (const which of ["direct", "proxied"]) latency[which] = await sequentialLatency(`http://127.0.0.1:${targets[which]}/bytes?n=1024`, count);
+    return { connections: CONNECTIONS, seconds, rows, latency, addedP50Ms: latency.proxied.p50 - latency.direct.p50, addedP99Ms: latency.proxied.p99 - latency.direct.p99 };
+  } finally {
+    for (const child of children) child.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export function format(r) {
+  const lines = [
+    `${r.connections} concurrent keep-alive connections, ${r.seconds}s per run, direct and proxied runs alternated`,
+    "",
+    "body   target    req/s     MB/s   p50 ms  p99 ms",
+    "-----  -------  --------  ------  ------  ------",
+  ];
+  for (const row of r.rows) {
+    for (const which of ["direct", "proxied"]) {
+      const m = row[which];
+      lines.push(`${row.body.padEnd(5)}  ${which.padEnd(7)}  ${m.requestsPerSecond.toFixed(0).padStart(8)}  ${m.mbPerSecond.toFixed(1).padStart(6)}  ${m.p50.toFixed(1).padStart(6)}  ${m.p99.toFixed(1).padStart(6)}`);
+    }
+    lines.push(`${row.body.padEnd(5)}  ratio    ${row.requestRatio.toFixed(2).padStart(7)}×  ${row.throughputRatio.toFixed(2).padStart(5)}×`);
+  }
+  lines.push("");
+  lines.push(`unloaded 1 KB latency (sequential): direct p50 ${r.latency.direct.p50.toFixed(3)} ms, proxied p50 ${r.latency.proxied.p50.toFixed(3)} ms → added ${r.addedP50Ms.toFixed(3)} ms (p99 +${r.addedP99Ms.toFixed(3)} ms)`);
+  const big = r.rows.find((row) => row.body === "2 MB");
+  lines.push(`aim ≥ 0.9× direct throughput on 2 MB: ${big.throughputRatio >= 0.9 ? "met" : "not met"} (${big.throughputRatio.toFixed(2)}×)`);
+  lines.push(`aim ≤ 0.3 ms added p50 on 1 KB: ${r.addedP50Ms <= 0.3 ? "met" : "not met"} (${r.addedP50Ms.toFixed(3)} ms)`);
+  return lines.join("\n");
+}
+
+function load(url, seconds) {
+  return new Promise((resolve, reject) => {
+    autocannon({ url, connections: CONNECTIONS, duration: seconds }, (err, result) => {
+      if (err) return reject(err);
+      if (result.non2xx > 0 || result.errors > 0) return reject(new Error(`${url}: ${result.errors} errors, ${result.non2xx} non-2xx answers`));
+      resolve({ requestsPerSecond: result.requests.average, mbPerSecond: result.throughput.average / 1e6, p50: result.latency.p50, p99: result.latency.p99 });
+    });
+  });
+}
+
+function average(samples) {
+  const keys = Object.keys(samples[0]);
+  return Object.fromEntries(keys.map((k) => [k, samples.reduce((sum, s) => sum + s[k], 0) / samples.length]));
+}
+
+async function sequentialLatency(url, count) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const times = [];
+  try {
+    for (let i = 0; i < count + 50; i++) {
+      const started = process.hrtime.bigint();
+      await new Promise((resolve, reject) => {
+        http.get(url, { agent }, (res) => {
+          res.resume();
+          res.on("end", resolve);
+        }).on("error", reject);
+      });
+      if (i >= 50) times.push(Number(process.hrtime.bigint() - started) / 1e6); // the first 50 warm up
+    }
+  } finally {
+    agent.destroy();
+  }
+  times.sort((a, b) => a - b);
+  return { p50: times[Math.floor(times.length * 0.5)], p99: times[Math.floor(times.length * 0.99)] };
+}
+
+function startChild(children, args, ready) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
+    children.push(child);
+    let buffer = "";
+    child.stdout.on("data", (chunk) => {
+      buffer += chunk.toString();
+      for (const line of buffer.split("\n")) {
+        const value = line.trim() ? ready(line) : undefined;
+        if (value !== undefined) return resolve(value);
+      }
+    });
+    child.once("exit", (code) => reject(new Error(`${args[0]} exited (${code}) before it was ready`)));
+  });
+}
+
+function freePort() {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
