@@ -53,11 +53,11 @@ export class HttpRelay {
       if (a.viewer_percent < 100) {
         const key = viewerKey(req, a.viewer_header, a.viewer_cookie);
         // Without a viewer key there is no viewer to keep consistent: decide per request.
-        const bucket = key === undefined ? Math.floor(Math.random() * 10_000) : viewerBucket(key);
+        const bucket = key === undefined ? Math.floor(record.random() * 10_000) : viewerBucket(key);
         if (bucket >= a.viewer_percent * 100) continue;
       }
-      if (a.percent < 100 && Math.random() * 100 >= a.percent) continue;
-      if (record.toxicity < 1 && Math.random() >= record.toxicity) continue;
+      if (a.percent < 100 && record.random() * 100 >= a.percent) continue;
+      if (record.toxicity < 1 && record.random() >= record.toxicity) continue;
       applied.push({ record, effect: (record.def as HttpToxicType).effect(record.attributes) });
     }
     return applied;

@@ -2,6 +2,7 @@
 // once, and a toxic with a ttl (a lease) removes itself when the ttl passes unless it is refreshed.
 
 import net, { type Server, type Socket } from "node:net";
+import { seededRandom } from "../util/random.js";
 import { HttpRelay } from "./http-relay.js";
 import { Link } from "./link.js";
 import { apiErrors, ProxyApiError } from "./errors.js";
@@ -24,6 +25,8 @@ export interface ToxicRecord {
   leaseTimer?: NodeJS.Timeout;
   /** Aborted when the toxic is removed: held requests and pending delays are released. */
   removed: AbortController;
+  /** Per-request dice of HTTP toxics, seeded by the toxic's name: random, yet reproducible. */
+  random: () => number;
 }
 
 export interface ToxicInput {
@@ -130,6 +133,7 @@ export class FaultProxy {
       state: new Map(),
       def,
       removed: new AbortController(),
+      random: seededRandom(name),
     };
     this.setLease(record, input.ttl);
     this.toxics.push(record);

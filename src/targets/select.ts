@@ -3,6 +3,7 @@
 
 import { z } from "zod";
 import { PercentSchema } from "../experiment/common-schemas.js";
+import { seededRandom } from "../util/random.js";
 
 export const SelectionSchema = z
   .object({
@@ -54,21 +55,4 @@ export function selectTargets<T extends { id: string }>(
   }
   const chosen = shuffled.slice(0, wanted).sort((a, b) => (a.id < b.id ? -1 : 1));
   return { chosen };
-}
-
-/** mulberry32 seeded by a string hash: small, fast and good enough for picking targets. */
-function seededRandom(seed: string): () => number {
-  let h = 1779033703 ^ seed.length;
-  for (let i = 0; i < seed.length; i++) {
-    h = Math.imul(h ^ seed.charCodeAt(i), 3432918353);
-    h = (h << 13) | (h >>> 19);
-  }
-  let state = h >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
