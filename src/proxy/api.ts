@@ -22,7 +22,12 @@ async function handle(collection: ProxyCollection, req: IncomingMessage, res: Se
     return;
   }
   const url = new URL(req.url ?? "/", "http://localhost");
-  const parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
+  let parts: string[];
+  try {
+    parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
+  } catch {
+    parts = ["\u0000"]; // a malformed %-escape names nothing: 404 below
+  }
   const method = req.method ?? "GET";
   const route = `${method} /${parts.map((p, i) => (i % 2 === 1 ? ":" : p)).join("/")}`;
 
@@ -43,8 +48,14 @@ async function handle(collection: ProxyCollection, req: IncomingMessage, res: Se
     case "POST /populate": {
       const body = await readJson(req);
       if (!Array.isArray(body)) throw apiErrors.badBody("expected a list of proxies");
-      const proxies = await collection.populate(body as ProxyInput[]);
-      return sendJson(res, 201, { proxies: proxies.map((p) => p.toJSON()) });
+      try {
+        const proxies = await collection.populate(body as ProxyInput[]);
+        return sendJson(res, 201, { proxies: proxies.map((p) => p.toJSON()) });
+      } catch (err) {
+        // Toxiproxy answers populate errors as JSON with the error fields and the proxies list.
+        if (!(err instanceof ProxyApiError)) throw err;
+        return sendJson(res, err.status, { error: err.message, status: err.status, proxies: null });
+      }
     }
     case "GET /proxies/:":
       return sendJson(res, 200, collection.get(parts[1]!).toJSON());

@@ -2,6 +2,7 @@
 
 import { apiErrors } from "./errors.js";
 import { FaultProxy, splitHostPort, type ProxyEvents } from "./proxy.js";
+import { MAX_TIMER_MS } from "./toxics/types.js";
 
 export interface ProxyInput {
   name?: unknown;
@@ -39,9 +40,11 @@ export class ProxyCollection {
 
   /** Create or replace many; an unchanged proxy (same listen and upstream) is kept with its toxics. */
   async populate(inputs: ProxyInput[]): Promise<FaultProxy[]> {
+    // Check the whole list before creating anything, as Toxiproxy does.
+    const checkedAll = inputs.map((input, i) => checkInput(input, ` at proxy ${i + 1}`));
     const result: FaultProxy[] = [];
     for (const [i, input] of inputs.entries()) {
-      const checked = checkInput(input, ` at proxy ${i + 1}`);
+      const checked = checkedAll[i]!;
       const existing = this.proxies.get(checked.name);
       if (existing && sameAddress(existing.listen, checked.listen) && existing.upstream === checked.upstream && existing.http === checked.http) {
         result.push(existing);
@@ -63,13 +66,26 @@ export class ProxyCollection {
     this.downLeases.delete(name);
     if (input.enabled === false && input.ttl !== undefined && input.ttl !== 0) {
       if (typeof input.ttl !== "number" || !Number.isInteger(input.ttl) || input.ttl < 0) throw apiErrors.badBody("ttl must be a whole number of milliseconds");
-      const timer = setTimeout(() => {
+      if (input.ttl > MAX_TIMER_MS) throw apiErrors.badBody(`ttl must be at most ${MAX_TIMER_MS} ms`);
+      const reEnable = (): void => {
         this.downLeases.delete(name);
-        if (this.proxies.get(name) === proxy && !proxy.enabled) void proxy.start().then(() => this.events.onToxicExpired?.(name, "(down)"));
-      }, input.ttl);
+        if (this.proxies.get(name) !== proxy || proxy.enabled) return;
+        proxy.start().then(
+          () => this.events.onToxicExpired?.(name, "(down)"),
+          // The port may be taken meanwhile: keep trying, the lease promised the link back.
+          (err: Error) => {
+            this.events.onLeaseError?.(name, err.message);
+            const retry = setTimeout(reEnable, 1000);
+            retry.unref();
+            this.downLeases.set(name, retry);
+          },
+        );
+      };
+      const timer = setTimeout(reEnable, input.ttl);
       timer.unref();
       this.downLeases.set(name, timer);
     }
+    checkTypes(input);
     const listen = typeof input.listen === "string" ? input.listen : proxy.listen;
     const upstream = typeof input.upstream === "string" ? input.upstream : proxy.upstream;
     const enabled = typeof input.enabled === "boolean" ? input.enabled : proxy.enabled;
@@ -100,12 +116,24 @@ export class ProxyCollection {
   async closeAll(): Promise<void> {
     for (const timer of this.downLeases.values()) clearTimeout(timer);
     this.downLeases.clear();
-    for (const proxy of this.proxies.values()) await proxy.destroy();
+    await Promise.all([...this.proxies.values()].map((proxy) => proxy.destroy()));
     this.proxies.clear();
   }
 }
 
+/** Wrong JSON types are refused, as Go's decoder does ("enabled": "false" is not false). */
+function checkTypes(input: ProxyInput): void {
+  for (const field of ["name", "listen", "upstream"] as const) {
+    if (input[field] !== undefined && input[field] !== null && typeof input[field] !== "string") throw apiErrors.badBody(`${field} must be a string`);
+  }
+  for (const field of ["enabled", "http"] as const) {
+    if (input[field] !== undefined && input[field] !== null && typeof input[field] !== "boolean") throw apiErrors.badBody(`${field} must be true or false`);
+  }
+}
+
 function checkInput(input: ProxyInput, where = "") {
+  if (input === null || typeof input !== "object") throw apiErrors.badBody(`expected a proxy object${where}`);
+  checkTypes(input);
   if (typeof input.name !== "string" || input.name === "") throw apiErrors.missingField(`name${where}`);
   if (typeof input.upstream !== "string" || input.upstream === "") throw apiErrors.missingField(`upstream${where}`);
   const listen = typeof input.listen === "string" && input.listen !== "" ? input.listen : "127.0.0.1:0";

@@ -28,7 +28,12 @@ export class HttpRelay {
 
   async start(): Promise<void> {
     if (this.server) return;
-    const server = http.createServer({ keepAliveTimeout: 65_000 }, (req, res) => void this.handle(req, res));
+    // A client that gives up (a player cancelling a slow segment) is normal traffic: its errors end
+    // that exchange only, never the process.
+    const server = http.createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+      req.on("error", () => res.destroy());
+      this.handle(req, res).catch(() => res.destroy());
+    });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
     this.port = (server.address() as AddressInfo).port;
     this.server = server;
@@ -107,14 +112,20 @@ export class HttpRelay {
       upstreamReq.once("error", () => resolve(undefined));
     });
     if (!upstreamRes) return;
+    // Destroyed when the client goes away; its error is expected, and handled by the reads below.
+    upstreamRes.on("error", () => res.destroy());
+    if (res.destroyed) return void upstreamRes.destroy();
 
     for (const a of applied) if (a.effect.kind === "delay") await wait(a.effect.ms(), a.record.removed.signal);
+    if (res.destroyed) return void upstreamRes.destroy();
     const stale = applied.find((a) => a.effect.kind === "stale-playlist");
-    if (stale && upstreamRes.statusCode === 200) return this.answerStale(stale.record, req, upstreamRes, res);
+    if (stale && upstreamRes.statusCode === 200 && req.method === "GET") return this.answerStale(stale.record, req, upstreamRes, res);
 
     const throttle = minOf(applied, "throttle", (e) => e.bytesPerMs);
     const truncate = minOf(applied, "truncate", (e) => e.bytes);
     res.writeHead(upstreamRes.statusCode ?? 502, withoutHopByHop(upstreamRes.headers));
+    // Headers go out even if the body is cut to nothing.
+    if (truncate !== undefined) res.flushHeaders();
     let sent = 0;
     let next = 0;
     for await (const chunk of upstreamRes as AsyncIterable<Buffer>) {

@@ -5,8 +5,10 @@
 import type { Socket } from "node:net";
 import { wait, type Chunk, type LinkControls, type LinkToxic } from "./toxics/types.js";
 
-const HIGH_WATER = 1024 * 1024;
-const LOW_WATER = 256 * 1024;
+// Data queued behind a delaying toxic. The bound caps throughput at HIGH_WATER / latency
+// (16 MiB behind 500 ms: 32 MB/s), enough for video segments while memory stays bounded.
+const HIGH_WATER = 16 * 1024 * 1024;
+const LOW_WATER = 8 * 1024 * 1024;
 
 export interface ActiveToxic {
   name: string;

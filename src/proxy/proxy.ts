@@ -1,13 +1,14 @@
 // One proxied TCP link (listen → upstream) with its toxics. Toxics apply to live connections at
 // once, and a toxic with a ttl (a lease) removes itself when the ttl passes unless it is refreshed.
 
+import { setMaxListeners } from "node:events";
 import net, { type Server, type Socket } from "node:net";
 import { seededRandom } from "../util/random.js";
 import { HttpRelay } from "./http-relay.js";
 import { Link } from "./link.js";
 import { apiErrors, ProxyApiError } from "./errors.js";
 import { findToxicType } from "./toxics/index.js";
-import type { ToxicType } from "./toxics/types.js";
+import { MAX_TIMER_MS, type ToxicType } from "./toxics/types.js";
 
 export type Stream = "upstream" | "downstream";
 
@@ -47,6 +48,8 @@ interface Connection {
 
 export interface ProxyEvents {
   onToxicExpired?(proxy: string, toxic: string): void;
+  /** A lease could not be honoured yet (e.g. the port to re-enable is taken); it is retried. */
+  onLeaseError?(proxy: string, message: string): void;
 }
 
 let nextConnectionId = 1;
@@ -93,7 +96,11 @@ export class FaultProxy {
     this.enabled = false;
     const server = this.server;
     this.server = undefined;
-    for (const connection of this.connections) this.closeConnection(connection);
+    // Like Toxiproxy: a stopped proxy drops its connections at once (no graceful wait).
+    for (const connection of this.connections) {
+      connection.client.destroy();
+      connection.upstream.destroy();
+    }
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
     await this.relay?.stop();
   }
@@ -135,6 +142,8 @@ export class FaultProxy {
       removed: new AbortController(),
       random: seededRandom(name),
     };
+    // Every held or delayed request listens on it: many listeners are normal, not a leak.
+    setMaxListeners(0, record.removed.signal);
     this.setLease(record, input.ttl);
     this.toxics.push(record);
     if (def.layer === "tcp") for (const connection of this.connections) this.applyToxic(connection, record);
@@ -175,7 +184,7 @@ export class FaultProxy {
       delete record.ttl;
       return;
     }
-    if (typeof ttl !== "number" || !Number.isInteger(ttl) || ttl < 0) throw apiErrors.badBody("ttl must be a whole number of milliseconds");
+    if (typeof ttl !== "number" || !Number.isInteger(ttl) || ttl < 0 || ttl > MAX_TIMER_MS) throw apiErrors.badBody(`ttl must be a whole number of milliseconds up to ${MAX_TIMER_MS}`);
     record.ttl = ttl;
     record.leaseTimer = setTimeout(() => {
       if (!this.toxics.includes(record)) return;
@@ -248,13 +257,14 @@ function stateFor(record: ToxicRecord, connectionId: number): Record<string, unk
 }
 
 function parseToxicity(value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
+  if (value === undefined || value === null) return fallback;
   if (typeof value !== "number" || value < 0 || value > 1) throw apiErrors.badBody("toxicity must be a number between 0 and 1");
   return value;
 }
 
 function parseAttributes(def: ToxicType, input: unknown, current: Record<string, unknown>): Record<string, unknown> {
-  if (input !== undefined && (input === null || typeof input !== "object" || Array.isArray(input))) throw apiErrors.badBody("attributes must be an object");
+  if (input === null) input = undefined; // as Go's decoder: null is absent
+  if (input !== undefined && (typeof input !== "object" || Array.isArray(input))) throw apiErrors.badBody("attributes must be an object");
   const parsed = def.attributes.safeParse({ ...current, ...((input as Record<string, unknown>) ?? {}) });
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;

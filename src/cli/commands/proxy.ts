@@ -19,13 +19,27 @@ export async function proxyCommand(options: ProxyCommandOptions): Promise<number
   const log = (message: string) => process.stderr.write(`${new Date().toISOString()} ${message}\n`);
   let server;
   try {
-    server = await startProxyServer({ api: options.api, proxies, events: { onToxicExpired: (proxy, toxic) => log(`lease expired: removed toxic ${toxic} from ${proxy}`) } });
+    server = await startProxyServer({
+      api: options.api,
+      proxies,
+      events: {
+        onToxicExpired: (proxy, toxic) => log(toxic === "(down)" ? `lease expired: proxy ${proxy} is up again` : `lease expired: removed toxic ${toxic} from ${proxy}`),
+        onLeaseError: (proxy, message) => log(`lease on ${proxy} not honoured yet (${message}); retrying every second`),
+      },
+    });
   } catch (err) {
     if (err instanceof ProxyApiError) throw new UsageError(`--config ${options.config}: ${err.message}`);
     const code = (err as NodeJS.ErrnoException).code;
     throw new UsageError(`cannot serve the API on ${options.api}: ${code === "EADDRINUSE" ? "the address is in use (is Toxiproxy or another chaoscast proxy running?)" : (err as Error).message}`);
   }
   process.stdout.write(`chaoscast proxy: API on ${server.url} (Toxiproxy-compatible)\n`);
+  if (!/^(127\.|\[::1\]|localhost)/.test(options.api)) {
+    log(`warning: the API on ${options.api} is reachable from other hosts; anyone who can reach it can inject faults`);
+  }
+  // One connection's unforeseen error must not take every link down with it: log and keep serving.
+  const report = (err: unknown) => log(`unexpected error, still serving: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  process.on("uncaughtException", report);
+  process.on("unhandledRejection", report);
   for (const proxy of server.collection.all()) process.stdout.write(`  ${proxy.name}: ${proxy.listen} → ${proxy.upstream}${proxy.enabled ? "" : " (disabled)"}\n`);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     for (const s of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(s, () => resolve(s));

@@ -1,7 +1,7 @@
 // Toxiproxy's TCP toxics, with its attribute names, units and observable behaviour.
 
 import { z } from "zod";
-import { defineToxic, wait, type Chunk } from "./types.js";
+import { defineToxic, wait, type Chunk, type LinkControls } from "./types.js";
 
 const ms = (description: string) => z.number().int().min(0).default(0).meta({ description });
 
@@ -30,7 +30,7 @@ export const bandwidth = defineToxic({
     return {
       async process(chunk, { signal }) {
         if (rate <= 0) {
-          await wait(Number.MAX_SAFE_INTEGER, signal);
+          await wait(Infinity, signal); // no data at all until the toxic is removed or changed
           return [chunk];
         }
         const out: Chunk[] = [];
@@ -65,19 +65,27 @@ export const timeout = defineToxic({
   description: "Stop all data; close the connection after timeout ms without data (0: never). Removing it closes the connection.",
   attributes: z.object({ timeout: ms("Close after this many ms without data; 0 never closes.") }),
   create({ timeout: limit }) {
-    let timer: NodeJS.Timeout | undefined;
-    const arm = (close: () => void) => {
-      clearTimeout(timer);
-      if (limit > 0) timer = setTimeout(close, limit);
+    // Restarted on every chunk: the connection closes after `limit` ms without data. The timer dies
+    // with this instance (signal), so updating the toxic (e.g. to 0) never leaves an old one armed.
+    let idle: AbortController | undefined;
+    const arm = ({ close, signal }: LinkControls) => {
+      idle?.abort();
+      if (limit <= 0 || signal.aborted) return;
+      const controller = new AbortController();
+      idle = controller;
+      const both = AbortSignal.any([signal, controller.signal]);
+      void wait(limit, both).then(() => {
+        if (!both.aborted) close();
+      });
     };
     return {
-      start: ({ close }) => arm(close),
-      process(_chunk, { close }) {
-        arm(close);
+      start: (controls) => arm(controls),
+      process(_chunk, controls) {
+        arm(controls);
         return [];
       },
       stop({ close }) {
-        clearTimeout(timer);
+        idle?.abort();
         close();
       },
     };

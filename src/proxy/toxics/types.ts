@@ -73,7 +73,14 @@ export function defineHttpToxic<S extends z.ZodObject>(def: Omit<HttpToxicType<S
 export function wait(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (ms <= 0 || signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
+    // Node clamps timers above 2^31-1 ms to 1 ms: long waits are chained instead.
+    let timer = setTimeout(step, Math.min(ms, MAX_TIMER_MS));
+    const until = performance.now() + ms;
+    function step() {
+      const left = until - performance.now();
+      if (left > 1) timer = setTimeout(step, Math.min(left, MAX_TIMER_MS));
+      else done();
+    }
     function done() {
       clearTimeout(timer);
       signal.removeEventListener("abort", done);
@@ -82,3 +89,5 @@ export function wait(ms: number, signal: AbortSignal): Promise<void> {
     signal.addEventListener("abort", done, { once: true });
   });
 }
+
+export const MAX_TIMER_MS = 2_147_483_647;

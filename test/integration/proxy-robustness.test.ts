@@ -1,0 +1,125 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import http from "node:http";
+import net from "node:net";
+import { startProxyServer, type ProxyServer } from "../../src/proxy/server.js";
+import { freePort, pollUntil, startServer, type TestServer } from "../helpers/processes.js";
+import { fetchBytes } from "../helpers/http.js";
+
+// Regressions found by trying to break the proxy: none of these may crash it or silently do nothing.
+
+let server: ProxyServer;
+let upstream: TestServer;
+let counter = 0;
+
+beforeAll(async () => {
+  server = await startProxyServer({ api: "127.0.0.1:0" });
+  upstream = await startServer();
+});
+afterAll(async () => {
+  await server.close();
+  await upstream.stop();
+});
+
+async function link(options: { http?: boolean; toxics?: Record<string, unknown>[]; listen?: string } = {}) {
+  const name = `robust-${++counter}`;
+  const proxy = await server.collection.create({ name, upstream: `127.0.0.1:${upstream.port}`, http: options.http ?? false, ...(options.listen ? { listen: options.listen } : {}) });
+  for (const toxic of options.toxics ?? []) proxy.addToxic(toxic);
+  return { name, proxy, base: `http://${proxy.listen}` };
+}
+
+const api = (method: string, path: string, body?: unknown) =>
+  fetch(`${server.url}${path}`, { method, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) }).then(async (r) => ({ status: r.status, text: await r.text() }));
+
+describe("the proxy under clients that give up, and odd values", () => {
+  it("survives clients abandoning delayed responses and many parallel aborted downloads", async () => {
+    const crashes: unknown[] = [];
+    const onCrash = (err: unknown) => crashes.push(err);
+    process.on("unhandledRejection", onCrash);
+    process.on("uncaughtException", onCrash);
+    try {
+      // A player cancels a slow segment while the fault still delays it; the delay ends later.
+      const slow = await link({ http: true, toxics: [{ type: "http_latency", attributes: { latency: 1000 } }] });
+      await Promise.all(Array.from({ length: 5 }, () => fetchBytes(`${slow.base}/bytes?n=2000000`, 300)));
+      await new Promise((r) => setTimeout(r, 1200));
+      // Many viewers cancel big downloads at once.
+      const plain = await link({ http: true });
+      await Promise.all(Array.from({ length: 20 }, () => fetchBytes(`${plain.base}/bytes?n=50000000`, 150)));
+      await new Promise((r) => setTimeout(r, 500));
+    } finally {
+      process.off("unhandledRejection", onCrash);
+      process.off("uncaughtException", onCrash);
+    }
+    expect(crashes).toEqual([]);
+    const slow = server.collection.all().find((p) => p.httpToxics().length > 0)!;
+    expect((await fetchBytes(`http://${slow.listen}/health`, 3000)).status).toBe(200);
+  });
+
+  it("bandwidth 0 stops the data instead of letting it through", async () => {
+    const stopped = await link({ toxics: [{ type: "bandwidth", attributes: { rate: 0 } }] });
+    const result = await fetchBytes(`${stopped.base}/bytes?n=100000`, 500);
+    expect(result.bytes).toBe(0);
+  });
+
+  it("a very large latency holds the data (no timer overflow)", async () => {
+    const held = await link({ toxics: [{ type: "latency", attributes: { latency: 3_000_000_000 } }] });
+    expect((await fetchBytes(`${held.base}/health`, 400)).status).toBeUndefined();
+  });
+
+  it("updating a timeout toxic to 0 cancels the pending close", async () => {
+    const hung = await link({ toxics: [{ name: "t", type: "timeout", attributes: { timeout: 400 } }] });
+    const [host, port] = hung.proxy.listen.split(":");
+    const socket = net.connect(Number(port), host!);
+    let closedAt = 0;
+    socket.on("close", () => (closedAt = Date.now()));
+    socket.on("error", () => {});
+    await new Promise((r) => socket.once("connect", r));
+    socket.write("GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+    await new Promise((r) => setTimeout(r, 100));
+    hung.proxy.updateToxic("t", { attributes: { timeout: 0 } });
+    await new Promise((r) => setTimeout(r, 700));
+    expect(closedAt).toBe(0);
+    socket.destroy();
+  });
+
+  it("truncate_body with 0 bytes still sends the headers", async () => {
+    const cut = await link({ http: true, toxics: [{ type: "truncate_body", attributes: { bytes: 0 } }] });
+    const result = await fetchBytes(`${cut.base}/bytes?n=1000`);
+    expect(result.status).toBe(200);
+    expect(result.bytes).toBe(0);
+  });
+
+  it("re-enables a proxy after a down-lease even if its port was taken for a while", async () => {
+    const port = await freePort();
+    const down = await link({ listen: `127.0.0.1:${port}` });
+    expect((await api("POST", `/proxies/${down.name}`, { enabled: false, ttl: 200 })).status).toBe(200);
+    const squatter = net.createServer().listen(port, "127.0.0.1");
+    await new Promise((r) => setTimeout(r, 600));
+    expect(down.proxy.enabled).toBe(false);
+    await new Promise<void>((r) => squatter.close(() => r()));
+    await pollUntil(() => down.proxy.enabled, 3000);
+    expect((await fetchBytes(`${down.base}/health`)).status).toBe(200);
+  });
+});
+
+describe("the proxy API refuses what Toxiproxy's decoder refuses", () => {
+  it("refuses wrong JSON types instead of ignoring them", async () => {
+    const p = await link();
+    expect(await api("POST", `/proxies/${p.name}`, { enabled: "false" })).toMatchObject({ status: 400, text: expect.stringContaining("enabled must be true or false") });
+    expect(p.proxy.enabled).toBe(true);
+    expect((await api("POST", "/proxies", { name: "n", upstream: "127.0.0.1:1", listen: 18713 })).status).toBe(400);
+  });
+
+  it("checks a whole /populate list before creating anything", async () => {
+    const res = await api("POST", "/populate", [{ name: "would-be-created", upstream: `127.0.0.1:${upstream.port}` }, { upstream: "127.0.0.1:1" }]);
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.text)).toEqual({ error: "missing required field: name at proxy 2", status: 400, proxies: null });
+    expect((await api("GET", "/proxies/would-be-created")).status).toBe(404);
+  });
+
+  it("treats null attributes and toxicity as absent, refuses an oversized ttl, and 404s a malformed path", async () => {
+    const p = await link();
+    expect((await api("POST", `/proxies/${p.name}/toxics`, { type: "latency", attributes: null, toxicity: null })).status).toBe(200);
+    expect((await api("POST", `/proxies/${p.name}/toxics`, { name: "big", type: "latency", ttl: 3_000_000_000 })).status).toBe(400);
+    expect((await api("GET", "/proxies/%E0%A4%A")).status).toBe(404);
+  });
+});
