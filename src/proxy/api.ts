@@ -8,6 +8,7 @@ import { apiErrors, ProxyApiError } from "./errors.js";
 import { toxicJson, type ToxicInput } from "./proxy.js";
 
 const MAX_BODY = 1024 * 1024;
+const KNOWN_PATHS = new Set(["/version", "/reset", "/proxies", "/populate", "/proxies/:", "/proxies/:/toxics", "/proxies/:/toxics/:"]);
 
 export function createApiServer(collection: ProxyCollection): http.Server {
   return http.createServer((req, res) => {
@@ -87,6 +88,11 @@ async function handle(collection: ProxyCollection, req: IncomingMessage, res: Se
       res.writeHead(204).end();
       return;
     default:
+      // A known path with another method: 405, as Toxiproxy's router answers.
+      if (KNOWN_PATHS.has(route.slice(route.indexOf(" ") + 1))) {
+        res.writeHead(405).end();
+        return;
+      }
       res.writeHead(404, { "content-type": "text/plain; charset=utf-8", "x-content-type-options": "nosniff" }).end("404 page not found\n");
   }
 }

@@ -121,5 +121,7 @@ describe("the proxy API refuses what Toxiproxy's decoder refuses", () => {
     expect((await api("POST", `/proxies/${p.name}/toxics`, { type: "latency", attributes: null, toxicity: null })).status).toBe(200);
     expect((await api("POST", `/proxies/${p.name}/toxics`, { name: "big", type: "latency", ttl: 3_000_000_000 })).status).toBe(400);
     expect((await api("GET", "/proxies/%E0%A4%A")).status).toBe(404);
+    expect((await api("PUT", `/proxies/${p.name}`)).status).toBe(405);
+    expect((await api("GET", "/nothing-here")).status).toBe(404);
   });
 });
