@@ -1,30 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Toxiproxy, type ICreateProxyBody } from "toxiproxy-node-client";
-import { startProxyServer, type ProxyServer } from "../../src/proxy/server.js";
-import { startServer, type TestServer } from "../helpers/processes.js";
 import { timedGet, median } from "../helpers/http.js";
+import { useProxyFixture } from "../helpers/proxy-fixture.js";
 
-let server: ProxyServer;
-let upstream: TestServer;
-
-beforeAll(async () => {
-  server = await startProxyServer({ api: "127.0.0.1:0" });
-  upstream = await startServer();
-});
-afterAll(async () => {
-  await server.close();
-  await upstream.stop();
-});
+const fixture = useProxyFixture();
 
 async function raw(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${server.url}${path}`, { method, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+  const res = await fetch(`${fixture.server.url}${path}`, { method, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
   return { status: res.status, type: res.headers.get("content-type"), text: await res.text() };
 }
 
 describe("the proxy API, driven by toxiproxy-node-client (an unchanged Toxiproxy client)", () => {
   it("creates a proxy, adds and removes a latency toxic, and the latency through the link matches", async () => {
-    const client = new Toxiproxy(server.url);
-    const body: ICreateProxyBody = { name: "client-latency", listen: "127.0.0.1:0", upstream: `127.0.0.1:${upstream.port}` };
+    const client = new Toxiproxy(fixture.server.url);
+    const body: ICreateProxyBody = { name: "client-latency", listen: "127.0.0.1:0", upstream: `127.0.0.1:${fixture.upstream.port}` };
     const proxy = await client.createProxy(body);
     const port = Number(proxy.listen.split(":").pop());
     const url = `http://127.0.0.1:${port}/health`;
@@ -44,8 +33,8 @@ describe("the proxy API, driven by toxiproxy-node-client (an unchanged Toxiproxy
   });
 
   it("lists, shows and resets proxies, and reports its version", async () => {
-    const client = new Toxiproxy(server.url);
-    const proxy = await client.createProxy({ name: "listed", listen: "127.0.0.1:0", upstream: `127.0.0.1:${upstream.port}` });
+    const client = new Toxiproxy(fixture.server.url);
+    const proxy = await client.createProxy({ name: "listed", listen: "127.0.0.1:0", upstream: `127.0.0.1:${fixture.upstream.port}` });
     await proxy.addToxic({ name: "slow", type: "latency", stream: "upstream", toxicity: 1, attributes: { latency: 10, jitter: 0 } });
     expect(Object.keys(await client.getAll())).toContain("listed");
     expect((await proxy.getToxic("slow")).name).toBe("slow");
@@ -56,10 +45,10 @@ describe("the proxy API, driven by toxiproxy-node-client (an unchanged Toxiproxy
   });
 
   it("populates proxies, keeping an unchanged one and its toxics", async () => {
-    const client = new Toxiproxy(server.url);
-    const first = await client.populate([{ name: "pop", listen: "127.0.0.1:0", upstream: `127.0.0.1:${upstream.port}` }]);
+    const client = new Toxiproxy(fixture.server.url);
+    const first = await client.populate([{ name: "pop", listen: "127.0.0.1:0", upstream: `127.0.0.1:${fixture.upstream.port}` }]);
     await first.pop!.addToxic({ name: "keep", type: "latency", stream: "downstream", toxicity: 1, attributes: { latency: 1, jitter: 0 } });
-    const again = await client.populate([{ name: "pop", listen: first.pop!.listen, upstream: `127.0.0.1:${upstream.port}` }]);
+    const again = await client.populate([{ name: "pop", listen: first.pop!.listen, upstream: `127.0.0.1:${fixture.upstream.port}` }]);
     expect(again.pop!.listen).toBe(first.pop!.listen);
     expect((await again.pop!.getToxic("keep")).name).toBe("keep");
     await first.pop!.remove();
@@ -68,10 +57,10 @@ describe("the proxy API, driven by toxiproxy-node-client (an unchanged Toxiproxy
 
 describe("the proxy API's exact responses (Toxiproxy's observable contract)", () => {
   it("answers 201 for a new proxy with its JSON, and 200 for a new toxic with defaults filled in", async () => {
-    const created = await raw("POST", "/proxies", { name: "shape", upstream: `127.0.0.1:${upstream.port}` });
+    const created = await raw("POST", "/proxies", { name: "shape", upstream: `127.0.0.1:${fixture.upstream.port}` });
     expect(created.status).toBe(201);
     expect(created.type).toBe("application/json");
-    expect(JSON.parse(created.text)).toMatchObject({ name: "shape", listen: expect.stringMatching(/^127\.0\.0\.1:\d+$/), upstream: `127.0.0.1:${upstream.port}`, enabled: true, toxics: [] });
+    expect(JSON.parse(created.text)).toMatchObject({ name: "shape", listen: expect.stringMatching(/^127\.0\.0\.1:\d+$/), upstream: `127.0.0.1:${fixture.upstream.port}`, enabled: true, toxics: [] });
     const toxic = await raw("POST", "/proxies/shape/toxics", { type: "bandwidth" });
     expect(toxic.status).toBe(200);
     expect(JSON.parse(toxic.text)).toEqual({ attributes: { rate: 0 }, name: "bandwidth_downstream", type: "bandwidth", stream: "downstream", toxicity: 1 });
@@ -80,7 +69,7 @@ describe("the proxy API's exact responses (Toxiproxy's observable contract)", ()
   });
 
   it("uses Toxiproxy's error bodies and status codes", async () => {
-    await raw("POST", "/proxies", { name: "errs", upstream: `127.0.0.1:${upstream.port}` });
+    await raw("POST", "/proxies", { name: "errs", upstream: `127.0.0.1:${fixture.upstream.port}` });
     const cases: [string, string, unknown, number, string][] = [
       ["GET", "/proxies/nope", undefined, 404, "proxy not found"],
       ["POST", "/proxies", { name: "errs", upstream: "127.0.0.1:1" }, 409, "proxy already exists"],
@@ -99,12 +88,12 @@ describe("the proxy API's exact responses (Toxiproxy's observable contract)", ()
   });
 
   it("refuses browsers, so a web page cannot drive it", async () => {
-    const res = await fetch(`${server.url}/proxies`, { headers: { "user-agent": "Mozilla/5.0" } });
+    const res = await fetch(`${fixture.server.url}/proxies`, { headers: { "user-agent": "Mozilla/5.0" } });
     expect(res.status).toBe(403);
   });
 
   it("stops accepting connections when disabled and accepts them again when enabled", async () => {
-    const created = JSON.parse((await raw("POST", "/proxies", { name: "toggle", upstream: `127.0.0.1:${upstream.port}` })).text) as { listen: string };
+    const created = JSON.parse((await raw("POST", "/proxies", { name: "toggle", upstream: `127.0.0.1:${fixture.upstream.port}` })).text) as { listen: string };
     const url = `http://${created.listen}/health`;
     expect((await fetch(url)).status).toBe(200);
     expect(JSON.parse((await raw("POST", "/proxies/toggle", { enabled: false })).text)).toMatchObject({ enabled: false });

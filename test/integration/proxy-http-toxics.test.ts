@@ -1,31 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import http from "node:http";
 import net from "node:net";
-import { startProxyServer, type ProxyServer } from "../../src/proxy/server.js";
-import { startServer, type TestServer } from "../helpers/processes.js";
 import { fetchBytes, median, timedGet } from "../helpers/http.js";
+import { useProxyFixture } from "../helpers/proxy-fixture.js";
 
-let server: ProxyServer;
-let upstream: TestServer;
-let counter = 0;
+const fixture = useProxyFixture();
 const agent = new http.Agent({ keepAlive: true, maxSockets: 20 });
+afterAll(() => agent.destroy());
 
-beforeAll(async () => {
-  server = await startProxyServer({ api: "127.0.0.1:0" });
-  upstream = await startServer();
-});
-afterAll(async () => {
-  agent.destroy();
-  await server.close();
-  await upstream.stop();
-});
-
-async function httpLink(toxics: Record<string, unknown>[] = []) {
-  const name = `http-${++counter}`;
-  const proxy = await server.collection.create({ name, upstream: `127.0.0.1:${upstream.port}`, http: true });
-  for (const toxic of toxics) proxy.addToxic(toxic);
-  return { name, proxy, base: `http://${proxy.listen}` };
-}
+const httpLink = (toxics: Record<string, unknown>[] = []) => fixture.link({ http: true, toxics });
 
 function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -154,8 +137,8 @@ describe("HTTP-aware toxics", () => {
   });
 
   it("refuses an HTTP toxic on a plain TCP proxy, saying how to fix it", async () => {
-    await server.collection.create({ name: "plain-tcp", upstream: `127.0.0.1:${upstream.port}` });
-    const res = await fetch(`${server.url}/proxies/plain-tcp/toxics`, { method: "POST", body: JSON.stringify({ type: "http_error" }) });
+    await fixture.server.collection.create({ name: "plain-tcp", upstream: `127.0.0.1:${fixture.upstream.port}` });
+    const res = await fetch(`${fixture.server.url}/proxies/plain-tcp/toxics`, { method: "POST", body: JSON.stringify({ type: "http_error" }) });
     expect(res.status).toBe(400);
     expect(await res.text()).toContain('http_error is an HTTP toxic: create the proxy with \\"http\\": true');
   });

@@ -1,34 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import http from "node:http";
+import { describe, expect, it } from "vitest";
 import net from "node:net";
-import { startProxyServer, type ProxyServer } from "../../src/proxy/server.js";
-import { freePort, pollUntil, startServer, type TestServer } from "../helpers/processes.js";
+import { freePort, pollUntil } from "../helpers/processes.js";
 import { fetchBytes } from "../helpers/http.js";
+import { useProxyFixture } from "../helpers/proxy-fixture.js";
 
 // Regressions found by trying to break the proxy: none of these may crash it or silently do nothing.
 
-let server: ProxyServer;
-let upstream: TestServer;
-let counter = 0;
-
-beforeAll(async () => {
-  server = await startProxyServer({ api: "127.0.0.1:0" });
-  upstream = await startServer();
-});
-afterAll(async () => {
-  await server.close();
-  await upstream.stop();
-});
-
-async function link(options: { http?: boolean; toxics?: Record<string, unknown>[]; listen?: string } = {}) {
-  const name = `robust-${++counter}`;
-  const proxy = await server.collection.create({ name, upstream: `127.0.0.1:${upstream.port}`, http: options.http ?? false, ...(options.listen ? { listen: options.listen } : {}) });
-  for (const toxic of options.toxics ?? []) proxy.addToxic(toxic);
-  return { name, proxy, base: `http://${proxy.listen}` };
-}
+const fixture = useProxyFixture();
+const link = (options: { http?: boolean; toxics?: Record<string, unknown>[]; listen?: string } = {}) => fixture.link(options);
 
 const api = (method: string, path: string, body?: unknown) =>
-  fetch(`${server.url}${path}`, { method, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) }).then(async (r) => ({ status: r.status, text: await r.text() }));
+  fetch(`${fixture.server.url}${path}`, { method, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) }).then(async (r) => ({ status: r.status, text: await r.text() }));
 
 describe("the proxy under clients that give up, and odd values", () => {
   it("survives clients abandoning delayed responses and many parallel aborted downloads", async () => {
@@ -50,7 +32,7 @@ describe("the proxy under clients that give up, and odd values", () => {
       process.off("uncaughtException", onCrash);
     }
     expect(crashes).toEqual([]);
-    const slow = server.collection.all().find((p) => p.httpToxics().length > 0)!;
+    const slow = fixture.server.collection.all().find((p) => p.httpToxics().length > 0)!;
     expect((await fetchBytes(`http://${slow.listen}/health`, 3000)).status).toBe(200);
   });
 
@@ -110,7 +92,7 @@ describe("the proxy API refuses what Toxiproxy's decoder refuses", () => {
   });
 
   it("checks a whole /populate list before creating anything", async () => {
-    const res = await api("POST", "/populate", [{ name: "would-be-created", upstream: `127.0.0.1:${upstream.port}` }, { upstream: "127.0.0.1:1" }]);
+    const res = await api("POST", "/populate", [{ name: "would-be-created", upstream: `127.0.0.1:${fixture.upstream.port}` }, { upstream: "127.0.0.1:1" }]);
     expect(res.status).toBe(400);
     expect(JSON.parse(res.text)).toEqual({ error: "missing required field: name at proxy 2", status: 400, proxies: null });
     expect((await api("GET", "/proxies/would-be-created")).status).toBe(404);

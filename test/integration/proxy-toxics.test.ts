@@ -1,31 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import http from "node:http";
 import net from "node:net";
-import { startProxyServer, type ProxyServer } from "../../src/proxy/server.js";
-import { pollUntil, startServer, type TestServer } from "../helpers/processes.js";
+import { pollUntil } from "../helpers/processes.js";
 import { fetchBytes, median, timedGet } from "../helpers/http.js";
+import { useProxyFixture } from "../helpers/proxy-fixture.js";
 
-let server: ProxyServer;
-let upstream: TestServer;
-let counter = 0;
-
-beforeAll(async () => {
-  server = await startProxyServer({ api: "127.0.0.1:0" });
-  upstream = await startServer();
-});
-afterAll(async () => {
-  await server.close();
-  await upstream.stop();
-});
-
-/** A fresh proxy in front of the test server, with the given toxics; returns its base URL. */
-async function link(toxics: Record<string, unknown>[] = []): Promise<{ name: string; base: string; port: number }> {
-  const name = `link-${++counter}`;
-  const proxy = await server.collection.create({ name, upstream: `127.0.0.1:${upstream.port}` });
-  for (const toxic of toxics) proxy.addToxic(toxic);
-  const port = Number(proxy.listen.split(":").pop());
-  return { name, base: `http://127.0.0.1:${port}`, port };
-}
+const fixture = useProxyFixture();
+const link = (toxics: Record<string, unknown>[] = []) => fixture.link({ toxics });
 
 /** Raw TCP exchange: send `request`, collect every byte and how the connection ended. */
 function rawExchange(port: number, request: string, timeoutMs = 5000) {
@@ -137,9 +118,9 @@ describe("toxics do what they say, measured on real connections", () => {
       }).on("error", reject);
     });
     expect(await get()).toBeLessThan(100);
-    server.collection.get(live.name).addToxic({ type: "latency", attributes: { latency: 200 } });
+    fixture.server.collection.get(live.name).addToxic({ type: "latency", attributes: { latency: 200 } });
     expect(await get()).toBeGreaterThanOrEqual(195);
-    server.collection.get(live.name).removeToxic("latency_downstream");
+    fixture.server.collection.get(live.name).removeToxic("latency_downstream");
     expect(await get()).toBeLessThan(100);
     agent.destroy();
   });
@@ -148,7 +129,7 @@ describe("toxics do what they say, measured on real connections", () => {
 describe("leases", () => {
   it("a toxic with a ttl removes itself when the ttl passes", async () => {
     const leased = await link();
-    const proxy = server.collection.get(leased.name);
+    const proxy = fixture.server.collection.get(leased.name);
     proxy.addToxic({ name: "lease", type: "latency", attributes: { latency: 100 }, ttl: 300 });
     expect(proxy.listToxics().map((t) => t.name)).toEqual(["lease"]);
     await pollUntil(() => proxy.listToxics().length === 0, 2000);
@@ -157,13 +138,13 @@ describe("leases", () => {
 
   it("refreshing the ttl keeps the toxic past its first expiry", async () => {
     const leased = await link();
-    const res = await fetch(`${server.url}/proxies/${leased.name}/toxics`, { method: "POST", body: JSON.stringify({ name: "lease", type: "latency", attributes: { latency: 10 }, ttl: 400 }) });
+    const res = await fetch(`${fixture.server.url}/proxies/${leased.name}/toxics`, { method: "POST", body: JSON.stringify({ name: "lease", type: "latency", attributes: { latency: 10 }, ttl: 400 }) });
     expect(await res.json()).toMatchObject({ name: "lease", ttl: 400 });
     await new Promise((r) => setTimeout(r, 250));
-    await fetch(`${server.url}/proxies/${leased.name}/toxics/lease`, { method: "POST", body: JSON.stringify({ ttl: 400 }) });
+    await fetch(`${fixture.server.url}/proxies/${leased.name}/toxics/lease`, { method: "POST", body: JSON.stringify({ ttl: 400 }) });
     await new Promise((r) => setTimeout(r, 250));
-    expect(server.collection.get(leased.name).listToxics().map((t) => t.name)).toEqual(["lease"]);
-    await pollUntil(() => server.collection.get(leased.name).listToxics().length === 0, 2000);
+    expect(fixture.server.collection.get(leased.name).listToxics().map((t) => t.name)).toEqual(["lease"]);
+    await pollUntil(() => fixture.server.collection.get(leased.name).listToxics().length === 0, 2000);
   });
 });
 
