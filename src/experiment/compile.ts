@@ -93,6 +93,10 @@ export function compileExperiment(doc: ExperimentDocument, registry: RegistryVie
     const probe = registry.probes.get(entry.probe)!;
     const source = entry.expect ?? probe.defaultExpect;
     let expectation: Expectation = { kind: "equals", value: true, source: "true" };
+    if (source === undefined) {
+      problems.push({ path: ["steadyState", i], message: `the ${probe.name} probe has no sensible default: add expect, e.g. expect: ">= 0.995"` });
+      return { name: entry.name, probe, params: entry.with, expectation };
+    }
     try {
       expectation = parseExpectation(source);
       if (expectation.kind === "fields") {
