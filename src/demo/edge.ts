@@ -1,0 +1,97 @@
+// The CDN edge: a caching HTTP server in front of the origin (usually through a fault-proxy link).
+// Misses for the same object are fetched once (single flight), and an expired copy is served when
+// the origin fails, as CDNs do (stale-if-error), so origin faults show up as a real CDN would show them.
+
+import http, { type IncomingHttpHeaders } from "node:http";
+import { Counter, Registry } from "prom-client";
+import { startService, type Service } from "./http-service.js";
+
+interface Entry {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+  expiresAt: number;
+}
+
+export interface EdgeOptions {
+  port?: number;
+  /** Where the origin is, e.g. the fault proxy's link in front of it. */
+  originUrl: string;
+  /** Cap on how long a response is cached, whatever its max-age. */
+  maxTtlMs?: number;
+  clock?: () => number;
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+
+function fetchOrigin(url: string, timeoutMs: number): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { agent, timeout: timeoutMs }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => {
+        // A body shorter than announced (a truncated transfer) must not be cached as whole.
+        const body = Buffer.concat(chunks);
+        const declared = Number(res.headers["content-length"] ?? body.length);
+        if (body.length !== declared) reject(new Error(`truncated: ${body.length} of ${declared} bytes`));
+        else resolve({ status: res.statusCode ?? 502, headers: res.headers, body });
+      });
+      res.on("error", reject);
+      res.on("aborted", () => reject(new Error("origin aborted the response")));
+    });
+    req.on("timeout", () => req.destroy(new Error(`origin did not answer within ${timeoutMs}ms`)));
+    req.on("error", reject);
+  });
+}
+
+function ttlOf(headers: IncomingHttpHeaders, maxTtlMs: number): number {
+  const maxAge = /max-age=(\d+)/.exec(String(headers["cache-control"] ?? ""))?.[1];
+  return Math.min(maxTtlMs, maxAge === undefined ? 0 : Number(maxAge) * 1000);
+}
+
+export async function startEdge(options: EdgeOptions): Promise<Service> {
+  const clock = options.clock ?? Date.now;
+  const maxTtlMs = options.maxTtlMs ?? 60_000;
+  const cache = new Map<string, Entry>();
+  const inFlight = new Map<string, Promise<Entry>>();
+  const registry = new Registry();
+  const requests = new Counter({ name: "edge_requests_total", help: "Requests to the edge by cache result and status class.", labelNames: ["cache", "status"], registers: [registry] });
+  const originErrors = new Counter({ name: "edge_origin_errors_total", help: "Failed fetches from the origin.", registers: [registry] });
+
+  const fill = (path: string): Promise<Entry> => {
+    let pending = inFlight.get(path);
+    if (!pending) {
+      pending = fetchOrigin(`${options.originUrl}${path}`, 5_000)
+        .then((res) => {
+          const entry = { ...res, expiresAt: clock() + (res.status === 200 ? ttlOf(res.headers, maxTtlMs) : 0) };
+          if (res.status === 200) cache.set(path, entry);
+          if (res.status >= 500) originErrors.inc();
+          return entry;
+        })
+        .finally(() => inFlight.delete(path));
+      inFlight.set(path, pending);
+    }
+    return pending;
+  };
+
+  return startService("edge", options.port ?? 0, registry, async (req, res, url) => {
+    const path = url.pathname;
+    const cached = cache.get(path);
+    const send = (entry: Entry, result: string) => {
+      requests.inc({ cache: result, status: `${Math.floor(entry.status / 100)}xx` });
+      res.writeHead(entry.status, { "content-type": entry.headers["content-type"] ?? "application/octet-stream", "x-cache": result, "content-length": entry.body.length });
+      res.end(req.method === "HEAD" ? undefined : entry.body);
+    };
+    if (cached && cached.expiresAt > clock()) return send(cached, "hit");
+    try {
+      const entry = await fill(path);
+      if (entry.status >= 500 && cached) return send(cached, "stale");
+      send(entry, "miss");
+    } catch {
+      originErrors.inc();
+      if (cached) return send(cached, "stale");
+      requests.inc({ cache: "miss", status: "5xx" });
+      res.writeHead(502, { "content-type": "text/plain" }).end("origin unavailable\n");
+    }
+  });
+}

@@ -1,0 +1,95 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startEdge } from "../../src/demo/edge.js";
+import { livePlaylist, startOrigin } from "../../src/demo/origin.js";
+import type { Service } from "../../src/demo/http-service.js";
+import { hlsProbe } from "../../src/adapters/hls/index.js";
+import { parseMetrics } from "../../src/adapters/metrics/parse.js";
+import { startProxyServer, type ProxyServer } from "../../src/proxy/server.js";
+
+let origin: Service;
+let proxy: ProxyServer;
+let edge: Service;
+let now = Date.now();
+const clock = () => now;
+
+beforeAll(async () => {
+  origin = await startOrigin(0);
+  proxy = await startProxyServer({ api: "127.0.0.1:0", proxies: [{ name: "edge-origin", upstream: `127.0.0.1:${origin.port}`, http: true }] });
+  edge = await startEdge({ originUrl: `http://${proxy.collection.get("edge-origin").listen}`, clock });
+});
+afterAll(async () => {
+  await edge.close();
+  await proxy.close();
+  await origin.close();
+});
+
+const get = async (url: string) => {
+  const res = await fetch(url);
+  return { status: res.status, cache: res.headers.get("x-cache"), body: Buffer.from(await res.arrayBuffer()) };
+};
+const originSegmentRequests = async () =>
+  parseMetrics(await (await fetch(`${origin.url}/metrics`)).text())
+    .filter((s) => s.name === "origin_requests_total" && s.labels.kind === "segment")
+    .reduce((sum, s) => sum + s.value, 0);
+
+describe("the origin", () => {
+  it("serves the VOD ladder: master, media playlists and segments", async () => {
+    expect((await get(`${origin.url}/vod/demo/master.m3u8`)).body.toString()).toMatch(/540p\/index\.m3u8/);
+    expect((await get(`${origin.url}/vod/demo/240p/index.m3u8`)).body.toString()).toContain("#EXT-X-ENDLIST");
+    expect((await get(`${origin.url}/vod/demo/240p/seg-000.ts`)).body[0]).toBe(0x47);
+    expect((await get(`${origin.url}/vod/demo/240p/seg-999.ts`)).status).toBe(404);
+  });
+
+  it("slides a live window over the same segments, marking the loop as a discontinuity", () => {
+    const first = livePlaylist(0, 0, 8);
+    const later = livePlaylist(0, 14_000, 8);
+    expect(first).toContain("#EXT-X-MEDIA-SEQUENCE:0");
+    expect(first).not.toContain("#EXT-X-ENDLIST");
+    expect(later).toContain("#EXT-X-MEDIA-SEQUENCE:7");
+    expect(later).toMatch(/seg-7\.ts\n#EXT-X-DISCONTINUITY\n#EXTINF:2\.000,\nseg-8\.ts/);
+  });
+});
+
+describe("the edge", () => {
+  it("serves a miss from the origin, then hits from its cache", async () => {
+    expect((await get(`${edge.url}/vod/demo/360p/seg-001.ts`)).cache).toBe("miss");
+    expect((await get(`${edge.url}/vod/demo/360p/seg-001.ts`)).cache).toBe("hit");
+  });
+
+  it("fetches a popular object once however many viewers miss it at the same time", async () => {
+    const before = await originSegmentRequests();
+    const answers = await Promise.all(Array.from({ length: 20 }, () => get(`${edge.url}/vod/demo/540p/seg-003.ts`)));
+    expect(answers.every((a) => a.status === 200)).toBe(true);
+    expect((await originSegmentRequests()) - before).toBe(1);
+  });
+
+  it("serves a stale copy when the origin is down, and 502 when it has none", async () => {
+    const link = proxy.collection.get("edge-origin");
+    await get(`${edge.url}/vod/demo/240p/seg-002.ts`);
+    now += 2 * 3600_000; // everything cached has expired
+    await link.stop();
+    try {
+      expect(await get(`${edge.url}/vod/demo/240p/seg-002.ts`)).toMatchObject({ status: 200, cache: "stale" });
+      expect((await get(`${edge.url}/vod/demo/240p/seg-006.ts`)).status).toBe(502);
+    } finally {
+      await link.start();
+    }
+  });
+
+  it("does not cache a truncated transfer from the origin", async () => {
+    const link = proxy.collection.get("edge-origin");
+    link.addToxic({ name: "cut", type: "truncate_body", attributes: { path: "**/seg-005.ts", bytes: 100 } });
+    try {
+      expect((await get(`${edge.url}/vod/demo/360p/seg-005.ts`)).status).toBe(502);
+    } finally {
+      link.removeToxic("cut");
+    }
+    expect(await get(`${edge.url}/vod/demo/360p/seg-005.ts`)).toMatchObject({ status: 200, cache: "miss" });
+  });
+
+  it("is playable end to end by a viewer, VOD and live", async () => {
+    const run = (url: string) => hlsProbe.run(hlsProbe.params.parse({ url, segments: 4 }), { signal: AbortSignal.timeout(20_000), timeoutMs: 20_000 });
+    expect((await run(`${edge.url}/vod/demo/master.m3u8`)).fields).toMatchObject({ segments: 4, failedSegments: 0, live: false });
+    expect((await run(`${edge.url}/live/demo/master.m3u8`)).fields).toMatchObject({ failedSegments: 0, live: true });
+  });
+});
