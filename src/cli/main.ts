@@ -3,7 +3,7 @@
 // `chaoscast --version` and `--help` start fast.
 
 import { Command, CommanderError, Option } from "commander";
-import { ChaoscastError, EXIT, InternalError } from "../errors.js";
+import { ChaoscastError, EXIT, InternalError, UsageError } from "../errors.js";
 import { chaoscastVersion } from "../version.js";
 
 const EXIT_CODES_HELP = `
@@ -34,6 +34,7 @@ export function buildProgram(): Command {
       "after",
       `
 Examples:
+  $ chaoscast demo                              the game day against the embedded OTT stack
   $ chaoscast init my-experiment.yaml           write a starting experiment
   $ chaoscast validate experiments/             check every file, touch nothing
   $ chaoscast plan my-experiment.yaml           show targets and the fault timeline
@@ -93,6 +94,28 @@ ${EXIT_CODES_HELP}`,
     .action(async (paths: string[], options) => {
       const { planCommand } = await import("./commands/plan.js");
       exitCode = await planCommand(paths, { ...program.opts(), ...options });
+    });
+
+  program
+    .command("demo")
+    .description("start the embedded OTT stack and run the flagship game day against it (nothing to install)")
+    .argument("[mode]", '"up" keeps the stack running for your own experiments', "run")
+    .option("--viewers <n>", "synthetic viewers", "12")
+    .option("--duration <duration>", "how long each experiment holds its fault", "15s")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ chaoscast demo                 run the game day (7 experiments), show the table, stop
+  $ chaoscast demo up              keep the stack running; prints URLs and a chaoscast run line
+  $ chaoscast demo --duration 30s  hold each fault longer
+
+Exit 0 when every experiment ended as its file documents, 1 otherwise.`,
+    )
+    .action(async (mode: string, options) => {
+      if (mode !== "run" && mode !== "up") throw new UsageError(`demo takes "up" or nothing, found "${mode}"`);
+      const { demoCommand } = await import("./commands/demo.js");
+      exitCode = await demoCommand(mode, { ...program.opts(), ...options });
     });
 
   program

@@ -19,6 +19,8 @@ export interface EdgeOptions {
   originUrl: string;
   /** Cap on how long a response is cached, whatever its max-age. */
   maxTtlMs?: number;
+  /** How long past expiry a copy may still be served when the origin fails (stale-if-error). */
+  staleIfErrorMs?: number;
   clock?: () => number;
 }
 
@@ -52,6 +54,8 @@ function ttlOf(headers: IncomingHttpHeaders, maxTtlMs: number): number {
 export async function startEdge(options: EdgeOptions): Promise<Service> {
   const clock = options.clock ?? Date.now;
   const maxTtlMs = options.maxTtlMs ?? 60_000;
+  const staleMs = options.staleIfErrorMs ?? 2_000;
+  const usable = (entry: Entry | undefined): entry is Entry => entry !== undefined && entry.expiresAt + staleMs > clock();
   const cache = new Map<string, Entry>();
   const inFlight = new Map<string, Promise<Entry>>();
   const registry = new Registry();
@@ -85,11 +89,11 @@ export async function startEdge(options: EdgeOptions): Promise<Service> {
     if (cached && cached.expiresAt > clock()) return send(cached, "hit");
     try {
       const entry = await fill(path);
-      if (entry.status >= 500 && cached) return send(cached, "stale");
+      if (entry.status >= 500 && usable(cached)) return send(cached, "stale");
       send(entry, "miss");
     } catch {
       originErrors.inc();
-      if (cached) return send(cached, "stale");
+      if (usable(cached)) return send(cached, "stale");
       requests.inc({ cache: "miss", status: "5xx" });
       res.writeHead(502, { "content-type": "text/plain" }).end("origin unavailable\n");
     }

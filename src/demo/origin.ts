@@ -42,7 +42,8 @@ export async function startOrigin(port = 0, clock: () => number = Date.now): Pro
   const startedAt = clock();
   const registry = new Registry();
   const requests = new Counter({ name: "origin_requests_total", help: "Requests to the origin by kind and outcome.", labelNames: ["kind", "outcome"], registers: [registry] });
-  const playlistType = { "content-type": "application/vnd.apple.mpegurl", "cache-control": "max-age=60" };
+  // Manifests get a short TTL, as in most OTT setups, so an origin outage reaches viewers quickly.
+  const playlistType = { "content-type": "application/vnd.apple.mpegurl", "cache-control": "max-age=2" };
   return startService("origin", port, registry, (req, res, url) => {
     const parts = url.pathname.split("/").filter(Boolean); // [vod|live, demo, ...]
     const notFound = (kind: string) => {

@@ -52,7 +52,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function startViewers(options: ViewerOptions): Promise<Service & { stop(): Promise<void> }> {
   const registry = new Registry();
   const m: Metrics = {
-    attempts: new Counter({ name: "playback_start_attempts_total", help: "Playback starts attempted.", registers: [registry] }),
+    attempts: new Counter({ name: "playback_start_attempts_total", help: "Playback starts attempted (counted when they succeed or fail).", registers: [registry] }),
     successes: new Counter({ name: "playback_start_success_total", help: "Playback starts whose first segment arrived within the start deadline.", registers: [registry] }),
     startup: new Histogram({ name: "playback_startup_seconds", help: "Time to the first segment.", buckets: [0.25, 0.5, 1, 2, 3, 5, 8], registers: [registry] }),
     rebuffers: new Counter({ name: "rebuffer_events_total", help: "Times a viewer's buffer ran dry.", registers: [registry] }),
@@ -72,9 +72,11 @@ export async function startViewers(options: ViewerOptions): Promise<Service & { 
     const agent = new http.Agent({ keepAlive: true, maxSockets: 2 });
     const headers = { "x-viewer-id": `viewer-${id}` };
     const live = id < Math.round(options.count * (options.liveShare ?? 0.25));
+    // Viewers arrive spread out, as real ones do, so starts keep flowing rather than in bursts.
+    await sleep(Math.random() * 1500);
     while (!stopped) {
-      m.attempts.inc();
       const started = performance.now();
+      const outcome = { decided: false };
       try {
         await request(agent, `${options.recommendationsUrl}/rail`, { headers, timeoutMs: 1000 }).then((r) => {
           if (r.status !== 200) throw new Error(String(r.status));
@@ -86,10 +88,13 @@ export async function startViewers(options: ViewerOptions): Promise<Service & { 
         const session = await request(agent, `${options.playbackApiUrl}/session/${live ? "live" : "vod"}`, { method: "POST", headers, timeoutMs: 2000 });
         if (session.status !== 200) throw new Error(`session ${session.status}`);
         const manifestUrl = (JSON.parse(session.body.toString()) as { manifestUrl: string }).manifestUrl;
-        await play(agent, headers, manifestUrl, id, started);
+        await play(agent, headers, manifestUrl, id, started, outcome);
       } catch {
-        // A failed start is already counted by what did not happen (no success).
+        // handled below: a start that never got its first segment is a failed attempt
       }
+      // Attempts are counted when their outcome is known, so a start still in flight is not
+      // mistaken for a failure in a short window.
+      if (!outcome.decided && !stopped) m.attempts.inc();
       playing.delete(id);
       updateBitrate();
       await sleep(200 + Math.random() * 300);
@@ -97,7 +102,7 @@ export async function startViewers(options: ViewerOptions): Promise<Service & { 
     agent.destroy();
   };
 
-  const play = async (agent: http.Agent, headers: Record<string, string>, manifestUrl: string, id: number, started: number) => {
+  const play = async (agent: http.Agent, headers: Record<string, string>, manifestUrl: string, id: number, started: number, outcome: { decided: boolean }) => {
     const master = await request(agent, manifestUrl, { headers, timeoutMs: 2000 });
     if (master.status !== 200) throw new Error(`master ${master.status}`);
     const renditions: Rendition[] = (await readHls(master.body.toString(), manifestUrl)).renditions;
@@ -108,7 +113,8 @@ export async function startViewers(options: ViewerOptions): Promise<Service & { 
     let buffer = 0;
     let estimate: number | undefined;
     let startedPlaying = false;
-    for (let n = 0; n < perSession && !stopped; n++) {
+    const segmentsThisSession = Math.max(2, perSession - Math.floor(Math.random() * (perSession / 2)));
+    for (let n = 0; n < segmentsThisSession && !stopped; n++) {
       if (index >= media.segments.length) {
         if (!media.live) break;
         await sleep(1000); // wait for the live edge to advance
@@ -127,6 +133,8 @@ export async function startViewers(options: ViewerOptions): Promise<Service & { 
         const startup = (performance.now() - started) / 1000;
         m.startup.observe(startup);
         if (startup * 1000 > deadline) throw new Error("start deadline missed");
+        outcome.decided = true;
+        m.attempts.inc();
         m.successes.inc();
         startedPlaying = true;
       } else {

@@ -15,7 +15,7 @@ const clock = () => now;
 beforeAll(async () => {
   origin = await startOrigin(0);
   proxy = await startProxyServer({ api: "127.0.0.1:0", proxies: [{ name: "edge-origin", upstream: `127.0.0.1:${origin.port}`, http: true }] });
-  edge = await startEdge({ originUrl: `http://${proxy.collection.get("edge-origin").listen}`, clock });
+  edge = await startEdge({ originUrl: `http://${proxy.collection.get("edge-origin").listen}`, clock, staleIfErrorMs: 3 * 3600_000 });
 });
 afterAll(async () => {
   await edge.close();
@@ -63,7 +63,7 @@ describe("the edge", () => {
     expect((await originSegmentRequests()) - before).toBe(1);
   });
 
-  it("serves a stale copy when the origin is down, and 502 when it has none", async () => {
+  it("serves a stale copy when the origin is down (within stale-if-error), and 502 when it has none", async () => {
     const link = proxy.collection.get("edge-origin");
     await get(`${edge.url}/vod/demo/240p/seg-002.ts`);
     now += 2 * 3600_000; // everything cached has expired

@@ -81,9 +81,14 @@ export const metricsProbe = defineProbe({
         return { fields: { value, series: latest.series.size, scrapes: 1 }, summary: `${params.metric} = ${round(value)}` };
       }
       history.push(latest);
-      // A window needs two scrapes: the first check of a run takes a second one shortly after.
-      if (history.length < 2) {
+      // A window needs two scrapes, and a ratio needs events: the first check of a run keeps
+      // scraping (within its timeout) until the counters have moved.
+      const deadline = performance.now() + ctx.timeoutMs * 0.8;
+      const totalName = params.ratio?.total;
+      const quiet = () => totalName !== undefined && increase(history, (k) => k.startsWith(`${totalName}{`)) === 0;
+      while (history.length < 2 || (quiet() && history.length < 400 && performance.now() + 250 < deadline && history[history.length - 1]!.at - history[0]!.at < params.window)) {
         await sleep(Math.min(250, ctx.timeoutMs / 3), ctx.signal);
+        if (ctx.signal.aborted) break;
         ({ scrape: latest, all } = await scrape(params, names, ctx.timeoutMs, ctx.signal));
         history.push(latest);
       }

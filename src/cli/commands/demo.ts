@@ -1,0 +1,89 @@
+// `chaoscast demo`: start the embedded OTT stack on free 127.0.0.1 ports, wait until it is steady,
+// run the flagship game day (experiments/demo/) against it, show a table, and stop everything.
+// `chaoscast demo up` keeps the stack running until Ctrl-C.
+
+import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { PreflightError } from "../../errors.js";
+import { parseMetrics } from "../../adapters/metrics/parse.js";
+import { makeStyle } from "../render/style.js";
+import type { CommonOptions } from "../shared.js";
+import { runCommand } from "./run.js";
+
+const EXPERIMENTS = fileURLToPath(new URL("../../../experiments/demo/", import.meta.url));
+
+export interface DemoOptions extends CommonOptions {
+  viewers: string;
+  duration: string;
+}
+
+export async function demoCommand(mode: "run" | "up", options: DemoOptions): Promise<number> {
+  const style = makeStyle(process.stdout, options.color);
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  const viewers = Math.max(1, Number(options.viewers) || 12);
+  out(style.bold("Starting the embedded OTT stack on 127.0.0.1…"));
+  const { startStack } = await import("../../demo/stack.js");
+  const stack = await startStack({ viewers });
+  try {
+    const s = stack.services;
+    out(`  origin           ${s.origin.url}/vod/demo/master.m3u8 (and /live/demo/master.m3u8)`);
+    out(`  CDN edge         ${s.edge.url}  ← origin through the fault proxy link edge-origin`);
+    out(`  players' edge    ${stack.vars.cdn}  (fault proxy link player-edge)`);
+    out(`  playback API     ${s.playbackApi.url}/session/vod  ← payment through link api-payment`);
+    out(`  payment          ${s.payment.url}   recommendations ${s.recommendations.url}`);
+    out(`  fault proxy API  http://${stack.vars.proxy_api}  (Toxiproxy-compatible)`);
+    out(`  viewers          ${viewers} synthetic players, metrics ${stack.vars.viewers_metrics}`);
+    await waitUntilPlaying(stack.vars.viewers_metrics!, viewers);
+    out(style.green(`Steady: every viewer is playing.`));
+
+    const vars = ["proxy_api", "viewers_metrics", "cdn"].map((k) => `${k}=${stack.vars[k]}`);
+    if (mode === "up") {
+      out("");
+      out("Run an experiment against it, e.g.:");
+      out(`  chaoscast run ${path.relative(process.cwd(), EXPERIMENTS) || EXPERIMENTS} ${vars.map((v) => `--var ${v}`).join(" ")} --var duration=20s`);
+      out(style.dim("Ctrl-C stops the stack."));
+      await new Promise<void>((resolve) => {
+        for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(signal, () => resolve());
+      });
+      return 0;
+    }
+
+    out("");
+    const journals = mkdtempSync(path.join(tmpdir(), "chaoscast-demo-"));
+    await runCommand([EXPERIMENTS], { ...options, var: [...vars, `duration=${options.duration}`], yes: true, journal: `${journals}/`, output: "text" });
+    const rows = readdirSync(journals)
+      .filter((f) => f.endsWith(".json"))
+      .map((f) => JSON.parse(readFileSync(path.join(journals, f), "utf8")) as { file: string; title: string; outcome: string; durationMs: number })
+      .sort((a, b) => a.file.localeCompare(b.file));
+    out("");
+    out(style.bold("Game day"));
+    let asDocumented = 0;
+    for (const row of rows) {
+      const expected = /Expected outcome: ([a-z-]+)/.exec(readFileSync(path.resolve(row.file), "utf8"))?.[1] ?? "passed";
+      const ok = expected === row.outcome;
+      if (ok) asDocumented += 1;
+      out(`  ${(ok ? style.green("✔") : style.red("✖"))} ${path.basename(row.file).padEnd(40)} expected ${expected.padEnd(8)} got ${row.outcome.padEnd(16)} ${style.dim(`${Math.round(row.durationMs / 1000)}s`)}`);
+    }
+    out(`${asDocumented} of ${rows.length} experiment(s) ended as documented. Journals: ${journals}`);
+    return asDocumented === rows.length && rows.length > 0 ? 0 : 1;
+  } finally {
+    await stack.stop();
+  }
+}
+
+async function waitUntilPlaying(metricsUrl: string, viewers: number): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    try {
+      const samples = parseMetrics(await (await fetch(metricsUrl)).text());
+      const successes = samples.filter((s) => s.name === "playback_start_success_total").reduce((a, s) => a + s.value, 0);
+      if (successes >= viewers) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new PreflightError("the demo stack did not become steady within 60 s (viewers could not start playback)");
+}
