@@ -1,0 +1,28 @@
+import { describe, expect, it } from "vitest";
+import { readFileSync, readdirSync } from "node:fs";
+import path from "node:path";
+import { runCli, workdir } from "../helpers/processes.js";
+
+type Journal = { file: string; outcome: string; faults: { action: string; status: string }[] };
+
+describe("chaoscast demo", () => {
+  it("runs the game day against the embedded stack with every outcome as documented", async () => {
+    const dir = workdir();
+    const result = await runCli(["demo", "--duration", "5s", "--viewers", "10"], { cwd: dir });
+    expect(result.exitCode, result.all).toBe(0);
+    expect(result.stdout).toMatch(/7 of 7 experiment\(s\) ended as documented/);
+    const journalsDir = /Journals: (\S+)/.exec(result.stdout)![1]!;
+    const journals = readdirSync(journalsDir).map((f) => JSON.parse(readFileSync(path.join(journalsDir, f), "utf8")) as Journal);
+    const byName = (name: string) => journals.find((j) => j.file.includes(name))!;
+    // The origin 5xx burst aborts and its toxic was removed (the revert checks the proxy).
+    expect(byName("02-origin-5xx")).toMatchObject({ outcome: "aborted", faults: [{ action: "proxy.http-error", status: "reverted" }] });
+    // Playback passes while the payment link is really down, and it is brought back up after.
+    expect(byName("03-payment-down")).toMatchObject({ outcome: "passed", faults: [{ action: "proxy.down", status: "reverted" }] });
+  }, 180_000);
+
+  it("explains an unknown mode", async () => {
+    const result = await runCli(["demo", "down"], { cwd: workdir() });
+    expect(result.exitCode).toBe(4);
+    expect(result.stderr).toMatch(/demo takes "up" or nothing/);
+  });
+});
