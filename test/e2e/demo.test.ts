@@ -3,7 +3,12 @@ import { readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { runCli, workdir } from "../helpers/processes.js";
 
-type Journal = { file: string; outcome: string; faults: { action: string; status: string }[] };
+type Journal = {
+  file: string;
+  outcome: string;
+  faults: { action: string; status: string }[];
+  events: { type: string; phase?: string; probe?: string; value?: unknown }[];
+};
 
 describe("chaoscast demo", () => {
   it("runs the game day against the embedded stack with every outcome as documented", async () => {
@@ -18,6 +23,10 @@ describe("chaoscast demo", () => {
     expect(byName("02-origin-5xx")).toMatchObject({ outcome: "aborted", faults: [{ action: "proxy.http-error", status: "reverted" }] });
     // Playback passes while the payment link is really down, and it is brought back up after.
     expect(byName("03-payment-down")).toMatchObject({ outcome: "passed", faults: [{ action: "proxy.down", status: "reverted" }] });
+    // The throttle forces a downshift, visible in the journal's bitrate observations.
+    const bitrates = (phase: string) =>
+      byName("05-bandwidth").events.filter((e) => e.type === "observation" && e.phase === phase && e.probe?.startsWith("mean viewer bitrate")).map((e) => Number(e.value));
+    expect(Math.min(...bitrates("method"))).toBeLessThan(Math.max(...bitrates("steady-state-before")));
   }, 180_000);
 
   it("explains an unknown mode", async () => {
