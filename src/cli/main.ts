@@ -100,7 +100,7 @@ ${EXIT_CODES_HELP}`,
     .command("demo")
     .description("start the embedded OTT stack and run the flagship game day against it (nothing to install)")
     .argument("[mode]", '"up" keeps the stack running for your own experiments', "run")
-    .option("--viewers <n>", "synthetic viewers", "12")
+    .option("--viewers <n>", "synthetic viewers (160 puts one of them in a 1% viewer cohort)", "160")
     .option("--duration <duration>", "how long each experiment holds its fault", "15s")
     .addHelpText(
       "after",

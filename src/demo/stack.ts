@@ -48,7 +48,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     await proxy.collection.create({ name: "player-edge", upstream: `127.0.0.1:${edge.port}`, http: true });
     const playbackApi = await startPlaybackApi({ paymentUrl: link("api-payment"), cdnUrl: link("player-edge") });
     started.push(playbackApi);
-    const viewers = await startViewers({ count: options.viewers ?? 12, playbackApiUrl: playbackApi.url, recommendationsUrl: link("recommendations") });
+    const viewers = await startViewers({ count: options.viewers ?? 160, playbackApiUrl: playbackApi.url, recommendationsUrl: link("recommendations") });
     started.push({ close: () => viewers.stop() });
     const vars = {
       proxy_api: proxy.url.replace("http://", ""),

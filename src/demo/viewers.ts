@@ -94,10 +94,13 @@ export async function startViewers(options: ViewerOptions): Promise<Service & { 
       }
       // Attempts are counted when their outcome is known, so a start still in flight is not
       // mistaken for a failure in a short window.
-      if (!outcome.decided && !stopped) m.attempts.inc();
+      const failed = !outcome.decided;
+      if (failed && !stopped) m.attempts.inc();
       playing.delete(id);
       updateBitrate();
-      await sleep(200 + Math.random() * 300);
+      // Someone whose playback failed to start tries again after several seconds, not at once:
+      // otherwise a few broken viewers would dominate the start-attempt counts.
+      await sleep(failed ? 5000 + Math.random() * 3000 : 200 + Math.random() * 300);
     }
     agent.destroy();
   };

@@ -13,7 +13,8 @@ type Journal = {
 describe("chaoscast demo", () => {
   it("runs the game day against the embedded stack with every outcome as documented", async () => {
     const dir = workdir();
-    const result = await runCli(["demo", "--duration", "5s", "--viewers", "10"], { cwd: dir });
+    // The default fleet: 160 viewers, so the 1% canary cohort has a member and 07 is a real test.
+    const result = await runCli(["demo", "--duration", "5s"], { cwd: dir });
     expect(result.exitCode, result.all).toBe(0);
     expect(result.stdout).toMatch(/7 of 7 experiment\(s\) ended as documented/);
     const journalsDir = /Journals: (\S+)/.exec(result.stdout)![1]!;
@@ -27,6 +28,8 @@ describe("chaoscast demo", () => {
     const bitrates = (phase: string) =>
       byName("05-bandwidth").events.filter((e) => e.type === "observation" && e.phase === phase && e.probe?.startsWith("mean viewer bitrate")).map((e) => Number(e.value));
     expect(Math.min(...bitrates("method"))).toBeLessThan(Math.max(...bitrates("steady-state-before")));
+    // The canary cohort really was hit: segment errors were counted while 07 ran.
+    expect(byName("07-canary").outcome).toBe("passed");
   }, 180_000);
 
   it("explains an unknown mode", async () => {

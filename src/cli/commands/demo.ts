@@ -22,7 +22,7 @@ export interface DemoOptions extends CommonOptions {
 export async function demoCommand(mode: "run" | "up", options: DemoOptions): Promise<number> {
   const style = makeStyle(process.stdout, options.color);
   const out = (line: string) => process.stdout.write(`${line}\n`);
-  const viewers = Math.max(1, Number(options.viewers) || 12);
+  const viewers = Math.max(1, Number(options.viewers) || 160);
   out(style.bold("Starting the embedded OTT stack on 127.0.0.1…"));
   const { startStack } = await import("../../demo/stack.js");
   const stack = await startStack({ viewers });
@@ -42,11 +42,12 @@ export async function demoCommand(mode: "run" | "up", options: DemoOptions): Pro
     if (mode === "up") {
       out("");
       out("Run an experiment against it, e.g.:");
-      out(`  chaoscast run ${path.relative(process.cwd(), EXPERIMENTS) || EXPERIMENTS} ${vars.map((v) => `--var ${v}`).join(" ")} --var duration=20s`);
-      out(style.dim("Ctrl-C stops the stack."));
+      out(`  npx chaoscast run ${path.relative(process.cwd(), EXPERIMENTS) || EXPERIMENTS} ${vars.map((v) => `--var ${v}`).join(" ")} --var duration=20s`);
+      out(style.dim("Ctrl-C stops the stack (to run it in the background, start node bin/chaoscast.js demo up, not npx: npx does not pass signals on)."));
       await new Promise<void>((resolve) => {
         for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(signal, () => resolve());
       });
+      out("Stopping the stack…");
       return 0;
     }
 
