@@ -6,7 +6,7 @@ import path from "node:path";
 import { Counter, Registry } from "prom-client";
 import { startService, type Service } from "./http-service.js";
 
-export const LADDER_DIR = new URL("../../fixtures/media/vod/demo/", import.meta.url);
+const LADDER_DIR = new URL("../../fixtures/media/vod/demo/", import.meta.url);
 const SEGMENT_SECONDS = 2;
 const LIVE_WINDOW = 4;
 
@@ -44,7 +44,7 @@ export async function startOrigin(port = 0, clock: () => number = Date.now): Pro
   const requests = new Counter({ name: "origin_requests_total", help: "Requests to the origin by kind and outcome.", labelNames: ["kind", "outcome"], registers: [registry] });
   // Manifests get a short TTL, as in most OTT setups, so an origin outage reaches viewers quickly.
   const playlistType = { "content-type": "application/vnd.apple.mpegurl", "cache-control": "max-age=2" };
-  return startService("origin", port, registry, (req, res, url) => {
+  return startService("origin", port, registry, (_req, res, url) => {
     const parts = url.pathname.split("/").filter(Boolean); // [vod|live, demo, ...]
     const notFound = (kind: string) => {
       requests.inc({ kind, outcome: "not_found" });

@@ -53,11 +53,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const vars = {
       proxy_api: proxy.url.replace("http://", ""),
       viewers_metrics: `${viewers.url}/metrics`,
-      edge_metrics: `${edge.url}/metrics`,
       api_metrics: `${playbackApi.url}/metrics`,
       cdn: link("player-edge"),
       playback_api: playbackApi.url,
-      payment_port: String(payment.port),
     };
     return {
       proxy,
