@@ -2,7 +2,7 @@
 
 import { apiErrors } from "./errors.js";
 import { FaultProxy, splitHostPort, type ProxyEvents } from "./proxy.js";
-import { MAX_TIMER_MS } from "./toxics/types.js";
+import { MAX_TIMER_MS } from "../util/abortable.js";
 
 export interface ProxyInput {
   name?: unknown;

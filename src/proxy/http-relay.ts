@@ -6,7 +6,8 @@ import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerRespon
 import type { AddressInfo } from "node:net";
 import picomatch from "picomatch";
 import { viewerBucket } from "./toxics/http.js";
-import { wait, type HttpEffect, type HttpToxicType } from "./toxics/types.js";
+import { sleep } from "../util/abortable.js";
+import type { HttpEffect, HttpToxicType } from "./toxics/types.js";
 import { splitHostPort, type ToxicRecord } from "./proxy.js";
 
 const HOP_BY_HOP = ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer"];
@@ -116,7 +117,7 @@ export class HttpRelay {
     upstreamRes.on("error", () => res.destroy());
     if (res.destroyed) return void upstreamRes.destroy();
 
-    for (const a of applied) if (a.effect.kind === "delay") await wait(a.effect.ms(), a.record.removed.signal);
+    for (const a of applied) if (a.effect.kind === "delay") await sleep(a.effect.ms(), a.record.removed.signal);
     if (res.destroyed) return void upstreamRes.destroy();
     const stale = applied.find((a) => a.effect.kind === "stale-playlist");
     if (stale && upstreamRes.statusCode === 200 && req.method === "GET") return this.answerStale(stale.record, req, upstreamRes, res);
@@ -137,7 +138,7 @@ export class HttpRelay {
         offset += piece.length;
         if (throttle) {
           next = Math.max(next, performance.now()) + piece.length / throttle.value;
-          await wait(next - performance.now(), throttle.record.removed.signal);
+          await sleep(next - performance.now(), throttle.record.removed.signal);
         }
         if (!res.write(piece)) await new Promise((resolve) => res.once("drain", resolve));
         sent += piece.length;

@@ -3,14 +3,15 @@
 // path); otherwise they queue with their arrival time and pass through the chain in order.
 
 import type { Socket } from "node:net";
-import { wait, type Chunk, type LinkControls, type LinkToxic } from "./toxics/types.js";
+import { sleep } from "../util/abortable.js";
+import type { Chunk, LinkControls, LinkToxic } from "./toxics/types.js";
 
 // Data queued behind a delaying toxic. The bound caps throughput at HIGH_WATER / latency
 // (16 MiB behind 500 ms: 32 MB/s), enough for video segments while memory stays bounded.
 const HIGH_WATER = 16 * 1024 * 1024;
 const LOW_WATER = 8 * 1024 * 1024;
 
-export interface ActiveToxic {
+interface ActiveToxic {
   name: string;
   instance: LinkToxic;
   controller: AbortController;
@@ -115,7 +116,7 @@ export class Link {
           pieces = next;
         }
         for (const piece of pieces) {
-          if (piece.pauseBefore) await wait(piece.pauseBefore, this.disposed.signal);
+          if (piece.pauseBefore) await sleep(piece.pauseBefore, this.disposed.signal);
           if (this.destination.destroyed) return;
           if (!this.destination.write(piece.data)) await new Promise((resolve) => this.destination.once("drain", resolve));
         }

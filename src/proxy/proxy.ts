@@ -8,7 +8,8 @@ import { HttpRelay } from "./http-relay.js";
 import { Link } from "./link.js";
 import { apiErrors, ProxyApiError } from "./errors.js";
 import { findToxicType } from "./toxics/index.js";
-import { MAX_TIMER_MS, type ToxicType } from "./toxics/types.js";
+import { MAX_TIMER_MS } from "../util/abortable.js";
+import type { ToxicType } from "./toxics/types.js";
 
 export type Stream = "upstream" | "downstream";
 

@@ -1,9 +1,19 @@
 // Sleeping and waiting that an AbortSignal can cut short, so an abort never waits out a timer.
 
+/** Node clamps timers above this to 1 ms, so longer waits are chained. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/** Resolves after `ms` (Infinity: only when the signal aborts), or as soon as the signal aborts. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted || ms <= 0) return resolve();
-    const timer = setTimeout(done, ms);
+    const until = performance.now() + ms;
+    let timer = setTimeout(step, Math.min(ms, MAX_TIMER_MS));
+    function step() {
+      const left = until - performance.now();
+      if (left > 1) timer = setTimeout(step, Math.min(left, MAX_TIMER_MS));
+      else done();
+    }
     function done() {
       clearTimeout(timer);
       signal?.removeEventListener("abort", done);

@@ -1,7 +1,8 @@
 // Toxiproxy's TCP toxics, with its attribute names, units and observable behaviour.
 
 import { z } from "zod";
-import { defineToxic, wait, type Chunk, type LinkControls } from "./types.js";
+import { sleep } from "../../util/abortable.js";
+import { defineToxic, type Chunk, type LinkControls } from "./types.js";
 
 const ms = (description: string) => z.number().int().min(0).default(0).meta({ description });
 
@@ -13,7 +14,7 @@ export const latency = defineToxic({
     return {
       async process(chunk, { signal }) {
         const delay = base + (jitter > 0 ? Math.round((Math.random() * 2 - 1) * jitter) : 0);
-        await wait(chunk.at + delay - performance.now(), signal);
+        await sleep(chunk.at + delay - performance.now(), signal);
         return [chunk];
       },
     };
@@ -30,7 +31,7 @@ export const bandwidth = defineToxic({
     return {
       async process(chunk, { signal }) {
         if (rate <= 0) {
-          await wait(Infinity, signal); // no data at all until the toxic is removed or changed
+          await sleep(Infinity, signal); // no data at all until the toxic is removed or changed
           return [chunk];
         }
         const out: Chunk[] = [];
@@ -38,7 +39,7 @@ export const bandwidth = defineToxic({
         for (let offset = 0; offset < chunk.data.length; offset += slice) {
           const piece = chunk.data.subarray(offset, offset + slice);
           next = Math.max(next, performance.now()) + piece.length / rate;
-          await wait(next - performance.now(), signal);
+          await sleep(next - performance.now(), signal);
           out.push({ data: piece, at: chunk.at });
           if (signal.aborted) {
             out.push({ data: chunk.data.subarray(offset + slice), at: chunk.at });
@@ -56,7 +57,7 @@ export const slowClose = defineToxic({
   description: "Delay closing the connection by delay ms after the other side closed.",
   attributes: z.object({ delay: ms("Delay in ms.") }),
   create({ delay }) {
-    return { end: ({ signal }) => wait(delay, signal) };
+    return { end: ({ signal }) => sleep(delay, signal) };
   },
 });
 
@@ -74,7 +75,7 @@ export const timeout = defineToxic({
       const controller = new AbortController();
       idle = controller;
       const both = AbortSignal.any([signal, controller.signal]);
-      void wait(limit, both).then(() => {
+      void sleep(limit, both).then(() => {
         if (!both.aborted) close();
       });
     };
@@ -102,7 +103,7 @@ export const resetPeer = defineToxic({
       process(_chunk, { reset, signal }) {
         if (!triggered) {
           triggered = true;
-          void wait(delay, signal).then(() => {
+          void sleep(delay, signal).then(() => {
             if (!signal.aborted) reset();
           });
         }

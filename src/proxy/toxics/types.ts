@@ -69,25 +69,3 @@ export function defineHttpToxic<S extends z.ZodObject>(def: Omit<HttpToxicType<S
   return { layer: "http", ...def } as unknown as ToxicType;
 }
 
-/** Sleep that ends early when the signal aborts (a removed toxic must not hold data back). */
-export function wait(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (ms <= 0 || signal.aborted) return resolve();
-    // Node clamps timers above 2^31-1 ms to 1 ms: long waits are chained instead.
-    let timer = setTimeout(step, Math.min(ms, MAX_TIMER_MS));
-    const until = performance.now() + ms;
-    function step() {
-      const left = until - performance.now();
-      if (left > 1) timer = setTimeout(step, Math.min(left, MAX_TIMER_MS));
-      else done();
-    }
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
-}
-
-export const MAX_TIMER_MS = 2_147_483_647;
