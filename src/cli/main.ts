@@ -41,6 +41,7 @@ Examples:
   $ chaoscast run my-experiment.yaml --yes      run it (asks first on a terminal unless --yes)
   $ chaoscast list                              every action and probe with its parameters
   $ chaoscast proxy --config proxies.yaml       run the fault proxy (Toxiproxy-compatible API)
+  $ chaoscast rollback                          undo what a crashed run left behind
 ${EXIT_CODES_HELP}`,
     );
 
@@ -94,6 +95,31 @@ ${EXIT_CODES_HELP}`,
     .action(async (paths: string[], options) => {
       const { planCommand } = await import("./commands/plan.js");
       exitCode = await planCommand(paths, { ...program.opts(), ...options });
+    });
+
+  program
+    .command("rollback")
+    .description("undo the faults a crashed or failed run left behind (reads .chaoscast/state)")
+    .option("--run <id>", "only this run")
+    .option("--all", "also runs whose chaoscast process is still alive (a hung run); reverts are idempotent")
+    .option("--dry-run", "show what each run left and whether it is still in effect; change nothing")
+    .addOption(outputOption(["text", "json"]))
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ chaoscast rollback                 revert what every dead run left behind
+  $ chaoscast rollback --dry-run       list it, with each fault checked against its target
+  $ chaoscast rollback --run 20261124T101500Z-edge-latency-1a2b
+
+A run writes how to undo each fault to .chaoscast/state/<run-id>.json before injecting it
+(CHAOSCAST_DIR moves .chaoscast). Runs whose process is still alive are left alone.
+Exit 0 when nothing is left injected, 3 when something could not be reverted (named in the
+output and kept on record for another try), 5 when --run names a run that is still alive.`,
+    )
+    .action(async (options) => {
+      const { rollbackCommand } = await import("./commands/rollback.js");
+      exitCode = await rollbackCommand({ ...program.opts(), ...options });
     });
 
   program

@@ -1,6 +1,7 @@
 // Pieces every command needs: the registry, loading experiments from paths with --var flags, and
 // whether this is an interactive terminal.
 
+import path from "node:path";
 import { UsageError } from "../errors.js";
 import { expandPaths, loadAll } from "../experiment/loader.js";
 import type { CompiledExperiment } from "../experiment/types.js";
@@ -59,6 +60,15 @@ export function isInteractive(): boolean {
 
 export function canPrompt(): boolean {
   return isInteractive() && Boolean(process.stdin.isTTY);
+}
+
+/** chaoscast's working directory (journals, state, locks): .chaoscast, or CHAOSCAST_DIR. */
+export function chaoscastDir(): string {
+  return process.env.CHAOSCAST_DIR || ".chaoscast";
+}
+
+export function stateDir(): string {
+  return path.join(chaoscastDir(), "state");
 }
 
 export function defaultSeed(): string {

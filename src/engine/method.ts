@@ -6,10 +6,10 @@ import { errorMessage } from "../errors.js";
 import { sleep } from "../util/abortable.js";
 import type { Phase, RunEventBody } from "./events.js";
 import { checkHypothesis, primaryValue } from "./hypothesis.js";
-import type { InjectedFault } from "./injected.js";
-import { DEFAULT_ROLLBACK_POLICY, revertOne } from "./rollback.js";
+import type { FaultLedger, InjectedFault } from "./injected.js";
+import { DEFAULT_ROLLBACK_POLICY, revertOne, type PerformRevert } from "./rollback.js";
 import { buildTimeline } from "./timeline.js";
-import type { RunContext, Target } from "./types.js";
+import type { Revert, RunContext, Target } from "./types.js";
 
 export interface MethodOptions {
   experiment: CompiledExperiment;
@@ -18,8 +18,9 @@ export interface MethodOptions {
   emit: (event: RunEventBody) => void;
   /** Aborted when the user interrupts the run. */
   interrupt: AbortSignal;
-  /** Every injection is pushed here before it is applied, so the caller can always roll it back. */
-  injected: InjectedFault[];
+  /** Every injection is recorded here (and in the state file) before it is applied. */
+  ledger: FaultLedger;
+  perform: PerformRevert;
   defer: (cleanup: () => Promise<void>) => void;
 }
 
@@ -31,7 +32,8 @@ export interface MethodResult {
 }
 
 export async function runMethod(options: MethodOptions): Promise<MethodResult> {
-  const { experiment, emit, injected } = options;
+  const { experiment, emit, ledger } = options;
+  const deps = { runId: options.runId, emit, perform: options.perform, ledger };
   const stop = new AbortController();
   let abortReason: string | undefined;
   const abort = (reason: string) => {
@@ -65,8 +67,8 @@ export async function runMethod(options: MethodOptions): Promise<MethodResult> {
       if (stop.signal.aborted) break;
       const fault = experiment.faults[step.fault]!;
       if (step.kind === "end") {
-        for (const entry of injected.filter((e) => e.fault === fault.name && e.state === "injected")) {
-          if (!(await revertOne(entry, options.runId, emit, DEFAULT_ROLLBACK_POLICY, true))) {
+        for (const entry of ledger.entries.filter((e) => e.fault === fault.name && e.state === "injected")) {
+          if (!(await revertOne(entry, deps, DEFAULT_ROLLBACK_POLICY, true))) {
             abort(`fault "${fault.name}" could not be reverted when its duration ended`);
           }
         }
@@ -75,19 +77,22 @@ export async function runMethod(options: MethodOptions): Promise<MethodResult> {
       const targets: (Target | null)[] = fault.target ? (options.targets.get(fault.target) ?? []) : [null];
       for (const target of targets) {
         const ref = target ? { id: target.id, label: target.label } : null;
-        const entry: InjectedFault = { fault: fault.name, action: fault.action.name, target: ref, revert: null, state: "injecting" };
+        let revert: Revert | null = null;
+        let entry: InjectedFault | undefined;
         try {
           const injection = await fault.action.prepare(fault.params, target, ctx);
-          entry.revert = injection.revert;
-          // Write-ahead: the revert is on record before anything changes.
-          injected.push(entry);
+          revert = injection.revert;
+          // Write-ahead: the revert is on record (and on disk) before anything changes.
+          entry = await ledger.intend({ fault: fault.name, action: fault.action.name, target: ref, revert });
           await injection.apply(ctx);
-          entry.state = "injected";
+          await ledger.update(entry, "injected");
           graceUntil = elapsed() + experiment.abort.graceMs;
-          emit({ type: "fault-injected", fault: fault.name, action: fault.action.name, target: ref, revert: injection.revert?.description ?? null });
+          emit({ type: "fault-injected", fault: fault.name, action: fault.action.name, target: ref, revert: revert?.description ?? null });
         } catch (err) {
-          // An apply that failed half-way is still reverted by the rollback (reverts are idempotent).
-          if (entry.revert) entry.state = "injected";
+          // An apply that failed half-way is still reverted by the rollback (reverts are idempotent);
+          // one that never got on record changed nothing.
+          if (entry && revert) entry.state = "injected";
+          else if (entry) entry.state = "reverted";
           emit({ type: "fault-failed", fault: fault.name, action: fault.action.name, target: ref, error: errorMessage(err) });
           abort(`fault "${fault.name}" could not be injected${ref ? ` into ${ref.label}` : ""}: ${errorMessage(err)}`);
           break;

@@ -3,10 +3,10 @@
 
 import type { RollbackStep } from "../experiment/types.js";
 import { sleep } from "../util/abortable.js";
-import { errorMessage } from "../errors.js";
-import type { InjectedFault } from "./injected.js";
+import { AdapterError, errorMessage, InternalError } from "../errors.js";
+import type { FaultLedger, InjectedFault } from "./injected.js";
 import type { RunEventBody } from "./events.js";
-import type { RunContext, Target } from "./types.js";
+import type { Revert, RevertDef, RunContext, Target } from "./types.js";
 
 export interface RollbackPolicy {
   attempts: number;
@@ -32,41 +32,64 @@ function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** Runs one revert from its data: the adapter's RevertDef undoes it, then checks the target is back. */
+export type PerformRevert = (revert: Revert, ctx: RunContext) => Promise<void>;
+
+export function revertPerformer(reverts: ReadonlyMap<string, RevertDef>): PerformRevert {
+  return async (revert, ctx) => {
+    const def = reverts.get(revert.kind);
+    if (!def) throw new InternalError(`no adapter knows how to revert "${revert.kind}"`);
+    const parsed = def.data.safeParse(revert.data);
+    if (!parsed.success) throw new InternalError(`the data recorded to revert "${revert.kind}" is malformed: ${parsed.error.issues[0]?.message}`);
+    await def.run(parsed.data, ctx);
+    const problem = def.verify ? await def.verify(parsed.data, ctx) : null;
+    if (problem) throw new AdapterError(`not reverted: ${problem}`);
+  };
+}
+
+export interface RevertDeps {
+  runId: string;
+  emit: Emit;
+  perform: PerformRevert;
+  ledger: FaultLedger;
+}
+
 /** Revert one injected fault. Returns false when it could not be reverted after every attempt. */
-export async function revertOne(entry: InjectedFault, runId: string, emit: Emit, policy: RollbackPolicy, early = false): Promise<boolean> {
+export async function revertOne(entry: InjectedFault, deps: RevertDeps, policy: RollbackPolicy, early = false): Promise<boolean> {
   if (entry.state === "reverted") return true;
   if (!entry.revert) {
     entry.state = "reverted";
     return true;
   }
+  entry.revert.release?.();
   let lastError = "";
   for (let attempt = 1; attempt <= policy.attempts; attempt++) {
     const notes: string[] = [];
     try {
-      await withTimeout(entry.revert.run(attemptContext(runId, policy.attemptTimeoutMs, notes)), policy.attemptTimeoutMs + 1_000);
-      entry.state = "reverted";
-      emit({ type: "fault-reverted", fault: entry.fault, target: entry.target, attempts: attempt, early, notes });
+      await withTimeout(deps.perform(entry.revert, attemptContext(deps.runId, policy.attemptTimeoutMs, notes)), policy.attemptTimeoutMs + 1_000);
+      await deps.ledger.update(entry, "reverted");
+      deps.emit({ type: "fault-reverted", fault: entry.fault, target: entry.target, attempts: attempt, early, notes });
       return true;
     } catch (err) {
       lastError = errorMessage(err);
       if (attempt < policy.attempts) {
         const retryInMs = policy.backoffMs * 2 ** (attempt - 1);
-        emit({ type: "revert-retry", fault: entry.fault, target: entry.target, attempt, error: lastError, retryInMs });
+        deps.emit({ type: "revert-retry", fault: entry.fault, target: entry.target, attempt, error: lastError, retryInMs });
         await sleep(retryInMs);
       }
     }
   }
-  entry.state = "revert-failed";
-  emit({ type: "revert-failed", fault: entry.fault, target: entry.target, revert: entry.revert.description, error: lastError });
+  await deps.ledger.update(entry, "revert-failed");
+  deps.emit({ type: "revert-failed", fault: entry.fault, target: entry.target, revert: entry.revert.description, error: lastError });
   return false;
 }
 
 /** Revert everything not yet reverted, newest first. Returns the entries that are still injected. */
-export async function rollbackAll(entries: InjectedFault[], runId: string, emit: Emit, policy = DEFAULT_ROLLBACK_POLICY): Promise<InjectedFault[]> {
+export async function rollbackAll(deps: RevertDeps, policy = DEFAULT_ROLLBACK_POLICY): Promise<InjectedFault[]> {
   const failed: InjectedFault[] = [];
-  for (const entry of [...entries].reverse()) {
+  for (const entry of [...deps.ledger.entries].reverse()) {
     if (entry.state === "reverted") continue;
-    if (!(await revertOne(entry, runId, emit, policy))) failed.push(entry);
+    if (!(await revertOne(entry, deps, policy))) failed.push(entry);
   }
   return failed;
 }

@@ -8,11 +8,15 @@ import { formatDuration } from "../experiment/duration.js";
 import { selectTargets } from "../targets/select.js";
 import type { EventSink, Outcome, RunEventBody } from "./events.js";
 import { checkHypothesis, primaryValue, type CheckResult } from "./hypothesis.js";
-import type { InjectedFault } from "./injected.js";
+import { FaultLedger, type InjectedFault } from "./injected.js";
+import { StateFile } from "./state.js";
+import { currentOwner } from "../util/process-owner.js";
+import { protectSecrets } from "./redact.js";
+import path from "node:path";
 import { OUTCOME_EXIT } from "./outcome.js";
 import { makeRedactor } from "./redact.js";
 import type { RegistryView } from "./registry-view.js";
-import { rollbackAll, runRollbackSteps } from "./rollback.js";
+import { revertPerformer, rollbackAll, runRollbackSteps } from "./rollback.js";
 import { runMethod } from "./method.js";
 import type { Phase } from "./events.js";
 import type { RunContext, Target } from "./types.js";
@@ -28,6 +32,8 @@ export interface RunOptions {
   confirm?: (plan: ResolvedPlan) => Promise<boolean>;
   /** Stop after the steady-state check: nothing is injected. */
   dryRun?: boolean;
+  /** Where the write-ahead state file goes (.chaoscast/state); without it faults are only tracked in memory. */
+  stateDir?: string;
 }
 
 export interface ResolvedPlan {
@@ -161,13 +167,23 @@ async function runLifecycle(experiment: CompiledExperiment, options: RunOptions,
   if (options.dryRun) return finish("dry-run", "dry run: targets resolved and steady state holds; nothing was injected");
 
   // 3–4. Method, then rollback whatever happened.
-  const injected: InjectedFault[] = [];
+  let state: StateFile | undefined;
+  if (options.stateDir) {
+    try {
+      state = await StateFile.create(options.stateDir, options.runId, await currentOwner(), { file: path.resolve(experiment.file), title: experiment.title });
+    } catch (err) {
+      return finish("skipped", `cannot write the run's state file in ${options.stateDir} (${errorMessage(err)}); nothing was injected`);
+    }
+  }
+  const ledger = new FaultLedger({ state, protect: protectSecrets(experiment), warn: (message) => emit({ type: "note", message }) });
+  const perform = revertPerformer(options.registry.reverts);
+  const deps = { runId: options.runId, emit, perform, ledger };
   let abortReason: string | undefined;
   let breaches = 0;
   let internalError: unknown;
   emit({ type: "phase-started", phase: "method" });
   try {
-    ({ abortReason, breaches } = await runMethod({ experiment, targets, runId: options.runId, emit, interrupt: options.interrupt, injected, defer: ctx.defer }));
+    ({ abortReason, breaches } = await runMethod({ experiment, targets, runId: options.runId, emit, interrupt: options.interrupt, ledger, perform, defer: ctx.defer }));
   } catch (err) {
     internalError = err;
     abortReason = `internal error: ${errorMessage(err)}`;
@@ -175,9 +191,16 @@ async function runLifecycle(experiment: CompiledExperiment, options: RunOptions,
   emit({ type: "phase-finished", phase: "method", ok: abortReason === undefined, ...(abortReason ? { detail: abortReason } : {}) });
 
   emit({ type: "phase-started", phase: "rollback" });
-  const stillInjected = (await rollbackAll(injected, options.runId, emit)).map(describeEntry);
+  const stillInjected = (await rollbackAll(deps)).map(describeEntry);
   const failedSteps = await runRollbackSteps(experiment.rollbacks, targets, options.runId, emit);
   const rollbackOk = stillInjected.length === 0 && failedSteps.length === 0;
+  if (state) {
+    try {
+      if ((await state.close()) === "kept") emit({ type: "note", message: `what could not be reverted is recorded in ${state.file}; retry with: chaoscast rollback --run ${options.runId}` });
+    } catch (err) {
+      emit({ type: "note", message: `could not finish the state file ${state.file}: ${errorMessage(err)}` });
+    }
+  }
   emit({ type: "phase-finished", phase: "rollback", ok: rollbackOk });
   if (!rollbackOk) {
     const what = [...stillInjected, ...failedSteps.map((s) => `rollback step "${s}"`)];
@@ -194,7 +217,7 @@ async function runLifecycle(experiment: CompiledExperiment, options: RunOptions,
   if (!recovered) return finish("deviated", `steady state did not return within ${formatDuration(experiment.recovery.timeoutMs)} after rollback`, [], false);
   const during = breaches === 0 ? "during" : `during (apart from ${breaches} isolated breach(es), fewer than ${experiment.abort.after} in a row)`;
   const watched = experiment.steadyState.length > 0 ? `the steady state held before, ${during} and after the faults` : "no steadyState was declared, so nothing was watched";
-  const irreversible = injected.filter((e) => e.revert === null && e.state === "reverted").length;
+  const irreversible = ledger.entries.filter((e) => e.revert === null && e.state === "reverted").length;
   const reverted = irreversible > 0 ? `every reversible fault was reverted (${irreversible} cannot be undone by design)` : "everything was reverted";
   return finish("passed", `${watched}; ${reverted}`, [], true);
 }

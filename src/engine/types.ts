@@ -28,12 +28,37 @@ export interface RunContext {
   defer(cleanup: () => Promise<void>): void;
 }
 
-/** How to undo one injected fault. `run` must be idempotent: running it twice is harmless. */
+/**
+ * How to undo one injected fault: plain data naming a revert kind of an adapter. The same data is
+ * written to the run's state file before the fault is applied, so a crashed run is undone later by
+ * exactly the code that would have undone it in the run.
+ */
 export interface Revert {
+  /** A RevertDef kind, e.g. "process.signal". */
+  kind: string;
+  /** What the RevertDef needs; JSON-serialisable. */
+  data: Record<string, unknown>;
   description: string;
-  /** What is needed to run the revert again from a state file, after a crash. */
-  serialize(): Record<string, unknown>;
-  run(ctx: RunContext): Promise<void>;
+  /** Stop in-process helpers tied to the fault (a lease refresher) before it is reverted. */
+  release?(): void;
+  /** The fault lives inside the run's own process (an embedded proxy link): it ends when the run does. */
+  diesWithRun?: boolean;
+}
+
+/** A way to undo faults from data alone, registered by the adapter that makes them. */
+export interface RevertDef<S extends z.ZodType = z.ZodType> {
+  kind: string;
+  /** Checks data read back from a state file. */
+  data: S;
+  describe(data: z.output<S>): string;
+  /** Undo the fault. Idempotent: undoing what is already undone is harmless (and noted). */
+  run(data: z.output<S>, ctx: RunContext): Promise<void>;
+  /**
+   * Check that the target is back: null when it is, else what is still wrong. Run after `run`
+   * (a failed check makes the revert retry, then fail) and by `rollback --dry-run`. Absent when the
+   * adapter cannot observe the target; then the undo's own success is all there is to go on.
+   */
+  verify?(data: z.output<S>, ctx: RunContext): Promise<string | null>;
 }
 
 export interface TargetDef<S extends z.ZodType = z.ZodType> {
@@ -109,6 +134,8 @@ export interface Adapter {
   targets?: TargetDef;
   actions: readonly ActionDef[];
   probes: readonly ProbeDef[];
+  /** Every kind of Revert its actions produce. */
+  reverts?: readonly RevertDef[];
 }
 
 // Definitions are written with precise parameter types; the registry holds them erased.
@@ -117,6 +144,13 @@ export function defineAction<P extends z.ZodType>(def: ActionDef<P>): ActionDef 
 }
 export function defineProbe<P extends z.ZodType>(def: ProbeDef<P>): ProbeDef {
   return def as unknown as ProbeDef;
+}
+export function defineRevert<S extends z.ZodType>(def: RevertDef<S>): RevertDef {
+  return def as unknown as RevertDef;
+}
+/** A Revert for `def` with `data`, so actions name their revert kind without repeating it. */
+export function revertWith(def: RevertDef, data: Record<string, unknown>, release?: () => void, diesWithRun = false): Revert {
+  return { kind: def.kind, data, description: def.describe(data), ...(release ? { release } : {}), ...(diesWithRun ? { diesWithRun } : {}) };
 }
 export function defineTargets<S extends z.ZodType>(def: TargetDef<S>): TargetDef {
   return def as unknown as TargetDef;

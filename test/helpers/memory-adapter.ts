@@ -2,7 +2,7 @@
 // probe really reads it, and its reverts can be made to fail, so engine behaviour is observable.
 
 import { z } from "zod";
-import { defineAction, defineProbe, defineTargets, type Adapter } from "../../src/engine/types.js";
+import { defineAction, defineProbe, defineRevert, defineTargets, revertWith, type Adapter } from "../../src/engine/types.js";
 import { RegistryView } from "../../src/engine/registry-view.js";
 import { adapters } from "../../src/registry.js";
 
@@ -20,6 +20,21 @@ export function makeWorld(): World {
 }
 
 export function memoryRegistry(world: World, items = ["a", "b", "c"]): RegistryView {
+  const repair = defineRevert({
+    kind: "mem.repair",
+    data: z.object({ name: z.string() }),
+    describe: (data) => `repair ${data.name}`,
+    async run({ name }) {
+      const left = world.revertFailures.get(name) ?? 0;
+      if (left > 0) {
+        world.revertFailures.set(name, left - 1);
+        throw new Error(`repair of ${name} refused`);
+      }
+      world.broken.delete(name);
+      world.revertLog.push(name);
+    },
+    verify: async ({ name }) => (world.broken.has(name) ? `${name} is still broken` : null),
+  });
   const adapter: Adapter = {
     kind: "mem",
     description: "in-memory items for tests",
@@ -39,19 +54,7 @@ export function memoryRegistry(world: World, items = ["a", "b", "c"]): RegistryV
         async prepare(_p, target) {
           const name = String(target!.data.name);
           return {
-            revert: {
-              description: `repair ${name}`,
-              serialize: () => ({ name }),
-              async run() {
-                const left = world.revertFailures.get(name) ?? 0;
-                if (left > 0) {
-                  world.revertFailures.set(name, left - 1);
-                  throw new Error(`repair of ${name} refused`);
-                }
-                world.broken.delete(name);
-                world.revertLog.push(name);
-              },
-            },
+            revert: revertWith(repair, { name }),
             async apply() {
               world.broken.add(name);
               if (world.applyFailures.has(name)) throw new Error(`${name} broke half-way`);
@@ -72,6 +75,7 @@ export function memoryRegistry(world: World, items = ["a", "b", "c"]): RegistryV
         },
       }),
     ],
+    reverts: [repair],
     probes: [
       defineProbe({
         name: "mem",

@@ -1,9 +1,10 @@
 // The `command` adapter: run a program (argument array, never a shell) as a fault with an optional
 // undo command, or as a probe that observes its exit code and output.
 
+import path from "node:path";
 import { z } from "zod";
 import { AdapterError } from "../../errors.js";
-import { defineAction, defineProbe, type Adapter, type RunContext } from "../../engine/types.js";
+import { defineAction, defineProbe, defineRevert, revertWith, type Adapter, type RunContext } from "../../engine/types.js";
 import { ArgvSchema, DurationSchema } from "../../experiment/common-schemas.js";
 import { abortMessage } from "../../util/abortable.js";
 
@@ -72,6 +73,24 @@ export const commandProbe = defineProbe({
   },
 });
 
+/** Run argv; throw an AdapterError unless it exits 0. */
+async function runExpectingSuccess(argv: string[], options: { cwd?: string | undefined; env: Record<string, string>; timeout: number }, what: string, signal: AbortSignal): Promise<void> {
+  const outcome = await runArgv(argv, { cwd: options.cwd, env: options.env, timeoutMs: options.timeout, signal });
+  if (outcome.failure || outcome.exitCode !== 0) {
+    const why = outcome.failure ?? `exited with ${outcome.exitCode}`;
+    const stderr = tail(outcome.stderr);
+    throw new AdapterError(`${what}: ${argv[0]} ${why}${stderr ? `: ${stderr}` : ""}`, { action: "command.run" });
+  }
+}
+
+// The undo command exiting 0 is its only check: what a program changes is not observable in general.
+const commandRevert = defineRevert({
+  kind: "command.run",
+  data: z.object({ command: z.array(z.string()).min(1), cwd: z.string(), env: z.record(z.string(), z.string()), timeout: z.number() }),
+  describe: (data) => `run ${data.command.join(" ")}`,
+  run: (data, ctx) => runExpectingSuccess(data.command, data, "revert", ctx.signal),
+});
+
 export const commandRun = defineAction({
   name: "command.run",
   description: "Run a program as the fault (argument array, never a shell); optionally run another to undo it.",
@@ -88,25 +107,11 @@ export const commandRun = defineAction({
     .strict(),
   example: { command: ["systemctl", "stop", "recommendations"], revert: ["systemctl", "start", "recommendations"] },
   async prepare(params) {
-    const execute = async (argv: string[], what: string, signal: AbortSignal) => {
-      const outcome = await runArgv(argv, { ...params, timeoutMs: params.timeout, signal });
-      if (outcome.failure || outcome.exitCode !== 0) {
-        const why = outcome.failure ?? `exited with ${outcome.exitCode}`;
-        const stderr = tail(outcome.stderr);
-        throw new AdapterError(`${what}: ${argv[0]} ${why}${stderr ? `: ${stderr}` : ""}`, { action: "command.run" });
-      }
-    };
-    const apply = (ctx: RunContext) => execute(params.command, "command.run", ctx.signal);
-    const undo = params.revert;
-    if (!undo) return { revert: null, apply };
-    return {
-      apply,
-      revert: {
-        description: `run ${undo.join(" ")}`,
-        serialize: () => ({ adapter: "command", revert: "run", command: undo, cwd: params.cwd ?? null }),
-        run: (ctx) => execute(undo, "revert", ctx.signal),
-      },
-    };
+    const apply = (ctx: RunContext) => runExpectingSuccess(params.command, params, "command.run", ctx.signal);
+    if (!params.revert) return { revert: null, apply };
+    // The undo may run later from another directory (`chaoscast rollback`): pin the directory now.
+    const undo = { command: params.revert, cwd: path.resolve(params.cwd ?? "."), env: params.env, timeout: params.timeout };
+    return { apply, revert: revertWith(commandRevert, undo) };
   },
 });
 
@@ -115,4 +120,5 @@ export const commandAdapter: Adapter = {
   description: "Programs run with an argument array: the command probe and the command.run action.",
   actions: [commandRun],
   probes: [commandProbe],
+  reverts: [commandRevert],
 };

@@ -3,7 +3,7 @@
 
 import { z } from "zod";
 import { AdapterError } from "../../errors.js";
-import { defineAction, defineProbe, type Adapter, type RunContext } from "../../engine/types.js";
+import { defineAction, defineProbe, defineRevert, revertWith, type Adapter, type RunContext } from "../../engine/types.js";
 import { DurationSchema, MatcherTextSchema } from "../../experiment/common-schemas.js";
 import { parseExpectation, judge } from "../../experiment/expect.js";
 import { httpRequest, HttpRequestError } from "../../util/http-request.js";
@@ -63,6 +63,45 @@ export const httpProbe = defineProbe({
   },
 });
 
+interface Request {
+  url: string;
+  method: string;
+  headers: Record<string, string>;
+  body?: string | undefined;
+  insecure: boolean;
+}
+
+/** Send the request; throw an AdapterError unless it answers with an expected status. */
+async function requestExpecting(request: Request, rule: { timeout: number; expectStatus: string }, what: string, signal: AbortSignal): Promise<void> {
+  const expected = parseExpectation(rule.expectStatus);
+  let status: number;
+  try {
+    status = (await httpRequest({ ...request, timeoutMs: rule.timeout, signal })).status;
+  } catch (err) {
+    throw new AdapterError(`${what}: ${request.method} ${request.url} failed: ${(err as Error).message}`, { action: "http.request" });
+  }
+  if (!judge(expected, { status }, "status").ok) {
+    throw new AdapterError(`${what}: ${request.method} ${request.url} answered ${status}, expected ${rule.expectStatus}`, { action: "http.request" });
+  }
+}
+
+// The undo request answering with an expected status is its only check: an endpoint's effect is
+// not something chaoscast can observe in general.
+const requestRevert = defineRevert({
+  kind: "http.request",
+  data: z.object({
+    url: z.string(),
+    method: z.string(),
+    headers: z.record(z.string(), z.string()),
+    body: z.string().optional(),
+    insecure: z.boolean(),
+    timeout: z.number(),
+    expectStatus: z.string(),
+  }),
+  describe: (data) => `${data.method} ${data.url}`,
+  run: (data, ctx) => requestExpecting(data, data, "revert", ctx.signal),
+});
+
 export const httpRequestAction = defineAction({
   name: "http.request",
   description: "Call an HTTP endpoint (e.g. an admin switch or a feature flag); optionally call another to undo it.",
@@ -88,36 +127,17 @@ export const httpRequestAction = defineAction({
     .strict(),
   example: { url: "http://127.0.0.1:8080/admin/flags/recommendations", method: "PUT", body: '{"enabled":false}', revert: { method: "PUT", body: '{"enabled":true}' } },
   async prepare(params) {
-    const expected = parseExpectation(params.expectStatus);
-    const call = async (request: { url: string; method: string; headers: Record<string, string>; body?: string | undefined; insecure: boolean }, what: string, signal: AbortSignal) => {
-      let status: number;
-      try {
-        status = (await httpRequest({ ...request, timeoutMs: params.timeout, signal })).status;
-      } catch (err) {
-        throw new AdapterError(`${what}: ${request.method} ${request.url} failed: ${(err as Error).message}`, { action: "http.request" });
-      }
-      if (!judge(expected, { status }, "status").ok) {
-        throw new AdapterError(`${what}: ${request.method} ${request.url} answered ${status}, expected ${params.expectStatus}`, { action: "http.request" });
-      }
-    };
-    const apply = (ctx: RunContext) => call(params, "http.request", ctx.signal);
+    const apply = (ctx: RunContext) => requestExpecting(params, params, "http.request", ctx.signal);
     const revert = params.revert;
     if (!revert) return { revert: null, apply };
     const undo = {
       url: revert.url ?? params.url,
       method: revert.method ?? params.method,
       headers: revert.headers ?? params.headers,
-      body: revert.body,
+      ...(revert.body !== undefined ? { body: revert.body } : {}),
       insecure: params.insecure,
     };
-    return {
-      apply,
-      revert: {
-        description: `${undo.method} ${undo.url}`,
-        serialize: () => ({ adapter: "http", revert: "request", request: { method: undo.method, url: undo.url } }),
-        run: (ctx) => call(undo, "revert", ctx.signal),
-      },
-    };
+    return { apply, revert: revertWith(requestRevert, { ...undo, timeout: params.timeout, expectStatus: params.expectStatus }) };
   },
 });
 
@@ -126,4 +146,5 @@ export const httpAdapter: Adapter = {
   description: "HTTP endpoints: the http probe and the http.request action.",
   actions: [httpRequestAction],
   probes: [httpProbe],
+  reverts: [requestRevert],
 };

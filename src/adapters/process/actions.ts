@@ -4,70 +4,27 @@
 import { constants } from "node:os";
 import { z } from "zod";
 import { AdapterError } from "../../errors.js";
-import { defineAction, type Revert, type RunContext, type Target } from "../../engine/types.js";
-import { sleep } from "../../util/abortable.js";
+import { defineAction, revertWith, type Target } from "../../engine/types.js";
 import { readProcess } from "./proc.js";
+import { resumeRevert, sameProcess, send, signalRevert, waitForState, type ProcessData } from "./reverts.js";
 
 const SIGNAL_NAMES = Object.keys(constants.signals) as [string, ...string[]];
 const SignalSchema = z.enum(SIGNAL_NAMES, { error: (iss) => `expected a signal name such as SIGTERM, SIGKILL or SIGHUP, found ${JSON.stringify(iss.input)}` });
-
-interface ProcessData {
-  pid: number;
-  name: string;
-  startTime: string | null;
-}
 
 function processData(target: Target | null): ProcessData {
   if (!target || target.kind !== "process") throw new AdapterError("a process action was given no process target");
   return target.data as unknown as ProcessData;
 }
 
-/** Is the pid still the process we resolved (not exited, not reused by another one)? */
-async function sameProcess(data: ProcessData): Promise<boolean> {
-  const info = await readProcess(data.pid);
-  if (!info || info.state === "Z") return false;
-  return data.startTime === null || info.startTime === data.startTime;
-}
-
-function send(data: ProcessData, signal: string, action: string): void {
-  try {
-    process.kill(data.pid, signal as NodeJS.Signals);
-  } catch (err) {
-    throw new AdapterError(`${action}: could not send ${signal} to ${data.name} (pid ${data.pid})`, { action, target: `pid:${data.pid}` }, { cause: err });
-  }
+/** Only what identifies the process goes into a revert (and so into the state file). */
+function identity(data: ProcessData): ProcessData {
+  return { pid: data.pid, name: data.name, startTime: data.startTime };
 }
 
 async function assertAlive(data: ProcessData, action: string): Promise<void> {
   if (!(await sameProcess(data))) {
     throw new AdapterError(`${action}: ${data.name} (pid ${data.pid}) is no longer running`, { action, target: `pid:${data.pid}` });
   }
-}
-
-/** Poll the process state until `wanted` holds (true) or 2 s pass (false). A vanished process counts as done. */
-async function waitForState(pid: number, wanted: (state: string) => boolean): Promise<boolean> {
-  const deadline = performance.now() + 2_000;
-  for (;;) {
-    const info = await readProcess(pid);
-    if (!info?.state || wanted(info.state)) return true;
-    if (performance.now() > deadline) return false;
-    await sleep(5);
-  }
-}
-
-/** Undo by sending a signal, unless the process has gone (then there is nothing left to undo). */
-function signalRevert(data: ProcessData, signal: string, verify?: (ctx: RunContext) => Promise<void>): Revert {
-  return {
-    description: `send ${signal} to ${data.name} (pid ${data.pid})`,
-    serialize: () => ({ adapter: "process", revert: "signal", signal, ...data }),
-    async run(ctx) {
-      if (!(await sameProcess(data))) {
-        ctx.note(`${data.name} (pid ${data.pid}) has exited; nothing to undo`);
-        return;
-      }
-      send(data, signal, "revert");
-      await verify?.(ctx);
-    },
-  };
 }
 
 export const kill = defineAction({
@@ -98,13 +55,8 @@ export const suspend = defineAction({
     if ((await readProcess(data.pid))?.state === "T") {
       throw new AdapterError(`${data.name} (pid ${data.pid}) is already stopped; chaoscast will not take over a freeze it did not make`, { action: "process.suspend", target: `pid:${data.pid}` });
     }
-    const revert = signalRevert(data, "SIGCONT", async () => {
-      if (!(await waitForState(data.pid, (state) => state !== "T"))) {
-        throw new AdapterError(`${data.name} (pid ${data.pid}) is still stopped after SIGCONT`, { action: "revert", target: `pid:${data.pid}` });
-      }
-    });
     return {
-      revert,
+      revert: revertWith(resumeRevert, identity(data)),
       async apply() {
         send(data, "SIGSTOP", "process.suspend");
         // Signals are delivered asynchronously: only claim the fault once the kernel shows it.
@@ -132,7 +84,7 @@ export const signal = defineAction({
   async prepare(params, target) {
     const data = processData(target);
     await assertAlive(data, "process.signal");
-    const revert = params.revertSignal ? signalRevert(data, params.revertSignal) : null;
+    const revert = params.revertSignal ? revertWith(signalRevert, { ...identity(data), signal: params.revertSignal }) : null;
     return { revert, apply: async () => send(data, params.signal, "process.signal") };
   },
 });

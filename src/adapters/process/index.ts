@@ -2,6 +2,7 @@
 
 import type { Adapter } from "../../engine/types.js";
 import { kill, signal, suspend } from "./actions.js";
+import { resumeRevert, signalRevert } from "./reverts.js";
 import { processTargets } from "./targets.js";
 
 export const processAdapter: Adapter = {
@@ -10,4 +11,5 @@ export const processAdapter: Adapter = {
   targets: processTargets,
   actions: [kill, suspend, signal],
   probes: [],
+  reverts: [resumeRevert, signalRevert],
 };

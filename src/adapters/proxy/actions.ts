@@ -3,7 +3,8 @@
 
 import { z } from "zod";
 import { AdapterError } from "../../errors.js";
-import { defineAction, type ActionDef, type RunContext, type Target } from "../../engine/types.js";
+import { defineAction, revertWith, type ActionDef, type RunContext, type Target } from "../../engine/types.js";
+import { enableRevert, removeToxicRevert } from "./reverts.js";
 import { DurationSchema, PercentSchema } from "../../experiment/common-schemas.js";
 import { ProxyApiClient } from "./client.js";
 import { LeaseKeeper } from "./lease.js";
@@ -62,15 +63,7 @@ function toxicAction<P extends z.ZodObject>(def: {
       const p = params as z.output<P> & { stream: string; toxicity: number };
       const keeper = new LeaseKeeper(() => client.refreshToxic(link.name, name, link.lease), link.lease);
       return {
-        revert: {
-          description: `remove toxic ${name} from proxy ${link.name}`,
-          serialize: () => ({ adapter: "proxy", revert: "remove-toxic", api: link.api, proxy: link.name, toxic: name }),
-          async run(revertCtx) {
-            keeper.stop();
-            if (!(await client.removeToxic(link.name, name))) revertCtx.note(`toxic ${name} was already gone (lease expired or removed)`);
-            if (await client.hasToxic(link.name, name)) throw new AdapterError(`toxic ${name} is still on proxy ${link.name} after removal`);
-          },
-        },
+        revert: revertWith(removeToxicRevert, { api: link.api, proxy: link.name, toxic: name }, () => keeper.stop(), link.embedded),
         async apply() {
           await client.addToxic(link.name, { name, type: def.toxic, stream: p.stream, toxicity: p.toxicity / 100, attributes: def.attributes(params), ttl: link.lease });
           keeper.start();
@@ -158,15 +151,7 @@ export const down = defineAction({
       return true;
     }, link.lease);
     return {
-      revert: {
-        description: `bring proxy ${link.name} up`,
-        serialize: () => ({ adapter: "proxy", revert: "enable", api: link.api, proxy: link.name }),
-        async run() {
-          keeper.stop();
-          await client.setEnabled(link.name, true);
-          if (!(await client.getProxy(link.name))?.enabled) throw new AdapterError(`proxy ${link.name} is still down after enabling it`);
-        },
-      },
+      revert: revertWith(enableRevert, { api: link.api, proxy: link.name }, () => keeper.stop(), link.embedded),
       async apply() {
         await client.setEnabled(link.name, false, link.lease);
         keeper.start();

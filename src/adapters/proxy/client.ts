@@ -69,10 +69,10 @@ export class ProxyApiClient {
     return true;
   }
 
-  /** Remove a toxic; true when it was there, false when it was already gone. */
+  /** Remove a toxic; true when it was there, false when it was already gone (or its proxy was). */
   async removeToxic(proxy: string, toxic: string): Promise<boolean> {
     const res = await this.call("DELETE", `/proxies/${encodeURIComponent(proxy)}/toxics/${encodeURIComponent(toxic)}`);
-    if (res.status === 404 && /toxic not found/.test(res.text)) return false;
+    if (res.status === 404 && /(toxic|proxy) not found/.test(res.text)) return false;
     if (res.status !== 204) this.fail(`removing toxic ${toxic} from ${proxy}`, res);
     return true;
   }

@@ -16,6 +16,7 @@ import {
   timeout,
   truncateBody,
 } from "./actions.js";
+import { enableRevert, removeToxicRevert } from "./reverts.js";
 import { proxyTargets } from "./targets.js";
 
 export const proxyAdapter: Adapter = {
@@ -24,4 +25,5 @@ export const proxyAdapter: Adapter = {
   targets: proxyTargets,
   actions: [latency, bandwidth, down, timeout, resetPeer, slicer, limitData, httpError, httpLatency, httpBandwidth, segmentDrop, truncateBody, stalePlaylist],
   probes: [],
+  reverts: [removeToxicRevert, enableRevert],
 };

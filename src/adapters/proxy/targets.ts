@@ -29,6 +29,8 @@ export interface ProxyTargetData {
   api: string;
   name: string;
   lease: number;
+  /** The link lives inside this run's own process, so its faults end when the run does. */
+  embedded: boolean;
 }
 
 type Selector = z.output<typeof ProxySelectorSchema>;
@@ -50,6 +52,7 @@ export const proxyTargets = defineTargets({
   selector: ProxySelectorSchema,
   describe: (s) => (s.upstream ? `embedded link ${s.listen} → ${s.upstream}` : `proxy "${s.name}" on ${s.api}`),
   async resolve(selector, ctx) {
+    const embedded = selector.upstream !== undefined;
     if (selector.upstream !== undefined) selector = { ...selector, ...(await startEmbedded(selector, ctx)) };
     const name = selector.name!;
     const client = new ProxyApiClient(selector.api);
@@ -64,7 +67,7 @@ export const proxyTargets = defineTargets({
       const known = await client.listProxies();
       throw new PreflightError(`the fault proxy at ${selector.api} has no proxy "${name}"${didYouMean(name, known)}; proxies: ${known.join(", ") || "none"}`);
     }
-    const data: ProxyTargetData = { api: selector.api, name, lease: selector.lease };
+    const data: ProxyTargetData = { api: selector.api, name, lease: selector.lease, embedded };
     return [{ id: `proxy:${selector.api}/${name}`, label: `proxy ${state.name} (${state.listen} → ${state.upstream})`, kind: "proxy", data: { ...data } }];
   },
 });

@@ -11,7 +11,7 @@ import { OUTCOME_EXIT, worstOutcome } from "../../engine/outcome.js";
 import { runExperiment, type ResolvedPlan } from "../../engine/runner.js";
 import { buildJournal, writeJournal, type Journal } from "../../report/journal.js";
 import { trapInterrupts } from "../interrupts.js";
-import { canPrompt, defaultSeed, isInteractive, loadExperiments, registry, type CommonOptions } from "../shared.js";
+import { canPrompt, chaoscastDir, defaultSeed, isInteractive, loadExperiments, registry, stateDir, type CommonOptions } from "../shared.js";
 import { makeStyle } from "../render/style.js";
 import { TextRenderer } from "../render/text.js";
 
@@ -56,6 +56,7 @@ export async function runCommand(paths: string[], options: RunCommandOptions): P
         seed,
         interrupt: interrupts.signal,
         dryRun: options.dryRun ?? false,
+        stateDir: stateDir(),
         sink: (event) => {
           events.push(event);
           if (output === "jsonl") process.stdout.write(`${JSON.stringify(event)}\n`);
@@ -98,7 +99,7 @@ export async function runCommand(paths: string[], options: RunCommandOptions): P
 type JournalTarget = { kind: "file"; path: string } | { kind: "dir"; path: string };
 
 async function journalLocation(option: string | undefined, count: number): Promise<JournalTarget> {
-  if (!option) return { kind: "dir", path: path.join(".chaoscast", "runs") };
+  if (!option) return { kind: "dir", path: path.join(chaoscastDir(), "runs") };
   const isDir = option.endsWith("/") || (await stat(option).then((s) => s.isDirectory(), () => false));
   if (!isDir && count > 1) throw new UsageError(`--journal ${option}: several experiments are being run, so --journal must be a directory (end it with /)`);
   // Find out now, not after the faults, that the journal cannot be written.

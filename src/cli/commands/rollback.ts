@@ -1,0 +1,102 @@
+// `chaoscast rollback`: undo what runs left behind: a run killed (kill -9, OOM, a lost machine)
+// before it reverted its faults, or one whose reverts failed. Reads .chaoscast/state.
+
+import path from "node:path";
+import { PreflightError, UsageError, EXIT } from "../../errors.js";
+import { checkLeftover, findLeftovers, revertLeftover, type LeftoverRun } from "../../engine/leftovers.js";
+import type { RunEventBody } from "../../engine/events.js";
+import { didYouMean } from "../../util/did-you-mean.js";
+import { makeStyle } from "../render/style.js";
+import { registry, stateDir, type CommonOptions } from "../shared.js";
+
+export interface RollbackOptions extends CommonOptions {
+  run?: string;
+  all?: boolean;
+  dryRun?: boolean;
+}
+
+function describeRun(run: LeftoverRun): string {
+  const { state } = run;
+  return `${state.runId} (${state.experiment.title}, ${path.relative(process.cwd(), state.experiment.file) || state.experiment.file}; started ${state.startedAt} by pid ${state.owner.pid} on ${state.owner.host})`;
+}
+
+export async function rollbackCommand(options: RollbackOptions): Promise<number> {
+  const style = makeStyle(process.stdout, options.color);
+  const json = options.output === "json";
+  const out = (line: string) => {
+    if (!json) process.stdout.write(`${line}\n`);
+  };
+  const dir = stateDir();
+  const { runs, unreadable } = await findLeftovers(dir);
+
+  let chosen = runs.filter((r) => r.pending.length > 0 || r.irreversible.length > 0);
+  if (options.run) {
+    const run = runs.find((r) => r.state.runId === options.run);
+    if (!run) {
+      const ids = runs.map((r) => r.state.runId);
+      throw new UsageError(`--run ${options.run}: no state for that run in ${dir}${didYouMean(options.run, ids)}${ids.length ? `; runs with state: ${ids.join(", ")}` : "; there is none"}`);
+    }
+    if (run.liveness === "alive" && !options.all) {
+      throw new PreflightError(`run ${run.state.runId} is still in progress (pid ${run.state.owner.pid}); it rolls back by itself when it ends or on Ctrl-C/SIGTERM. Add --all to revert under it anyway (reverts are idempotent).`);
+    }
+    chosen = [run];
+  }
+  const busy = chosen.filter((r) => r.liveness === "alive" && !options.all);
+  const elsewhere = chosen.filter((r) => r.liveness === "other-host" && !options.all && !options.run);
+  chosen = chosen.filter((r) => !busy.includes(r) && !elsewhere.includes(r));
+
+  for (const run of busy) out(style.dim(`skipped ${describeRun(run)}: still running (it rolls back by itself; --all to revert under it)`));
+  for (const run of elsewhere) out(style.yellow(`skipped ${describeRun(run)}: it ran on another host, whose processes cannot be checked from here (--run ${run.state.runId} to revert it)`));
+  for (const u of unreadable) out(style.red(`✖ ${u.file}: ${u.problem}. What that run left cannot be known; check it by hand.`));
+
+  if (chosen.length === 0) {
+    out(unreadable.length ? "No other run left anything to roll back." : `Nothing to roll back: no run left faults behind (${dir}).`);
+    if (json) process.stdout.write(`${JSON.stringify({ runs: [], skipped: [...busy, ...elsewhere].map((r) => r.state.runId), unreadable }, null, 2)}\n`);
+    return unreadable.length ? EXIT.rollbackFailed : EXIT.passed;
+  }
+
+  const report: unknown[] = [];
+  let failures = unreadable.length;
+  for (const run of chosen) {
+    out(style.bold(`${options.dryRun ? "Would roll back" : "Rolling back"} ${describeRun(run)}`));
+    for (const f of run.irreversible) out(style.yellow(`  ! ${f.fault} (${f.action})${f.target ? ` on ${f.target.label}` : ""}: cannot be undone by design`));
+    if (options.dryRun) {
+      const checks = await checkLeftover(run, registry);
+      for (const c of checks) {
+        const mark = c.status === "in-effect" ? style.red("in effect") : c.status === "undone" ? style.green("undone") : style.yellow("unknown");
+        out(`  ${mark}  ${c.fault.fault}${c.fault.target ? ` on ${c.fault.target.label}` : ""}: ${c.detail}; revert: ${c.fault.revert!.description}`);
+      }
+      report.push({ runId: run.state.runId, file: run.file, checks: checks.map((c) => ({ fault: c.fault.fault, target: c.fault.target, status: c.status, detail: c.detail, revert: c.fault.revert!.description })) });
+      continue;
+    }
+    const events: RunEventBody[] = [];
+    const result = await revertLeftover(run, registry, (event) => {
+      events.push(event);
+      if (event.type === "fault-reverted") out(`  ${style.green("✔")} ${event.fault}${event.target ? ` on ${event.target.label}` : ""} reverted${event.notes.length ? style.dim(` (${event.notes.join("; ")})`) : ""}`);
+      else if (event.type === "revert-retry") out(style.dim(`  … ${event.fault}: ${event.error}; retrying in ${event.retryInMs}ms`));
+      else if (event.type === "revert-failed") out(style.red(`  ✖ ${event.fault}${event.target ? ` on ${event.target.label}` : ""} is still injected: ${event.error} (revert: ${event.revert})`));
+      else if (event.type === "note") out(style.dim(`  ${event.message}`));
+    });
+    for (const f of result.failed.filter((x) => !events.some((e) => e.type === "revert-failed" && e.fault === x.fault.fault))) {
+      out(style.red(`  ✖ ${f.fault.fault}${f.fault.target ? ` on ${f.fault.target.label}` : ""} is still injected: ${f.error}`));
+    }
+    failures += result.failed.length;
+    report.push({
+      runId: run.state.runId,
+      file: run.file,
+      reverted: result.reverted.map((f) => ({ fault: f.fault, target: f.target })),
+      failed: result.failed.map((f) => ({ fault: f.fault.fault, target: f.fault.target, error: f.error, revert: f.fault.revert?.description })),
+    });
+  }
+  if (json) process.stdout.write(`${JSON.stringify({ runs: report, skipped: [...busy, ...elsewhere].map((r) => r.state.runId), unreadable }, null, 2)}\n`);
+  if (options.dryRun) {
+    out(style.dim("Nothing was changed (--dry-run)."));
+    return EXIT.passed;
+  }
+  if (failures > 0) {
+    out(style.red(`${failures} fault(s) could not be reverted; they are still recorded, so \`chaoscast rollback\` can try again.`));
+    return EXIT.rollbackFailed;
+  }
+  out(style.green("Everything those runs left has been reverted."));
+  return EXIT.passed;
+}

@@ -1,0 +1,144 @@
+// The run's write-ahead state file, .chaoscast/state/<run-id>.json: what the run has injected and
+// how to undo each fault, written (fsync + atomic rename) before each injection and after each
+// revert, so `chaoscast rollback` can finish the job of a run that died.
+
+import { readdir, readFile, unlink, mkdir } from "node:fs/promises";
+import path from "node:path";
+import { z } from "zod";
+import { writeFileAtomic } from "../util/atomic-file.js";
+import type { ProcessOwner } from "../util/process-owner.js";
+
+export const STATE_VERSION = 1;
+
+const TargetRefSchema = z.object({ id: z.string(), label: z.string() });
+
+export const StateFaultSchema = z.object({
+  seq: z.int(),
+  fault: z.string(),
+  action: z.string(),
+  target: TargetRefSchema.nullable(),
+  revert: z
+    .object({
+      kind: z.string(),
+      data: z.record(z.string(), z.unknown()),
+      description: z.string(),
+      diesWithRun: z.boolean().optional(),
+      /** Environment variables whose values `data` refers to as ${env:NAME} (secrets are never written). */
+      secrets: z.array(z.string()).optional(),
+    })
+    .nullable(),
+  /** injecting: written before apply, so the fault may or may not be in effect; both are undone. */
+  state: z.enum(["injecting", "injected", "reverted", "revert-failed"]),
+});
+export type StateFault = z.output<typeof StateFaultSchema>;
+
+export const RunStateSchema = z.object({
+  version: z.literal(STATE_VERSION),
+  runId: z.string(),
+  owner: z.object({ pid: z.int(), startTime: z.string().nullable(), host: z.string() }),
+  experiment: z.object({ file: z.string(), title: z.string() }),
+  startedAt: z.string(),
+  updatedAt: z.string(),
+  /** running: the owner is (or was, if it died) in the middle of the run; finished: it ended with faults left. */
+  status: z.enum(["running", "finished"]),
+  faults: z.array(StateFaultSchema),
+});
+export type RunState = z.output<typeof RunStateSchema>;
+
+export function stateFileOf(dir: string, runId: string): string {
+  return path.join(dir, `${runId}.json`);
+}
+
+/** One run's state file, rewritten whole on every change. Writes are serialised. */
+export class StateFile {
+  private chain: Promise<void> = Promise.resolve();
+
+  private constructor(
+    readonly file: string,
+    private readonly state: RunState,
+  ) {}
+
+  static async create(dir: string, runId: string, owner: ProcessOwner, experiment: { file: string; title: string }): Promise<StateFile> {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const now = new Date().toISOString();
+    const sf = new StateFile(stateFileOf(dir, runId), { version: STATE_VERSION, runId, owner, experiment, startedAt: now, updatedAt: now, status: "running", faults: [] });
+    await sf.flush();
+    return sf;
+  }
+
+  /** Adopt an existing state (from `chaoscast rollback`) to record its progress. */
+  static adopt(file: string, state: RunState): StateFile {
+    return new StateFile(file, structuredClone(state));
+  }
+
+  get current(): Readonly<RunState> {
+    return this.state;
+  }
+
+  /** Add or replace a fault record and make it durable before returning. */
+  async put(fault: StateFault): Promise<void> {
+    const index = this.state.faults.findIndex((f) => f.seq === fault.seq);
+    if (index >= 0) this.state.faults[index] = fault;
+    else this.state.faults.push(fault);
+    await this.flush();
+  }
+
+  async setOwner(owner: ProcessOwner): Promise<void> {
+    this.state.owner = owner;
+    await this.flush();
+  }
+
+  /** The run is over: remove the file when nothing is left injected, else keep it for `rollback`. */
+  async close(): Promise<"removed" | "kept"> {
+    await this.chain;
+    if (this.state.faults.every((f) => f.state === "reverted")) {
+      await unlink(this.file).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== "ENOENT") throw err;
+      });
+      return "removed";
+    }
+    this.state.status = "finished";
+    await this.flush();
+    return "kept";
+  }
+
+  private flush(): Promise<void> {
+    this.state.updatedAt = new Date().toISOString();
+    const content = `${JSON.stringify(this.state, null, 2)}\n`;
+    const write = this.chain.then(() => writeFileAtomic(this.file, content));
+    this.chain = write.catch(() => {});
+    return write;
+  }
+}
+
+export type StateListing = { file: string; state: RunState } | { file: string; problem: string };
+
+/** Every state file in `dir`, each read and checked; unreadable ones are reported, not skipped. */
+export async function listStates(dir: string): Promise<StateListing[]> {
+  let names: string[];
+  try {
+    names = (await readdir(dir)).filter((n) => n.endsWith(".json") && !n.startsWith(".")).sort();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw err;
+  }
+  return Promise.all(names.map((name) => readState(path.join(dir, name))));
+}
+
+export async function readState(file: string): Promise<StateListing> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (err) {
+    return { file, problem: `cannot read it: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    return { file, problem: `it is not valid JSON (${(err as Error).message})` };
+  }
+  const parsed = RunStateSchema.safeParse(json);
+  if (!parsed.success) return { file, problem: `it is not a chaoscast state file of version ${STATE_VERSION}: ${parsed.error.issues[0]?.message ?? "unknown shape"} at ${parsed.error.issues[0]?.path.join(".")}` };
+  return { file, state: parsed.data };
+}
