@@ -54,6 +54,11 @@ export function explainIssue(issue: z.core.$ZodIssue, root: unknown, schema: z.Z
       if (custom) return [{ path, at: "value", message: issue.message }];
       return [{ path, at: "value", message: `found ${describeValue(found)}, which is not an accepted form here` }];
     }
+    case "invalid_key": {
+      // A key of a free-form mapping (targets, vars) that breaks its naming rule: say the rule, at the key.
+      const rule = issue.issues.find((inner) => !ZOD_DEFAULT.test(inner.message))?.message ?? "not an accepted key here";
+      return [{ path, at: "key", message: `${rule}, found ${describeValue(String(path[path.length - 1] ?? ""))}` }];
+    }
     case "invalid_value": {
       if (custom) return [{ path, at: "value", message: issue.message }];
       const options = issue.values.map((v) => JSON.stringify(v)).join(", ");
