@@ -33,7 +33,9 @@ export function explainIssue(issue: z.core.$ZodIssue, root: unknown, schema: z.Z
         return [{ path, at: "value", message: `missing required key "${String(key)}"` }];
       }
       if (custom) return [{ path, at: "value", message: issue.message }];
-      return [{ path, at: "value", message: `expected ${article(issue.expected)}, found ${describeValue(found)}` }];
+      // YAML reads 1e999 (or a port pasted twice) as Infinity, and .nan as NaN: neither is a usable number.
+      const shown = typeof found === "number" && !Number.isFinite(found) ? `${describeValue(found)} (${Number.isNaN(found) ? "not a number" : "too large to be a number"})` : describeValue(found);
+      return [{ path, at: "value", message: `expected ${article(issue.expected)}, found ${shown}` }];
     }
     case "invalid_union": {
       if ("discriminator" in issue && issue.discriminator) {
