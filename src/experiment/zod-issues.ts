@@ -54,6 +54,12 @@ export function explainIssue(issue: z.core.$ZodIssue, root: unknown, schema: z.Z
         ];
       }
       if (custom) return [{ path, at: "value", message: issue.message }];
+      // A branch whose problems all lie deeper in accepted the value's type: its problems are the real ones
+      // (a list inside an expect mapping), not "the mapping is not accepted".
+      const deeper = issue.errors.find((branch) => branch.length > 0 && branch.every((inner) => inner.path.length > 0));
+      if (deeper) return deeper.flatMap((inner) => explainIssue({ ...inner, path: [...issue.path, ...inner.path] }, root, schema));
+      const expected = issue.errors.flatMap((branch) => branch.filter((inner) => inner.code === "invalid_type" && inner.path.length === 0).map((inner) => article((inner as { expected: string }).expected)));
+      if (expected.length === issue.errors.length) return [{ path, at: "value", message: `expected ${listOr(expected)}, found ${describeValue(found)}` }];
       return [{ path, at: "value", message: `found ${describeValue(found)}, which is not an accepted form here` }];
     }
     case "invalid_key": {
@@ -89,6 +95,12 @@ function article(type: string): string {
     number: "a number",
     int: "a whole number",
     boolean: "true or false",
+    record: "a mapping",
   };
   return names[type] ?? type;
+}
+
+function listOr(items: string[]): string {
+  const unique = [...new Set(items.map((item) => (item === "true or false" ? "true/false" : item)))];
+  return unique.length <= 1 ? (unique[0] ?? "") : `${unique.slice(0, -1).join(", ")} or ${unique[unique.length - 1]}`;
 }
