@@ -24,9 +24,12 @@ export function compileExperiment(doc: ExperimentDocument, registry: RegistryVie
   const problems: SemanticProblem[] = [];
 
   const targets: TargetSpec[] = [];
+  // Declared but invalid (reported here): a fault naming one is not also an "unknown target".
+  const broken = new Set<string>();
   for (const [name, block] of Object.entries(doc.targets ?? {})) {
     const kinds = Object.keys(block).filter((k) => k !== "select" && (block as Record<string, unknown>)[k] !== undefined);
     if (kinds.length !== 1) {
+      broken.add(name);
       problems.push({
         path: ["targets", name],
         message:
@@ -53,6 +56,7 @@ export function compileExperiment(doc: ExperimentDocument, registry: RegistryVie
       return;
     }
     const found = targets.find((t) => t.name === target);
+    if (!found && broken.has(target)) return;
     if (!found) {
       const declared = targetNames.length ? `; declared targets: ${targetNames.join(", ")}` : "; no targets are declared";
       problems.push({ path: [...path, "target"], message: `unknown target "${target}"${didYouMean(target, targetNames)}${declared}` });
