@@ -117,7 +117,7 @@ export function compileExperiment(doc: ExperimentDocument, registry: RegistryVie
       }
     } catch (err) {
       if (!(err instanceof ExpectSyntaxError)) throw err;
-      problems.push({ path: ["steadyState", i, "expect"], message: err.message });
+      problems.push({ path: ["steadyState", i, "expect", ...err.path], message: err.message });
     }
     return { name: entry.name, probe, params: entry.with, expectation };
   });

@@ -16,7 +16,10 @@ const COMPARE = new RegExp(`^(<=|>=|==|!=|<|>)\\s*(${NUMBER})$`);
 const RANGE = new RegExp(`^(${NUMBER})\\s*\\.\\.\\s*(${NUMBER})$`);
 const REGEX = /^\/(.*)\/([dgimsuvy]*)$/s;
 
-export class ExpectSyntaxError extends Error {}
+export class ExpectSyntaxError extends Error {
+  /** Where inside the expectation, e.g. ["latencyMs"] for { status: 200, latencyMs: "< fast" }. */
+  readonly path: string[] = [];
+}
 
 /** Parse one expectation. Throws ExpectSyntaxError with a user-facing message. */
 export function parseExpectation(input: unknown): Expectation {
@@ -26,7 +29,14 @@ export function parseExpectation(input: unknown): Expectation {
   if (typeof input === "string") return parseMatcherString(input);
   if (typeof input === "object" && !Array.isArray(input)) {
     const fields: Record<string, Expectation> = {};
-    for (const [key, value] of Object.entries(input)) fields[key] = parseExpectation(value);
+    for (const [key, value] of Object.entries(input)) {
+      try {
+        fields[key] = parseExpectation(value);
+      } catch (err) {
+        if (err instanceof ExpectSyntaxError) err.path.unshift(key);
+        throw err;
+      }
+    }
     if (Object.keys(fields).length === 0) throw new ExpectSyntaxError("expected at least one field to check, found an empty mapping");
     return { kind: "fields", fields };
   }

@@ -114,7 +114,7 @@ describe("reporting problems with file, line and column", () => {
   });
 
   it("reports an invalid regular expression in expect", () => {
-    expect(problems(VALID.replace("status: 200", 'status: "/(/"'))[0]).toMatch(/steadyState\[0\]\.expect: invalid regular expression/);
+    expect(problems(VALID.replace("status: 200", 'status: "/(/"'))[0]).toMatch(/^exp\.yaml:10:23: steadyState\[0\]\.expect\.status: invalid regular expression/);
   });
 
   it("refuses a fault that starts after the method ends", () => {
