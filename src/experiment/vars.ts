@@ -79,7 +79,8 @@ export function interpolateDocument(doc: unknown, inputs: VarInputs): Interpolat
     result.display.vars = shown;
   }
   if (isRecord(result.value) && isRecord(result.value.vars)) {
-    const resolved: Record<string, unknown> = {};
+    // Declared values that are not scalars (a list, a mapping) stay, so that the schema reports them.
+    const resolved: Record<string, unknown> = { ...result.value.vars };
     for (const [name, v] of vars) resolved[name] = v.value;
     result.value.vars = resolved;
   }
