@@ -64,8 +64,8 @@ export function interpolateDocument(doc: unknown, inputs: VarInputs): Interpolat
       for (const [key, child] of Object.entries(node)) {
         const isVars = inVarsBlock || (path.length === 0 && key === "vars");
         const part = walk(child, [...path, key], isVars);
-        value[key] = part.value;
-        display[key] = part.display;
+        setOwn(value, key, part.value);
+        setOwn(display, key, part.display);
       }
       return { value, display };
     }
@@ -75,13 +75,13 @@ export function interpolateDocument(doc: unknown, inputs: VarInputs): Interpolat
   // The vars block itself is shown with secrets masked.
   if (isRecord(result.display) && isRecord(result.display.vars)) {
     const shown: Record<string, unknown> = {};
-    for (const [name, v] of vars) shown[name] = v.secret ? "<secret>" : v.value;
+    for (const [name, v] of vars) setOwn(shown, name, v.secret ? "<secret>" : v.value);
     result.display.vars = shown;
   }
   if (isRecord(result.value) && isRecord(result.value.vars)) {
     // Declared values that are not scalars (a list, a mapping) stay, so that the schema reports them.
     const resolved: Record<string, unknown> = { ...result.value.vars };
-    for (const [name, v] of vars) resolved[name] = v.value;
+    for (const [name, v] of vars) setOwn(resolved, name, v.value);
     result.value.vars = resolved;
   }
   return { value: result.value, display: result.display, secrets: [...secrets], problems };
@@ -222,6 +222,11 @@ function resolvePlaceholder(
   }
   problems.push({ path, message: `unknown placeholder ${placeholder}: expected \${vars.NAME} or \${env:NAME} (write $\${ for a literal \${)` });
   return { value: "", display: placeholder, secret: false };
+}
+
+/** `obj[key] = value`, except that a key "__proto__" is an ordinary key (assigning it would set the prototype). */
+function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
