@@ -13,10 +13,14 @@ export interface World {
   /** Reverts of these names fail this many times (Infinity = always). */
   revertFailures: Map<string, number>;
   applyFailures: Set<string>;
+  /** Repairs of these names report success but change nothing (for revert verification). */
+  fakeRepairs: Set<string>;
+  /** Called as a fault is applied, e.g. to look at the state file at that moment. */
+  onApply?: (name: string) => void;
 }
 
 export function makeWorld(): World {
-  return { broken: new Set(), revertLog: [], revertFailures: new Map(), applyFailures: new Set() };
+  return { broken: new Set(), revertLog: [], revertFailures: new Map(), applyFailures: new Set(), fakeRepairs: new Set() };
 }
 
 export function memoryRegistry(world: World, items = ["a", "b", "c"]): RegistryView {
@@ -30,7 +34,7 @@ export function memoryRegistry(world: World, items = ["a", "b", "c"]): RegistryV
         world.revertFailures.set(name, left - 1);
         throw new Error(`repair of ${name} refused`);
       }
-      world.broken.delete(name);
+      if (!world.fakeRepairs.has(name)) world.broken.delete(name);
       world.revertLog.push(name);
     },
     verify: async ({ name }) => (world.broken.has(name) ? `${name} is still broken` : null),
@@ -56,6 +60,7 @@ export function memoryRegistry(world: World, items = ["a", "b", "c"]): RegistryV
           return {
             revert: revertWith(repair, { name }),
             async apply() {
+              world.onApply?.(name);
               world.broken.add(name);
               if (world.applyFailures.has(name)) throw new Error(`${name} broke half-way`);
             },

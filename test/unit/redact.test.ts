@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { makeRedactor } from "../../src/engine/redact.js";
+import { makeRedactor, protectSecrets, restoreSecrets } from "../../src/engine/redact.js";
 
 describe("secret scrubbing", () => {
   it("replaces every occurrence of a secret in nested strings and keys", () => {
@@ -14,5 +14,22 @@ describe("secret scrubbing", () => {
 
   it("scrubs the longer secret first when one contains another", () => {
     expect(makeRedactor(["abcd", "abcdefgh"])("x abcdefgh y")).toBe("x *** y");
+  });
+});
+
+describe("secrets in state files", () => {
+  it("are written as ${env:NAME} placeholders and restored from the environment by rollback", () => {
+    const env = { API_TOKEN: "s3cr3t-value", CHAOSCAST_VAR_token: "s3cr3t-value", OTHER: "x" };
+    const used = new Set<string>();
+    const data = { url: "http://127.0.0.1:8080/flags?token=s3cr3t-value", headers: { authorization: "Bearer s3cr3t-value" } };
+    const stored = protectSecrets({ secrets: ["s3cr3t-value"] }, env)(data, used);
+    expect(JSON.stringify(stored)).not.toContain("s3cr3t-value");
+    expect(stored.headers.authorization).toBe("Bearer ${env:API_TOKEN}");
+    expect([...used]).toEqual(["API_TOKEN"]);
+    expect(restoreSecrets(stored, [...used], env)).toEqual(data);
+  });
+
+  it("make rollback name the variable it needs when it is not set", () => {
+    expect(() => restoreSecrets({ h: "Bearer ${env:API_TOKEN}" }, ["API_TOKEN"], {})).toThrow(/API_TOKEN/);
   });
 });
