@@ -54,6 +54,7 @@ ${EXIT_CODES_HELP}`,
     .option("--seed <seed>", "seed for target selection (recorded in the journal; reuse it to repeat a choice)")
     .addOption(varOption())
     .option("--journal <path>", "where to write the journal (a directory when running several files)")
+    .option("--wait-lock [duration]", "wait (default 10m) for another run holding the experiment's lock instead of skipping")
     .addOption(outputOption(["text", "json", "jsonl"]))
     .addHelpText(
       "after",
@@ -63,6 +64,7 @@ Examples:
   $ chaoscast run experiments/ --yes --output jsonl > events.jsonl
   $ chaoscast run exp.yaml --var api_port=8080 --journal reports/run.json
   $ CI=1 chaoscast run exp.yaml      (no prompt, no spinners)
+  $ chaoscast run exp.yaml --wait-lock 30m   (queue behind a run of the same lock scope)
 
 Ctrl-C (SIGINT) or SIGTERM at any time rolls back every injected fault before exiting.
 ${EXIT_CODES_HELP}`,

@@ -10,6 +10,7 @@ import type { EventSink, Outcome, RunEventBody } from "./events.js";
 import { checkHypothesis, primaryValue, type CheckResult } from "./hypothesis.js";
 import { FaultLedger, type InjectedFault } from "./injected.js";
 import { StateFile } from "./state.js";
+import { RunLock } from "./lock.js";
 import { currentOwner } from "../util/process-owner.js";
 import { protectSecrets } from "./redact.js";
 import path from "node:path";
@@ -34,6 +35,8 @@ export interface RunOptions {
   dryRun?: boolean;
   /** Where the write-ahead state file goes (.chaoscast/state); without it faults are only tracked in memory. */
   stateDir?: string;
+  /** Take the experiment's lock (in `dir`) before anything else; wait up to `waitMs` for a held one. */
+  lock?: { dir: string; waitMs: number };
 }
 
 export interface ResolvedPlan {
@@ -136,10 +139,28 @@ async function runLifecycle(experiment: CompiledExperiment, options: RunOptions,
     defer: (cleanup) => cleanups.push(cleanup),
   };
 
-  // 1. Preflight: find the targets. Failing here touches nothing.
+  // 1. Preflight: take the lock, find the targets. Failing here touches nothing.
   let targets: Map<string, Target[]>;
   try {
-    targets = await phase("preflight", () => resolveTargets(experiment, options.registry, options.seed, ctx, emit), () => ({ ok: true }));
+    targets = await phase(
+      "preflight",
+      async () => {
+        if (options.lock) {
+          const lock = await RunLock.acquire({
+            dir: options.lock.dir,
+            scope: lockScope(experiment),
+            runId: options.runId,
+            experiment: path.resolve(experiment.file),
+            waitMs: options.lock.waitMs,
+            signal: options.interrupt,
+            onNote: ctx.note,
+          });
+          cleanups.push(() => lock.release());
+        }
+        return resolveTargets(experiment, options.registry, options.seed, ctx, emit);
+      },
+      () => ({ ok: true }),
+    );
   } catch (err) {
     if (!(err instanceof PreflightError)) throw err;
     emit({ type: "phase-finished", phase: "preflight", ok: false, detail: err.message });
@@ -241,6 +262,11 @@ async function recover(
   const ok = last?.ok === true;
   emit({ type: "phase-finished", phase: "recovery", ok, ...(ok || !last ? {} : { detail: failureText(last) }) });
   return ok;
+}
+
+/** Runs of the same experiment file exclude each other, unless `lock:` names a scope to share. */
+export function lockScope(experiment: CompiledExperiment): string {
+  return experiment.lock ? `lock "${experiment.lock}"` : path.resolve(experiment.file);
 }
 
 function failureText(check: CheckResult): string {

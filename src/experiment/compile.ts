@@ -133,6 +133,7 @@ export function compileExperiment(doc: ExperimentDocument, registry: RegistryVie
     ok: true,
     experiment: {
       title: doc.title,
+      lock: doc.lock,
       description: doc.description,
       tags: doc.tags ?? [],
       methodMs: Number.isFinite(methodMs) ? methodMs : 0,

@@ -93,6 +93,11 @@ export function buildExperimentSchema(registry: RegistryView) {
         .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "variable names are letters, digits and _" }), ScalarSchema)
         .optional()
         .meta({ description: "Defaults for ${vars.NAME}; CHAOSCAST_VAR_NAME and --var NAME=VALUE override them." }),
+      lock: z
+        .string()
+        .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, { error: "a lock name uses letters, digits, '.', '_' and '-'" })
+        .optional()
+        .meta({ description: "Lock scope shared with other experiments: only one run per scope at a time. Default: this file." }),
       duration: PositiveDurationSchema.optional().meta({ description: "How long the method lasts; faults are held this long unless they say otherwise." }),
       targets: z
         .record(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, { error: "target names start with a letter and use letters, digits, _ and -" }), TargetSchema)

@@ -42,6 +42,8 @@ export interface CompiledExperiment {
   title: string;
   description: string | undefined;
   tags: string[];
+  /** The lock scope named by `lock:`, or undefined for the default (this file). */
+  lock: string | undefined;
   /** Length of the method: the experiment's duration, or the end of the last fault. */
   methodMs: number;
   targets: TargetSpec[];

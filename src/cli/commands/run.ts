@@ -6,6 +6,7 @@ import { access, mkdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { createInterface } from "node:readline/promises";
 import { UsageError } from "../../errors.js";
+import { parseDuration } from "../../experiment/duration.js";
 import type { Outcome, RunEvent } from "../../engine/events.js";
 import { OUTCOME_EXIT, worstOutcome } from "../../engine/outcome.js";
 import { runExperiment, type ResolvedPlan } from "../../engine/runner.js";
@@ -19,9 +20,21 @@ export interface RunCommandOptions extends CommonOptions {
   dryRun?: boolean;
   yes?: boolean;
   journal?: string;
+  waitLock?: string | boolean;
+}
+
+const DEFAULT_LOCK_WAIT_MS = 10 * 60_000;
+
+function lockWaitMs(option: string | boolean | undefined): number {
+  if (option === undefined || option === false) return 0;
+  if (option === true) return DEFAULT_LOCK_WAIT_MS;
+  const ms = parseDuration(option);
+  if (ms === undefined) throw new UsageError(`--wait-lock ${option}: expected a duration such as 90s, 10m or 1h`);
+  return ms;
 }
 
 export async function runCommand(paths: string[], options: RunCommandOptions): Promise<number> {
+  const waitMs = lockWaitMs(options.waitLock);
   const experiments = await loadExperiments(paths, options);
   const journalTarget = await journalLocation(options.journal, experiments.length);
   const output = options.output ?? "text";
@@ -57,6 +70,7 @@ export async function runCommand(paths: string[], options: RunCommandOptions): P
         interrupt: interrupts.signal,
         dryRun: options.dryRun ?? false,
         stateDir: stateDir(),
+        lock: { dir: path.join(chaoscastDir(), "locks"), waitMs },
         sink: (event) => {
           events.push(event);
           if (output === "jsonl") process.stdout.write(`${JSON.stringify(event)}\n`);

@@ -1,0 +1,129 @@
+// One run per lock scope: a lock file created exclusively (O_EXCL) in .chaoscast/locks. A lock
+// whose owner has died is stale and taken over with a warning; a live one makes the run wait
+// (--wait-lock) or skip.
+
+import { createHash } from "node:crypto";
+import { mkdir, open, readFile, stat, unlink } from "node:fs/promises";
+import path from "node:path";
+import { PreflightError } from "../errors.js";
+import { formatDuration } from "../experiment/duration.js";
+import { sleep } from "../util/abortable.js";
+import { currentOwner, ownerLiveness, type ProcessOwner } from "../util/process-owner.js";
+import { syncDirectory } from "../util/atomic-file.js";
+
+export interface LockHolder {
+  scope: string;
+  runId: string;
+  experiment: string;
+  owner: ProcessOwner;
+  acquiredAt: string;
+}
+
+export interface LockRequest {
+  dir: string;
+  scope: string;
+  runId: string;
+  experiment: string;
+  /** How long to wait for a held lock; 0 gives up at once. */
+  waitMs: number;
+  signal: AbortSignal;
+  /** Told about a stale lock taken over, and about waiting. */
+  onNote: (message: string) => void;
+}
+
+/** A file written by a process that died between creating and filling it is stale after this. */
+const UNREADABLE_GRACE_MS = 5_000;
+const POLL_MS = 250;
+
+export function lockFileOf(dir: string, scope: string): string {
+  const slug = scope.replace(/^.*[/\\]/, "").replace(/[^A-Za-z0-9._-]+/g, "-").slice(0, 40);
+  return path.join(dir, `${slug}-${createHash("sha256").update(scope).digest("hex").slice(0, 12)}.lock`);
+}
+
+export class RunLock {
+  private released = false;
+
+  private constructor(readonly file: string) {}
+
+  static async acquire(request: LockRequest): Promise<RunLock> {
+    await mkdir(request.dir, { recursive: true, mode: 0o700 });
+    const file = lockFileOf(request.dir, request.scope);
+    const holder: LockHolder = { scope: request.scope, runId: request.runId, experiment: request.experiment, owner: await currentOwner(), acquiredAt: new Date().toISOString() };
+    const deadline = performance.now() + request.waitMs;
+    let announced = false;
+    for (;;) {
+      if (await tryCreate(file, holder)) return new RunLock(file);
+      const current = await readHolder(file);
+      if (current === "gone") continue;
+      if (current === "unreadable" || (await ownerLiveness(current.owner)) === "dead") {
+        const who = current === "unreadable" ? "an unreadable lock file" : `run ${current.runId} (pid ${current.owner.pid}, since ${current.acquiredAt})`;
+        if (current === "unreadable" && (await ageMs(file)) < UNREADABLE_GRACE_MS) {
+          // Probably being written right now by the process that created it.
+        } else {
+          // Unlink only if it is still the same dead holder: another run may have taken it over meanwhile.
+          if (JSON.stringify(await readHolder(file)) === JSON.stringify(current)) {
+            request.onNote(`taking over a stale lock for ${request.scope}: it was held by ${who}, which is no longer running`);
+            await unlink(file).catch(() => {});
+          }
+          continue;
+        }
+      }
+      const held = current === "unreadable" ? "another run" : `run ${current.runId} (pid ${current.owner.pid} on ${current.owner.host}, since ${current.acquiredAt})`;
+      if (performance.now() >= deadline || request.signal.aborted) {
+        const waited = request.waitMs > 0 ? ` after waiting ${formatDuration(request.waitMs)}` : "";
+        throw new PreflightError(`the lock for ${request.scope} is held by ${held}${waited}; only one run per lock scope. Wait for it with --wait-lock <duration>, or share or split scopes with lock: in the experiment.`);
+      }
+      if (!announced) {
+        request.onNote(`waiting up to ${formatDuration(request.waitMs)} for the lock on ${request.scope}, held by ${held}`);
+        announced = true;
+      }
+      await sleep(Math.min(POLL_MS, deadline - performance.now()), request.signal);
+    }
+  }
+
+  /** Idempotent. Removes the lock file only while it is still ours. */
+  async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    const current = await readHolder(this.file);
+    if (current !== "gone" && current !== "unreadable" && current.owner.pid === process.pid) {
+      await unlink(this.file).catch(() => {});
+      await syncDirectory(path.dirname(this.file));
+    }
+  }
+}
+
+async function tryCreate(file: string, holder: LockHolder): Promise<boolean> {
+  let handle;
+  try {
+    handle = await open(file, "wx", 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw err;
+  }
+  try {
+    await handle.writeFile(`${JSON.stringify(holder, null, 2)}\n`);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await syncDirectory(path.dirname(file));
+  return true;
+}
+
+async function readHolder(file: string): Promise<LockHolder | "gone" | "unreadable"> {
+  try {
+    const holder = JSON.parse(await readFile(file, "utf8")) as LockHolder;
+    return typeof holder?.owner?.pid === "number" ? holder : "unreadable";
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "ENOENT" ? "gone" : "unreadable";
+  }
+}
+
+async function ageMs(file: string): Promise<number> {
+  try {
+    return Date.now() - (await stat(file)).mtimeMs;
+  } catch {
+    return Infinity;
+  }
+}
