@@ -3,7 +3,7 @@
 
 import { readFile, readdir, stat } from "node:fs/promises";
 import path from "node:path";
-import { LineCounter, parseDocument } from "yaml";
+import { isAlias, isCollection, isPair, LineCounter, parseDocument, type Document } from "yaml";
 import { ExperimentError, UsageError, type Problem } from "../errors.js";
 import type { RegistryView } from "../engine/registry-view.js";
 import { describeValue } from "../util/describe.js";
@@ -16,6 +16,9 @@ import { interpolateDocument, variableNames, type VarInputs } from "./vars.js";
 import { explainIssue } from "./zod-issues.js";
 
 const MAX_FILE_BYTES = 1024 * 1024;
+/** Deeper than this is a mistake or an attack; it also keeps every recursive step below far from the stack limit. */
+const MAX_DEPTH = 64;
+const MAX_ALIASES = 50;
 const EXPERIMENT_EXTENSIONS = new Set([".yaml", ".yml", ".json"]);
 const schemas = new WeakMap<RegistryView, ExperimentSchema>();
 
@@ -76,12 +79,22 @@ export function parseExperiment(text: string, file: string, options: LoadOptions
     }
     throw new ExperimentError(problems);
   }
+  const structure = checkStructure(doc);
+  if (structure.problems.length > 0) {
+    throw new ExperimentError(structure.problems.map((p) => ({ file, ...lines.linePos(p.offset), path: "", message: p.message })));
+  }
   let raw: unknown;
   try {
-    raw = doc.toJS({ maxAliasCount: 50 });
+    raw = doc.toJS({ maxAliasCount: MAX_ALIASES });
   } catch (err) {
-    throw new ExperimentError([{ file, line: 1, col: 1, path: "", message: `cannot read the document: ${(err as Error).message}` }]);
+    const message = /Excessive alias count/.test((err as Error).message)
+      ? "the aliases (*name) in this file expand into too much data; write the values out instead"
+      : `cannot read the document: ${(err as Error).message}`;
+    throw new ExperimentError([{ file, ...lines.linePos(structure.firstAlias ?? 0), path: "", message }]);
   }
+  // Aliases can nest one deep structure inside another beyond what the YAML text shows.
+  const deep = structure.firstAlias === undefined ? undefined : pathDeeperThan(raw, MAX_DEPTH);
+  if (deep) throw new ExperimentError([at(deep, `nested more than ${MAX_DEPTH} levels deep (through aliases); an experiment never needs that`)]);
   if (raw === null || raw === undefined) {
     throw new ExperimentError([{ file, line: 1, col: 1, path: "", message: "the file is empty; expected an experiment (version, title, faults …); `chaoscast init` writes one" }]);
   }
@@ -169,6 +182,87 @@ function strictJsonProblem(text: string, file: string, lines: LineCounter): Prob
     const pos = lines.linePos(offset);
     return { file, line: pos.line, col: pos.col, path: "", message: `not valid JSON: ${message.replace(/ in JSON at position \d+.*$/, "").replace(/^JSON\.parse: /, "")}` };
   }
+}
+
+interface Structure {
+  problems: { offset: number; message: string }[];
+  firstAlias?: number;
+}
+
+/**
+ * What the YAML parser accepts but an experiment must not contain: aliases to nothing or into their
+ * own anchor (an endless document), too many aliases, and nesting deeper than MAX_DEPTH. Iterative,
+ * so that no document can exhaust the stack here.
+ */
+function checkStructure(doc: Document): Structure {
+  const problems: Structure["problems"] = [];
+  let firstAlias: number | undefined;
+  let aliases = 0;
+  let tooDeep = false;
+  const anchors = new Map<string, unknown>();
+  const open = new Set<unknown>();
+  const stack: ({ node: unknown; depth: number } | { leave: unknown })[] = [{ node: doc.contents, depth: 1 }];
+  while (stack.length > 0) {
+    const item = stack.pop()!;
+    if ("leave" in item) {
+      open.delete(item.leave);
+      continue;
+    }
+    const { node, depth } = item;
+    if (!node || typeof node !== "object") continue;
+    const start = rangeStart(node);
+    if (isAlias(node)) {
+      aliases += 1;
+      firstAlias ??= start;
+      const target = anchors.get(node.source);
+      if (aliases === MAX_ALIASES + 1) problems.push({ offset: start, message: `more than ${MAX_ALIASES} aliases (*name); write the values out instead` });
+      if (target === undefined) problems.push({ offset: start, message: `*${node.source} refers to no anchor: &${node.source} must be defined before it` });
+      else if (open.has(target)) problems.push({ offset: start, message: `*${node.source} is inside the &${node.source} it repeats, which would never end` });
+      continue;
+    }
+    const anchor = (node as { anchor?: string }).anchor;
+    if (anchor) anchors.set(anchor, node);
+    if (!isCollection(node)) continue;
+    if (depth > MAX_DEPTH) {
+      if (!tooDeep) problems.push({ offset: start, message: `nested more than ${MAX_DEPTH} levels deep; an experiment never needs that` });
+      tooDeep = true;
+      continue;
+    }
+    open.add(node);
+    stack.push({ leave: node });
+    const children: unknown[] = [];
+    for (const entry of node.items) {
+      if (!isPair(entry)) {
+        children.push(entry);
+        continue;
+      }
+      children.push(entry.key, entry.value);
+    }
+    for (let i = children.length - 1; i >= 0; i--) stack.push({ node: children[i], depth: depth + 1 });
+  }
+  return { problems, firstAlias };
+}
+
+function rangeStart(node: unknown): number {
+  return (node as { range?: [number, number, number] | null }).range?.[0] ?? 0;
+}
+
+/** The path to the first value nested deeper than `max`, without recursion. */
+function pathDeeperThan(root: unknown, max: number): (string | number)[] | undefined {
+  interface Frame { value: unknown; depth: number; parent?: Frame; key?: string | number }
+  const stack: Frame[] = [{ value: root, depth: 1 }];
+  while (stack.length > 0) {
+    const frame = stack.pop()!;
+    if (frame.value === null || typeof frame.value !== "object") continue;
+    if (frame.depth > max) {
+      const path: (string | number)[] = [];
+      for (let f: Frame | undefined = frame; f?.parent; f = f.parent) path.unshift(f.key!);
+      return path;
+    }
+    const entries = Array.isArray(frame.value) ? frame.value.map((v, i) => [i, v] as const) : Object.entries(frame.value);
+    for (const [key, value] of entries.reverse()) stack.push({ value, depth: frame.depth + 1, parent: frame, key });
+  }
+  return undefined;
 }
 
 function firstLine(text: string): string {
