@@ -3,7 +3,7 @@
 
 import { readFile, readdir, stat } from "node:fs/promises";
 import path from "node:path";
-import { isAlias, isCollection, isPair, LineCounter, parseDocument, type Document } from "yaml";
+import { isAlias, isCollection, isMap, isPair, isScalar, LineCounter, parseDocument, type Document } from "yaml";
 import { ExperimentError, UsageError, type Problem } from "../errors.js";
 import type { RegistryView } from "../engine/registry-view.js";
 import { describeValue } from "../util/describe.js";
@@ -190,9 +190,9 @@ interface Structure {
 }
 
 /**
- * What the YAML parser accepts but an experiment must not contain: aliases to nothing or into their
- * own anchor (an endless document), too many aliases, and nesting deeper than MAX_DEPTH. Iterative,
- * so that no document can exhaust the stack here.
+ * What the YAML parser accepts but an experiment must not contain: keys that are not text,
+ * merge keys, aliases to nothing or into their own anchor (an endless document), too many aliases,
+ * and nesting deeper than MAX_DEPTH. Iterative, so that no document can exhaust the stack here.
  */
 function checkStructure(doc: Document): Structure {
   const problems: Structure["problems"] = [];
@@ -236,7 +236,17 @@ function checkStructure(doc: Document): Structure {
         children.push(entry);
         continue;
       }
-      children.push(entry.key, entry.value);
+      const key = entry.key;
+      if (key !== null && key !== undefined && !isScalar(key)) {
+        const kind = isAlias(key) ? `an alias (*${key.source})` : isMap(key) ? "a mapping" : "a list";
+        problems.push({ offset: rangeStart(key), message: `a key must be plain text, found ${kind}` });
+      } else {
+        if (isScalar(key) && key.type === "PLAIN" && key.value === "<<") {
+          problems.push({ offset: rangeStart(key), message: "YAML merge keys (<<) are not supported: write the keys out" });
+        }
+        children.push(key);
+      }
+      children.push(entry.value);
     }
     for (let i = children.length - 1; i >= 0; i--) stack.push({ node: children[i], depth: depth + 1 });
   }
