@@ -79,7 +79,7 @@ export function parseExperiment(text: string, file: string, options: LoadOptions
     }
     throw new ExperimentError(problems);
   }
-  const structure = checkStructure(doc);
+  const structure = checkStructure(doc, text);
   if (structure.problems.length > 0) {
     throw new ExperimentError(structure.problems.map((p) => ({ file, ...lines.linePos(p.offset), path: "", message: p.message })));
   }
@@ -190,11 +190,11 @@ interface Structure {
 }
 
 /**
- * What the YAML parser accepts but an experiment must not contain: keys that are not text,
+ * What the YAML parser accepts but an experiment must not contain: tags, keys that are not text,
  * merge keys, aliases to nothing or into their own anchor (an endless document), too many aliases,
  * and nesting deeper than MAX_DEPTH. Iterative, so that no document can exhaust the stack here.
  */
-function checkStructure(doc: Document): Structure {
+function checkStructure(doc: Document, text: string): Structure {
   const problems: Structure["problems"] = [];
   let firstAlias: number | undefined;
   let aliases = 0;
@@ -222,6 +222,8 @@ function checkStructure(doc: Document): Structure {
     }
     const anchor = (node as { anchor?: string }).anchor;
     if (anchor) anchors.set(anchor, node);
+    const tag = (node as { tag?: string }).tag;
+    if (tag) problems.push({ offset: tagStart(text, start), message: `YAML tags are not supported: remove ${tag.replace(/^tag:yaml\.org,2002:/, "!!")} (quote text, write numbers plainly)` });
     if (!isCollection(node)) continue;
     if (depth > MAX_DEPTH) {
       if (!tooDeep) problems.push({ offset: start, message: `nested more than ${MAX_DEPTH} levels deep; an experiment never needs that` });
@@ -255,6 +257,13 @@ function checkStructure(doc: Document): Structure {
 
 function rangeStart(node: unknown): number {
   return (node as { range?: [number, number, number] | null }).range?.[0] ?? 0;
+}
+
+/** A node's range starts at its value; point at the `!tag` written before it when there is one. */
+function tagStart(text: string, valueStart: number): number {
+  let bang = text.lastIndexOf("!", valueStart);
+  while (bang > 0 && text[bang - 1] === "!") bang--;
+  return bang >= 0 && /^![^\s]*\s+(&\S+\s+)?$/.test(text.slice(bang, valueStart)) ? bang : valueStart;
 }
 
 /** The path to the first value nested deeper than `max`, without recursion. */
