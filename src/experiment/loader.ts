@@ -30,20 +30,36 @@ export interface LoadOptions {
 /** Load and validate one file. Throws ExperimentError listing every problem found. */
 export async function loadExperiment(file: string, options: LoadOptions): Promise<CompiledExperiment> {
   const shown = path.relative(process.cwd(), file) || file;
-  let text: string;
+  let bytes: Buffer;
   try {
     const info = await stat(file);
     if (info.size > MAX_FILE_BYTES) throw new ExperimentError([{ file: shown, path: "", message: `the file is ${info.size} bytes; experiment files are at most 1 MiB` }]);
-    text = await readFile(file, "utf8");
+    bytes = await readFile(file);
   } catch (err) {
     if (err instanceof ExperimentError) throw err;
     throw new ExperimentError([{ file: shown, path: "", message: `cannot read the file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` }]);
+  }
+  let text: string;
+  try {
+    // Strict: a file that is not UTF-8 is refused rather than read with replacement characters.
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    const lenient = bytes.toString("utf8");
+    const where = positionOf(lenient, Math.max(0, lenient.indexOf("\uFFFD")));
+    throw new ExperimentError([{ file: shown, ...where, path: "", message: "not UTF-8 text (is this a binary file?); experiment files are YAML or JSON text" }]);
   }
   return parseExperiment(text, shown, options);
 }
 
 /** Validate experiment text. `file` is only used in messages. */
 export function parseExperiment(text: string, file: string, options: LoadOptions): CompiledExperiment {
+  // YAML and JSON allow no control characters but tab and line breaks; the parser would keep them.
+  const control = /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x84\x86-\x9F]/.exec(text);
+  if (control) {
+    const code = control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0");
+    const hint = code === "0000" ? " (is this a binary file?)" : "; write it as an escape in a double-quoted string";
+    throw new ExperimentError([{ file, ...positionOf(text, control.index), path: "", message: `control character U+${code} is not allowed in YAML or JSON text${hint}` }]);
+  }
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false, strict: true });
   const problems: Problem[] = [];
@@ -282,6 +298,13 @@ function pathDeeperThan(root: unknown, max: number): (string | number)[] | undef
     for (const [key, value] of entries.reverse()) stack.push({ value, depth: frame.depth + 1, parent: frame, key });
   }
   return undefined;
+}
+
+/** 1-based line and column of an offset, counted as the YAML parser counts them (lines end at \n). */
+function positionOf(text: string, offset: number): { line: number; col: number } {
+  const before = text.slice(0, offset);
+  const lineStart = before.lastIndexOf("\n") + 1;
+  return { line: before.split("\n").length, col: offset - lineStart + 1 };
 }
 
 function firstLine(text: string): string {
