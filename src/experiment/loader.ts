@@ -189,14 +189,119 @@ export function formatPath(p: readonly (string | number)[]): string {
 }
 
 function strictJsonProblem(text: string, file: string, lines: LineCounter): Problem | undefined {
+  // Editors on Windows save a byte-order mark; it is not part of the JSON text.
+  const bom = text.startsWith("\uFEFF") ? 1 : 0;
   try {
-    JSON.parse(text);
+    JSON.parse(text.slice(bom));
     return undefined;
   } catch (err) {
-    const message = (err as Error).message;
-    const offset = Number(/position (\d+)/.exec(message)?.[1] ?? 0);
-    const pos = lines.linePos(offset);
-    return { file, line: pos.line, col: pos.col, path: "", message: `not valid JSON: ${message.replace(/ in JSON at position \d+.*$/, "").replace(/^JSON\.parse: /, "")}` };
+    // V8's messages do not always carry a position (never for a trailing comma): find it ourselves.
+    const found = jsonSyntaxError(text, bom, (offset) => {
+      const pos = lines.linePos(offset);
+      return `${pos.line}:${pos.col}`;
+    });
+    const offset = found?.offset ?? Number(/position (\d+)/.exec((err as Error).message)?.[1] ?? 0) + bom;
+    const message = found?.message ?? firstLine((err as Error).message).replace(/ in JSON at position \d+.*$/, "");
+    return { file, ...lines.linePos(offset), path: "", message: `not valid JSON: ${message}` };
+  }
+}
+
+/** Where strict JSON text first goes wrong, said for people; undefined if nothing is found. Iterative. */
+function jsonSyntaxError(text: string, start: number, where: (offset: number) => string): { offset: number; message: string } | undefined {
+  const open: { close: "}" | "]"; at: number }[] = [];
+  let state: "value" | "key" | "colon" | "after" = "value";
+  let comma = -1;
+  let i = start;
+  const shown = (at: number) => {
+    const word = /[A-Za-z_$][\w$]*/y;
+    word.lastIndex = at;
+    return word.test(text) ? `"${text.slice(at, word.lastIndex)}"` : JSON.stringify(text[at]);
+  };
+  for (;;) {
+    while (i < text.length && " \t\n\r".includes(text[i]!)) i++;
+    const c = text[i];
+    const inner = open[open.length - 1];
+    if (c === undefined) {
+      if (state === "after" && !inner) return undefined;
+      if (inner) return { offset: text.length, message: `the file ends before the ${inner.close === "}" ? "{" : "["} at ${where(inner.at)} is closed with ${inner.close}` };
+      return { offset: text.length, message: "the file ends where a value was expected" };
+    }
+    if (c === "/" && (text[i + 1] === "/" || text[i + 1] === "*")) return { offset: i, message: "comments are not allowed in JSON (a .yaml file may have # comments)" };
+    if (c === "'") return { offset: i, message: "JSON strings and keys are written in double quotes" };
+    if ((state === "value" || state === "key") && (c === "]" || c === "}") && comma >= 0) {
+      return { offset: comma, message: `a comma before ${c} is not allowed in JSON (remove the trailing comma)` };
+    }
+    if (state === "value" || state === "key") {
+      if (state === "key" && c !== '"' && !(c === "}" && comma < 0)) return { offset: i, message: `expected a key in double quotes, found ${shown(i)}` };
+      if (c === "}" || c === "]") {
+        if (inner?.close !== c) return { offset: i, message: `expected a value, found ${shown(i)}` };
+        open.pop();
+        i++;
+        state = "after";
+        continue;
+      }
+      comma = -1;
+      if (c === "{" || c === "[") {
+        open.push({ close: c === "{" ? "}" : "]", at: i });
+        i++;
+        state = c === "{" ? "key" : "value";
+        continue;
+      }
+      if (c === '"') {
+        const problem = jsonString();
+        if (problem) return problem;
+        state = state === "key" ? "colon" : "after";
+        continue;
+      }
+      const literal = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?|true|false|null/y;
+      literal.lastIndex = i;
+      if (literal.test(text)) {
+        i = literal.lastIndex;
+        state = "after";
+        continue;
+      }
+      return { offset: i, message: `expected a value, found ${shown(i)}` };
+    }
+    if (state === "colon") {
+      if (c !== ":") return { offset: i, message: `expected ":" after the key, found ${shown(i)}` };
+      i++;
+      state = "value";
+      continue;
+    }
+    // state "after": a value is complete.
+    if (!inner) return { offset: i, message: `unexpected ${shown(i)} after the end of the document` };
+    if (c === ",") {
+      comma = i;
+      i++;
+      state = inner.close === "}" ? "key" : "value";
+      continue;
+    }
+    if (c === inner.close) {
+      open.pop();
+      i++;
+      continue;
+    }
+    return { offset: i, message: `expected "," or "${inner.close}", found ${shown(i)}` };
+  }
+
+  function jsonString(): { offset: number; message: string } | undefined {
+    const opening = i;
+    for (i++; i < text.length; i++) {
+      const c = text[i]!;
+      if (c === '"') {
+        i++;
+        return undefined;
+      }
+      if (c === "\\") {
+        const escape = /\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})/y;
+        escape.lastIndex = i;
+        if (!escape.test(text)) return { offset: i, message: `invalid escape ${JSON.stringify(text.slice(i, i + 2))} in a string` };
+        i = escape.lastIndex - 1;
+      } else if (c < " ") {
+        return { offset: i, message: c === "\n" ? `the string at ${where(opening)} is not closed on its line` : "a control character in a string must be escaped (\\t, \\u0000 …)" };
+      }
+    }
+    return { offset: opening, message: "the string starting here is never closed" };
   }
 }
 
