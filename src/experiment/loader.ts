@@ -76,21 +76,24 @@ export function parseExperiment(text: string, file: string, options: LoadOptions
     if (jsonProblem) throw new ExperimentError([jsonProblem]);
   }
   if (doc.errors.length > 0 || doc.warnings.length > 0) {
+    const seenLines = new Set<number>();
     for (const error of doc.errors) {
-      const pos = lines.linePos(error.pos[0]);
-      const message =
-        error.code === "MULTIPLE_DOCS"
-          ? "a file holds one experiment, but a second YAML document (---) starts here; put it in its own file"
-          : `not valid YAML/JSON: ${firstLine(error.message)}`;
+      const { offset, message } = explainYamlError(error.code, firstLine(error.message), error.pos[0], doc, text);
+      const pos = lines.linePos(offset);
+      // One syntax error makes the parser stumble over the rest of its line: report the first.
+      if (seenLines.has(pos.line)) continue;
+      seenLines.add(pos.line);
       problems.push({ file, line: pos.line, col: pos.col, path: "", message });
     }
     // YAML reads an unquoted `!= 5` as a tag and would silently drop the "!=": never accept tags.
     for (const warning of doc.warnings) {
       const pos = lines.linePos(warning.pos[0]);
-      const tag = /Unresolved tag: (\S+)/.exec(warning.message)?.[1];
-      const message = tag
-        ? `unknown YAML tag ${tag}; to write a comparator, quote it: "${tag} …"`
-        : `not valid here: ${firstLine(warning.message)}`;
+      const tag = /Unresolved tag: (\S+)/.exec(warning.message)?.[1]?.replace(/^tag:yaml\.org,2002:/, "!!");
+      const message = !tag
+        ? `not valid here: ${firstLine(warning.message)}`
+        : tag.startsWith("!=")
+          ? `unknown YAML tag ${tag}; to write a comparator, quote it: "${tag} …"`
+          : `YAML tags are not supported: remove ${tag}`;
       problems.push({ file, line: pos.line, col: pos.col, path: "", message });
     }
     throw new ExperimentError(problems);
@@ -303,6 +306,39 @@ function jsonSyntaxError(text: string, start: number, where: (offset: number) =>
     }
     return { offset: opening, message: "the string starting here is never closed" };
   }
+}
+
+/** The YAML parser's errors, said for people, at the place the person has to look. */
+function explainYamlError(code: string, message: string, offset: number, doc: Document, text: string): { offset: number; message: string } {
+  if (code === "MULTIPLE_DOCS") return { offset, message: "a file holds one experiment, but a second YAML document (---) starts here; put it in its own file" };
+  if (/Maximum call stack/.test(message)) return { offset, message: `nested too deeply; an experiment never needs more than ${MAX_DEPTH} levels` };
+  if (code === "DUPLICATE_KEY") {
+    const key = /^(?:"((?:[^"\\\n]|\\.)*)"|'((?:[^'\n]|'')*)'|([^\n,{}[\]]*?))\s*:(?:\s|$)/.exec(text.slice(offset, offset + 200));
+    const name = key ? (key[1] ?? key[2] ?? key[3] ?? "").trim() : undefined;
+    return { offset, message: name ? `the key "${name}" appears twice in this mapping; keys must be unique` : "a key appears twice in this mapping; keys must be unique" };
+  }
+  if (code === "MISSING_CHAR" && /quote/.test(message)) {
+    // The parser notices at the end of the file; the mistake is where the quote opened.
+    const opening = unclosedQuoteStart(doc, offset);
+    if (opening !== undefined) return { offset: opening, message: `the ${text[opening] === '"' ? "double" : "single"} quote opened here is never closed` };
+  }
+  return { offset, message: `not valid YAML/JSON: ${message}` };
+}
+
+/** Start of the quoted scalar that runs to `end` without its closing quote. */
+function unclosedQuoteStart(doc: Document, end: number): number | undefined {
+  let found: number | undefined;
+  const stack: unknown[] = [doc.contents];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (!node || typeof node !== "object") continue;
+    if (isPair(node)) stack.push(node.key, node.value);
+    else if (isCollection(node)) for (const item of node.items) stack.push(item);
+    else if (isScalar(node) && (node.type === "QUOTE_DOUBLE" || node.type === "QUOTE_SINGLE") && node.range && node.range[0] < end && end <= node.range[2] + 1) {
+      found = Math.max(found ?? -1, node.range[0]);
+    }
+  }
+  return found;
 }
 
 interface Structure {
