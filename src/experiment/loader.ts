@@ -322,7 +322,20 @@ function explainYamlError(code: string, message: string, offset: number, doc: Do
     const opening = unclosedQuoteStart(doc, offset);
     if (opening !== undefined) return { offset: opening, message: `the ${text[opening] === '"' ? "double" : "single"} quote opened here is never closed` };
   }
+  // `latencyMs: > 500` or `>= 0.995` unquoted: ">" and "|" start a block scalar, and the number breaks it.
+  const lineStart = text.lastIndexOf("\n", offset - 1) + 1;
+  const lineEnd = text.indexOf("\n", offset);
+  const line = text.slice(lineStart, lineEnd < 0 ? undefined : lineEnd);
+  const comparator = /(^|[\s:-])([>|]=?\s*-?\d[\w.+-]*)\s*(#.*)?$/.exec(line);
+  if (comparator) {
+    const written = comparator[2]!;
+    return { offset: lineStart + comparator.index + comparator[1]!.length, message: blockScalarHint(written) };
+  }
   return { offset, message: `not valid YAML/JSON: ${message}` };
+}
+
+function blockScalarHint(written: string): string {
+  return `an unquoted ${written} starts a YAML block scalar; to write a comparator, quote it: "${written}"`;
 }
 
 /** Start of the quoted scalar that runs to `end` without its closing quote. */
@@ -376,6 +389,11 @@ function checkStructure(doc: Document, text: string): Structure {
       if (target === undefined) problems.push({ offset: start, message: `*${node.source} refers to no anchor: &${node.source} must be defined before it` });
       else if (open.has(target)) problems.push({ offset: start, message: `*${node.source} is inside the &${node.source} it repeats, which would never end` });
       continue;
+    }
+    // `bytes: >1` is valid YAML: an empty folded block with indentation 1. It was meant as a comparator.
+    if (isScalar(node) && (node.type === "BLOCK_FOLDED" || node.type === "BLOCK_LITERAL") && node.value === "") {
+      const header = /^[>|][-+]?\d[-+]?/.exec(text.slice(start, start + 4));
+      if (header) problems.push({ offset: start, message: blockScalarHint(header[0]) });
     }
     const anchor = (node as { anchor?: string }).anchor;
     if (anchor) anchors.set(anchor, node);
