@@ -53,6 +53,28 @@ export async function loadExperiment(file: string, options: LoadOptions): Promis
 
 /** Validate experiment text. `file` is only used in messages. */
 export function parseExperiment(text: string, file: string, options: LoadOptions): CompiledExperiment {
+  try {
+    return parseText(text, file, options);
+  } catch (err) {
+    if (err instanceof ExperimentError) throw new ExperimentError(err.problems.map(printable));
+    throw err;
+  }
+}
+
+/**
+ * Messages quote what the file holds ("found "…""), and a double-quoted YAML string can hold any
+ * character: escape those that would move the cursor, recolour the terminal or reorder the line,
+ * so that each problem stays on one line and reads as written.
+ */
+function printable(problem: Problem): Problem {
+  const escape = (text: string) =>
+    text.replace(/[\x00-\x08\x0A-\x1F\x7F-\x9F\u061C\u200E\u200F\u2028-\u202E\u2066-\u2069]/g, (c) =>
+      c === "\n" ? "\\n" : c === "\r" ? "\\r" : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+    );
+  return { ...problem, file: escape(problem.file), path: escape(problem.path), message: escape(problem.message) };
+}
+
+function parseText(text: string, file: string, options: LoadOptions): CompiledExperiment {
   // YAML and JSON allow no control characters but tab and line breaks; the parser would keep them.
   const control = /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x84\x86-\x9F]/.exec(text);
   if (control) {
