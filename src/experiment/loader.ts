@@ -140,7 +140,7 @@ function parseText(text: string, file: string, options: LoadOptions): CompiledEx
     throw new ExperimentError([{ file, line: 1, col: 1, path: "", message: "the file is empty; expected an experiment (version, title, faults …); `chaoscast init` writes one" }]);
   }
   if (typeof raw !== "object" || Array.isArray(raw)) {
-    throw new ExperimentError([{ file, line: 1, col: 1, path: "", message: `expected a mapping with version, title, faults … at the top, found ${describeValue(raw)}` }]);
+    throw new ExperimentError([at([], `expected a mapping with version, title, faults … at the top, found ${describeValue(raw)}`)]);
   }
 
   const interpolated = interpolateDocument(raw, options.vars);
