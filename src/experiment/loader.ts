@@ -13,6 +13,7 @@ import { locate } from "./positions.js";
 import { buildExperimentSchema, type ExperimentSchema } from "./schema.js";
 import type { CompiledExperiment } from "./types.js";
 import { interpolateDocument, variableNames, type VarInputs } from "./vars.js";
+import { lookupPath } from "./schema-walk.js";
 import { explainIssue } from "./zod-issues.js";
 
 const MAX_FILE_BYTES = 1024 * 1024;
@@ -158,7 +159,10 @@ function parseText(text: string, file: string, options: LoadOptions): CompiledEx
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       for (const report of explainIssue(issue, interpolated.value, schema)) {
-        if (!badPaths.has(formatPath(report.path))) problems.push(at(report.path, report.message, report.at));
+        // "found "http"" pointing at "${vars.port}": say where the value came from (--var, CHAOSCAST_VAR_…, vars:).
+        const written = report.at === "value" ? lookupPath(raw, report.path) : undefined;
+        const from = typeof written === "string" && written.includes("${") ? ` (from ${describeValue(written)})` : "";
+        if (!badPaths.has(formatPath(report.path))) problems.push(at(report.path, report.message + from, report.at));
       }
     }
     throw fail(dedupe(problems));
