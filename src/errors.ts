@@ -53,6 +53,15 @@ export class UsageError extends ChaoscastError {
   }
 }
 
+/** The blast-radius policy forbids what the experiment asks for; nothing was injected. */
+export class PolicyError extends ChaoscastError {
+  readonly exitCode = EXIT.invalid;
+  constructor(message: string) {
+    super(message);
+    this.name = "PolicyError";
+  }
+}
+
 /** The environment is not ready for the experiment; nothing was injected. */
 export class PreflightError extends ChaoscastError {
   readonly exitCode = EXIT.skipped;

@@ -55,6 +55,7 @@ ${EXIT_CODES_HELP}`,
     .addOption(varOption())
     .option("--journal <path>", "where to write the journal (a directory when running several files)")
     .option("--wait-lock [duration]", "wait (default 10m) for another run holding the experiment's lock instead of skipping")
+    .option("--respect-schedule", "skip (exit 5) outside the experiment's schedule windows or on a blackout day")
     .addOption(outputOption(["text", "json", "jsonl"]))
     .addHelpText(
       "after",
@@ -93,7 +94,7 @@ ${EXIT_CODES_HELP}`,
     .option("--seed <seed>", "seed for target selection")
     .addOption(varOption())
     .addOption(outputOption(["text", "json"]))
-    .addHelpText("after", "\nExamples:\n  $ chaoscast plan exp.yaml\n  $ chaoscast plan exp.yaml --seed 42 --output json\n\nExit 0 when every target resolves, 5 when one does not, 4 for invalid files.")
+    .addHelpText("after", "\nExamples:\n  $ chaoscast plan exp.yaml\n  $ chaoscast plan exp.yaml --seed 42 --output json\n\nExit 0 when every target resolves within the blast-radius policy, 5 when one does not resolve, 4 for invalid files or a run the policy refuses.")
     .action(async (paths: string[], options) => {
       const { planCommand } = await import("./commands/plan.js");
       exitCode = await planCommand(paths, { ...program.opts(), ...options });

@@ -2,7 +2,7 @@
 // journal all consume it; the engine itself never prints.
 
 export type Phase = "preflight" | "steady-state-before" | "method" | "rollback" | "recovery";
-export type Outcome = "passed" | "deviated" | "aborted" | "rollback-failed" | "skipped" | "dry-run";
+export type Outcome = "passed" | "deviated" | "aborted" | "rollback-failed" | "refused" | "skipped" | "dry-run";
 
 export interface TargetRef {
   id: string;
@@ -13,7 +13,16 @@ export type RunEventBody =
   | { type: "run-started"; runId: string; title: string; file: string; seed: string; methodMs: number; faults: number; probes: number }
   | { type: "phase-started"; phase: Phase }
   | { type: "phase-finished"; phase: Phase; ok: boolean; detail?: string }
-  | { type: "targets-resolved"; target: string; description: string; candidates: number; chosen: TargetRef[] }
+  | {
+      type: "targets-resolved";
+      target: string;
+      description: string;
+      /** Candidates found, not counting excluded ones. */
+      candidates: number;
+      /** Candidates labelled chaoscast.io/exclude=true, never chosen. */
+      excluded: TargetRef[];
+      chosen: TargetRef[];
+    }
   | {
       type: "observation";
       phase: Phase;

@@ -9,11 +9,13 @@ export const OUTCOME_EXIT: Record<Outcome, number> = {
   deviated: EXIT.deviated,
   aborted: EXIT.aborted,
   "rollback-failed": EXIT.rollbackFailed,
+  /** The blast-radius policy forbids the run; nothing was injected. */
+  refused: EXIT.invalid,
   skipped: EXIT.skipped,
 };
 
 // Worst first: something left injected matters more than anything else.
-const SEVERITY: Outcome[] = ["rollback-failed", "aborted", "deviated", "skipped", "passed", "dry-run"];
+const SEVERITY: Outcome[] = ["rollback-failed", "aborted", "deviated", "refused", "skipped", "passed", "dry-run"];
 
 export function worstOutcome(outcomes: Outcome[]): Outcome {
   for (const outcome of SEVERITY) if (outcomes.includes(outcome)) return outcome;

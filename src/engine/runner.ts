@@ -11,6 +11,8 @@ import { checkHypothesis, primaryValue, type CheckResult } from "./hypothesis.js
 import { FaultLedger, type InjectedFault } from "./injected.js";
 import { StateFile } from "./state.js";
 import { RunLock } from "./lock.js";
+import { scheduleVerdict } from "./schedule.js";
+import { checkResolved, checkStatic, combineViolations, EXCLUDE_LABEL, isExcluded, NO_POLICY, type Policy, type ResolvedBlock, type StaticFacts, type Violation } from "../targets/policy.js";
 import { currentOwner } from "../util/process-owner.js";
 import { protectSecrets } from "./redact.js";
 import path from "node:path";
@@ -37,6 +39,12 @@ export interface RunOptions {
   stateDir?: string;
   /** Take the experiment's lock (in `dir`) before anything else; wait up to `waitMs` for a held one. */
   lock?: { dir: string; waitMs: number };
+  /** The blast-radius policy in force (.chaoscast.yaml). */
+  policy?: Policy;
+  /** Skip the run outside the experiment's schedule windows or on a blackout day. */
+  respectSchedule?: boolean;
+  /** The clock for schedule checks (tests pass their own). */
+  now?: () => Date;
 }
 
 export interface ResolvedPlan {
@@ -53,14 +61,21 @@ export interface RunResult {
   internalError?: unknown;
 }
 
+export interface ResolvedTargets {
+  targets: Map<string, Target[]>;
+  /** Per target block: candidates (after exclusions) and the chosen ones, for the policy. */
+  blocks: ResolvedBlock[];
+}
+
 export async function resolveTargets(
   experiment: CompiledExperiment,
   registry: RegistryView,
   seed: string,
   ctx: RunContext,
   emit: (event: RunEventBody) => void,
-): Promise<Map<string, Target[]>> {
+): Promise<ResolvedTargets> {
   const resolved = new Map<string, Target[]>();
+  const blocks: ResolvedBlock[] = [];
   for (const spec of experiment.targets) {
     const def = registry.targetKinds.get(spec.kind);
     if (!def) throw new PreflightError(`target "${spec.name}": no adapter for ${spec.kind}`);
@@ -71,13 +86,27 @@ export async function resolveTargets(
       if (err instanceof ChaoscastError) throw err;
       throw new PreflightError(`target "${spec.name}": could not list ${def.describe(spec.selector)}: ${errorMessage(err)}`, { cause: err });
     }
+    // Excluded targets are not candidates at all: no selection, count or percentage can reach them.
+    const excluded = candidates.filter(isExcluded);
+    candidates = candidates.filter((t) => !isExcluded(t));
     const { chosen, problem } = selectTargets(candidates, spec.select, `${seed}:${spec.name}`);
-    emit({ type: "targets-resolved", target: spec.name, description: def.describe(spec.selector), candidates: candidates.length, chosen: chosen.map(({ id, label }) => ({ id, label })) });
+    emit({
+      type: "targets-resolved",
+      target: spec.name,
+      description: def.describe(spec.selector),
+      candidates: candidates.length,
+      excluded: excluded.map(({ id, label }) => ({ id, label })),
+      chosen: chosen.map(({ id, label }) => ({ id, label })),
+    });
+    blocks.push({ name: spec.name, candidates: candidates.length, chosen: chosen.map(({ id, label, context, namespace }) => ({ id, label, context, namespace })) });
     if (problem) throw new PreflightError(`target "${spec.name}" (${def.describe(spec.selector)}) ${problem}`);
-    if (chosen.length === 0) throw new PreflightError(`target "${spec.name}" matched nothing: no ${def.describe(spec.selector)} was found`);
+    if (chosen.length === 0) {
+      const why = excluded.length > 0 ? `every one found (${excluded.length}) is labelled ${EXCLUDE_LABEL}=true` : `no ${def.describe(spec.selector)} was found`;
+      throw new PreflightError(`target "${spec.name}" matched nothing: ${why}`);
+    }
     resolved.set(spec.name, chosen);
   }
-  return resolved;
+  return { targets: resolved, blocks };
 }
 
 export async function runExperiment(experiment: CompiledExperiment, options: RunOptions): Promise<RunResult> {
@@ -139,12 +168,18 @@ async function runLifecycle(experiment: CompiledExperiment, options: RunOptions,
     defer: (cleanup) => cleanups.push(cleanup),
   };
 
-  // 1. Preflight: take the lock, find the targets. Failing here touches nothing.
+  // 1. Preflight: schedule, lock, targets, policy. Failing here touches nothing.
   let targets: Map<string, Target[]>;
+  let violations: Violation[] = [];
   try {
     targets = await phase(
       "preflight",
       async () => {
+        const policy = options.policy ?? NO_POLICY;
+        if ((options.respectSchedule || policy.requireWindow) && experiment.schedule) {
+          const why = scheduleVerdict(experiment.schedule, (options.now ?? (() => new Date()))());
+          if (why) throw new PreflightError(`not inside the experiment's schedule: ${why}${policy.requireWindow ? ` (the policy requires a window: ${policy.requireWindow.source})` : ""}`);
+        }
         if (options.lock) {
           const lock = await RunLock.acquire({
             dir: options.lock.dir,
@@ -157,15 +192,18 @@ async function runLifecycle(experiment: CompiledExperiment, options: RunOptions,
           });
           cleanups.push(() => lock.release());
         }
-        return resolveTargets(experiment, options.registry, options.seed, ctx, emit);
+        const resolved = await resolveTargets(experiment, options.registry, options.seed, ctx, emit);
+        violations = combineViolations(checkStatic(staticFacts(experiment), policy), checkResolved(resolved.blocks, policy));
+        return resolved.targets;
       },
-      () => ({ ok: true }),
+      () => ({ ok: violations.length === 0, ...(violations.length ? { detail: violations.map((v) => v.message).join("; ") } : {}) }),
     );
   } catch (err) {
     if (!(err instanceof PreflightError)) throw err;
     emit({ type: "phase-finished", phase: "preflight", ok: false, detail: err.message });
     return finish("skipped", `preflight failed: ${err.message}`);
   }
+  if (violations.length > 0) return finish("refused", `refused by the blast-radius policy: ${violations.map((v) => v.message).join("; ")}; nothing was injected`);
   if (options.interrupt.aborted) return finish("skipped", "interrupted before anything was injected");
   if (options.confirm && !options.dryRun && !(await options.confirm({ experiment, targets }))) {
     return finish("skipped", "not confirmed: nothing was injected");
@@ -262,6 +300,15 @@ async function recover(
   const ok = last?.ok === true;
   emit({ type: "phase-finished", phase: "recovery", ok, ...(ok || !last ? {} : { detail: failureText(last) }) });
   return ok;
+}
+
+/** The facts the policy judges before any target is resolved. */
+export function staticFacts(experiment: CompiledExperiment): StaticFacts {
+  return {
+    methodMs: experiment.methodMs,
+    hasWindows: (experiment.schedule?.windows?.length ?? 0) > 0,
+    percents: experiment.targets.flatMap((t) => (t.select?.percent !== undefined ? [{ target: t.name, percent: t.select.percent }] : [])),
+  };
 }
 
 /** Runs of the same experiment file exclude each other, unless `lock:` names a scope to share. */

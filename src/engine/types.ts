@@ -13,6 +13,11 @@ export interface Target {
   kind: string;
   /** What the adapter needs to act on it and to revert later; must be JSON-serialisable. */
   data: Record<string, unknown>;
+  /** Labels or tags the target carries; `chaoscast.io/exclude: "true"` keeps it out of every selection. */
+  labels?: Record<string, string>;
+  /** Where it lives, for allowContexts/allowNamespaces in the policy (Kubernetes-like adapters). */
+  context?: string;
+  namespace?: string;
 }
 
 export interface RunContext {

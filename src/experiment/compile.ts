@@ -134,6 +134,7 @@ export function compileExperiment(doc: ExperimentDocument, registry: RegistryVie
     experiment: {
       title: doc.title,
       lock: doc.lock,
+      schedule: doc.schedule,
       description: doc.description,
       tags: doc.tags ?? [],
       methodMs: Number.isFinite(methodMs) ? methodMs : 0,

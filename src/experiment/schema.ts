@@ -5,6 +5,7 @@ import { z } from "zod";
 import type { ActionDef, ProbeDef } from "../engine/types.js";
 import type { RegistryView } from "../engine/registry-view.js";
 import { SelectionSchema } from "../targets/select.js";
+import { ScheduleSchema } from "../engine/schedule.js";
 import { DurationSchema, NameSchema, PositiveDurationSchema } from "./common-schemas.js";
 
 const refineAtLeast = (min: number, what: string) => [(ms: number) => ms >= min, { message: `${what} must be at least ${min}ms` }] as const;
@@ -113,6 +114,7 @@ export function buildExperimentSchema(registry: RegistryView) {
         .prefault({}),
       faults: z.array(union("action", actions.map(faultSchema))).min(1, { error: "expected at least one fault" }),
       rollbacks: z.array(union("action", actions.map(rollbackSchema))).optional(),
+      schedule: ScheduleSchema.optional(),
       recovery: z
         .object({
           timeout: DurationSchema.prefault("30s").meta({ description: "How long to wait for the steady state after rollback." }),

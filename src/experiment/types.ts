@@ -4,6 +4,7 @@
 import type { ActionDef, ProbeDef } from "../engine/types.js";
 import type { Expectation } from "./expect.js";
 import type { Selection } from "../targets/select.js";
+import type { Schedule } from "../engine/schedule.js";
 
 export interface TargetSpec {
   name: string;
@@ -44,6 +45,7 @@ export interface CompiledExperiment {
   tags: string[];
   /** The lock scope named by `lock:`, or undefined for the default (this file). */
   lock: string | undefined;
+  schedule: Schedule | undefined;
   /** Length of the method: the experiment's duration, or the end of the last fault. */
   methodMs: number;
   targets: TargetSpec[];

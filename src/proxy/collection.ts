@@ -11,6 +11,8 @@ export interface ProxyInput {
   enabled?: unknown;
   /** chaoscast extension: relay connections through the HTTP layer so HTTP toxics can apply. */
   http?: unknown;
+  /** chaoscast extension: labels, e.g. {"chaoscast.io/exclude": "true"} to keep experiments off a link. */
+  labels?: unknown;
 }
 
 export class ProxyCollection {
@@ -30,9 +32,10 @@ export class ProxyCollection {
   }
 
   async create(input: ProxyInput): Promise<FaultProxy> {
-    const { name, listen, upstream, enabled, http } = checkInput(input);
+    const { name, listen, upstream, enabled, http, labels } = checkInput(input);
     if (this.proxies.has(name)) throw apiErrors.proxyExists();
     const proxy = new FaultProxy(name, listen, upstream, this.events, http);
+    proxy.labels = labels;
     if (enabled) await proxy.start();
     this.proxies.set(name, proxy);
     return proxy;
@@ -47,6 +50,7 @@ export class ProxyCollection {
       const checked = checkedAll[i]!;
       const existing = this.proxies.get(checked.name);
       if (existing && sameAddress(existing.listen, checked.listen) && existing.upstream === checked.upstream && existing.http === checked.http) {
+        existing.labels = checked.labels;
         result.push(existing);
         continue;
       }
@@ -129,6 +133,10 @@ function checkTypes(input: ProxyInput): void {
   for (const field of ["enabled", "http"] as const) {
     if (input[field] !== undefined && input[field] !== null && typeof input[field] !== "boolean") throw apiErrors.badBody(`${field} must be true or false`);
   }
+  const labels = input.labels;
+  if (labels !== undefined && labels !== null && (typeof labels !== "object" || Array.isArray(labels) || Object.values(labels).some((v) => typeof v !== "string"))) {
+    throw apiErrors.badBody("labels must be an object of strings");
+  }
 }
 
 function checkInput(input: ProxyInput, where = "") {
@@ -139,7 +147,7 @@ function checkInput(input: ProxyInput, where = "") {
   const listen = typeof input.listen === "string" && input.listen !== "" ? input.listen : "127.0.0.1:0";
   splitHostPort(listen);
   splitHostPort(input.upstream);
-  return { name: input.name, listen, upstream: input.upstream, enabled: input.enabled === undefined ? true : input.enabled === true, http: input.http === true };
+  return { name: input.name, listen, upstream: input.upstream, enabled: input.enabled === undefined ? true : input.enabled === true, http: input.http === true, labels: (input.labels ?? {}) as Record<string, string> };
 }
 
 function sameAddress(a: string, b: string): boolean {

@@ -57,6 +57,8 @@ let nextConnectionId = 1;
 
 export class FaultProxy {
   enabled = false;
+  /** chaoscast extension, shown in the API: e.g. chaoscast.io/exclude. */
+  labels: Record<string, string> = {};
   private server: Server | undefined;
   private readonly connections = new Set<Connection>();
   private readonly toxics: ToxicRecord[] = [];
@@ -243,7 +245,7 @@ export class FaultProxy {
   }
 
   toJSON() {
-    return { name: this.name, listen: this.listen, upstream: this.upstream, enabled: this.enabled, ...(this.http ? { http: true } : {}), toxics: this.listToxics().map(toxicJson) };
+    return { name: this.name, listen: this.listen, upstream: this.upstream, enabled: this.enabled, ...(this.http ? { http: true } : {}), ...(Object.keys(this.labels).length ? { labels: this.labels } : {}), toxics: this.listToxics().map(toxicJson) };
   }
 }
 

@@ -157,7 +157,7 @@ describe("reporting problems with file, line and column", () => {
   });
 
   it("rejects keys of later format features instead of ignoring them", () => {
-    expect(problems(VALID + "schedule: { windows: [x] }\n")[0]).toMatch(/unknown key "schedule"/);
+    expect(problems(VALID + "budget: { slo: x }\n")[0]).toMatch(/unknown key "budget"/);
   });
 
   it("reports every problem of a file at once", () => {

@@ -120,3 +120,20 @@ async function pidsListeningOnLsof(port: number): Promise<number[]> {
   const { stdout } = await execa("lsof", ["-nP", `-iTCP:${port}`, "-sTCP:LISTEN", "-t"], { reject: false });
   return [...new Set(stdout.split("\n").filter((l) => /^\d+$/.test(l.trim())).map(Number))];
 }
+
+/**
+ * Labels of a process, from its environment: processes have no labels, so `chaoscast.io/exclude=true`
+ * (settable with `env`) or `CHAOSCAST_EXCLUDE=true` in the environment it was started with stands in.
+ */
+export async function processLabels(pid: number): Promise<Record<string, string>> {
+  if (!HAS_PROC) return {};
+  let environ: string;
+  try {
+    environ = await readFile(`/proc/${pid}/environ`, "utf8");
+  } catch {
+    return {}; // not ours to read, so not ours to signal either
+  }
+  const entries = environ.split("\0");
+  const excluded = entries.some((e) => /^(chaoscast\.io\/exclude|CHAOSCAST_EXCLUDE)=true$/i.test(e));
+  return excluded ? { "chaoscast.io/exclude": "true" } : {};
+}

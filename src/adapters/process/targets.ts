@@ -3,7 +3,7 @@
 import { z } from "zod";
 import { PreflightError } from "../../errors.js";
 import { defineTargets, type Target } from "../../engine/types.js";
-import { listProcesses, matchesName, ownLineage, pidsListeningOn, readProcess, type ProcessInfo } from "./proc.js";
+import { listProcesses, matchesName, ownLineage, pidsListeningOn, processLabels, readProcess, type ProcessInfo } from "./proc.js";
 
 export const ProcessSelectorSchema = z
   .object({
@@ -18,12 +18,13 @@ export const ProcessSelectorSchema = z
 
 type ProcessSelector = z.output<typeof ProcessSelectorSchema>;
 
-export function toTarget(info: ProcessInfo, how: string): Target {
+export function toTarget(info: ProcessInfo, how: string, labels: Record<string, string> = {}): Target {
   return {
     id: `pid:${info.pid}`,
     label: `${info.name} (pid ${info.pid}${how})`,
     kind: "process",
     data: { pid: info.pid, name: info.name, startTime: info.startTime ?? null },
+    labels,
   };
 }
 
@@ -53,6 +54,7 @@ export const processTargets = defineTargets({
     if (own.length > 0 && selector.pid !== undefined) {
       throw new PreflightError(`${describe(selector)} is chaoscast itself or one of its parents; it is never a target`);
     }
-    return found.filter((f) => !protectedPids.has(f.info.pid) && f.info.state !== "Z").map((f) => toTarget(f.info, f.how));
+    const eligible = found.filter((f) => !protectedPids.has(f.info.pid) && f.info.state !== "Z");
+    return Promise.all(eligible.map(async (f) => toTarget(f.info, f.how, await processLabels(f.info.pid))));
   },
 });

@@ -10,6 +10,8 @@ export interface ProxyState {
   upstream: string;
   enabled: boolean;
   toxics: { name: string; type: string }[];
+  /** chaoscast proxy only; Toxiproxy has no labels. */
+  labels?: Record<string, string>;
 }
 
 export class ProxyApiClient {

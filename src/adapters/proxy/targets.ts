@@ -68,6 +68,6 @@ export const proxyTargets = defineTargets({
       throw new PreflightError(`the fault proxy at ${selector.api} has no proxy "${name}"${didYouMean(name, known)}; proxies: ${known.join(", ") || "none"}`);
     }
     const data: ProxyTargetData = { api: selector.api, name, lease: selector.lease, embedded };
-    return [{ id: `proxy:${selector.api}/${name}`, label: `proxy ${state.name} (${state.listen} → ${state.upstream})`, kind: "proxy", data: { ...data } }];
+    return [{ id: `proxy:${selector.api}/${name}`, label: `proxy ${state.name} (${state.listen} → ${state.upstream})`, kind: "proxy", data: { ...data }, labels: state.labels ?? {} }];
   },
 });

@@ -3,7 +3,9 @@
 import { PreflightError } from "../../errors.js";
 import { formatDuration } from "../../experiment/duration.js";
 import type { CompiledExperiment } from "../../experiment/types.js";
-import { resolveTargets } from "../../engine/runner.js";
+import { resolveTargets, staticFacts } from "../../engine/runner.js";
+import { checkResolved, checkStatic, combineViolations, type ResolvedBlock } from "../../targets/policy.js";
+import { loadPolicy } from "../../targets/policy-file.js";
 import type { RunEventBody } from "../../engine/events.js";
 import type { Target } from "../../engine/types.js";
 import { buildTimeline } from "../../engine/timeline.js";
@@ -14,6 +16,7 @@ import { defaultSeed, loadExperiments, registry, type CommonOptions } from "../s
 export async function planCommand(paths: string[], options: CommonOptions): Promise<number> {
   const experiments = await loadExperiments(paths, options);
   const seed = options.seed ?? defaultSeed();
+  const { policy, files: policyFiles } = await loadPolicy();
   const style = makeStyle(process.stdout, options.color);
   const plans: unknown[] = [];
   let exit = 0;
@@ -21,13 +24,14 @@ export async function planCommand(paths: string[], options: CommonOptions): Prom
     const redact = makeRedactor(experiment.secrets);
     const resolved: Extract<RunEventBody, { type: "targets-resolved" }>[] = [];
     let targets = new Map<string, Target[]>();
+    let blocks: ResolvedBlock[] = [];
     let problem: string | undefined;
     const cleanups: (() => Promise<void>)[] = [];
     try {
       const ctx = { signal: new AbortController().signal, runId: "plan", note: () => {}, defer: (cleanup: () => Promise<void>) => void cleanups.push(cleanup) };
-      targets = await resolveTargets(experiment, registry, seed, ctx, (e) => {
+      ({ targets, blocks } = await resolveTargets(experiment, registry, seed, ctx, (e) => {
         if (e.type === "targets-resolved") resolved.push(e);
-      });
+      }));
     } catch (err) {
       if (!(err instanceof PreflightError)) throw err;
       problem = err.message;
@@ -36,7 +40,10 @@ export async function planCommand(paths: string[], options: CommonOptions): Prom
       // Anything resolving started (an embedded proxy) is stopped: plan changes nothing.
       for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
     }
-    const plan = redact(describePlan(experiment, targets, resolved, seed, problem));
+    const violations = combineViolations(checkStatic(staticFacts(experiment), policy), problem ? [] : checkResolved(blocks, policy));
+    if (violations.length > 0) exit = 4;
+    const verdict = { files: policyFiles, ok: violations.length === 0, violations: violations.map((v) => v.message) };
+    const plan = redact({ ...describePlan(experiment, targets, resolved, seed, problem), policy: verdict });
     plans.push(plan);
     if (options.output !== "json") printPlan(plan, style);
   }
@@ -58,7 +65,7 @@ function describePlan(
     seed,
     methodMs: experiment.methodMs,
     preflight: problem ? { ok: false, problem } : { ok: true },
-    targets: resolved.map((r) => ({ name: r.target, description: r.description, candidates: r.candidates, chosen: r.chosen })),
+    targets: resolved.map((r) => ({ name: r.target, description: r.description, candidates: r.candidates, excluded: r.excluded, chosen: r.chosen })),
     timeline: buildTimeline(experiment.faults, experiment.methodMs).map((step) => {
       const fault = experiment.faults[step.fault]!;
       return {
@@ -79,13 +86,14 @@ function describePlan(
   };
 }
 
-function printPlan(plan: ReturnType<typeof describePlan>, style: ReturnType<typeof makeStyle>): void {
+function printPlan(plan: ReturnType<typeof describePlan> & { policy: { files: string[]; ok: boolean; violations: string[] } }, style: ReturnType<typeof makeStyle>): void {
   const out: string[] = [];
   out.push(`${style.bold(plan.title)}  ${style.dim(`${plan.file} · method ${formatDuration(plan.methodMs)} · seed ${plan.seed}`)}`);
   out.push(style.bold("Targets"));
   for (const t of plan.targets) {
     out.push(`  ${t.name}: ${t.chosen.length} of ${t.candidates} ${t.description}`);
     for (const c of t.chosen) out.push(`    → ${c.label}`);
+    for (const c of t.excluded) out.push(style.dim(`    ✗ ${c.label} (excluded: chaoscast.io/exclude=true)`));
   }
   if (!plan.preflight.ok) out.push(style.red(`  ✖ ${plan.preflight.problem}`));
   out.push(style.bold("Timeline"));
@@ -102,6 +110,11 @@ function printPlan(plan: ReturnType<typeof describePlan>, style: ReturnType<type
     `${style.bold("Abort")} after ${plan.abort.after} consecutive breach(es), probes every ${formatDuration(plan.abort.intervalMs)}${plan.abort.graceMs ? `, ${formatDuration(plan.abort.graceMs)} grace after each injection` : ""}; recovery within ${formatDuration(plan.recovery.timeoutMs)}`,
   );
   if (plan.rollbacks.length) out.push(`${style.bold("Extra rollback steps")}: ${plan.rollbacks.map((r) => `${r.name} (${r.action})`).join(", ")}`);
+  out.push(style.bold("Blast-radius policy"));
+  if (plan.policy.files.length === 0) out.push(style.dim("  no .chaoscast.yaml found (here, in a parent directory or in your home): no limits beyond the experiment's own"));
+  else out.push(style.dim(`  from ${plan.policy.files.join(", ")}`));
+  if (plan.policy.ok) out.push(style.green(`  ✔ within the policy`));
+  for (const v of plan.policy.violations) out.push(style.red(`  ✖ refused: ${v}`));
   out.push(style.dim("Nothing was injected."));
   process.stdout.write(`${out.join("\n")}\n\n`);
 }

@@ -5,11 +5,14 @@ import { constants } from "node:fs";
 import { access, mkdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { createInterface } from "node:readline/promises";
-import { UsageError } from "../../errors.js";
+import { PolicyError, UsageError } from "../../errors.js";
+import type { CompiledExperiment } from "../../experiment/types.js";
+import { checkStatic, type Policy } from "../../targets/policy.js";
+import { loadPolicy } from "../../targets/policy-file.js";
 import { parseDuration } from "../../experiment/duration.js";
 import type { Outcome, RunEvent } from "../../engine/events.js";
 import { OUTCOME_EXIT, worstOutcome } from "../../engine/outcome.js";
-import { runExperiment, type ResolvedPlan } from "../../engine/runner.js";
+import { runExperiment, staticFacts, type ResolvedPlan } from "../../engine/runner.js";
 import { buildJournal, writeJournal, type Journal } from "../../report/journal.js";
 import { trapInterrupts } from "../interrupts.js";
 import { canPrompt, chaoscastDir, defaultSeed, isInteractive, loadExperiments, registry, stateDir, type CommonOptions } from "../shared.js";
@@ -21,6 +24,13 @@ export interface RunCommandOptions extends CommonOptions {
   yes?: boolean;
   journal?: string;
   waitLock?: string | boolean;
+  respectSchedule?: boolean;
+}
+
+/** What the policy forbids in the files themselves refuses the whole batch before anything runs. */
+export function refuseStaticViolations(experiments: CompiledExperiment[], policy: Policy): void {
+  const lines = experiments.flatMap((e) => checkStatic(staticFacts(e), policy).map((v) => `${e.file}: ${v.message}`));
+  if (lines.length > 0) throw new PolicyError(`refused by the blast-radius policy; nothing was run:\n  ${lines.join("\n  ")}`);
 }
 
 const DEFAULT_LOCK_WAIT_MS = 10 * 60_000;
@@ -36,6 +46,8 @@ function lockWaitMs(option: string | boolean | undefined): number {
 export async function runCommand(paths: string[], options: RunCommandOptions): Promise<number> {
   const waitMs = lockWaitMs(options.waitLock);
   const experiments = await loadExperiments(paths, options);
+  const { policy } = await loadPolicy();
+  refuseStaticViolations(experiments, policy);
   const journalTarget = await journalLocation(options.journal, experiments.length);
   const output = options.output ?? "text";
   const style = makeStyle(process.stdout, options.color);
@@ -70,6 +82,8 @@ export async function runCommand(paths: string[], options: RunCommandOptions): P
         interrupt: interrupts.signal,
         dryRun: options.dryRun ?? false,
         stateDir: stateDir(),
+        policy,
+        respectSchedule: options.respectSchedule ?? false,
         lock: { dir: path.join(chaoscastDir(), "locks"), waitMs },
         sink: (event) => {
           events.push(event);

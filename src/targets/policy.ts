@@ -1,0 +1,149 @@
+// The blast-radius policy (.chaoscast.yaml) and its checks, pure functions of the experiment, the
+// resolved targets and the clock. Limits are upper bounds set by whoever owns the environment; an
+// experiment can stay under them but never raise them.
+
+import picomatch from "picomatch";
+import { z } from "zod";
+import { DurationSchema } from "../experiment/common-schemas.js";
+import { formatDuration } from "../experiment/duration.js";
+
+export const EXCLUDE_LABEL = "chaoscast.io/exclude";
+
+export const PolicySchema = z
+  .object({
+    maxTargets: z.int().min(1).optional().meta({ description: "Most targets one run may hit, over all its target blocks." }),
+    maxPercent: z.number().gt(0).max(100).optional().meta({ description: "Largest share of a target block's candidates a run may hit (percent)." }),
+    allowContexts: z.array(z.string().min(1)).optional().meta({ description: "Kubernetes contexts (globs) a run may touch." }),
+    allowNamespaces: z.array(z.string().min(1)).optional().meta({ description: "Namespaces (globs) a run may touch." }),
+    maxDuration: DurationSchema.optional().meta({ description: "Longest method a run may have." }),
+    requireWindow: z.boolean().optional().meta({ description: "Runs only inside the experiment's schedule windows (an experiment without one is refused)." }),
+  })
+  .strict();
+
+export const PolicyFileSchema = z.object({ policy: PolicySchema.optional() }).strict();
+
+export type PolicyLimits = z.output<typeof PolicySchema>;
+export type PolicyKey = keyof PolicyLimits;
+
+/** One limit in force, and where it was set (so a refusal can say which file to look at). */
+export interface Rule<T> {
+  value: T;
+  source: string;
+}
+
+/** The limits in force: the strictest of every policy file found. */
+export interface Policy {
+  maxTargets?: Rule<number>;
+  maxPercent?: Rule<number>;
+  maxDuration?: Rule<number>;
+  requireWindow?: Rule<true>;
+  /** One list per policy file that sets it: a name must be allowed by each. */
+  allowContexts?: Rule<string[]>[];
+  allowNamespaces?: Rule<string[]>[];
+}
+
+export const NO_POLICY: Policy = {};
+
+/** Combine policy files so that each limit is the strictest given: no file can loosen another. */
+export function mergePolicies(parts: { limits: PolicyLimits; source: (key: PolicyKey) => string }[]): Policy {
+  const merged: Policy = {};
+  for (const { limits, source } of parts) {
+    for (const key of ["maxTargets", "maxPercent", "maxDuration"] as const) {
+      const value = limits[key];
+      const current = merged[key];
+      if (value !== undefined && (!current || value < current.value)) merged[key] = { value, source: source(key) };
+    }
+    for (const key of ["allowContexts", "allowNamespaces"] as const) {
+      const value = limits[key];
+      if (value !== undefined) merged[key] = [...(merged[key] ?? []), { value, source: source(key) }];
+    }
+    if (limits.requireWindow === true) merged.requireWindow = { value: true, source: source("requireWindow") };
+  }
+  return merged;
+}
+
+function allowedByAll(rules: readonly Rule<string[]>[], name: string): Rule<string[]> | undefined {
+  return rules.find((rule) => !rule.value.some((glob) => picomatch.isMatch(name, glob)));
+}
+
+export interface Violation {
+  limit: PolicyKey;
+  /** The target block it is about, if any. */
+  target?: string;
+  message: string;
+}
+
+/** Static and resolved checks can both catch one percentage: report it once. */
+export function combineViolations(statics: Violation[], resolved: Violation[]): Violation[] {
+  return [...statics, ...resolved.filter((r) => !statics.some((s) => s.limit === r.limit && s.target !== undefined && s.target === r.target))];
+}
+
+export interface StaticFacts {
+  methodMs: number;
+  hasWindows: boolean;
+  /** Target blocks with select.percent, to refuse before anything is resolved. */
+  percents: { target: string; percent: number }[];
+}
+
+/** What can be judged from the experiment alone (validate, plan and run, before any target is resolved). */
+export function checkStatic(facts: StaticFacts, policy: Policy): Violation[] {
+  const out: Violation[] = [];
+  if (policy.maxDuration && facts.methodMs > policy.maxDuration.value) {
+    out.push({ limit: "maxDuration", message: `the method lasts ${formatDuration(facts.methodMs)}, longer than the policy's maxDuration of ${formatDuration(policy.maxDuration.value)} (${policy.maxDuration.source})` });
+  }
+  if (policy.maxPercent) {
+    for (const { target, percent } of facts.percents) {
+      if (percent > policy.maxPercent.value) {
+        out.push({ limit: "maxPercent", target, message: `target "${target}" selects ${percent}% of its candidates, over the policy's maxPercent of ${policy.maxPercent.value}% (${policy.maxPercent.source})` });
+      }
+    }
+  }
+  if (policy.requireWindow && !facts.hasWindows) {
+    out.push({ limit: "requireWindow", message: `the policy requires a schedule window (${policy.requireWindow.source}), and the experiment has no schedule.windows` });
+  }
+  return out;
+}
+
+export interface ResolvedBlock {
+  name: string;
+  /** Candidates left after exclusions. */
+  candidates: number;
+  chosen: { id: string; label: string; context?: string | undefined; namespace?: string | undefined }[];
+}
+
+/** What can only be judged once targets are resolved (plan and run preflight). */
+export function checkResolved(blocks: readonly ResolvedBlock[], policy: Policy): Violation[] {
+  const out: Violation[] = [];
+  const total = blocks.reduce((n, b) => n + b.chosen.length, 0);
+  if (policy.maxTargets && total > policy.maxTargets.value) {
+    out.push({ limit: "maxTargets", message: `the run would hit ${total} targets (${blocks.map((b) => `${b.name}: ${b.chosen.length}`).join(", ")}), over the policy's maxTargets of ${policy.maxTargets.value} (${policy.maxTargets.source})` });
+  }
+  for (const block of blocks) {
+    if (policy.maxPercent && block.candidates > 0) {
+      const percent = (block.chosen.length / block.candidates) * 100;
+      if (percent > policy.maxPercent.value + 1e-9) {
+        out.push({
+          limit: "maxPercent",
+          target: block.name,
+          message: `target "${block.name}" would hit ${block.chosen.length} of ${block.candidates} candidates (${Number(percent.toFixed(1))}%), over the policy's maxPercent of ${policy.maxPercent.value}% (${policy.maxPercent.source})`,
+        });
+      }
+    }
+    for (const [key, field] of [["allowContexts", "context"], ["allowNamespaces", "namespace"]] as const) {
+      const rules = policy[key];
+      if (!rules) continue;
+      for (const target of block.chosen) {
+        const value = target[field];
+        const refusing = value === undefined ? undefined : allowedByAll(rules, value);
+        if (refusing) {
+          out.push({ limit: key, message: `target "${block.name}" → ${target.label} is in ${field} "${value}", which the policy's ${key} (${refusing.value.join(", ")}) does not allow (${refusing.source})` });
+        }
+      }
+    }
+  }
+  return out;
+}
+
+export function isExcluded(target: { labels?: Record<string, string> | undefined }): boolean {
+  return target.labels?.[EXCLUDE_LABEL]?.toLowerCase() === "true";
+}
