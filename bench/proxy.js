@@ -1,14 +1,13 @@
 // Fault proxy overhead: the same load sent straight to a server and through `chaoscast proxy` (no
 // toxics), measured in the same run and printed as ratios: throughput and added latency.
 
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
+import { freePort, startChild } from "./children.js";
 
 export const name = "proxy";
 
@@ -111,29 +110,4 @@ async function sequentialLatency(url, count) {
   }
   times.sort((a, b) => a - b);
   return { p50: times[Math.floor(times.length * 0.5)], p99: times[Math.floor(times.length * 0.99)] };
-}
-
-function startChild(children, args, ready) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
-    children.push(child);
-    let buffer = "";
-    child.stdout.on("data", (chunk) => {
-      buffer += chunk.toString();
-      for (const line of buffer.split("\n")) {
-        const value = line.trim() ? ready(line) : undefined;
-        if (value !== undefined) return resolve(value);
-      }
-    });
-    child.once("exit", (code) => reject(new Error(`${args[0]} exited (${code}) before it was ready`)));
-  });
-}
-
-function freePort() {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
 }
