@@ -58,6 +58,7 @@ export async function runCommand(paths: string[], options: RunCommandOptions): P
     renderer = new TextRenderer(style, interactive, makeSpinner ? (text) => makeSpinner({ text, stream: process.stderr }) : undefined);
   }
   const seed = options.seed ?? defaultSeed();
+  await warnAboutLeftovers(style);
 
   let events: RunEvent[] = [];
   const interrupts = trapInterrupts((signal, first) => {
@@ -122,6 +123,22 @@ export async function runCommand(paths: string[], options: RunCommandOptions): P
     renderer.line(style.bold(`\n${outcomes.length} of ${experiments.length} experiment(s) run: ${outcomes.map((o, i) => `${experiments[i]!.title} → ${o}`).join("; ")}`));
   }
   return OUTCOME_EXIT[worst];
+}
+
+/** Faults a dead run left behind would distort this run's results: say so before starting. */
+async function warnAboutLeftovers(style: ReturnType<typeof makeStyle>): Promise<void> {
+  try {
+    const { findLeftovers } = await import("../../engine/leftovers.js");
+    const { runs, unreadable } = await findLeftovers(stateDir());
+    const left = runs.filter((r) => r.liveness === "dead" && r.pending.length > 0);
+    if (left.length === 0 && unreadable.length === 0) return;
+    const faults = left.reduce((n, r) => n + r.pending.length, 0);
+    process.stderr.write(
+      style.yellow(`warning: ${left.length} earlier run(s) left ${faults} fault(s) that may still be injected${unreadable.length ? `, and ${unreadable.length} state file(s) cannot be read` : ""}; see \`chaoscast rollback --dry-run\`, undo with \`chaoscast rollback\`\n`),
+    );
+  } catch {
+    // Only a warning: never stop a run because the state directory could not be read.
+  }
 }
 
 type JournalTarget = { kind: "file"; path: string } | { kind: "dir"; path: string };

@@ -1,0 +1,78 @@
+// `chaoscast rollback` as a user meets it after a crash: the warning on the next run, --dry-run,
+// a revert that cannot be done yet (exit 3, kept on record) and the retry that finishes it.
+
+import { execa } from "execa";
+import { describe, expect, it } from "vitest";
+import { startProxyServer } from "../../src/proxy/server.js";
+import { CLI, freePort, processState, runCli, startServer, waitForOutput, workdir, writeExperiment } from "../helpers/processes.js";
+
+/** Start a run of `file` and SIGKILL it once it has printed `after`. */
+async function crashRun(dir: string, file: string, after: string): Promise<void> {
+  const child = execa(process.execPath, [CLI, "run", file, "--yes"], { cwd: dir, env: { CI: "1", NO_COLOR: "1" }, reject: false, stdin: "ignore" });
+  await waitForOutput(child, after);
+  child.kill("SIGKILL");
+  await child;
+}
+
+describe("chaoscast rollback", () => {
+  it("shows what a killed run left, warns the next run about it, and reverts it", async () => {
+    const server = await startServer();
+    try {
+      const dir = workdir();
+      writeExperiment(dir, "freeze.yaml", `version: 1\ntitle: freeze\nduration: 30s\ntargets:\n  s: { process: { pid: ${server.pid} } }\nfaults:\n  - { name: freeze it, action: process.suspend, target: s }\n`);
+      await crashRun(dir, "freeze.yaml", "injected freeze it");
+      expect(processState(server.pid)).toBe("T");
+
+      const dry = await runCli(["rollback", "--dry-run"], { cwd: dir });
+      expect(dry.exitCode).toBe(0);
+      expect(dry.all).toMatch(/in effect\s+freeze it on node \(pid \d+\): node \(pid \d+\) is still stopped; revert: send SIGCONT/);
+      expect(processState(server.pid)).toBe("T");
+
+      writeExperiment(dir, "other.yaml", `version: 1\ntitle: other\nduration: 100ms\nfaults:\n  - { name: noop, action: command.run, with: { command: ["true"] } }\n`);
+      const next = await runCli(["run", "other.yaml", "--yes"], { cwd: dir });
+      expect(next.all).toContain("warning: 1 earlier run(s) left 1 fault(s) that may still be injected");
+
+      const unknown = await runCli(["rollback", "--run", "no-such-run"], { cwd: dir });
+      expect(unknown.exitCode).toBe(4);
+      expect(unknown.all).toMatch(/--run no-such-run: no state for that run .*runs with state: \S+-freeze-/);
+
+      const rollback = await runCli(["rollback", "--output", "json"], { cwd: dir });
+      expect(rollback.exitCode).toBe(0);
+      const report = JSON.parse(rollback.stdout) as { runs: { reverted: { fault: string }[]; failed: unknown[] }[] };
+      expect(report.runs[0]).toMatchObject({ reverted: [{ fault: "freeze it" }], failed: [] });
+      expect(processState(server.pid)).not.toBe("T");
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it("exits 3 naming what it cannot revert, keeps it on record, and finishes the job later", async () => {
+    const upstream = await startServer();
+    const apiPort = await freePort();
+    const api = `127.0.0.1:${apiPort}`;
+    let proxy = await startProxyServer({ api, proxies: [{ name: "edge", upstream: `127.0.0.1:${upstream.port}` }] });
+    try {
+      const dir = workdir();
+      writeExperiment(dir, "slow.yaml", `version: 1\ntitle: slow edge\nduration: 30s\ntargets:\n  edge: { proxy: { name: edge, api: "${api}", lease: 60s } }\nfaults:\n  - { name: slow edge, action: proxy.latency, target: edge, with: { latency: 100ms } }\n`);
+      await crashRun(dir, "slow.yaml", "injected slow edge");
+      expect(proxy.collection.get("edge").listToxics()).toHaveLength(1);
+
+      // The fault proxy is unreachable: the toxic's removal cannot be done, or checked.
+      await proxy.close();
+      const failed = await runCli(["rollback"], { cwd: dir });
+      expect(failed.exitCode).toBe(3);
+      expect(failed.all).toMatch(/✖ slow edge on proxy edge .* is still injected: no fault proxy answers at 127\.0\.0\.1:\d+/);
+      expect(failed.all).toContain("they are still recorded, so `chaoscast rollback` can try again");
+
+      // Back again (a fresh proxy has no toxics): the retry confirms the toxic is gone and clears the record.
+      proxy = await startProxyServer({ api, proxies: [{ name: "edge", upstream: `127.0.0.1:${upstream.port}` }] });
+      const retried = await runCli(["rollback"], { cwd: dir });
+      expect(retried.exitCode, retried.all).toBe(0);
+      expect(retried.all).toContain("slow edge on proxy edge");
+      expect((await runCli(["rollback"], { cwd: dir })).all).toContain("Nothing to roll back");
+    } finally {
+      await proxy.close();
+      await upstream.stop();
+    }
+  });
+});
