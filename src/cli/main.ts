@@ -188,7 +188,15 @@ passes unless refreshed. Ctrl-C or SIGTERM removes every toxic and closes every 
     .addHelpText("after", "\nExamples:\n  $ chaoscast init\n  $ chaoscast init experiments/api-freeze.yaml")
     .action(async (file: string, options) => {
       const { initCommand } = await import("./commands/init.js");
-      exitCode = await initCommand(file, { ...program.opts(), ...options });
+      try {
+        exitCode = await initCommand(file, { ...program.opts(), ...options });
+      } catch (err) {
+        // A place that cannot be written (a directory, a path under a file, "", no permission) is bad usage, not a bug.
+        if (!(err instanceof ChaoscastError) && typeof (err as NodeJS.ErrnoException).code === "string") {
+          throw new UsageError(`cannot write ${JSON.stringify(file)}: ${(err as Error).message}`);
+        }
+        throw err;
+      }
     });
 
   return program;
