@@ -1,7 +1,8 @@
 // Abort latency: how long a breached steady state goes on hurting before chaoscast has undone the
 // fault. Each run injects an HTTP 503 fault on a fault-proxy link (at a random moment, so it lands
 // anywhere between two probe rounds) while an http probe watches through that link every 250 ms;
-// the figure is the time from the fault being in effect to the last revert finished.
+// the figure is the time from the fault being in effect to the last revert finished. Runs keep a
+// write-ahead state file, as `chaoscast run` does, so its fsyncs are part of the figure.
 
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -53,7 +54,7 @@ faults:
         { registry, vars: { cli: {}, env: {} } },
       );
       const events = [];
-      const result = await runExperiment(experiment, { registry, runId: `bench-abort-${i}`, seed: "bench", sink: (e) => events.push({ ...e, clock: performance.now() }), interrupt: signal });
+      const result = await runExperiment(experiment, { registry, runId: `bench-abort-${i}`, seed: "bench", sink: (e) => events.push({ ...e, clock: performance.now() }), interrupt: signal, stateDir: path.join(dir, "state") });
       const injected = events.find((e) => e.type === "fault-injected");
       const abort = events.find((e) => e.type === "abort");
       const reverted = events.filter((e) => e.type === "fault-reverted").at(-1);

@@ -8,7 +8,7 @@ export interface InterruptHandle {
   dispose(): void;
 }
 
-const SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+const SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"];
 
 export function trapInterrupts(onSignal: (signal: NodeJS.Signals, first: boolean) => void): InterruptHandle {
   const controller = new AbortController();

@@ -94,6 +94,8 @@ export async function revertLeftover(
   const stateFile = StateFile.adopt(run.file, run.state);
   // Take the run over, so a second `chaoscast rollback` started meanwhile sees a live owner.
   await stateFile.setOwner(await currentOwner());
+  // Faults that cannot be undone (a kill) were reported; there is nothing to keep them on record for.
+  for (const record of run.irreversible) await stateFile.put({ ...record, state: "reverted" });
   const restored = new Map<number, string>();
   const secretValues: string[] = [];
   const prepared: { record: StateFault; entry: InjectedFault }[] = [];

@@ -92,7 +92,7 @@ export async function runMethod(options: MethodOptions): Promise<MethodResult> {
           // An apply that failed half-way is still reverted by the rollback (reverts are idempotent);
           // one that never got on record changed nothing.
           if (entry && revert) entry.state = "injected";
-          else if (entry) entry.state = "reverted";
+          else if (entry) await ledger.update(entry, "reverted"); // nothing to undo: clear it from the record
           emit({ type: "fault-failed", fault: fault.name, action: fault.action.name, target: ref, error: errorMessage(err) });
           abort(`fault "${fault.name}" could not be injected${ref ? ` into ${ref.label}` : ""}: ${errorMessage(err)}`);
           break;

@@ -58,10 +58,12 @@ export interface RevertDeps {
 export async function revertOne(entry: InjectedFault, deps: RevertDeps, policy: RollbackPolicy, early = false): Promise<boolean> {
   if (entry.state === "reverted") return true;
   if (!entry.revert) {
-    entry.state = "reverted";
+    // Cannot be undone by design (a kill): nothing to do, and nothing to keep on record.
+    await deps.ledger.update(entry, "reverted");
     return true;
   }
-  entry.revert.release?.();
+  // Let an in-flight lease refresh land first, so it cannot redo the fault after the revert.
+  await Promise.race([entry.revert.release?.(), sleep(2_000)]);
   let lastError = "";
   for (let attempt = 1; attempt <= policy.attempts; attempt++) {
     const notes: string[] = [];

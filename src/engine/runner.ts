@@ -229,7 +229,7 @@ async function runLifecycle(experiment: CompiledExperiment, options: RunOptions,
   let state: StateFile | undefined;
   if (options.stateDir) {
     try {
-      state = await StateFile.create(options.stateDir, options.runId, await currentOwner(), { file: path.resolve(experiment.file), title: experiment.title });
+      state = await StateFile.create(options.stateDir, options.runId, await currentOwner(), { file: path.resolve(experiment.file), title: redact(experiment.title) });
     } catch (err) {
       return finish("skipped", `cannot write the run's state file in ${options.stateDir} (${errorMessage(err)}); nothing was injected`);
     }
@@ -270,6 +270,10 @@ async function runLifecycle(experiment: CompiledExperiment, options: RunOptions,
   if (internalError !== undefined) return { ...finish("aborted", `${abortReason}; rolled back`), internalError };
   if (options.interrupt.aborted) return finish("aborted", abortReason ?? "interrupted", [], null);
   const recovered = experiment.steadyState.length === 0 ? true : await recover(experiment, options.interrupt, emit, reportCheck);
+  // A signal during recovery cut the wait short: that says nothing about the system, so no verdict.
+  if (options.interrupt.aborted && !recovered) {
+    return finish("aborted", `${abortReason ? `${abortReason}; rolled back` : "everything was reverted"}, then interrupted while waiting for the steady state to return`, [], null);
+  }
   if (abortReason !== undefined) {
     return finish("aborted", `${abortReason}; rolled back${recovered ? " and recovered" : `, but steady state did not return within ${formatDuration(experiment.recovery.timeoutMs)}`}`, [], recovered);
   }

@@ -35,7 +35,10 @@ export type StateFault = z.output<typeof StateFaultSchema>;
 export const RunStateSchema = z.object({
   version: z.literal(STATE_VERSION),
   runId: z.string(),
+  /** The process responsible for the run now: the run itself, or a `chaoscast rollback` that took it over. */
   owner: z.object({ pid: z.int(), startTime: z.string().nullable(), host: z.string() }),
+  /** The process that ran the experiment, kept when a rollback takes the run over. */
+  runOwner: z.object({ pid: z.int(), startTime: z.string().nullable(), host: z.string() }).optional(),
   experiment: z.object({ file: z.string(), title: z.string() }),
   startedAt: z.string(),
   updatedAt: z.string(),
@@ -84,6 +87,7 @@ export class StateFile {
   }
 
   async setOwner(owner: ProcessOwner): Promise<void> {
+    this.state.runOwner ??= this.state.owner;
     this.state.owner = owner;
     await this.flush();
   }

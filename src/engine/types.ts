@@ -44,8 +44,8 @@ export interface Revert {
   /** What the RevertDef needs; JSON-serialisable. */
   data: Record<string, unknown>;
   description: string;
-  /** Stop in-process helpers tied to the fault (a lease refresher) before it is reverted. */
-  release?(): void;
+  /** Stop in-process helpers tied to the fault (a lease refresher) before it is reverted; resolves once they are idle. */
+  release?(): Promise<void> | void;
   /** The fault lives inside the run's own process (an embedded proxy link): it ends when the run does. */
   diesWithRun?: boolean;
 }
@@ -154,7 +154,7 @@ export function defineRevert<S extends z.ZodType>(def: RevertDef<S>): RevertDef 
   return def as unknown as RevertDef;
 }
 /** A Revert for `def` with `data`, so actions name their revert kind without repeating it. */
-export function revertWith(def: RevertDef, data: Record<string, unknown>, release?: () => void, diesWithRun = false): Revert {
+export function revertWith(def: RevertDef, data: Record<string, unknown>, release?: () => Promise<void> | void, diesWithRun = false): Revert {
   return { kind: def.kind, data, description: def.describe(data), ...(release ? { release } : {}), ...(diesWithRun ? { diesWithRun } : {}) };
 }
 export function defineTargets<S extends z.ZodType>(def: TargetDef<S>): TargetDef {

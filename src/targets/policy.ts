@@ -4,7 +4,7 @@
 
 import picomatch from "picomatch";
 import { z } from "zod";
-import { DurationSchema } from "../experiment/common-schemas.js";
+import { DurationSchema, PercentSchema } from "../experiment/common-schemas.js";
 import { formatDuration } from "../experiment/duration.js";
 
 export const EXCLUDE_LABEL = "chaoscast.io/exclude";
@@ -12,7 +12,9 @@ export const EXCLUDE_LABEL = "chaoscast.io/exclude";
 export const PolicySchema = z
   .object({
     maxTargets: z.int().min(1).optional().meta({ description: "Most targets one run may hit, over all its target blocks." }),
-    maxPercent: z.number().gt(0).max(100).optional().meta({ description: "Largest share of a target block's candidates a run may hit (percent)." }),
+    maxPercent: PercentSchema.refine((p) => p > 0, { message: "maxPercent must be more than 0" })
+      .optional()
+      .meta({ description: 'Largest share of a target block\'s candidates a run may hit: 10 or "10%". A block of one candidate is 100%.' }),
     allowContexts: z.array(z.string().min(1)).optional().meta({ description: "Kubernetes contexts (globs) a run may touch." }),
     allowNamespaces: z.array(z.string().min(1)).optional().meta({ description: "Namespaces (globs) a run may touch." }),
     maxDuration: DurationSchema.optional().meta({ description: "Longest method a run may have." }),
@@ -85,7 +87,7 @@ export interface StaticFacts {
   percents: { target: string; percent: number }[];
 }
 
-/** What can be judged from the experiment alone (validate, plan and run, before any target is resolved). */
+/** What can be judged from the experiment alone (plan and run, before any target is resolved). */
 export function checkStatic(facts: StaticFacts, policy: Policy): Violation[] {
   const out: Violation[] = [];
   if (policy.maxDuration && facts.methodMs > policy.maxDuration.value) {

@@ -1,6 +1,9 @@
 // `chaoscast rollback` as a user meets it after a crash: the warning on the next run, --dry-run,
 // a revert that cannot be done yet (exit 3, kept on record) and the retry that finishes it.
 
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
+import path from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { startProxyServer } from "../../src/proxy/server.js";
@@ -74,5 +77,47 @@ describe("chaoscast rollback", () => {
       await proxy.close();
       await upstream.stop();
     }
+  });
+
+  it("never reverts a run recorded on another host, whose pids and loopback addresses are not ours", async () => {
+    const server = await startServer();
+    try {
+      const dir = workdir();
+      writeExperiment(dir, "freeze.yaml", `version: 1\ntitle: freeze\nduration: 30s\ntargets:\n  s: { process: { pid: ${server.pid} } }\nfaults:\n  - { name: freeze it, action: process.suspend, target: s }\n`);
+      await crashRun(dir, "freeze.yaml", "injected freeze it");
+      const stateDir = path.join(dir, ".chaoscast", "state");
+      const [file] = readdirSync(stateDir);
+      const state = JSON.parse(readFileSync(path.join(stateDir, file!), "utf8")) as { runId: string; owner: { host: string } };
+      state.owner.host = "another-host";
+      writeFileSync(path.join(stateDir, file!), JSON.stringify(state));
+
+      const all = await runCli(["rollback", "--all"], { cwd: dir });
+      expect(all.exitCode).toBe(0);
+      expect(all.all).toContain("it ran on another host; its faults can only be reverted there (run chaoscast rollback on another-host)");
+      const one = await runCli(["rollback", "--run", state.runId], { cwd: dir });
+      expect(one.exitCode).toBe(5);
+      expect(one.all).toContain("ran on another-host, not on this host");
+      expect(processState(server.pid)).toBe("T");
+      expect(readdirSync(stateDir)).toEqual([file]);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it("clears the record of a run killed before its first injection", async () => {
+    const dir = workdir();
+    const dead = await execa(process.execPath, ["-e", "console.log(process.pid)"]);
+    const stateDir = path.join(dir, ".chaoscast", "state");
+    mkdirSync(stateDir, { recursive: true });
+    const now = new Date().toISOString();
+    const state = { version: 1, runId: "early-kill", owner: { pid: Number(dead.stdout), startTime: "1", host: hostname() }, experiment: { file: "/x.yaml", title: "x" }, startedAt: now, updatedAt: now, status: "running", faults: [] };
+    writeFileSync(path.join(stateDir, "early-kill.json"), JSON.stringify(state));
+    const dry = await runCli(["rollback", "--dry-run"], { cwd: dir });
+    expect(dry.all).toContain("would clear the record of early-kill");
+    expect(readdirSync(stateDir)).toEqual(["early-kill.json"]);
+    const rollback = await runCli(["rollback"], { cwd: dir });
+    expect(rollback.exitCode).toBe(0);
+    expect(rollback.all).toContain("cleared the record of early-kill");
+    expect(readdirSync(stateDir)).toEqual([]);
   });
 });

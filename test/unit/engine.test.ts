@@ -169,3 +169,24 @@ describe("the run lifecycle", () => {
   });
 });
 
+
+describe("an interrupt during recovery", () => {
+  it("ends the run as aborted, not as a deviation, since the wait was cut short", async () => {
+    const yaml = `version: 1
+title: memory
+duration: 300ms
+targets:
+  a: { mem: { prefix: a } }
+steadyState:
+  - { name: a healthy, probe: mem, with: { item: a } }
+abort: { interval: 50ms, after: 100 }
+recovery: { timeout: 20s, interval: 50ms }
+faults:
+  - { name: destroy a, target: a, action: mem.destroy }
+`;
+    const { result, types } = await run({ yaml, interruptAfterMs: 700 });
+    expect(types.filter((t) => t === "phase-started").length).toBe(5); // recovery had started
+    expect(result.outcome).toBe("aborted");
+    expect(result.reason).toContain("interrupted while waiting for the steady state to return");
+  });
+});

@@ -98,3 +98,14 @@ describe("the write-ahead state file", () => {
     expect(world.broken.size).toBe(0);
   });
 });
+
+describe("faults that cannot be undone", () => {
+  it("leave no state file behind once the run is over", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "chaoscast-state-"));
+    const registry = memoryRegistry(makeWorld());
+    const experiment = parseExperiment(`version: 1\ntitle: destroy\nduration: 100ms\ntargets:\n  a: { mem: { prefix: a } }\nfaults:\n  - { name: destroy a, target: a, action: mem.destroy }\n`, "mem.yaml", { registry, vars: { cli: {}, env: {} } });
+    const result = await runExperiment(experiment, { registry, runId: "run-1", seed: "s", sink: () => {}, interrupt: new AbortController().signal, stateDir: dir });
+    expect(result.outcome).toBe("passed");
+    expect(stateFiles(dir)).toEqual([]);
+  });
+});

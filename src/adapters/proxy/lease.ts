@@ -3,6 +3,7 @@
 
 export class LeaseKeeper {
   private timer: NodeJS.Timeout | undefined;
+  private inFlight: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly refresh: () => Promise<boolean>,
@@ -12,9 +13,9 @@ export class LeaseKeeper {
   start(): void {
     // Three refreshes per lease: one lost refresh never lets a live run's fault expire.
     this.timer = setInterval(() => {
-      this.refresh()
+      this.inFlight = this.refresh()
         .then((alive) => {
-          if (!alive) this.stop();
+          if (!alive) void this.stop();
         })
         .catch(() => {
           /* the next refresh tries again; the lease covers the gap */
@@ -24,8 +25,10 @@ export class LeaseKeeper {
     this.timer.unref();
   }
 
-  stop(): void {
+  /** Stop refreshing; resolves once a refresh already under way has finished, so none lands later. */
+  stop(): Promise<void> {
     clearInterval(this.timer);
     this.timer = undefined;
+    return this.inFlight.then(() => undefined);
   }
 }

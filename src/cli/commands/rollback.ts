@@ -1,6 +1,7 @@
 // `chaoscast rollback`: undo what runs left behind: a run killed (kill -9, OOM, a lost machine)
 // before it reverted its faults, or one whose reverts failed. Reads .chaoscast/state.
 
+import { unlink } from "node:fs/promises";
 import path from "node:path";
 import { PreflightError, UsageError, EXIT } from "../../errors.js";
 import { checkLeftover, findLeftovers, revertLeftover, type LeftoverRun } from "../../engine/leftovers.js";
@@ -17,7 +18,8 @@ export interface RollbackOptions extends CommonOptions {
 
 function describeRun(run: LeftoverRun): string {
   const { state } = run;
-  return `${state.runId} (${state.experiment.title}, ${path.relative(process.cwd(), state.experiment.file) || state.experiment.file}; started ${state.startedAt} by pid ${state.owner.pid} on ${state.owner.host})`;
+  const owner = state.runOwner ?? state.owner;
+  return `${state.runId} (${state.experiment.title}, ${path.relative(process.cwd(), state.experiment.file) || state.experiment.file}; started ${state.startedAt} by pid ${owner.pid} on ${owner.host})`;
 }
 
 export async function rollbackCommand(options: RollbackOptions): Promise<number> {
@@ -29,6 +31,13 @@ export async function rollbackCommand(options: RollbackOptions): Promise<number>
   const dir = stateDir();
   const { runs, unreadable } = await findLeftovers(dir);
 
+  // A dead run killed before its first injection, or after its last revert but before it could
+  // remove its record, left nothing: clear the record so it does not linger.
+  const empty = runs.filter((r) => r.liveness === "dead" && r.pending.length === 0 && r.irreversible.length === 0);
+  for (const run of options.run ? empty.filter((r) => r.state.runId === options.run) : empty) {
+    if (!options.dryRun) await unlink(run.file).catch(() => {});
+    out(style.dim(`${options.dryRun ? "would clear" : "cleared"} the record of ${describeRun(run)}: it left nothing injected`));
+  }
   let chosen = runs.filter((r) => r.pending.length > 0 || r.irreversible.length > 0);
   if (options.run) {
     const run = runs.find((r) => r.state.runId === options.run);
@@ -36,21 +45,25 @@ export async function rollbackCommand(options: RollbackOptions): Promise<number>
       const ids = runs.map((r) => r.state.runId);
       throw new UsageError(`--run ${options.run}: no state for that run in ${dir}${didYouMean(options.run, ids)}${ids.length ? `; runs with state: ${ids.join(", ")}` : "; there is none"}`);
     }
+    if (run.liveness === "other-host") {
+      throw new PreflightError(`run ${run.state.runId} ran on ${run.state.owner.host}, not on this host: its processes and loopback addresses are that host's. Run chaoscast rollback there.`);
+    }
     if (run.liveness === "alive" && !options.all) {
       throw new PreflightError(`run ${run.state.runId} is still in progress (pid ${run.state.owner.pid}); it rolls back by itself when it ends or on Ctrl-C/SIGTERM. Add --all to revert under it anyway (reverts are idempotent).`);
     }
     chosen = [run];
   }
   const busy = chosen.filter((r) => r.liveness === "alive" && !options.all);
-  const elsewhere = chosen.filter((r) => r.liveness === "other-host" && !options.all && !options.run);
+  const elsewhere = chosen.filter((r) => r.liveness === "other-host");
   chosen = chosen.filter((r) => !busy.includes(r) && !elsewhere.includes(r));
 
   for (const run of busy) out(style.dim(`skipped ${describeRun(run)}: still running (it rolls back by itself; --all to revert under it)`));
-  for (const run of elsewhere) out(style.yellow(`skipped ${describeRun(run)}: it ran on another host, whose processes cannot be checked from here (--run ${run.state.runId} to revert it)`));
+  for (const run of elsewhere) out(style.yellow(`skipped ${describeRun(run)}: it ran on another host; its faults can only be reverted there (run chaoscast rollback on ${run.state.owner.host})`));
   for (const u of unreadable) out(style.red(`✖ ${u.file}: ${u.problem}. What that run left cannot be known; check it by hand.`));
 
   if (chosen.length === 0) {
-    out(unreadable.length ? "No other run left anything to roll back." : `Nothing to roll back: no run left faults behind (${dir}).`);
+    const skipped = busy.length + elsewhere.length;
+    out(unreadable.length || skipped ? "Nothing else to roll back." : `Nothing to roll back: no run left faults behind (${dir}).`);
     if (json) process.stdout.write(`${JSON.stringify({ runs: [], skipped: [...busy, ...elsewhere].map((r) => r.state.runId), unreadable }, null, 2)}\n`);
     return unreadable.length ? EXIT.rollbackFailed : EXIT.passed;
   }
@@ -91,7 +104,7 @@ export async function rollbackCommand(options: RollbackOptions): Promise<number>
   if (json) process.stdout.write(`${JSON.stringify({ runs: report, skipped: [...busy, ...elsewhere].map((r) => r.state.runId), unreadable }, null, 2)}\n`);
   if (options.dryRun) {
     out(style.dim("Nothing was changed (--dry-run)."));
-    return EXIT.passed;
+    return unreadable.length ? EXIT.rollbackFailed : EXIT.passed;
   }
   if (failures > 0) {
     out(style.red(`${failures} fault(s) could not be reverted; they are still recorded, so \`chaoscast rollback\` can try again.`));

@@ -13,6 +13,7 @@ import { parseDuration } from "../../experiment/duration.js";
 import type { Outcome, RunEvent } from "../../engine/events.js";
 import { OUTCOME_EXIT, worstOutcome } from "../../engine/outcome.js";
 import { runExperiment, staticFacts, type ResolvedPlan } from "../../engine/runner.js";
+import { makeRedactor } from "../../engine/redact.js";
 import { buildJournal, writeJournal, type Journal } from "../../report/journal.js";
 import { trapInterrupts } from "../interrupts.js";
 import { canPrompt, chaoscastDir, defaultSeed, isInteractive, loadExperiments, registry, stateDir, type CommonOptions } from "../shared.js";
@@ -75,7 +76,8 @@ export async function runCommand(paths: string[], options: RunCommandOptions): P
     for (const [index, experiment] of experiments.entries()) {
       if (interrupts.signal.aborted) break;
       events = [];
-      const runId = makeRunId(experiment.title);
+      // The title may hold a substituted secret; the run id names files.
+      const runId = makeRunId(makeRedactor(experiment.secrets)(experiment.title));
       const result = await runExperiment(experiment, {
         registry,
         runId,
