@@ -12,8 +12,10 @@ Exit codes:
   1  deviated         the hypothesis did not hold after recovery (a weakness was found)
   2  aborted          the blast radius was breached (or the run interrupted); rolled back cleanly
   3  rollback-failed  something could not be reverted; the summary says what is still injected
-  4  invalid          bad usage or an invalid experiment file; nothing was touched
-  5  skipped          preflight or the steady state before failed; nothing was injected
+  4  invalid/refused  bad usage, an invalid experiment file, or over the blast-radius policy
+                      (.chaoscast.yaml); nothing was touched
+  5  skipped          preflight (schedule, lock, targets) or the steady state before failed;
+                      nothing was injected
   70 internal error   a bug in chaoscast (after rolling back)`;
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -67,7 +69,8 @@ Examples:
   $ CI=1 chaoscast run exp.yaml      (no prompt, no spinners)
   $ chaoscast run exp.yaml --wait-lock 30m   (queue behind a run of the same lock scope)
 
-Ctrl-C (SIGINT) or SIGTERM at any time rolls back every injected fault before exiting.
+Ctrl-C (SIGINT), SIGTERM, SIGHUP or SIGQUIT at any time rolls back every injected fault before
+exiting. If chaoscast is killed outright (kill -9), \`chaoscast rollback\` undoes what it left.
 ${EXIT_CODES_HELP}`,
     )
     .action(async (paths: string[], options) => {
