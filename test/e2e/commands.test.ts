@@ -136,7 +136,7 @@ describe("planning, listing and scaffolding", () => {
     expect(result.stdout).toContain("Examples:");
     expect(result.stdout).toContain("3  rollback-failed");
     const run = await runCli(["run", "--help"], { cwd: workdir() });
-    expect(run.stdout).toContain("Ctrl-C (SIGINT) or SIGTERM at any time rolls back");
+    expect(run.stdout).toContain("Ctrl-C (SIGINT), SIGTERM, SIGHUP or SIGQUIT at any time rolls back");
   });
 
   it("--version prints the package version", async () => {
