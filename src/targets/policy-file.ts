@@ -50,9 +50,19 @@ export async function loadPolicy(files = findPolicyFiles()): Promise<LoadedPolic
   return { policy: mergePolicies(parts), files };
 }
 
-async function readPolicyFile(file: string): Promise<{ limits: PolicyLimits; source: (key: PolicyKey) => string }> {
+async function readPolicyFile(file: string): Promise<ParsedPolicy> {
   const shown = path.relative(process.cwd(), file).startsWith("..") ? file : path.relative(process.cwd(), file) || file;
-  const text = await readFile(file, "utf8");
+  return parsePolicy(await readFile(file, "utf8"), shown);
+}
+
+export interface ParsedPolicy {
+  limits: PolicyLimits;
+  /** "file:line" where a limit is set, for messages. */
+  source: (key: PolicyKey) => string;
+}
+
+/** Check a policy file's text; problems are thrown with file:line:col (exit 4). `shown` names the file in them. */
+export function parsePolicy(text: string, shown: string): ParsedPolicy {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false, strict: true });
   const problems: Problem[] = [];

@@ -2,10 +2,11 @@ import { describe, expect, it } from "vitest";
 import { existsSync, readFileSync } from "node:fs";
 import { parseExperiment } from "../../src/experiment/loader.js";
 import { registry } from "../../src/registry.js";
+import { parsePolicy } from "../../src/targets/policy-file.js";
 
 // Docs that cannot rot: every yaml/json example in the docs is a complete experiment that the real
 // loader accepts, and every action and probe has at least one.
-const DOCS = ["README.md", "docs/experiment-format.md", "docs/proxy.md"].filter((f) => existsSync(new URL(`../../${f}`, import.meta.url)));
+const DOCS = ["README.md", "docs/experiment-format.md", "docs/proxy.md", "docs/safety.md"].filter((f) => existsSync(new URL(`../../${f}`, import.meta.url)));
 
 function examples(file: string): { lang: string; text: string; line: number }[] {
   const text = readFileSync(new URL(`../../${file}`, import.meta.url), "utf8");
@@ -17,9 +18,14 @@ function examples(file: string): { lang: string; text: string; line: number }[] 
   return found;
 }
 
+/** A block whose first key is `policy:` is a .chaoscast.yaml, not an experiment. */
+const isPolicy = (text: string) => /^policy:/m.test(text) && !/^version:/m.test(text);
+
 describe.each(DOCS)("examples in %s", (file) => {
-  it.each(examples(file).map((e) => [`${e.lang} block at line ${e.line}`, e] as const))("%s is a valid experiment", (_name, example) => {
-    expect(() => parseExperiment(example.text, `${file}:${example.line}`, { registry, vars: { cli: {}, env: {} } })).not.toThrow();
+  it.each(examples(file).map((e) => [`${e.lang} block at line ${e.line}`, e] as const))("%s is a valid experiment or policy file", (_name, example) => {
+    const where = `${file}:${example.line}`;
+    if (isPolicy(example.text)) expect(Object.keys(parsePolicy(example.text, where).limits).length).toBeGreaterThan(0);
+    else expect(() => parseExperiment(example.text, where, { registry, vars: { cli: {}, env: {} } })).not.toThrow();
   });
 });
 
