@@ -84,7 +84,8 @@ function parseText(text: string, file: string, options: LoadOptions): CompiledEx
     throw new ExperimentError([{ file, ...positionOf(text, control.index), path: "", message: `control character U+${code} is not allowed in YAML or JSON text${hint}` }]);
   }
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false, strict: true });
+  // Duplicate keys are found by checkStructure: the parser's own check is quadratic in the size of a mapping.
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false, strict: true });
   const problems: Problem[] = [];
   const at = (p: (string | number)[], message: string, where: "value" | "key" = "value"): Problem => ({
     file,
@@ -338,11 +339,6 @@ function jsonSyntaxError(text: string, start: number, where: (offset: number) =>
 function explainYamlError(code: string, message: string, offset: number, doc: Document, text: string): { offset: number; message: string } {
   if (code === "MULTIPLE_DOCS") return { offset, message: "a file holds one experiment, but a second YAML document (---) starts here; put it in its own file" };
   if (/Maximum call stack/.test(message)) return { offset, message: `nested too deeply; an experiment never needs more than ${MAX_DEPTH} levels` };
-  if (code === "DUPLICATE_KEY") {
-    const key = /^(?:"((?:[^"\\\n]|\\.)*)"|'((?:[^'\n]|'')*)'|([^\n,{}[\]]*?))\s*:(?:\s|$)/.exec(text.slice(offset, offset + 200));
-    const name = key ? (key[1] ?? key[2] ?? key[3] ?? "").trim() : undefined;
-    return { offset, message: name ? `the key "${name}" appears twice in this mapping; keys must be unique` : "a key appears twice in this mapping; keys must be unique" };
-  }
   if (code === "MISSING_CHAR" && /quote/.test(message)) {
     // The parser notices at the end of the file; the mistake is where the quote opened.
     const opening = unclosedQuoteStart(doc, offset);
@@ -434,12 +430,19 @@ function checkStructure(doc: Document, text: string): Structure {
     open.add(node);
     stack.push({ leave: node });
     const children: unknown[] = [];
+    // Keys as the document will have them: `1` and `"1"` are one key once converted.
+    const keys = new Set<string>();
     for (const entry of node.items) {
       if (!isPair(entry)) {
         children.push(entry);
         continue;
       }
       const key = entry.key;
+      const name = isScalar(key) ? String(key.value ?? "") : key === null || key === undefined ? "" : undefined;
+      if (name !== undefined) {
+        if (keys.has(name)) problems.push({ offset: rangeStart(key), message: `the key "${name}" appears twice in this mapping; keys must be unique` });
+        keys.add(name);
+      }
       if (key !== null && key !== undefined && !isScalar(key)) {
         const kind = isAlias(key) ? `an alias (*${key.source})` : isMap(key) ? "a mapping" : "a list";
         problems.push({ offset: rangeStart(key), message: `a key must be plain text, found ${kind}` });
