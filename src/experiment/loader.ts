@@ -20,6 +20,8 @@ const MAX_FILE_BYTES = 1024 * 1024;
 /** Deeper than this is a mistake or an attack; it also keeps every recursive step below far from the stack limit. */
 const MAX_DEPTH = 64;
 const MAX_ALIASES = 50;
+/** Problems reported per file. */
+const MAX_PROBLEMS = 100;
 const EXPERIMENT_EXTENSIONS = new Set([".yaml", ".yml", ".json"]);
 const schemas = new WeakMap<RegistryView, ExperimentSchema>();
 
@@ -57,8 +59,12 @@ export function parseExperiment(text: string, file: string, options: LoadOptions
   try {
     return parseText(text, file, options);
   } catch (err) {
-    if (err instanceof ExperimentError) throw new ExperimentError(err.problems.map(printable));
-    throw err;
+    if (!(err instanceof ExperimentError)) throw err;
+    // Tens of thousands of problems help nobody (and a 1 MiB file can have them): the first ones, and a count.
+    const shown = err.problems.slice(0, MAX_PROBLEMS);
+    const more = err.problems.length - shown.length;
+    if (more > 0) shown.push({ file, path: "", message: `… and ${more} more problem(s) not shown; fix these first` });
+    throw new ExperimentError(shown.map(printable));
   }
 }
 
@@ -87,12 +93,18 @@ function parseText(text: string, file: string, options: LoadOptions): CompiledEx
   // Duplicate keys are found by checkStructure: the parser's own check is quadratic in the size of a mapping.
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false, strict: true });
   const problems: Problem[] = [];
-  const at = (p: (string | number)[], message: string, where: "value" | "key" = "value"): Problem => ({
-    file,
-    ...locate(doc, lines, p, where),
-    path: formatPath(p),
-    message,
-  });
+  // Locating is linear in the mappings on the path: only problems that can be shown are located,
+  // and the same problem found twice (a placeholder repeated in one value) is the same problem.
+  const seen = new Map<string, Problem>();
+  const at = (p: (string | number)[], message: string, where: "value" | "key" = "value"): Problem => {
+    const key = `${where} ${formatPath(p)} ${message}`;
+    let problem = seen.get(key);
+    if (!problem) {
+      problem = { file, ...(seen.size < MAX_PROBLEMS ? locate(doc, lines, p, where) : {}), path: formatPath(p), message };
+      seen.set(key, problem);
+    }
+    return problem;
+  };
 
   // YAML accepts what JSON does not (trailing commas, comments): a .json file must be strict JSON.
   if (file.endsWith(".json")) {
@@ -168,7 +180,7 @@ function parseText(text: string, file: string, options: LoadOptions): CompiledEx
     }
     throw fail(dedupe(problems));
   }
-  if (problems.length > 0) throw fail(problems);
+  if (problems.length > 0) throw fail(dedupe(problems));
 
   const compiled = compileExperiment(parsed.data, options.registry);
   if (!compiled.ok) throw fail(compiled.problems.map((p) => at(p.path, p.message, p.at)));
