@@ -60,12 +60,21 @@ export function parseExperiment(text: string, file: string, options: LoadOptions
     return parseText(text, file, options);
   } catch (err) {
     if (!(err instanceof ExperimentError)) throw err;
-    // Tens of thousands of problems help nobody (and a 1 MiB file can have them): the first ones, and a count.
-    const shown = err.problems.slice(0, MAX_PROBLEMS);
-    const more = err.problems.length - shown.length;
-    if (more > 0) shown.push({ file, path: "", message: `… and ${more} more problem(s) not shown; fix these first` });
-    throw new ExperimentError(shown.map(printable));
+    // Every list of problems went through shown(); make single problems printable too.
+    throw new ExperimentError(err.problems.map(printable));
   }
+}
+
+/**
+ * What is worth showing: tens of thousands of problems help nobody (a 1 MiB file can have them, and
+ * joined they can exceed the longest string V8 can build), so the first ones and a count, each
+ * printable and of a readable length.
+ */
+function shown(problems: Problem[], file: string, total = problems.length): Problem[] {
+  const first = problems.slice(0, MAX_PROBLEMS);
+  const more = total - first.length;
+  if (more > 0) first.push({ file, path: "", message: `… and ${more} more problem(s) not shown; fix these first` });
+  return first.map(printable);
 }
 
 /**
@@ -78,7 +87,8 @@ function printable(problem: Problem): Problem {
     text.replace(/[\x00-\x08\x0A-\x1F\x7F-\x9F\u061C\u200E\u200F\u2028-\u202E\u2066-\u2069]/g, (c) =>
       c === "\n" ? "\\n" : c === "\r" ? "\\r" : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
     );
-  return { ...problem, file: escape(problem.file), path: escape(problem.path), message: escape(problem.message) };
+  const cut = (text: string, max: number) => (text.length > max ? `${text.slice(0, max)}…` : text);
+  return { ...problem, file: escape(problem.file), path: cut(escape(problem.path), 300), message: cut(escape(problem.message), 2000) };
 }
 
 function parseText(text: string, file: string, options: LoadOptions): CompiledExperiment {
@@ -132,11 +142,12 @@ function parseText(text: string, file: string, options: LoadOptions): CompiledEx
           : `YAML tags are not supported: remove ${tag}`;
       problems.push({ file, line: pos.line, col: pos.col, path: "", message });
     }
-    throw new ExperimentError(problems);
+    throw new ExperimentError(shown(problems, file));
   }
   const structure = checkStructure(doc, text);
   if (structure.problems.length > 0) {
-    throw new ExperimentError(structure.problems.map((p) => ({ file, ...lines.linePos(p.offset), path: "", message: p.message })));
+    const first = structure.problems.slice(0, MAX_PROBLEMS).map((p) => ({ file, ...lines.linePos(p.offset), path: "", message: p.message }));
+    throw new ExperimentError(shown(first, file, structure.problems.length));
   }
   let raw: unknown;
   try {
@@ -159,7 +170,7 @@ function parseText(text: string, file: string, options: LoadOptions): CompiledEx
 
   const interpolated = interpolateDocument(raw, options.vars);
   // Messages quote what they found, which may be a substituted secret.
-  const fail = (list: Problem[]) => new ExperimentError(makeRedactor(interpolated.secrets)(list));
+  const fail = (list: Problem[]) => new ExperimentError(shown(makeRedactor(interpolated.secrets)(list), file));
   for (const problem of interpolated.problems) problems.push(at(problem.path, problem.message));
   const badPaths = new Set(interpolated.problems.map((p) => formatPath(p.path)));
 
