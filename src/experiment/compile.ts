@@ -10,6 +10,12 @@ import type { ExperimentDocument } from "./schema.js";
 import type { Selection } from "../targets/select.js";
 import type { CompiledExperiment, FaultSpec, ProbeSpec, RollbackStep, TargetSpec } from "./types.js";
 
+/**
+ * Problems beyond this many are not shown (see the loader): no "did you mean" search for them. The
+ * search is quadratic in the lengths of the names too, so names longer than 64 characters get none.
+ */
+const SUGGESTIONS = 100;
+
 export interface SemanticProblem {
   path: (string | number)[];
   message: string;
@@ -58,8 +64,12 @@ export function compileExperiment(doc: ExperimentDocument, registry: RegistryVie
     const found = targets.find((t) => t.name === target);
     if (!found && broken.has(target)) return;
     if (!found) {
-      const declared = targetNames.length ? `; declared targets: ${targetNames.join(", ")}` : "; no targets are declared";
-      problems.push({ path: [...path, "target"], message: `unknown target "${target}"${didYouMean(target, targetNames)}${declared}` });
+      // A file can declare thousands of targets and name thousands of unknown ones: keep each message short,
+      // and look for suggestions only while the problems can still be shown.
+      const listed = targetNames.length > 10 ? `${targetNames.slice(0, 10).join(", ")} … (${targetNames.length} in all)` : targetNames.join(", ");
+      const declared = targetNames.length ? `; declared targets: ${listed}` : "; no targets are declared";
+      const hint = problems.length < SUGGESTIONS && target.length <= 64 ? didYouMean(target, targetNames.filter((n) => n.length <= 64)) : "";
+      problems.push({ path: [...path, "target"], message: `unknown target "${target}"${hint}${declared}` });
     } else if (found.kind !== action.target) {
       problems.push({
         path: [...path, "target"],

@@ -212,9 +212,12 @@ function resolvePlaceholder(
     const name = expr.slice(5);
     const found = vars.get(name);
     if (!found) {
+      // The search is quadratic in name lengths, and only the first problems are shown: bound both.
+      const names = [...vars.keys()].filter((n) => n.length <= 64);
+      const hint = problems.length < 100 && name.length <= 64 ? didYouMean(name, names) : "";
       problems.push({
         path,
-        message: `unknown variable ${placeholder}${didYouMean(name, [...vars.keys()])}; declare it under vars: or pass --var ${name}=VALUE`,
+        message: `unknown variable ${placeholder}${hint}; declare it under vars: or pass --var ${name}=VALUE`,
       });
       return { value: "", display: placeholder, secret: false };
     }
