@@ -306,10 +306,25 @@ describe("the loader, given hostile text", () => {
       ["anchors", `${head}faults:\n${fault}vars:\n${many(20_000, (i) => `  v${i}: &a${i} 1\n`)}`],
       ["invalid faults", `${head}faults:\n${many(8_000, () => "  - { name: a, action: nope }\n")}`],
       ["targets", `${head}faults:\n${fault}targets:\n${many(10_000, (i) => `  t${i}: { process: {} }\n`)}`],
+      [
+        "unknown targets among many",
+        `${head}targets:\n${many(3_000, (i) => `  target_number_${i}: { process: { port: 1 } }\n`)}faults:\n${many(3_000, (i) => `  - { name: f${i}, action: process.kill, target: nope${i} }\n`)}`,
+      ],
+      [
+        "very long names",
+        JSON.stringify({
+          version: 1,
+          title: "long names",
+          duration: "5s",
+          vars: { ["v".repeat(100_000)]: 1 },
+          targets: { ["t".repeat(100_000)]: { process: { port: 1 } } },
+          faults: [{ name: "a", action: "process.kill", target: `${"t".repeat(99_999)}x`, with: { signal: `\${vars.${"v".repeat(99_999)}x}` } }],
+        }),
+      ],
     ];
     for (const [name, text] of files) {
       const started = performance.now();
-      checkParse(text, "big.yaml");
+      checkParse(text, text.startsWith("{") ? "big.json" : "big.yaml");
       expect(performance.now() - started, name).toBeLessThan(2500);
     }
   });
