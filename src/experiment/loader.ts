@@ -1,7 +1,7 @@
 // Loads experiment files: YAML or JSON text → document with positions → variables → schema →
 // semantic checks → a compiled experiment. Every problem is reported with file:line:col.
 
-import { readFile, readdir, stat } from "node:fs/promises";
+import { open, readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { isAlias, isCollection, isMap, isPair, isScalar, LineCounter, parseDocument, type Document } from "yaml";
 import { ExperimentError, UsageError, type Problem } from "../errors.js";
@@ -37,7 +37,9 @@ export async function loadExperiment(file: string, options: LoadOptions): Promis
   try {
     const info = await stat(file);
     if (info.size > MAX_FILE_BYTES) throw new ExperimentError([{ file: shown, path: "", message: `the file is ${info.size} bytes; experiment files are at most 1 MiB` }]);
-    bytes = await readFile(file);
+    const read = await readAtMost(file, MAX_FILE_BYTES);
+    if (!read) throw new ExperimentError([{ file: shown, path: "", message: "the file holds more than 1 MiB; experiment files are at most 1 MiB" }]);
+    bytes = read;
   } catch (err) {
     if (err instanceof ExperimentError) throw err;
     throw new ExperimentError([{ file: shown, path: "", message: `cannot read the file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` }]);
@@ -52,6 +54,27 @@ export async function loadExperiment(file: string, options: LoadOptions): Promis
     throw new ExperimentError([{ file: shown, ...where, path: "", message: "not UTF-8 text (is this a binary file?); experiment files are YAML or JSON text" }]);
   }
   return parseExperiment(text, shown, options);
+}
+
+/**
+ * The file's bytes, or undefined when there are more than `max`: a device or a pipe has no size to
+ * check first, and `validate /dev/zero` would otherwise read until memory runs out.
+ */
+async function readAtMost(file: string, max: number): Promise<Buffer | undefined> {
+  const handle = await open(file, "r");
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const { bytesRead, buffer } = await handle.read(Buffer.alloc(64 * 1024), 0, 64 * 1024, null);
+      if (bytesRead === 0) return Buffer.concat(chunks, total);
+      total += bytesRead;
+      if (total > max) return undefined;
+      chunks.push(buffer.subarray(0, bytesRead));
+    }
+  } finally {
+    await handle.close();
+  }
 }
 
 /** Validate experiment text. `file` is only used in messages. */
