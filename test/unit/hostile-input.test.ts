@@ -329,6 +329,14 @@ describe("the loader, given hostile text", () => {
     }
   });
 
+  it.skipIf(process.platform !== "linux")("refuses an endless file (/dev/zero, /dev/urandom) after 1 MiB instead of reading forever", async () => {
+    for (const device of ["/dev/zero", "/dev/urandom"]) {
+      const started = performance.now();
+      await expect(loadExperiment(device, options)).rejects.toThrow(/more than 1 MiB/);
+      expect(performance.now() - started, device).toBeLessThan(2000);
+    }
+  });
+
   it("answers mutated bytes read from a file (invalid UTF-8 included) the same way", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "chaoscast-hostile-"));
     const file = path.join(dir, "exp.yaml");
