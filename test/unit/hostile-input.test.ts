@@ -502,6 +502,8 @@ describe("main(argv), given hostile command lines", () => {
     ["run", "a-directory"],
     ["run", INVALID, "--yes"],
     ["run", INVALID_DIR, "--yes", "--output", "jsonl"],
+    ["run", VALID, INVALID, "--yes"], // nothing runs unless every file is valid
+    ["run", VALID, "--journal", "/dev/null/journal.json", "--yes"],
     ["run", VALID, "--output", "xml", "--yes"],
     ["run", VALID, "--var", "nosuch=1", "--yes"],
     ["run", VALID, "--var", "=1", "--yes"],
