@@ -388,7 +388,16 @@ function explainYamlError(code: string, message: string, offset: number, doc: Do
   if (code === "MISSING_CHAR" && /quote/.test(message)) {
     // The parser notices at the end of the file; the mistake is where the quote opened.
     const opening = unclosedQuoteStart(doc, offset);
-    if (opening !== undefined) return { offset: opening, message: `the ${text[opening] === '"' ? "double" : "single"} quote opened here is never closed` };
+    if (opening !== undefined) return { offset: opening, message: `not valid YAML/JSON: the ${text[opening] === '"' ? "double" : "single"} quote opened here is never closed` };
+  }
+  const flow = /^Flow (map|sequence) in block collection must be sufficiently indented and end with a ([}\]])/.exec(message);
+  if (flow) {
+    // The parser notices on the next line; the bracket to close is where the collection opened.
+    const opening = unclosedFlowStart(doc, offset);
+    const bracket = flow[2] === "}" ? "{" : "[";
+    if (opening !== undefined && text[opening] === bracket) {
+      return { offset: opening, message: `not valid YAML/JSON: the ${bracket} opened here is not closed with ${flow[2]} (or a line after it is not indented enough)` };
+    }
   }
   // `latencyMs: > 500` or `>= 0.995` unquoted: ">" and "|" start a block scalar, and the number breaks it.
   const lineStart = text.lastIndexOf("\n", offset - 1) + 1;
@@ -397,13 +406,29 @@ function explainYamlError(code: string, message: string, offset: number, doc: Do
   const comparator = /(^|[\s:-])([>|]=?\s*-?\d[\w.+-]*)\s*(#.*)?$/.exec(line);
   if (comparator) {
     const written = comparator[2]!;
-    return { offset: lineStart + comparator.index + comparator[1]!.length, message: blockScalarHint(written) };
+    return { offset: lineStart + comparator.index + comparator[1]!.length, message: `not valid YAML/JSON: ${blockScalarHint(written)}` };
   }
   return { offset, message: `not valid YAML/JSON: ${message}` };
 }
 
 function blockScalarHint(written: string): string {
   return `an unquoted ${written} starts a YAML block scalar; to write a comparator, quote it: "${written}"`;
+}
+
+/** Start of the innermost flow collection ({ … } or [ … ]) that the parser ended, unclosed, at `end`. */
+function unclosedFlowStart(doc: Document, end: number): number | undefined {
+  let found: number | undefined;
+  const stack: unknown[] = [doc.contents];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (!node || typeof node !== "object") continue;
+    if (isPair(node)) stack.push(node.key, node.value);
+    else if (isCollection(node)) {
+      if (node.flow && node.range && node.range[1] === end) found = Math.max(found ?? -1, node.range[0]);
+      for (const item of node.items) stack.push(item);
+    }
+  }
+  return found;
 }
 
 /** Start of the quoted scalar that runs to `end` without its closing quote. */
