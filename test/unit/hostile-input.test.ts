@@ -254,7 +254,7 @@ describe("the loader, given hostile text", () => {
         const text = mutations.reduce(applyText, seed.text);
         checkParse(text, seed.name);
       }),
-      { seed: SEED, numRuns: 1800 },
+      { seed: SEED, numRuns: 1200 },
     );
   });
 
@@ -272,7 +272,7 @@ describe("the loader, given hostile text", () => {
         }
         checkParse(text, asJson ? "mutated.json" : "mutated.yaml");
       }),
-      { seed: SEED, numRuns: 1000 },
+      { seed: SEED, numRuns: 700 },
     );
   });
 
@@ -304,8 +304,8 @@ describe("the loader, given hostile text", () => {
       ["unknown top-level keys", `${head}faults:\n${fault}${many(15_000, (i) => `k${i}: 1\n`)}`],
       ["variables", `${head}faults:\n${fault}vars:\n${many(25_000, (i) => `  v${i}: 1\n`)}`],
       ["anchors", `${head}faults:\n${fault}vars:\n${many(20_000, (i) => `  v${i}: &a${i} 1\n`)}`],
-      ["invalid faults", `${head}faults:\n${many(8_000, () => "  - { name: a, action: nope }\n")}`],
-      ["targets", `${head}faults:\n${fault}targets:\n${many(10_000, (i) => `  t${i}: { process: {} }\n`)}`],
+      ["invalid faults", `${head}faults:\n${many(6_000, () => "  - { name: a, action: nope }\n")}`],
+      ["targets", `${head}faults:\n${fault}targets:\n${many(8_000, (i) => `  t${i}: { process: {} }\n`)}`],
       [
         "unknown targets among many",
         `${head}targets:\n${many(3_000, (i) => `  target_number_${i}: { process: { port: 1 } }\n`)}faults:\n${many(3_000, (i) => `  - { name: f${i}, action: process.kill, target: nope${i} }\n`)}`,
