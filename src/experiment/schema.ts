@@ -7,8 +7,10 @@ import type { RegistryView } from "../engine/registry-view.js";
 import { SelectionSchema } from "../targets/select.js";
 import { ScheduleSchema } from "../engine/schedule.js";
 import { DurationSchema, NameSchema, PositiveDurationSchema } from "./common-schemas.js";
+import { formatDuration } from "./duration.js";
 
-const refineAtLeast = (min: number, what: string) => [(ms: number) => ms >= min, { message: `${what} must be at least ${min}ms` }] as const;
+// The problem is reported at the key, so the message need not repeat it.
+const refineAtLeast = (min: number) => [(ms: number) => ms >= min, { error: (iss: { input: unknown }) => `expected at least ${min}ms, found ${formatDuration(Number(iss.input))}` }] as const;
 import { describeValue } from "../util/describe.js";
 
 const ScalarSchema = z.union([z.string(), z.number(), z.boolean()]);
@@ -106,7 +108,7 @@ export function buildExperimentSchema(registry: RegistryView) {
       steadyState: z.array(union("probe", probes.map(probeSchema))).optional(),
       abort: z
         .object({
-          interval: DurationSchema.refine(...refineAtLeast(50, "abort.interval")).prefault("1s").meta({ description: "How often the steady-state probes run during the method." }),
+          interval: DurationSchema.refine(...refineAtLeast(50)).prefault("1s").meta({ description: "How often the steady-state probes run during the method." }),
           after: z.int().min(1).default(2).meta({ description: "Consecutive breaches that abort the run." }),
           grace: DurationSchema.prefault("0s").meta({ description: "Breaches this soon after an injection are not counted." }),
         })
@@ -118,7 +120,7 @@ export function buildExperimentSchema(registry: RegistryView) {
       recovery: z
         .object({
           timeout: DurationSchema.prefault("30s").meta({ description: "How long to wait for the steady state after rollback." }),
-          interval: DurationSchema.refine(...refineAtLeast(50, "recovery.interval")).optional().meta({ description: "How often to check during recovery. Default: abort.interval." }),
+          interval: DurationSchema.refine(...refineAtLeast(50)).optional().meta({ description: "How often to check during recovery. Default: abort.interval." }),
         })
         .strict()
         .prefault({}),

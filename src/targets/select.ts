@@ -14,12 +14,14 @@ export const SelectionSchema = z
     seed: z.union([z.string(), z.int()]).optional().meta({ description: "Makes the choice reproducible; overrides --seed." }),
   })
   .strict()
-  .refine((s) => s.percent === undefined || s.percent > 0, { message: "percent must be more than 0 (remove the fault instead)" })
+  .refine((s) => s.percent === undefined || s.percent > 0, { message: "percent must be more than 0 (remove the fault instead)", path: ["percent"] })
   .refine((s) => !(s.count !== undefined && s.percent !== undefined), {
     message: "give either count or percent, not both",
+    path: ["percent"],
   })
   .refine((s) => s.min === undefined || s.max === undefined || s.min <= s.max, {
     message: "min is greater than max",
+    path: ["min"],
   });
 
 export type Selection = z.output<typeof SelectionSchema>;

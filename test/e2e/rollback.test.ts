@@ -28,7 +28,7 @@ describe("chaoscast rollback", () => {
 
       const dry = await runCli(["rollback", "--dry-run"], { cwd: dir });
       expect(dry.exitCode).toBe(0);
-      expect(dry.all).toMatch(/in effect\s+freeze it on node \(pid \d+\): node \(pid \d+\) is still stopped; revert: send SIGCONT/);
+      expect(dry.all).toMatch(/in effect\s+freeze it on \S+ \(pid \d+\): \S+ \(pid \d+\) is still stopped; revert: send SIGCONT/);
       expect(processState(server.pid)).toBe("T");
 
       writeExperiment(dir, "other.yaml", `version: 1\ntitle: other\nduration: 100ms\nfaults:\n  - { name: noop, action: command.run, with: { command: ["true"] } }\n`);

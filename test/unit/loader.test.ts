@@ -180,7 +180,7 @@ describe("reporting problems with file, line and column", () => {
   });
 
   it("refuses an abort interval too short to probe in", () => {
-    expect(problems(VALID + "abort: { interval: 0s }\n")[0]).toMatch(/abort\.interval must be at least 50ms/);
+    expect(problems(VALID + "abort: { interval: 0s }\n")[0]).toMatch(/abort\.interval: expected at least 50ms, found 0ms/);
   });
 
   it("refuses selecting 0% of targets", () => {
