@@ -107,7 +107,7 @@ ${EXIT_CODES_HELP}`,
     .command("rollback")
     .description("undo the faults a crashed or failed run left behind (reads .chaoscast/state)")
     .option("--run <id>", "only this run")
-    .option("--all", "also runs whose chaoscast process is still alive (a hung run); reverts are idempotent")
+    .option("--all", "also runs whose chaoscast process is still alive (a hung run): it is ended with SIGKILL first, then what it left is reverted")
     .option("--dry-run", "show what each run left and whether it is still in effect; change nothing")
     .addOption(outputOption(["text", "json"]))
     .addHelpText(
@@ -119,7 +119,7 @@ Examples:
   $ chaoscast rollback --run 20261124T101500Z-edge-latency-1a2b
 
 A run writes how to undo each fault to .chaoscast/state/<run-id>.json before injecting it
-(CHAOSCAST_DIR moves .chaoscast). Runs whose process is still alive are left alone.
+(CHAOSCAST_DIR moves .chaoscast). Runs whose process is still alive are left alone (unless --all).
 Exit 0 when nothing is left injected, 3 when something could not be reverted (named in the
 output and kept on record for another try), 5 when --run names a run that is still alive.`,
     )

@@ -4,7 +4,7 @@
 
 import { errorMessage } from "../errors.js";
 import type { TargetRef } from "./events.js";
-import type { SecretProtector } from "./redact.js";
+import { secretRefs, type SecretProtector } from "./redact.js";
 import type { StateFile } from "./state.js";
 import type { Revert } from "./types.js";
 
@@ -61,7 +61,7 @@ export class FaultLedger {
   private async persist(entry: InjectedFault): Promise<void> {
     if (!this.options.state) return;
     const { protect } = this.options;
-    const secrets = new Set<string>();
+    const secrets = new Map<string, string>();
     await this.options.state.put({
       seq: entry.seq,
       fault: entry.fault,
@@ -72,7 +72,7 @@ export class FaultLedger {
             kind: entry.revert.kind,
             data: protect(entry.revert.data, secrets),
             description: protect(entry.revert.description),
-            ...(secrets.size > 0 ? { secrets: [...secrets] } : {}),
+            ...(secrets.size > 0 ? { secrets: secretRefs(secrets) } : {}),
             ...(entry.revert.diesWithRun ? { diesWithRun: true } : {}),
           }
         : null,

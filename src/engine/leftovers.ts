@@ -6,7 +6,7 @@ import { errorMessage } from "../errors.js";
 import { currentOwner, ownerLiveness, type Liveness } from "../util/process-owner.js";
 import type { RunEventBody } from "./events.js";
 import { FaultLedger, type InjectedFault } from "./injected.js";
-import { protectSecrets, restoreSecrets } from "./redact.js";
+import { makeRedactor, protectSecrets, restoreSecrets } from "./redact.js";
 import type { RegistryView } from "./registry-view.js";
 import { DEFAULT_ROLLBACK_POLICY, revertOne, revertPerformer, type RollbackPolicy } from "./rollback.js";
 import { listStates, StateFile, type RunState, type StateFault } from "./state.js";
@@ -97,7 +97,7 @@ export async function revertLeftover(
   // Faults that cannot be undone (a kill) were reported; there is nothing to keep them on record for.
   for (const record of run.irreversible) await stateFile.put({ ...record, state: "reverted" });
   const restored = new Map<number, string>();
-  const secretValues: string[] = [];
+  const secretSources: Record<string, string> = {};
   const prepared: { record: StateFault; entry: InjectedFault }[] = [];
   const failed: LeftoverResult["failed"] = [];
   for (const record of run.state.faults) {
@@ -106,7 +106,7 @@ export async function revertLeftover(
     let data = revert.data;
     try {
       data = restoreSecrets(revert.data, revert.secrets ?? []);
-      for (const name of revert.secrets ?? []) secretValues.push(process.env[name]!);
+      for (const ref of revert.secrets ?? []) secretSources[process.env[ref.name]!] = ref.name;
     } catch (err) {
       restored.set(record.seq, errorMessage(err));
     }
@@ -115,10 +115,13 @@ export async function revertLeftover(
       entry: { seq: record.seq, fault: record.fault, action: record.action, target: record.target, revert: { kind: revert.kind, data, description: revert.description, ...(revert.diesWithRun ? { diesWithRun: true } : {}) }, state: record.state },
     });
   }
-  const ledger = new FaultLedger({ state: stateFile, protect: protectSecrets({ secrets: secretValues }), warn: (message) => emit({ type: "note", message }) });
+  // Messages (a failed revert names its URL) must not show the secrets just restored.
+  const redact = makeRedactor(Object.keys(secretSources));
+  const report = (event: RunEventBody) => emit(redact(event));
+  const ledger = new FaultLedger({ state: stateFile, protect: protectSecrets(secretSources), warn: (message) => report({ type: "note", message }) });
   // Adopt every recorded fault, reverted ones included, so the file is rewritten whole and correct.
   ledger.adopt(prepared.map((p) => p.entry));
-  const deps = { runId: run.state.runId, emit, perform: revertPerformer(registry.reverts), ledger };
+  const deps = { runId: run.state.runId, emit: report, perform: revertPerformer(registry.reverts), ledger };
   const reverted: StateFault[] = [];
   for (const { record, entry } of [...prepared].reverse()) {
     const missing = restored.get(record.seq);
@@ -128,7 +131,7 @@ export async function revertLeftover(
     }
     if (entry.revert?.diesWithRun && run.liveness === "dead") {
       await ledger.update(entry, "reverted");
-      emit({ type: "fault-reverted", fault: entry.fault, target: entry.target, attempts: 0, early: false, notes: ["it lived inside the run's own process, which has exited"] });
+      report({ type: "fault-reverted", fault: entry.fault, target: entry.target, attempts: 0, early: false, notes: ["it lived inside the run's own process, which has exited"] });
       reverted.push(record);
       continue;
     }

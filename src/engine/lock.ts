@@ -51,26 +51,23 @@ export class RunLock {
     const holder: LockHolder = { scope: request.scope, runId: request.runId, experiment: request.experiment, owner: await currentOwner(), acquiredAt: new Date().toISOString() };
     const deadline = performance.now() + request.waitMs;
     let announced = false;
+    const started = performance.now();
     for (;;) {
+      if (request.signal.aborted) throw new PreflightError(`interrupted while waiting for the lock on ${request.scope}`);
       if (await tryCreate(file, holder)) return new RunLock(file);
       const current = await readHolder(file);
       if (current === "gone") continue;
       if (current === "unreadable" || (await ownerLiveness(current.owner)) === "dead") {
-        const who = current === "unreadable" ? "an unreadable lock file" : `run ${current.runId} (pid ${current.owner.pid}, since ${current.acquiredAt})`;
         if (current === "unreadable" && (await ageMs(file)) < UNREADABLE_GRACE_MS) {
           // Probably being written right now by the process that created it.
         } else {
-          // Unlink only if it is still the same dead holder: another run may have taken it over meanwhile.
-          if (JSON.stringify(await readHolder(file)) === JSON.stringify(current)) {
-            request.onNote(`taking over a stale lock for ${request.scope}: it was held by ${who}, which is no longer running`);
-            await unlink(file).catch(() => {});
-          }
+          await takeOverStale(file, current, request);
           continue;
         }
       }
       const held = current === "unreadable" ? "another run" : `run ${current.runId} (pid ${current.owner.pid} on ${current.owner.host}, since ${current.acquiredAt})`;
       if (performance.now() >= deadline || request.signal.aborted) {
-        const waited = request.waitMs > 0 ? ` after waiting ${formatDuration(request.waitMs)}` : "";
+        const waited = request.waitMs > 0 ? ` after waiting ${formatDuration(performance.now() - started)}` : "";
         throw new PreflightError(`the lock for ${request.scope} is held by ${held}${waited}; only one run per lock scope. Wait for it with --wait-lock <duration>, or share or split scopes with lock: in the experiment.`);
       }
       if (!announced) {
@@ -93,7 +90,37 @@ export class RunLock {
   }
 }
 
-async function tryCreate(file: string, holder: LockHolder): Promise<boolean> {
+/**
+ * Remove a stale lock, so that of several runs finding it at once exactly one removes it: the
+ * removal itself is guarded by an exclusive `.takeover` file, and the lock is re-read under that
+ * guard, so a fresh lock another run has just created is never removed.
+ */
+async function takeOverStale(file: string, stale: LockHolder | "unreadable", request: LockRequest): Promise<void> {
+  const guard = `${file}.takeover`;
+  const mine = { pid: process.pid, at: new Date().toISOString() };
+  if (!(await tryCreate(guard, mine))) {
+    // Someone else is taking it over; a guard left by a process that died meanwhile goes after a while.
+    if ((await ageMs(guard)) > UNREADABLE_GRACE_MS) await unlink(guard).catch(() => {});
+    await sleep(20, request.signal);
+    return;
+  }
+  try {
+    const now = await readHolder(file);
+    if (JSON.stringify(now) !== JSON.stringify(stale)) return;
+    const who = stale === "unreadable" ? "an unreadable lock file" : `run ${stale.runId} (pid ${stale.owner.pid}, since ${stale.acquiredAt})`;
+    try {
+      await unlink(file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
+      throw new PreflightError(`cannot take over the stale lock ${file} (held by ${who}, which is no longer running): ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; remove it by hand`);
+    }
+    request.onNote(`taking over a stale lock for ${request.scope}: it was held by ${who}, which is no longer running`);
+  } finally {
+    await unlink(guard).catch(() => {});
+  }
+}
+
+async function tryCreate(file: string, holder: object): Promise<boolean> {
   let handle;
   try {
     handle = await open(file, "wx", 0o600);
@@ -114,7 +141,8 @@ async function tryCreate(file: string, holder: LockHolder): Promise<boolean> {
 async function readHolder(file: string): Promise<LockHolder | "gone" | "unreadable"> {
   try {
     const holder = JSON.parse(await readFile(file, "utf8")) as LockHolder;
-    return typeof holder?.owner?.pid === "number" ? holder : "unreadable";
+    const complete = typeof holder?.owner?.pid === "number" && typeof holder.owner.host === "string" && typeof holder.runId === "string";
+    return complete ? holder : "unreadable";
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === "ENOENT" ? "gone" : "unreadable";
   }

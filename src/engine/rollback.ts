@@ -3,7 +3,7 @@
 
 import type { RollbackStep } from "../experiment/types.js";
 import { sleep } from "../util/abortable.js";
-import { AdapterError, errorMessage, InternalError } from "../errors.js";
+import { AdapterError, errorMessage } from "../errors.js";
 import type { FaultLedger, InjectedFault } from "./injected.js";
 import type { RunEventBody } from "./events.js";
 import type { Revert, RevertDef, RunContext, Target } from "./types.js";
@@ -38,9 +38,10 @@ export type PerformRevert = (revert: Revert, ctx: RunContext) => Promise<void>;
 export function revertPerformer(reverts: ReadonlyMap<string, RevertDef>): PerformRevert {
   return async (revert, ctx) => {
     const def = reverts.get(revert.kind);
-    if (!def) throw new InternalError(`no adapter knows how to revert "${revert.kind}"`);
+    // Both can come from a state file written by another version of chaoscast, or edited by hand.
+    if (!def) throw new AdapterError(`this chaoscast has no way to revert "${revert.kind}" (was the state file written by another version?)`);
     const parsed = def.data.safeParse(revert.data);
-    if (!parsed.success) throw new InternalError(`the data recorded to revert "${revert.kind}" is malformed: ${parsed.error.issues[0]?.message}`);
+    if (!parsed.success) throw new AdapterError(`the data recorded to revert "${revert.kind}" is malformed: ${parsed.error.issues[0]?.message} at ${parsed.error.issues[0]?.path.join(".")}`);
     await def.run(parsed.data, ctx);
     const problem = def.verify ? await def.verify(parsed.data, ctx) : null;
     if (problem) throw new AdapterError(`not reverted: ${problem}`);

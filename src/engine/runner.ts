@@ -176,10 +176,12 @@ async function runLifecycle(experiment: CompiledExperiment, options: RunOptions,
       "preflight",
       async () => {
         const policy = options.policy ?? NO_POLICY;
-        if ((options.respectSchedule || policy.requireWindow) && experiment.schedule) {
+        const checkSchedule = () => {
+          if (!(options.respectSchedule || policy.requireWindow) || !experiment.schedule) return;
           const why = scheduleVerdict(experiment.schedule, (options.now ?? (() => new Date()))());
           if (why) throw new PreflightError(`not inside the experiment's schedule: ${why}${policy.requireWindow ? ` (the policy requires a window: ${policy.requireWindow.source})` : ""}`);
-        }
+        };
+        checkSchedule();
         if (options.lock) {
           const lock = await RunLock.acquire({
             dir: options.lock.dir,
@@ -191,6 +193,8 @@ async function runLifecycle(experiment: CompiledExperiment, options: RunOptions,
             onNote: ctx.note,
           });
           cleanups.push(() => lock.release());
+          // Waiting for the lock may have outlasted the window: judge the clock again.
+          checkSchedule();
         }
         const resolved = await resolveTargets(experiment, options.registry, options.seed, ctx, emit);
         violations = combineViolations(checkStatic(staticFacts(experiment), policy), checkResolved(resolved.blocks, policy));
@@ -234,7 +238,7 @@ async function runLifecycle(experiment: CompiledExperiment, options: RunOptions,
       return finish("skipped", `cannot write the run's state file in ${options.stateDir} (${errorMessage(err)}); nothing was injected`);
     }
   }
-  const ledger = new FaultLedger({ state, protect: protectSecrets(experiment), warn: (message) => emit({ type: "note", message }) });
+  const ledger = new FaultLedger({ state, protect: protectSecrets(experiment.secretSources), warn: (message) => emit({ type: "note", message }) });
   const perform = revertPerformer(options.registry.reverts);
   const deps = { runId: options.runId, emit, perform, ledger };
   let abortReason: string | undefined;

@@ -24,7 +24,7 @@ export const StateFaultSchema = z.object({
       description: z.string(),
       diesWithRun: z.boolean().optional(),
       /** Environment variables whose values `data` refers to as ${env:NAME} (secrets are never written). */
-      secrets: z.array(z.string()).optional(),
+      secrets: z.array(z.object({ name: z.string(), salt: z.string(), fingerprint: z.string() })).optional(),
     })
     .nullable(),
   /** injecting: written before apply, so the fault may or may not be in effect; both are undone. */

@@ -23,7 +23,7 @@ export interface SemanticProblem {
 }
 
 export type CompileResult =
-  | { ok: true; experiment: Omit<CompiledExperiment, "file" | "display" | "secrets" | "variables"> }
+  | { ok: true; experiment: Omit<CompiledExperiment, "file" | "display" | "secrets" | "secretSources" | "variables"> }
   | { ok: false; problems: SemanticProblem[] };
 
 export function compileExperiment(doc: ExperimentDocument, registry: RegistryView): CompileResult {
@@ -135,6 +135,16 @@ export function compileExperiment(doc: ExperimentDocument, registry: RegistryVie
   const rollbacks: RollbackStep[] = (doc.rollbacks ?? []).map((step, i) => {
     const action = registry.actions.get(step.action)!;
     checkTarget(action, step.target, ["rollbacks", i]);
+    // Rollback steps run after every revert and are never undone themselves: a fault there would
+    // outlive the run with nothing on record to undo it.
+    if (action.reversible === "always") {
+      problems.push({
+        path: ["rollbacks", i, "action"],
+        message: `${action.name} is a fault, and rollback steps are never undone; use it under faults:, or a remedy here (command.run, http.request, process.signal)`,
+      });
+    } else if (action.reversible === "when-configured" && action.revertConfigured?.(step.with)) {
+      problems.push({ path: ["rollbacks", i, "with"], message: "a rollback step is never undone, so its revert would never run; remove it" });
+    }
     return { name: step.name, action, params: step.with, target: step.target };
   });
 

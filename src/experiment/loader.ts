@@ -218,7 +218,7 @@ function parseText(text: string, file: string, options: LoadOptions): CompiledEx
 
   const compiled = compileExperiment(parsed.data, options.registry);
   if (!compiled.ok) throw fail(compiled.problems.map((p) => at(p.path, p.message, p.at)));
-  return { ...compiled.experiment, file, display: interpolated.display, secrets: interpolated.secrets, variables: variableNames(raw) };
+  return { ...compiled.experiment, file, display: interpolated.display, secrets: interpolated.secrets, secretSources: interpolated.secretSources, variables: variableNames(raw) };
 }
 
 /** Load every file first, so that one bad file stops the whole batch before anything runs. */

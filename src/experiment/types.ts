@@ -58,6 +58,8 @@ export interface CompiledExperiment {
   display: unknown;
   /** Values read from the environment, scrubbed from any text that leaves the process. */
   secrets: string[];
+  /** Where each secret came from: secret value → environment variable name. */
+  secretSources: Record<string, string>;
   /** Variables the file declares or uses (to catch a misspelt --var). */
   variables: string[];
 }

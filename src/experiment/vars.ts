@@ -25,6 +25,8 @@ export interface Interpolated {
   /** The same document with secret placeholders kept: what is shown and journaled. */
   display: unknown;
   secrets: string[];
+  /** For each secret, the environment variable it was read from (a state file names it instead). */
+  secretSources: Record<string, string>;
   problems: VarProblem[];
 }
 
@@ -44,9 +46,12 @@ export function parseVarFlag(flag: string): [string, string] {
   return [flag.slice(0, eq), flag.slice(eq + 1)];
 }
 
+/** Values read from the environment, each with the variable it came from. */
+type Secrets = Map<string, string>;
+
 export function interpolateDocument(doc: unknown, inputs: VarInputs): Interpolated {
   const problems: VarProblem[] = [];
-  const secrets = new Set<string>();
+  const secrets: Secrets = new Map();
   const vars = collectVars(doc, inputs, problems, secrets);
   const walk = (node: unknown, path: Path, inVarsBlock: boolean): { value: unknown; display: unknown } => {
     if (typeof node === "string") {
@@ -84,14 +89,14 @@ export function interpolateDocument(doc: unknown, inputs: VarInputs): Interpolat
     for (const [name, v] of vars) setOwn(resolved, name, v.value);
     result.value.vars = resolved;
   }
-  return { value: result.value, display: result.display, secrets: [...secrets], problems };
+  return { value: result.value, display: result.display, secrets: [...secrets.keys()], secretSources: Object.fromEntries(secrets), problems };
 }
 
 function collectVars(
   doc: unknown,
   inputs: VarInputs,
   problems: VarProblem[],
-  secrets: Set<string>,
+  secrets: Secrets,
 ): Map<string, VarValue> {
   const vars = new Map<string, VarValue>();
   const declared = isRecord(doc) && isRecord(doc.vars) ? doc.vars : {};
@@ -109,7 +114,7 @@ function collectVars(
     if (!key.startsWith(ENV_PREFIX) || value === undefined) continue;
     const name = key.slice(ENV_PREFIX.length);
     vars.set(name, { value: coerce(value, declared[name]), secret: true, origin: "environment" });
-    if (value !== "") secrets.add(value);
+    if (value !== "") secrets.set(value, key);
   }
   for (const [name, value] of Object.entries(inputs.cli)) vars.set(name, { value: coerce(value, declared[name]), secret: false, origin: "--var" });
   return vars;
@@ -148,7 +153,7 @@ function substitute(
   vars: Map<string, VarValue>,
   env: Record<string, string | undefined>,
   problems: VarProblem[],
-  secrets: Set<string>,
+  secrets: Secrets,
 ): Part {
   if (!text.includes("${")) return { value: text, display: text, secret: false };
   const whole = /^\$\{([^}]*)\}$/.exec(text);
@@ -192,7 +197,7 @@ function resolvePlaceholder(
   vars: Map<string, VarValue>,
   env: Record<string, string | undefined>,
   problems: VarProblem[],
-  secrets: Set<string>,
+  secrets: Secrets,
 ): Part {
   if (expr.startsWith("env:")) {
     const name = expr.slice(4);
@@ -205,7 +210,7 @@ function resolvePlaceholder(
       problems.push({ path, message: `environment variable ${name} is not set (needed by ${placeholder})` });
       return { value: "", display: placeholder, secret: true };
     }
-    if (value !== "") secrets.add(value);
+    if (value !== "") secrets.set(value, name);
     return { value, display: placeholder, secret: true };
   }
   if (expr.startsWith("vars.")) {

@@ -35,7 +35,7 @@ export class ProxyCollection {
     const { name, listen, upstream, enabled, http, labels } = checkInput(input);
     if (this.proxies.has(name)) throw apiErrors.proxyExists();
     const proxy = new FaultProxy(name, listen, upstream, this.events, http);
-    proxy.labels = labels;
+    proxy.labels = labels ?? {};
     if (enabled) await proxy.start();
     this.proxies.set(name, proxy);
     return proxy;
@@ -50,7 +50,8 @@ export class ProxyCollection {
       const checked = checkedAll[i]!;
       const existing = this.proxies.get(checked.name);
       if (existing && sameAddress(existing.listen, checked.listen) && existing.upstream === checked.upstream && existing.http === checked.http) {
-        existing.labels = checked.labels;
+        // Toxiproxy clients send no labels: keep the ones the proxy has unless new ones are given.
+        if (checked.labels) existing.labels = checked.labels;
         result.push(existing);
         continue;
       }
@@ -147,7 +148,7 @@ function checkInput(input: ProxyInput, where = "") {
   const listen = typeof input.listen === "string" && input.listen !== "" ? input.listen : "127.0.0.1:0";
   splitHostPort(listen);
   splitHostPort(input.upstream);
-  return { name: input.name, listen, upstream: input.upstream, enabled: input.enabled === undefined ? true : input.enabled === true, http: input.http === true, labels: (input.labels ?? {}) as Record<string, string> };
+  return { name: input.name, listen, upstream: input.upstream, enabled: input.enabled === undefined ? true : input.enabled === true, http: input.http === true, labels: (input.labels ?? undefined) as Record<string, string> | undefined };
 }
 
 function sameAddress(a: string, b: string): boolean {

@@ -1,8 +1,9 @@
-// Finding and reading the blast-radius policy: .chaoscast.yaml in the working directory or the
-// nearest parent (the repository's), ~/.chaoscast.yaml (the operator's), and CHAOSCAST_POLICY (a
-// file named explicitly, e.g. by a CI job). Every one found applies; the strictest limit wins.
+// Finding and reading the blast-radius policy: every .chaoscast.yaml from the working directory up
+// to the root (a repository's, a team's), ~/.chaoscast.yaml (the operator's), and CHAOSCAST_POLICY
+// (a file named explicitly, e.g. by a CI job). Every one found applies; the strictest limit wins,
+// so a file placed deeper can add limits but never lift one.
 
-import { existsSync, realpathSync } from "node:fs";
+import { existsSync, realpathSync, statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import path from "node:path";
@@ -24,14 +25,12 @@ export function findPolicyFiles(cwd = process.cwd(), env: NodeJS.ProcessEnv = pr
   const found: string[] = [];
   if (env.CHAOSCAST_POLICY) {
     if (!existsSync(env.CHAOSCAST_POLICY)) throw new UsageError(`CHAOSCAST_POLICY=${env.CHAOSCAST_POLICY}: no such file`);
+    if (!statSync(env.CHAOSCAST_POLICY).isFile()) throw new UsageError(`CHAOSCAST_POLICY=${env.CHAOSCAST_POLICY}: not a file; name a .chaoscast.yaml`);
     found.push(env.CHAOSCAST_POLICY);
   }
   for (let dir = path.resolve(cwd); ; dir = path.dirname(dir)) {
     const candidate = path.join(dir, POLICY_FILE);
-    if (existsSync(candidate)) {
-      found.push(candidate);
-      break;
-    }
+    if (existsSync(candidate) && statSync(candidate).isFile()) found.push(candidate);
     if (path.dirname(dir) === dir) break;
   }
   const personal = path.join(home, POLICY_FILE);

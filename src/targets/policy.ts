@@ -147,5 +147,5 @@ export function checkResolved(blocks: readonly ResolvedBlock[], policy: Policy):
 }
 
 export function isExcluded(target: { labels?: Record<string, string> | undefined }): boolean {
-  return target.labels?.[EXCLUDE_LABEL]?.toLowerCase() === "true";
+  return target.labels?.[EXCLUDE_LABEL]?.trim().toLowerCase() === "true";
 }

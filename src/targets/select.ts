@@ -41,7 +41,8 @@ export function selectTargets<T extends { id: string }>(
   const sorted = [...candidates].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   let wanted = sorted.length;
   if (selection?.count !== undefined) wanted = Math.min(selection.count, sorted.length);
-  if (selection?.percent !== undefined) wanted = Math.ceil((selection.percent / 100) * sorted.length);
+  // percent × n / 100 in that order, with a little slack: 0.28 × 25 is 7.000000000000001 in floating point.
+  if (selection?.percent !== undefined) wanted = Math.ceil((selection.percent * sorted.length) / 100 - 1e-9);
   if (selection?.max !== undefined) wanted = Math.min(wanted, selection.max);
   if (selection?.min !== undefined && wanted < selection.min) {
     if (sorted.length < selection.min) {

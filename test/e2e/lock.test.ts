@@ -1,4 +1,5 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, utimesSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { execa } from "execa";
@@ -72,5 +73,31 @@ describe("run locks", () => {
     const run = await runCli(["run", "exp.yaml", "--yes", "--wait-lock", "forever"], { cwd: dir });
     expect(run.exitCode).toBe(4);
     expect(run.all).toContain("--wait-lock forever: expected a duration");
+  });
+
+  it("lets exactly one of several runs take over a stale lock at once", async () => {
+    const dir = workdir();
+    // Long enough that every contender starts while the winner still holds the lock.
+    const file = writeExperiment(dir, "exp.yaml", experiment("race", "race").replace("duration: 1500ms", "duration: 6s"));
+    const dead = await execa(process.execPath, ["-e", "console.log(process.pid)"]);
+    const locks = path.join(dir, ".chaoscast", "locks");
+    mkdirSync(locks, { recursive: true });
+    const holder = { scope: 'lock "race"', runId: "crashed-run", experiment: file, owner: { pid: Number(dead.stdout), startTime: "1", host: hostname() }, acquiredAt: "2026-11-24T00:00:00Z" };
+    writeFileSync(lockFileOf(locks, 'lock "race"'), JSON.stringify(holder));
+    const runs = await Promise.all(Array.from({ length: 6 }, () => runCli(["run", "exp.yaml", "--yes"], { cwd: dir })));
+    expect(runs.map((r) => r.exitCode).sort()).toEqual([0, 5, 5, 5, 5, 5]);
+    expect(runs.filter((r) => r.all.includes("taking over a stale lock"))).toHaveLength(1);
+  });
+
+  it("refuses, without spinning, a stale lock it cannot remove", async () => {
+    const dir = workdir();
+    const file = writeExperiment(dir, "exp.yaml", experiment("stuck"));
+    const lock = lockFileOf(path.join(dir, ".chaoscast", "locks"), file);
+    mkdirSync(path.join(lock, "not-empty"), { recursive: true });
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(lock, old, old);
+    const run = await runCli(["run", "exp.yaml", "--yes"], { cwd: dir });
+    expect(run.exitCode).toBe(5);
+    expect(run.all).toMatch(/cannot take over the stale lock .*; remove it by hand/);
   });
 });

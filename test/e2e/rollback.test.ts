@@ -120,4 +120,71 @@ describe("chaoscast rollback", () => {
     expect(rollback.all).toContain("cleared the record of early-kill");
     expect(readdirSync(stateDir)).toEqual([]);
   });
+
+  it("undoes a revert that needs a secret from the environment, which the state file never holds", async () => {
+    const server = await startServer();
+    try {
+      const dir = workdir();
+      const token = "tok-9f8e7d6c5b4a";
+      writeExperiment(dir, "switch.yaml", `version: 1
+title: kill switch
+duration: 30s
+faults:
+  - name: switch off
+    action: http.request
+    with:
+      url: "${server.url}/admin/break?token=\${env:ADMIN_TOKEN}"
+      method: POST
+      revert: { url: "${server.url}/admin/repair?token=\${env:ADMIN_TOKEN}" }
+`);
+      const child = execa(process.execPath, [CLI, "run", "switch.yaml", "--yes"], { cwd: dir, env: { CI: "1", NO_COLOR: "1", ADMIN_TOKEN: token, CHAOSCAST_VAR_n: "1" }, reject: false, stdin: "ignore" });
+      await waitForOutput(child, "injected switch off");
+      child.kill("SIGKILL");
+      await child;
+      expect((await fetch(`${server.url}/health`)).status).toBe(503);
+      const stateDir = path.join(dir, ".chaoscast", "state");
+      const stateText = readFileSync(path.join(stateDir, readdirSync(stateDir)[0]!), "utf8");
+      expect(stateText).not.toContain(token);
+      expect(stateText).toContain("${env:ADMIN_TOKEN}");
+
+      const without = await runCli(["rollback"], { cwd: dir });
+      expect(without.exitCode).toBe(3);
+      expect(without.all).toContain("needs the environment variable ADMIN_TOKEN");
+      const rotated = await runCli(["rollback"], { cwd: dir, env: { ADMIN_TOKEN: "another-token-value" } });
+      expect(rotated.exitCode).toBe(3);
+      expect(rotated.all).toContain("ADMIN_TOKEN no longer holds the value the run used");
+      const withToken = await runCli(["rollback"], { cwd: dir, env: { ADMIN_TOKEN: token } });
+      expect(withToken.exitCode, withToken.all).toBe(0);
+      expect(withToken.all).not.toContain(token);
+      expect((await fetch(`${server.url}/health`)).status).toBe(200);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it("with --all, ends a live run before reverting, so it cannot redo its faults", async () => {
+    const upstream = await startServer();
+    const proxy = await startProxyServer({ api: "127.0.0.1:0", proxies: [{ name: "edge", upstream: `127.0.0.1:${upstream.port}` }] });
+    const api = proxy.url.replace("http://", "");
+    try {
+      const dir = workdir();
+      writeExperiment(dir, "down.yaml", `version: 1\ntitle: edge down\nduration: 60s\ntargets:\n  edge: { proxy: { name: edge, api: "${api}", lease: 3s } }\nfaults:\n  - { name: edge down, action: proxy.down, target: edge }\n`);
+      const child = execa(process.execPath, [CLI, "run", "down.yaml", "--yes"], { cwd: dir, env: { CI: "1", NO_COLOR: "1" }, reject: false, stdin: "ignore" });
+      await waitForOutput(child, "injected edge down");
+      const plain = await runCli(["rollback"], { cwd: dir });
+      expect(plain.all).toContain("still running");
+      expect(proxy.collection.get("edge").enabled).toBe(false);
+
+      const all = await runCli(["rollback", "--all"], { cwd: dir });
+      expect(all.exitCode, all.all).toBe(0);
+      expect(all.all).toMatch(/ended its process \(pid \d+\) with SIGKILL/);
+      expect((await child).signal).toBe("SIGKILL");
+      // Past two lease refresh periods: nothing brings the link down again.
+      await new Promise((resolve) => setTimeout(resolve, 2_500));
+      expect(proxy.collection.get("edge").enabled).toBe(true);
+    } finally {
+      await proxy.close();
+      await upstream.stop();
+    }
+  });
 });

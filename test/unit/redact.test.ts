@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { makeRedactor, protectSecrets, restoreSecrets } from "../../src/engine/redact.js";
+import { makeRedactor, protectSecrets, restoreSecrets, secretRefs } from "../../src/engine/redact.js";
 
 describe("secret scrubbing", () => {
   it("replaces every occurrence of a secret in nested strings and keys", () => {
@@ -18,18 +18,27 @@ describe("secret scrubbing", () => {
 });
 
 describe("secrets in state files", () => {
-  it("are written as ${env:NAME} placeholders and restored from the environment by rollback", () => {
-    const env = { API_TOKEN: "s3cr3t-value", CHAOSCAST_VAR_token: "s3cr3t-value", OTHER: "x" };
-    const used = new Set<string>();
-    const data = { url: "http://127.0.0.1:8080/flags?token=s3cr3t-value", headers: { authorization: "Bearer s3cr3t-value" } };
-    const stored = protectSecrets({ secrets: ["s3cr3t-value"] }, env)(data, used);
+  const env = { API_TOKEN: "s3cr3t-value", OTHER: "s3cr3t-value", CI: "1" };
+  const data = { url: "http://127.0.0.1:8080/flags?token=s3cr3t-value", headers: { authorization: "Bearer s3cr3t-value" }, startTime: "1197948" };
+
+  it("are written as placeholders naming the variable they came from, and restored by rollback", () => {
+    const used = new Map<string, string>();
+    const stored = protectSecrets({ "s3cr3t-value": "API_TOKEN", "1": "CI" })(data, used);
     expect(JSON.stringify(stored)).not.toContain("s3cr3t-value");
     expect(stored.headers.authorization).toBe("Bearer ${env:API_TOKEN}");
-    expect([...used]).toEqual(["API_TOKEN"]);
-    expect(restoreSecrets(stored, [...used], env)).toEqual(data);
+    // Too short to be scrubbed anywhere: rewriting "1" would corrupt unrelated numbers.
+    expect(stored.startTime).toBe("1197948");
+    const refs = secretRefs(used);
+    expect(refs.map((r) => r.name)).toEqual(["API_TOKEN"]);
+    expect(JSON.stringify(refs)).not.toContain("s3cr3t-value");
+    expect(restoreSecrets(stored, refs, env)).toEqual(data);
   });
 
-  it("make rollback name the variable it needs when it is not set", () => {
-    expect(() => restoreSecrets({ h: "Bearer ${env:API_TOKEN}" }, ["API_TOKEN"], {})).toThrow(/API_TOKEN/);
+  it("make rollback refuse, naming the variable, when it is unset or holds another value", () => {
+    const used = new Map<string, string>();
+    const stored = protectSecrets({ "s3cr3t-value": "API_TOKEN" })(data, used);
+    const refs = secretRefs(used);
+    expect(() => restoreSecrets(stored, refs, {})).toThrow(/needs the environment variable API_TOKEN/);
+    expect(() => restoreSecrets(stored, refs, { API_TOKEN: "rotated-value" })).toThrow(/API_TOKEN no longer holds the value the run used/);
   });
 });

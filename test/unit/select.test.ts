@@ -16,6 +16,14 @@ describe("target selection", () => {
     expect(selectTargets(candidates, { percent: 50, max: 4 }, "s").chosen).toHaveLength(4);
   });
 
+  it("rounds a percentage up without floating-point surprises", () => {
+    const many = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `t${String(i).padStart(3, "0")}` }));
+    expect(selectTargets(many(25), { percent: 28 }, "s").chosen).toHaveLength(7);
+    expect(selectTargets(many(100), { percent: 7 }, "s").chosen).toHaveLength(7);
+    expect(selectTargets(many(50), { percent: 14 }, "s").chosen).toHaveLength(7);
+    expect(selectTargets(many(50), { percent: 15 }, "s").chosen).toHaveLength(8);
+  });
+
   it("raises a small percentage to min, and refuses when min cannot be met", () => {
     expect(selectTargets(candidates, { percent: 1, min: 2 }, "s").chosen).toHaveLength(2);
     const result = selectTargets(candidates.slice(0, 1), { min: 2 }, "s");

@@ -125,15 +125,18 @@ async function pidsListeningOnLsof(port: number): Promise<number[]> {
  * Labels of a process, from its environment: processes have no labels, so `chaoscast.io/exclude=true`
  * (settable with `env`) or `CHAOSCAST_EXCLUDE=true` in the environment it was started with stands in.
  */
-export async function processLabels(pid: number): Promise<Record<string, string>> {
-  if (!HAS_PROC) return {};
+export async function processLabels(pid: number): Promise<{ labels: Record<string, string>; unreadable: boolean }> {
+  if (!HAS_PROC) return { labels: {}, unreadable: false };
   let environ: string;
   try {
     environ = await readFile(`/proc/${pid}/environ`, "utf8");
-  } catch {
-    return {}; // not ours to read, so not ours to signal either
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return { labels: {}, unreadable: false }; // it has exited
+    // A process may forbid reading its environment (not dumpable) and still be signalled by us:
+    // when the label cannot be checked, it is treated as set.
+    return { labels: { "chaoscast.io/exclude": "true" }, unreadable: true };
   }
   const entries = environ.split("\0");
-  const excluded = entries.some((e) => /^(chaoscast\.io\/exclude|CHAOSCAST_EXCLUDE)=true$/i.test(e));
-  return excluded ? { "chaoscast.io/exclude": "true" } : {};
+  const excluded = entries.some((e) => /^(chaoscast\.io\/exclude|CHAOSCAST_EXCLUDE)=\s*true\s*$/i.test(e));
+  return { labels: excluded ? { "chaoscast.io/exclude": "true" } : {}, unreadable: false };
 }

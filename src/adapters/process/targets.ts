@@ -55,6 +55,11 @@ export const processTargets = defineTargets({
       throw new PreflightError(`${describe(selector)} is chaoscast itself or one of its parents; it is never a target`);
     }
     const eligible = found.filter((f) => !protectedPids.has(f.info.pid) && f.info.state !== "Z");
-    return Promise.all(eligible.map(async (f) => toTarget(f.info, f.how, await processLabels(f.info.pid))));
+    return Promise.all(
+      eligible.map(async (f) => {
+        const { labels, unreadable } = await processLabels(f.info.pid);
+        return toTarget(f.info, `${f.how}${unreadable ? "; its environment cannot be read to check chaoscast.io/exclude" : ""}`, labels);
+      }),
+    );
   },
 });

@@ -2,13 +2,18 @@
 // before it reverted its faults, or one whose reverts failed. Reads .chaoscast/state.
 
 import { unlink } from "node:fs/promises";
+import { hostname } from "node:os";
 import path from "node:path";
+import { sleep } from "../../util/abortable.js";
+import { ownerLiveness } from "../../util/process-owner.js";
 import { PreflightError, UsageError, EXIT } from "../../errors.js";
 import { checkLeftover, findLeftovers, revertLeftover, type LeftoverRun } from "../../engine/leftovers.js";
 import type { RunEventBody } from "../../engine/events.js";
 import { didYouMean } from "../../util/did-you-mean.js";
 import { makeStyle } from "../render/style.js";
-import { registry, stateDir, type CommonOptions } from "../shared.js";
+import { chaoscastDir, registry, stateDir, type CommonOptions } from "../shared.js";
+import { RunLock } from "../../engine/lock.js";
+import { readState } from "../../engine/state.js";
 
 export interface RollbackOptions extends CommonOptions {
   run?: string;
@@ -20,6 +25,33 @@ function describeRun(run: LeftoverRun): string {
   const { state } = run;
   const owner = state.runOwner ?? state.owner;
   return `${state.runId} (${state.experiment.title}, ${path.relative(process.cwd(), state.experiment.file) || state.experiment.file}; started ${state.startedAt} by pid ${owner.pid} on ${owner.host})`;
+}
+
+/** SIGKILL a process and wait (up to 5 s) until it has gone. */
+async function endProcess(pid: number): Promise<boolean> {
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ESRCH") return false;
+  }
+  const deadline = performance.now() + 5_000;
+  while (performance.now() < deadline) {
+    if ((await ownerLiveness({ pid, startTime: null, host: hostname() })) === "dead") return true;
+    await sleep(20);
+  }
+  return false;
+}
+
+async function takeRollbackLock(run: LeftoverRun): Promise<RunLock> {
+  return RunLock.acquire({
+    dir: path.join(chaoscastDir(), "locks"),
+    scope: `rollback of ${run.state.runId}`,
+    runId: `rollback-${process.pid}`,
+    experiment: run.state.experiment.file,
+    waitMs: 60_000,
+    signal: new AbortController().signal,
+    onNote: () => {},
+  });
 }
 
 export async function rollbackCommand(options: RollbackOptions): Promise<number> {
@@ -49,7 +81,7 @@ export async function rollbackCommand(options: RollbackOptions): Promise<number>
       throw new PreflightError(`run ${run.state.runId} ran on ${run.state.owner.host}, not on this host: its processes and loopback addresses are that host's. Run chaoscast rollback there.`);
     }
     if (run.liveness === "alive" && !options.all) {
-      throw new PreflightError(`run ${run.state.runId} is still in progress (pid ${run.state.owner.pid}); it rolls back by itself when it ends or on Ctrl-C/SIGTERM. Add --all to revert under it anyway (reverts are idempotent).`);
+      throw new PreflightError(`run ${run.state.runId} is still in progress (pid ${run.state.owner.pid}); it rolls back by itself when it ends or on Ctrl-C/SIGTERM. Add --all to end it (SIGKILL) and revert what it left.`);
     }
     chosen = [run];
   }
@@ -57,7 +89,7 @@ export async function rollbackCommand(options: RollbackOptions): Promise<number>
   const elsewhere = chosen.filter((r) => r.liveness === "other-host");
   chosen = chosen.filter((r) => !busy.includes(r) && !elsewhere.includes(r));
 
-  for (const run of busy) out(style.dim(`skipped ${describeRun(run)}: still running (it rolls back by itself; --all to revert under it)`));
+  for (const run of busy) out(style.dim(`skipped ${describeRun(run)}: still running (it rolls back by itself; --all ends it and reverts what it left)`));
   for (const run of elsewhere) out(style.yellow(`skipped ${describeRun(run)}: it ran on another host; its faults can only be reverted there (run chaoscast rollback on ${run.state.owner.host})`));
   for (const u of unreadable) out(style.red(`✖ ${u.file}: ${u.problem}. What that run left cannot be known; check it by hand.`));
 
@@ -70,36 +102,63 @@ export async function rollbackCommand(options: RollbackOptions): Promise<number>
 
   const report: unknown[] = [];
   let failures = unreadable.length;
-  for (const run of chosen) {
-    out(style.bold(`${options.dryRun ? "Would roll back" : "Rolling back"} ${describeRun(run)}`));
-    for (const f of run.irreversible) out(style.yellow(`  ! ${f.fault} (${f.action})${f.target ? ` on ${f.target.label}` : ""}: cannot be undone by design`));
-    if (options.dryRun) {
-      const checks = await checkLeftover(run, registry);
-      for (const c of checks) {
-        const mark = c.status === "in-effect" ? style.red("in effect") : c.status === "undone" ? style.green("undone") : style.yellow("unknown");
-        out(`  ${mark}  ${c.fault.fault}${c.fault.target ? ` on ${c.fault.target.label}` : ""}: ${c.detail}; revert: ${c.fault.revert!.description}`);
+  for (const listed of chosen) {
+    let run = listed;
+    let lock: RunLock | undefined;
+    if (!options.dryRun) {
+      // Two rollbacks of one run at once would run every revert twice: one waits for the other.
+      lock = await takeRollbackLock(run);
+      const fresh = await readState(run.file);
+      if (!("state" in fresh)) {
+        await lock.release();
+        out(style.dim(`${describeRun(run)}: already rolled back by another chaoscast rollback`));
+        continue;
       }
-      report.push({ runId: run.state.runId, file: run.file, checks: checks.map((c) => ({ fault: c.fault.fault, target: c.fault.target, status: c.status, detail: c.detail, revert: c.fault.revert!.description })) });
-      continue;
+      run = { ...run, state: fresh.state, pending: fresh.state.faults.filter((f) => f.state !== "reverted" && f.revert !== null) };
     }
-    const events: RunEventBody[] = [];
-    const result = await revertLeftover(run, registry, (event) => {
-      events.push(event);
-      if (event.type === "fault-reverted") out(`  ${style.green("✔")} ${event.fault}${event.target ? ` on ${event.target.label}` : ""} reverted${event.notes.length ? style.dim(` (${event.notes.join("; ")})`) : ""}`);
-      else if (event.type === "revert-retry") out(style.dim(`  … ${event.fault}: ${event.error}; retrying in ${event.retryInMs}ms`));
-      else if (event.type === "revert-failed") out(style.red(`  ✖ ${event.fault}${event.target ? ` on ${event.target.label}` : ""} is still injected: ${event.error} (revert: ${event.revert})`));
-      else if (event.type === "note") out(style.dim(`  ${event.message}`));
-    });
-    for (const f of result.failed.filter((x) => !events.some((e) => e.type === "revert-failed" && e.fault === x.fault.fault))) {
-      out(style.red(`  ✖ ${f.fault.fault}${f.fault.target ? ` on ${f.fault.target.label}` : ""} is still injected: ${f.error}`));
+    try {
+      out(style.bold(`${options.dryRun ? "Would roll back" : "Rolling back"} ${describeRun(run)}`));
+      if (run.liveness === "alive") {
+        // A live run would redo what we undo (its lease keepers refresh, its timeline goes on), and
+        // a hung one cannot be trusted to stop by itself: end it first.
+        if (options.dryRun) out(style.yellow(`  would end its process (pid ${run.state.owner.pid}) with SIGKILL first`));
+        else if (!(await endProcess(run.state.owner.pid))) {
+          out(style.red(`  ✖ could not end its process (pid ${run.state.owner.pid}); left alone`));
+          failures += 1;
+          continue;
+        } else out(style.yellow(`  ended its process (pid ${run.state.owner.pid}) with SIGKILL, so it cannot redo its faults`));
+      }
+      for (const f of run.irreversible) out(style.yellow(`  ! ${f.fault} (${f.action})${f.target ? ` on ${f.target.label}` : ""}: cannot be undone by design`));
+      if (options.dryRun) {
+        const checks = await checkLeftover(run, registry);
+        for (const c of checks) {
+          const mark = c.status === "in-effect" ? style.red("in effect") : c.status === "undone" ? style.green("undone") : style.yellow("unknown");
+          out(`  ${mark}  ${c.fault.fault}${c.fault.target ? ` on ${c.fault.target.label}` : ""}: ${c.detail}; revert: ${c.fault.revert!.description}`);
+        }
+        report.push({ runId: run.state.runId, file: run.file, checks: checks.map((c) => ({ fault: c.fault.fault, target: c.fault.target, status: c.status, detail: c.detail, revert: c.fault.revert!.description })) });
+        continue;
+      }
+      const events: RunEventBody[] = [];
+      const result = await revertLeftover(run, registry, (event) => {
+        events.push(event);
+        if (event.type === "fault-reverted") out(`  ${style.green("✔")} ${event.fault}${event.target ? ` on ${event.target.label}` : ""} reverted${event.notes.length ? style.dim(` (${event.notes.join("; ")})`) : ""}`);
+        else if (event.type === "revert-retry") out(style.dim(`  … ${event.fault}: ${event.error}; retrying in ${event.retryInMs}ms`));
+        else if (event.type === "revert-failed") out(style.red(`  ✖ ${event.fault}${event.target ? ` on ${event.target.label}` : ""} is still injected: ${event.error} (revert: ${event.revert})`));
+        else if (event.type === "note") out(style.dim(`  ${event.message}`));
+      });
+      for (const f of result.failed.filter((x) => !events.some((e) => e.type === "revert-failed" && e.fault === x.fault.fault))) {
+        out(style.red(`  ✖ ${f.fault.fault}${f.fault.target ? ` on ${f.fault.target.label}` : ""} is still injected: ${f.error}`));
+      }
+      failures += result.failed.length;
+      report.push({
+        runId: run.state.runId,
+        file: run.file,
+        reverted: result.reverted.map((f) => ({ fault: f.fault, target: f.target })),
+        failed: result.failed.map((f) => ({ fault: f.fault.fault, target: f.fault.target, error: f.error, revert: f.fault.revert?.description })),
+      });
+    } finally {
+      await lock?.release();
     }
-    failures += result.failed.length;
-    report.push({
-      runId: run.state.runId,
-      file: run.file,
-      reverted: result.reverted.map((f) => ({ fault: f.fault, target: f.target })),
-      failed: result.failed.map((f) => ({ fault: f.fault.fault, target: f.fault.target, error: f.error, revert: f.fault.revert?.description })),
-    });
   }
   if (json) process.stdout.write(`${JSON.stringify({ runs: report, skipped: [...busy, ...elsewhere].map((r) => r.state.runId), unreadable }, null, 2)}\n`);
   if (options.dryRun) {
