@@ -1,7 +1,7 @@
 // The blast-radius policy and the exclusion label, against real local processes. Each test runs
 // copies of `sleep` under a name of its own, so no other process on the machine can be selected.
 
-import { copyFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { execa, type ResultPromise } from "execa";
@@ -136,5 +136,18 @@ describe("the blast-radius policy", () => {
     const run = await cli(["run", "exp.yaml", "--yes"], dir);
     expect(run.exitCode).toBe(4);
     expect(run.all).toMatch(/\.chaoscast\.yaml:2:3: policy\.maxPercnt: unknown key "maxPercnt" \(did you mean "maxPercent"\?\)/);
+  });
+
+  it("applies every .chaoscast.yaml up the tree: a nearer empty one cannot lift a parent's limit", async () => {
+    const dir = workdir();
+    const { name } = sleepers(dir, 4);
+    policy(dir, "policy:\n  maxPercent: 10\n");
+    const sub = path.join(dir, "team");
+    mkdirSync(sub);
+    writeFileSync(path.join(sub, ".chaoscast.yaml"), "");
+    writeExperiment(sub, "exp.yaml", experiment(name, "{ count: 1 }"));
+    const plan = await cli(["plan", "exp.yaml"], sub);
+    expect(plan.exitCode).toBe(4);
+    expect(plan.all).toContain("over the policy's maxPercent of 10%");
   });
 });
