@@ -64,7 +64,12 @@ export async function revertOne(entry: InjectedFault, deps: RevertDeps, policy: 
     return true;
   }
   // Let an in-flight lease refresh land first, so it cannot redo the fault after the revert.
-  await Promise.race([entry.revert.release?.(), sleep(2_000)]);
+  const released = entry.revert.release?.();
+  if (released) {
+    const done = new AbortController();
+    await Promise.race([released, sleep(2_000, done.signal)]);
+    done.abort(); // no timer left behind
+  }
   let lastError = "";
   for (let attempt = 1; attempt <= policy.attempts; attempt++) {
     const notes: string[] = [];
