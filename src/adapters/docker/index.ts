@@ -1,0 +1,17 @@
+// The `docker` adapter: containers on a Docker engine (dockerode), found by name, labels, image or
+// Compose service.
+
+import type { Adapter } from "../../engine/types.js";
+import { kill, pause, restart, stop } from "./actions.js";
+import { dockerProbe } from "./probes.js";
+import { startRevert, unpauseRevert } from "./reverts.js";
+import { dockerTargets } from "./targets.js";
+
+export const dockerAdapter: Adapter = {
+  kind: "docker",
+  description: "Containers on a Docker engine (DOCKER_HOST or the local socket), by name, labels, image or Compose service.",
+  targets: dockerTargets,
+  actions: [kill, stop, restart, pause],
+  probes: [dockerProbe],
+  reverts: [unpauseRevert, startRevert],
+};
