@@ -1,0 +1,119 @@
+// The docker adapter against a real engine: every action injected and observed through the engine,
+// reverted and observed again, reverted a second time harmlessly; targets, exclusion and the probe.
+
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { registry } from "../../src/registry.js";
+import { revertPerformer } from "../../src/engine/rollback.js";
+import type { RunContext, Target } from "../../src/engine/types.js";
+import { containerFactory, engineAvailable, ensureImages } from "../helpers/docker.js";
+
+const available = await engineAvailable();
+const containers = containerFactory();
+const notes: string[] = [];
+const ctx: RunContext = { signal: new AbortController().signal, runId: "docker-test", note: (m) => notes.push(m), defer: () => {} };
+const perform = revertPerformer(registry.reverts);
+
+async function resolve(selector: Record<string, unknown>): Promise<Target[]> {
+  const def = registry.targetKinds.get("docker")!;
+  return def.resolve(def.selector.parse(selector), ctx);
+}
+
+async function inject(action: string, target: Target, params: Record<string, unknown> = {}) {
+  const def = registry.actions.get(action)!;
+  const injection = await def.prepare(def.params.parse(params), target, ctx);
+  await injection.apply(ctx);
+  return injection.revert!;
+}
+
+describe.skipIf(!available)("the docker adapter against a real engine", () => {
+  beforeAll(async () => {
+    await ensureImages();
+  }, 60_000);
+  afterAll(() => containers.cleanup());
+
+  it("finds running containers by name, labels and image, never one labelled chaoscast.io/exclude=true", async () => {
+    const tag = Math.random().toString(36).slice(2, 8);
+    const a = await containers.start({ labels: { "ott.role": `edge-${tag}` } });
+    await containers.start({ labels: { "ott.role": `edge-${tag}`, "chaoscast.io/exclude": "true" } });
+    const byLabel = await resolve({ labels: { "ott.role": `edge-${tag}` } });
+    expect(byLabel).toHaveLength(2);
+    expect(byLabel.filter((t) => t.labels?.["chaoscast.io/exclude"] !== "true").map((t) => t.data.name)).toEqual([a.name]);
+    expect((await resolve({ names: a.name })).map((t) => t.data.name)).toEqual([a.name]);
+    expect((await resolve({ names: "no-such-container-here" }))).toEqual([]);
+  });
+
+  it("pauses a container and unpauses it on revert; a second revert is a no-op", async () => {
+    const c = await containers.start();
+    const [target] = await resolve({ names: c.name });
+    const revert = await inject("docker.pause", target!);
+    expect((await containers.state(c.id)).Paused).toBe(true);
+    await perform(revert, ctx);
+    expect((await containers.state(c.id)).Paused).toBe(false);
+    expect((await containers.state(c.id)).Running).toBe(true);
+    await perform(revert, ctx);
+    expect(notes.at(-1)).toContain("was not paused any more");
+  });
+
+  it("refuses to pause a container someone else paused", async () => {
+    const c = await containers.start();
+    const [target] = await resolve({ names: c.name });
+    await c.container.pause();
+    const def = registry.actions.get("docker.pause")!;
+    await expect(def.prepare({}, target!, ctx)).rejects.toThrow(/already paused; chaoscast will not take over/);
+    await c.container.unpause();
+  });
+
+  it("stops a container and starts it again on revert", async () => {
+    const c = await containers.start();
+    const [target] = await resolve({ names: c.name });
+    const revert = await inject("docker.stop", target!, { timeout: "1s" });
+    expect((await containers.state(c.id)).Running).toBe(false);
+    await perform(revert, ctx);
+    expect((await containers.state(c.id)).Running).toBe(true);
+  });
+
+  it("kills a container, and its revert starts it again (or notes that its restart policy did)", async () => {
+    const c = await containers.start();
+    const [target] = await resolve({ names: c.name });
+    const revert = await inject("docker.kill", target!);
+    expect((await containers.state(c.id)).Running).toBe(false);
+    await perform(revert, ctx);
+    expect((await containers.state(c.id)).Running).toBe(true);
+
+    const always = await containers.start({ restart: "always" });
+    const [t2] = await resolve({ names: always.name });
+    const r2 = await inject("docker.kill", t2!);
+    await perform(r2, ctx);
+    expect((await containers.state(always.id)).Running).toBe(true);
+  });
+
+  it("restarts a container, which is running again afterwards", async () => {
+    const c = await containers.start();
+    const before = (await containers.state(c.id)).StartedAt;
+    const [target] = await resolve({ names: c.name });
+    await inject("docker.restart", target!, { timeout: "1s" });
+    const after = await containers.state(c.id);
+    expect(after.Running).toBe(true);
+    expect(after.StartedAt).not.toBe(before);
+  });
+
+  it("fails the revert of a container that was removed, naming it", async () => {
+    const c = await containers.start();
+    const [target] = await resolve({ names: c.name });
+    const revert = await inject("docker.stop", target!, { timeout: "1s" });
+    await c.container.remove({ force: true });
+    await expect(perform(revert, ctx)).rejects.toThrow(new RegExp(`container ${c.name} no longer exists`));
+  });
+
+  it("observes containers with the docker probe", async () => {
+    const tag = Math.random().toString(36).slice(2, 8);
+    const c = await containers.start({ labels: { app: tag } });
+    await containers.start({ labels: { app: tag } });
+    const probe = registry.probes.get("docker")!;
+    const params = probe.params.parse({ containers: { labels: { app: tag } } });
+    expect((await probe.run(params, { signal: ctx.signal, timeoutMs: 5_000 })).fields).toMatchObject({ running: 2, paused: 0, total: 2 });
+    await c.container.pause();
+    expect((await probe.run(params, { signal: ctx.signal, timeoutMs: 5_000 })).fields).toMatchObject({ running: 1, paused: 1, total: 2 });
+    await c.container.unpause();
+  });
+});
