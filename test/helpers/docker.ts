@@ -32,14 +32,16 @@ export function containerFactory() {
   const created: Docker.Container[] = [];
   return {
     docker,
-    async start(options: { name?: string; labels?: Record<string, string>; cmd?: string[]; restart?: string } = {}): Promise<{ id: string; name: string; container: Docker.Container }> {
+    async start(options: { name?: string; labels?: Record<string, string>; cmd?: string[]; restart?: string; network?: { name: string; aliases: string[] } } = {}): Promise<{ id: string; name: string; container: Docker.Container }> {
       const name = options.name ?? `cc-test-${Math.random().toString(36).slice(2, 8)}`;
       const container = await docker.createContainer({
         Image: BUSYBOX,
         name,
         Cmd: options.cmd ?? ["sleep", "600"],
         Labels: { "chaoscast.test": "1", ...options.labels },
-        HostConfig: { NetworkMode: "host", ...(options.restart ? { RestartPolicy: { Name: options.restart } } : {}) },
+        // Host network unless a test network is asked for (no traffic leaves 127.0.0.1 either way).
+        HostConfig: { NetworkMode: options.network?.name ?? "host", ...(options.restart ? { RestartPolicy: { Name: options.restart } } : {}) },
+        ...(options.network ? { NetworkingConfig: { EndpointsConfig: { [options.network.name]: { Aliases: options.network.aliases } } } } : {}),
       });
       created.push(container);
       await container.start();

@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { registry } from "../../src/registry.js";
 import { revertPerformer } from "../../src/engine/rollback.js";
+import { execIn } from "../../src/adapters/docker/exec.js";
 import type { RunContext, Target } from "../../src/engine/types.js";
 import { containerFactory, engineAvailable, ensureImages } from "../helpers/docker.js";
 
@@ -115,5 +116,37 @@ describe.skipIf(!available)("the docker adapter against a real engine", () => {
     await c.container.pause();
     expect((await probe.run(params, { signal: ctx.signal, timeoutMs: 5_000 })).fields).toMatchObject({ running: 1, paused: 1, total: 2 });
     await c.container.unpause();
+  });
+
+  it("runs a command inside the container, and its undo command on revert", async () => {
+    const c = await containers.start();
+    const [target] = await resolve({ names: c.name });
+    const revert = await inject("docker.exec", target!, { command: ["touch", "/tmp/broken"], revert: ["rm", "/tmp/broken"] });
+    const exists = async () => (await execIn(c, ["test", "-e", "/tmp/broken"], 5_000, ctx.signal)).exitCode === 0;
+    expect(await exists()).toBe(true);
+    await perform(revert, ctx);
+    expect(await exists()).toBe(false);
+    const def = registry.actions.get("docker.exec")!;
+    const failing = await def.prepare(def.params.parse({ command: ["false"] }), target!, ctx);
+    await expect(failing.apply(ctx)).rejects.toThrow(/false in container .* exited with 1/);
+  });
+
+  it("disconnects a container from a network and reconnects it with its aliases", async () => {
+    const network = `cc-test-net-${Math.random().toString(36).slice(2, 8)}`;
+    const net = await containers.docker.createNetwork({ Name: network, Internal: true });
+    try {
+      const c = await containers.start({ network: { name: network, aliases: ["payment-api"] } });
+      const [target] = await resolve({ names: c.name });
+      const revert = await inject("docker.network-disconnect", target!, { network });
+      const attached = async () => (await containers.docker.getContainer(c.id).inspect()).NetworkSettings.Networks[network];
+      expect(await attached()).toBeUndefined();
+      await perform(revert, ctx);
+      expect((await attached())?.Aliases).toContain("payment-api");
+      const def = registry.actions.get("docker.network-disconnect")!;
+      await expect(def.prepare({ network: "no-such-network" }, target!, ctx)).rejects.toThrow(new RegExp(`is not on network no-such-network; it is on: ${network}`));
+      await containers.cleanup();
+    } finally {
+      await net.remove().catch(() => {});
+    }
   });
 });

@@ -1,13 +1,15 @@
-// Faults on containers: pause (reverted by unpause), stop and kill (reverted by start), restart.
+// Faults on containers: pause (reverted by unpause), stop and kill (reverted by start), restart,
+// exec (with an optional undo command) and network-disconnect (reverted by reconnecting).
 // Each checks the container first, and confirms through the engine that the fault took effect.
 
 import { constants } from "node:os";
 import { z } from "zod";
 import { AdapterError } from "../../errors.js";
 import { defineAction, revertWith, type Target } from "../../engine/types.js";
-import { DurationSchema } from "../../experiment/common-schemas.js";
+import { ArgvSchema, DurationSchema } from "../../experiment/common-schemas.js";
+import { execExpectingSuccess } from "./exec.js";
 import { dockerEngine, engineError, statusOf } from "./client.js";
-import { inspectContainer, startRevert, unpauseRevert, waitForContainer, type ContainerState } from "./reverts.js";
+import { attachedTo, execRevert, inspectContainer, reconnectRevert, startRevert, unpauseRevert, waitForContainer, type ContainerState } from "./reverts.js";
 import type { ContainerData } from "./targets.js";
 
 const SIGNAL_NAMES = Object.keys(constants.signals) as [string, ...string[]];
@@ -120,6 +122,67 @@ export const restart = defineAction({
           throw engineError(`docker.restart of ${data.name}`, err);
         }
         await confirm(data, "docker.restart", "running again", (s) => s?.running === true);
+      },
+    };
+  },
+});
+
+export const exec = defineAction({
+  name: "docker.exec",
+  description: "Run a program inside the container (argument array, never a shell string); optionally another to undo it.",
+  target: "docker",
+  reversible: "when-configured",
+  revertConfigured: (params) => params.revert !== undefined,
+  params: z
+    .object({
+      command: ArgvSchema,
+      revert: ArgvSchema.optional().meta({ description: "A program, run in the container on rollback, that undoes the fault." }),
+      timeout: DurationSchema.prefault("30s").meta({ description: "Give up after this long." }),
+    })
+    .strict(),
+  example: { command: ["rm", "-f", "/srv/cache/segments.db"], revert: ["touch", "/srv/cache/segments.db"] },
+  async prepare(params, target) {
+    const data = container(target);
+    await runningState(data, "docker.exec");
+    return {
+      revert: params.revert ? revertWith(execRevert, { ...data, command: params.revert, timeout: params.timeout }) : null,
+      apply: (applyCtx) => execExpectingSuccess(data, params.command, params.timeout, applyCtx.signal, "docker.exec"),
+    };
+  },
+});
+
+export const networkDisconnect = defineAction({
+  name: "docker.network-disconnect",
+  description: "Disconnect the container from a Docker network; reverted by reconnecting it with the same aliases.",
+  target: "docker",
+  reversible: "always",
+  params: z.object({ network: z.string().min(1).meta({ description: "The network's name or id." }) }).strict(),
+  example: { network: "ott-backend" },
+  async prepare(params, target) {
+    const data = container(target);
+    await runningState(data, "docker.network-disconnect");
+    const docker = await dockerEngine();
+    const info = await docker.getContainer(data.id).inspect().catch((err: unknown) => {
+      throw engineError(`inspecting container ${data.name}`, err);
+    });
+    const networks = Object.entries(info.NetworkSettings.Networks ?? {});
+    const found = networks.find(([name, n]) => name === params.network || n.NetworkID === params.network);
+    if (!found) {
+      throw new AdapterError(`container ${data.name} is not on network ${params.network}; it is on: ${networks.map(([name]) => name).join(", ") || "none"}`, { action: "docker.network-disconnect", target: data.name });
+    }
+    const [network, endpoint] = found;
+    if (network === "host" || network === "none") throw new AdapterError(`container ${data.name} uses the ${network} network, which cannot be disconnected`, { action: "docker.network-disconnect", target: data.name });
+    // The container's own short id is an automatic alias, and Docker refuses it back on reconnect.
+    const aliases = (endpoint.Aliases ?? []).filter((a: string) => !data.id.startsWith(a));
+    return {
+      revert: revertWith(reconnectRevert, { ...data, network, aliases }),
+      async apply() {
+        try {
+          await docker.getNetwork(network).disconnect({ Container: data.id, Force: false });
+        } catch (err) {
+          throw engineError(`disconnecting container ${data.name} from network ${network}`, err);
+        }
+        if (await attachedTo(data, network)) throw new AdapterError(`docker.network-disconnect: container ${data.name} is still on network ${network}`);
       },
     };
   },

@@ -6,6 +6,7 @@ import { AdapterError } from "../../errors.js";
 import { defineRevert } from "../../engine/types.js";
 import { sleep } from "../../util/abortable.js";
 import { dockerEngine, engineError, statusOf } from "./client.js";
+import { execExpectingSuccess } from "./exec.js";
 
 export const ContainerDataSchema = z.object({ id: z.string().min(1), name: z.string() });
 type ContainerData = z.output<typeof ContainerDataSchema>;
@@ -73,6 +74,53 @@ export const unpauseRevert = defineRevert({
     return state.paused ? `container ${data.name} is still paused` : null;
   },
 });
+
+// What a command changes inside a container cannot be observed in general: the undo command
+// exiting 0 is the check.
+export const execRevert = defineRevert({
+  kind: "docker.exec",
+  data: ContainerDataSchema.extend({ command: z.array(z.string()).min(1), timeout: z.number() }),
+  describe: (data) => `run ${data.command.join(" ")} in container ${data.name}`,
+  async run(data, ctx) {
+    const state = await inspectContainer(data);
+    if (!state) throw new AdapterError(`container ${data.name} no longer exists; cannot run ${data.command[0]} in it`);
+    await execExpectingSuccess(data, data.command, data.timeout, ctx.signal, "revert");
+  },
+});
+
+/** Reconnect a container to a network with the aliases it had. */
+export const reconnectRevert = defineRevert({
+  kind: "docker.network-connect",
+  data: ContainerDataSchema.extend({ network: z.string().min(1), aliases: z.array(z.string()) }),
+  describe: (data) => `reconnect container ${data.name} to network ${data.network}`,
+  async run(data, ctx) {
+    const docker = await dockerEngine();
+    if (await attachedTo(data, data.network)) {
+      ctx.note(`container ${data.name} is already on network ${data.network}`);
+      return;
+    }
+    try {
+      await docker.getNetwork(data.network).connect({ Container: data.id, EndpointConfig: { Aliases: data.aliases } });
+    } catch (err) {
+      throw engineError(`reconnecting container ${data.name} to network ${data.network}`, err);
+    }
+  },
+  async verify(data) {
+    return (await attachedTo(data, data.network)) ? null : `container ${data.name} is not on network ${data.network}`;
+  },
+});
+
+/** Is the container attached to `network` (by name or id)? */
+export async function attachedTo(data: ContainerData, network: string): Promise<boolean> {
+  const docker = await dockerEngine();
+  try {
+    const info = await docker.getContainer(data.id).inspect();
+    return Object.entries(info.NetworkSettings.Networks ?? {}).some(([name, n]) => name === network || n.NetworkID === network);
+  } catch (err) {
+    if (statusOf(err) === 404) throw new AdapterError(`container ${data.name} no longer exists`);
+    throw engineError(`inspecting container ${data.name}`, err);
+  }
+}
 
 export const startRevert = defineRevert({
   kind: "docker.start",
