@@ -149,4 +149,23 @@ describe.skipIf(!available)("the docker adapter against a real engine", () => {
       await net.remove().catch(() => {});
     }
   });
+
+  it("squeezes CPU and memory, and restores the limits the container had (or the whole host when it had none)", async () => {
+    const c = await containers.start();
+    const [target] = await resolve({ names: c.name });
+    const hostConfig = async () => (await containers.docker.getContainer(c.id).inspect()).HostConfig;
+    const revert = await inject("docker.limit", target!, { cpus: 0.5, memory: "64m" });
+    expect(await hostConfig()).toMatchObject({ NanoCpus: 500_000_000, Memory: 64 * 1024 ** 2 });
+    await perform(revert, ctx);
+    const info = await containers.docker.info();
+    expect(await hostConfig()).toMatchObject({ NanoCpus: info.NCPU * 1e9, Memory: info.MemTotal });
+
+    const limited = await containers.start();
+    await limited.container.update({ NanoCpus: 1e9, Memory: 256 * 1024 ** 2, MemorySwap: 256 * 1024 ** 2 });
+    const [t2] = await resolve({ names: limited.name });
+    const r2 = await inject("docker.limit", t2!, { memory: "32m" });
+    expect((await limited.container.inspect()).HostConfig.Memory).toBe(32 * 1024 ** 2);
+    await perform(r2, ctx);
+    expect((await limited.container.inspect()).HostConfig).toMatchObject({ NanoCpus: 1e9, Memory: 256 * 1024 ** 2 });
+  });
 });

@@ -9,7 +9,7 @@ import { defineAction, revertWith, type Target } from "../../engine/types.js";
 import { ArgvSchema, DurationSchema } from "../../experiment/common-schemas.js";
 import { execExpectingSuccess } from "./exec.js";
 import { dockerEngine, engineError, statusOf } from "./client.js";
-import { attachedTo, execRevert, inspectContainer, reconnectRevert, startRevert, unpauseRevert, waitForContainer, type ContainerState } from "./reverts.js";
+import { attachedTo, execRevert, inspectContainer, inspectResources, reconnectRevert, restoreResourcesRevert, startRevert, unpauseRevert, waitForContainer, type ContainerState } from "./reverts.js";
 import type { ContainerData } from "./targets.js";
 
 const SIGNAL_NAMES = Object.keys(constants.signals) as [string, ...string[]];
@@ -183,6 +183,58 @@ export const networkDisconnect = defineAction({
           throw engineError(`disconnecting container ${data.name} from network ${network}`, err);
         }
         if (await attachedTo(data, network)) throw new AdapterError(`docker.network-disconnect: container ${data.name} is still on network ${network}`);
+      },
+    };
+  },
+});
+
+const SIZE = /^(\d+(?:\.\d+)?)\s*(b|k|kb|m|mb|g|gb)?$/i;
+const MemorySchema = z
+  .string()
+  .regex(SIZE, { error: 'expected a size such as "256m", "1g" or "512mb"' })
+  .transform((text) => {
+    const [, amount, unit = "b"] = SIZE.exec(text)!;
+    const factor = { b: 1, k: 1024, kb: 1024, m: 1024 ** 2, mb: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3 }[unit.toLowerCase() as "b"];
+    return Math.round(Number(amount) * factor);
+  })
+  .refine((bytes) => bytes >= 6 * 1024 ** 2, { message: "Docker needs at least 6m of memory" });
+
+export const limit = defineAction({
+  name: "docker.limit",
+  description: "Squeeze the container's CPU and/or memory (docker update); reverted by restoring the limits it had.",
+  target: "docker",
+  reversible: "always",
+  params: z
+    .object({
+      cpus: z.number().gt(0).optional().meta({ description: "CPUs it may use, e.g. 0.25." }),
+      memory: MemorySchema.optional().meta({ description: 'Memory it may use, e.g. "128m" (swap included).' }),
+    })
+    .strict()
+    .refine((p) => p.cpus !== undefined || p.memory !== undefined, { message: "give cpus, memory or both" }),
+  example: { cpus: 0.25, memory: "128m" },
+  async prepare(params, target) {
+    const data = container(target);
+    await runningState(data, "docker.limit");
+    const before = await inspectResources(data);
+    const update: Record<string, number> = {};
+    if (params.cpus !== undefined) {
+      // Docker refuses NanoCpus on a container limited by quota/period: squeeze through those then.
+      if (before.cpuQuota > 0) Object.assign(update, { CpuQuota: Math.max(1000, Math.round(params.cpus * (before.cpuPeriod || 100_000))), CpuPeriod: before.cpuPeriod || 100_000 });
+      else update.NanoCpus = Math.round(params.cpus * 1e9);
+    }
+    if (params.memory !== undefined) Object.assign(update, { Memory: params.memory, MemorySwap: params.memory });
+    return {
+      revert: revertWith(restoreResourcesRevert, { ...data, before }),
+      async apply() {
+        try {
+          await (await dockerEngine()).getContainer(data.id).update(update);
+        } catch (err) {
+          throw engineError(`docker.limit of ${data.name}`, err);
+        }
+        const now = await inspectResources(data);
+        if ((update.NanoCpus !== undefined && now.nanoCpus !== update.NanoCpus) || (update.Memory !== undefined && now.memory !== update.Memory)) {
+          throw new AdapterError(`docker.limit: container ${data.name} does not show the new limits`, { action: "docker.limit", target: data.name });
+        }
       },
     };
   },

@@ -148,3 +148,59 @@ export const startRevert = defineRevert({
     return state.running ? null : `container ${data.name} is ${state.status}, not running`;
   },
 });
+
+const ResourcesSchema = z.object({ nanoCpus: z.number(), cpuQuota: z.number(), cpuPeriod: z.number(), memory: z.number(), memorySwap: z.number() });
+export type Resources = z.output<typeof ResourcesSchema>;
+
+export async function inspectResources(data: ContainerData): Promise<Resources> {
+  const docker = await dockerEngine();
+  try {
+    const h = (await docker.getContainer(data.id).inspect()).HostConfig;
+    return { nanoCpus: h.NanoCpus ?? 0, cpuQuota: h.CpuQuota ?? 0, cpuPeriod: h.CpuPeriod ?? 0, memory: h.Memory ?? 0, memorySwap: h.MemorySwap ?? 0 };
+  } catch (err) {
+    if (statusOf(err) === 404) throw new AdapterError(`container ${data.name} no longer exists`);
+    throw engineError(`inspecting container ${data.name}`, err);
+  }
+}
+
+/**
+ * The update that brings back `before`. Docker cannot set a limit back to 0 ("none") through an
+ * update (moby/moby#22516), so a limit that was absent is restored as the whole host: all its
+ * CPUs and all its memory, which is what "no limit" means in effect.
+ */
+export async function restoringUpdate(before: Resources): Promise<Record<string, number>> {
+  const host = await (await dockerEngine()).info();
+  const update: Record<string, number> = {};
+  if (before.cpuQuota > 0) Object.assign(update, { CpuQuota: before.cpuQuota, CpuPeriod: before.cpuPeriod });
+  else update.NanoCpus = before.nanoCpus > 0 ? before.nanoCpus : host.NCPU * 1e9;
+  update.Memory = before.memory > 0 ? before.memory : host.MemTotal;
+  // An update cannot ask for unlimited swap (-1 is ignored): twice the host's memory is as good.
+  update.MemorySwap = before.memorySwap > 0 ? before.memorySwap : 2 * Math.max(update.Memory, host.MemTotal);
+  return update;
+}
+
+export const restoreResourcesRevert = defineRevert({
+  kind: "docker.restore-resources",
+  data: ContainerDataSchema.extend({ before: ResourcesSchema }),
+  describe: (data) => `restore the CPU and memory limits of container ${data.name}`,
+  async run(data) {
+    const update = await restoringUpdate(data.before);
+    const container = (await dockerEngine()).getContainer(data.id);
+    try {
+      // cgroup v1 refuses a memory limit above the memory+swap limit: widen swap first.
+      const now = await inspectResources(data);
+      if (now.memory > 0 && (update.MemorySwap ?? 0) > now.memorySwap) await container.update({ Memory: now.memory, MemorySwap: update.MemorySwap });
+      await container.update(update);
+    } catch (err) {
+      if (statusOf(err) === 404) throw new AdapterError(`container ${data.name} no longer exists; its limits cannot be restored`);
+      throw engineError(`restoring the limits of container ${data.name}`, err);
+    }
+  },
+  async verify(data) {
+    const now = await inspectResources(data);
+    const wanted = await restoringUpdate(data.before);
+    const cpuOk = wanted.CpuQuota !== undefined ? now.cpuQuota === wanted.CpuQuota : now.nanoCpus === wanted.NanoCpus;
+    const memoryOk = now.memory === wanted.Memory;
+    return cpuOk && memoryOk ? null : `container ${data.name} still has CPU ${now.nanoCpus / 1e9 || `${now.cpuQuota}/${now.cpuPeriod}`} and memory ${now.memory} bytes`;
+  },
+});
