@@ -168,4 +168,18 @@ describe.skipIf(!available)("the docker adapter against a real engine", () => {
     await perform(r2, ctx);
     expect((await limited.container.inspect()).HostConfig).toMatchObject({ NanoCpus: 1e9, Memory: 256 * 1024 ** 2 });
   });
+
+  it("burns CPU inside the container and stops every burner on revert", async () => {
+    const c = await containers.start();
+    const [target] = await resolve({ names: c.name });
+    const revert = await inject("docker.stress", target!, { workers: 2 });
+    const burners = async () => ((await c.container.top()).Processes ?? []).filter((row: string[]) => row.join(" ").includes("md5sum /dev/zero")).length;
+    expect(await burners()).toBe(2);
+    // The revert finds them by the marker recorded before they started, not by remembered pids.
+    await perform({ ...revert, data: JSON.parse(JSON.stringify(revert.data)) }, ctx);
+    expect(await burners()).toBe(0);
+    expect((await containers.state(c.id)).Running).toBe(true);
+    await perform(revert, ctx);
+    expect(notes.at(-1)).toContain("no CPU burner was running");
+  });
 });

@@ -7,9 +7,9 @@ import { z } from "zod";
 import { AdapterError } from "../../errors.js";
 import { defineAction, revertWith, type Target } from "../../engine/types.js";
 import { ArgvSchema, DurationSchema } from "../../experiment/common-schemas.js";
-import { execExpectingSuccess } from "./exec.js";
+import { execExpectingSuccess, spawnIn } from "./exec.js";
 import { dockerEngine, engineError, statusOf } from "./client.js";
-import { attachedTo, execRevert, inspectContainer, inspectResources, reconnectRevert, restoreResourcesRevert, startRevert, unpauseRevert, waitForContainer, type ContainerState } from "./reverts.js";
+import { attachedTo, execRevert, inspectContainer, inspectResources, reconnectRevert, restoreResourcesRevert, startRevert, stopBurnersRevert, unpauseRevert, waitForContainer, type ContainerState } from "./reverts.js";
 import type { ContainerData } from "./targets.js";
 
 const SIGNAL_NAMES = Object.keys(constants.signals) as [string, ...string[]];
@@ -235,6 +235,26 @@ export const limit = defineAction({
         if ((update.NanoCpus !== undefined && now.nanoCpus !== update.NanoCpus) || (update.Memory !== undefined && now.memory !== update.Memory)) {
           throw new AdapterError(`docker.limit: container ${data.name} does not show the new limits`, { action: "docker.limit", target: data.name });
         }
+      },
+    };
+  },
+});
+
+export const stress = defineAction({
+  name: "docker.stress",
+  description: "Burn CPU inside the container (`workers` processes reading /dev/zero through md5sum, no shell); reverted by stopping them.",
+  target: "docker",
+  reversible: "always",
+  params: z.object({ workers: z.int().min(1).max(64).default(1).meta({ description: "CPU burners to start; each takes up to one CPU." }) }).strict(),
+  example: { workers: 2 },
+  async prepare(params, target, ctx) {
+    const data = container(target);
+    await runningState(data, "docker.stress");
+    const marker = `/chaoscast-stress-${ctx.runId}-${Math.random().toString(36).slice(2, 8)}`.replace(/[^A-Za-z0-9/._-]/g, "-");
+    return {
+      revert: revertWith(stopBurnersRevert, { ...data, marker }),
+      async apply() {
+        for (let i = 0; i < params.workers; i++) await spawnIn(data, ["md5sum", "/dev/zero", marker]);
       },
     };
   },

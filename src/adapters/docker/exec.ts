@@ -53,3 +53,22 @@ export async function execExpectingSuccess(container: { id: string; name: string
     throw new AdapterError(`${what}: ${argv.join(" ")} in container ${container.name} exited with ${outcome.exitCode}${tail ? `: ${tail}` : ""}`);
   }
 }
+
+/** Start argv in the container, detached; resolves once it runs (with its host pid). */
+export async function spawnIn(container: { id: string; name: string }, argv: string[]): Promise<{ pid: number }> {
+  const docker = await dockerEngine();
+  try {
+    const exec = await docker.getContainer(container.id).exec({ Cmd: argv, AttachStdout: false, AttachStderr: false });
+    await exec.start({ Detach: true });
+    for (let i = 0; i < 100; i++) {
+      const info = await exec.inspect();
+      if (info.Pid > 0) return { pid: info.Pid };
+      if (!info.Running && info.ExitCode !== null) throw new AdapterError(`${argv.join(" ")} in container ${container.name} exited at once with ${info.ExitCode}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    throw new AdapterError(`${argv.join(" ")} in container ${container.name} did not start`);
+  } catch (err) {
+    if (err instanceof AdapterError) throw err;
+    throw engineError(`starting ${argv[0]} in container ${container.name}`, err);
+  }
+}

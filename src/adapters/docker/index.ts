@@ -2,16 +2,16 @@
 // Compose service.
 
 import type { Adapter } from "../../engine/types.js";
-import { exec, kill, limit, networkDisconnect, pause, restart, stop } from "./actions.js";
+import { exec, kill, limit, networkDisconnect, pause, restart, stop, stress } from "./actions.js";
 import { dockerProbe } from "./probes.js";
-import { execRevert, reconnectRevert, restoreResourcesRevert, startRevert, unpauseRevert } from "./reverts.js";
+import { execRevert, reconnectRevert, restoreResourcesRevert, startRevert, stopBurnersRevert, unpauseRevert } from "./reverts.js";
 import { dockerTargets } from "./targets.js";
 
 export const dockerAdapter: Adapter = {
   kind: "docker",
   description: "Containers on a Docker engine (DOCKER_HOST or the local socket), by name, labels, image or Compose service.",
   targets: dockerTargets,
-  actions: [kill, stop, restart, pause, exec, networkDisconnect, limit],
+  actions: [kill, stop, restart, pause, exec, networkDisconnect, limit, stress],
   probes: [dockerProbe],
-  reverts: [unpauseRevert, startRevert, execRevert, reconnectRevert, restoreResourcesRevert],
+  reverts: [unpauseRevert, startRevert, execRevert, reconnectRevert, restoreResourcesRevert, stopBurnersRevert],
 };

@@ -173,9 +173,10 @@ export async function restoringUpdate(before: Resources): Promise<Record<string,
   const update: Record<string, number> = {};
   if (before.cpuQuota > 0) Object.assign(update, { CpuQuota: before.cpuQuota, CpuPeriod: before.cpuPeriod });
   else update.NanoCpus = before.nanoCpus > 0 ? before.nanoCpus : host.NCPU * 1e9;
-  update.Memory = before.memory > 0 ? before.memory : host.MemTotal;
+  const memory = before.memory > 0 ? before.memory : host.MemTotal;
+  update.Memory = memory;
   // An update cannot ask for unlimited swap (-1 is ignored): twice the host's memory is as good.
-  update.MemorySwap = before.memorySwap > 0 ? before.memorySwap : 2 * Math.max(update.Memory, host.MemTotal);
+  update.MemorySwap = before.memorySwap > 0 ? before.memorySwap : 2 * Math.max(memory, host.MemTotal);
   return update;
 }
 
@@ -202,5 +203,46 @@ export const restoreResourcesRevert = defineRevert({
     const cpuOk = wanted.CpuQuota !== undefined ? now.cpuQuota === wanted.CpuQuota : now.nanoCpus === wanted.NanoCpus;
     const memoryOk = now.memory === wanted.Memory;
     return cpuOk && memoryOk ? null : `container ${data.name} still has CPU ${now.nanoCpus / 1e9 || `${now.cpuQuota}/${now.cpuPeriod}`} and memory ${now.memory} bytes`;
+  },
+});
+
+/** Host pids of the container's processes whose command line holds `marker` (via `docker top`). */
+export async function processesMarked(data: ContainerData, marker: string): Promise<number[]> {
+  const docker = await dockerEngine();
+  let top;
+  try {
+    top = await docker.getContainer(data.id).top();
+  } catch (err) {
+    if (statusOf(err) === 404) return []; // the container is gone, and its processes with it
+    if (statusOf(err) === 409) return []; // not running: nothing burns
+    throw engineError(`listing the processes of container ${data.name}`, err);
+  }
+  const pidColumn = top.Titles.indexOf("PID");
+  const cmdColumn = top.Titles.indexOf("CMD") >= 0 ? top.Titles.indexOf("CMD") : top.Titles.length - 1;
+  return (top.Processes ?? []).filter((row: string[]) => row[cmdColumn]?.includes(marker)).map((row: string[]) => Number(row[pidColumn]));
+}
+
+// The burners carry a marker in their command line (an extra file argument md5sum never reaches),
+// written ahead with the revert: a run killed while starting them still leaves them findable.
+export const stopBurnersRevert = defineRevert({
+  kind: "docker.stop-stress",
+  data: ContainerDataSchema.extend({ marker: z.string().min(8) }),
+  describe: (data) => `stop the CPU burners in container ${data.name}`,
+  async run(data, ctx) {
+    const pids = await processesMarked(data, data.marker);
+    if (pids.length === 0) ctx.note(`no CPU burner was running in container ${data.name}`);
+    for (const pid of pids) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "ESRCH") throw new AdapterError(`cannot stop CPU burner pid ${pid} in container ${data.name}: ${(err as Error).message}`);
+      }
+    }
+    const deadline = performance.now() + 2_000;
+    while (performance.now() < deadline && (await processesMarked(data, data.marker)).length > 0) await sleep(20);
+  },
+  async verify(data) {
+    const left = (await processesMarked(data, data.marker)).length;
+    return left ? `${left} CPU burner(s) still run in container ${data.name}` : null;
   },
 });
