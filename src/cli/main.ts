@@ -134,6 +134,7 @@ output and kept on record for another try), 5 when --run names a run that is sti
     .argument("[mode]", '"up" keeps the stack running for your own experiments', "run")
     .option("--viewers <n>", "synthetic viewers (160 puts one of them in a 1% viewer cohort)", "160")
     .option("--duration <duration>", "how long each experiment holds its fault", "15s")
+    .option("--docker", "run payment and recommendations as Docker containers (labelled ott.role=<service>) for experiments/docker/")
     .addHelpText(
       "after",
       `
@@ -148,6 +149,16 @@ Exit 0 when every experiment ended as its file documents, 1 otherwise.`,
       if (mode !== "run" && mode !== "up") throw new UsageError(`demo takes "up" or nothing, found "${mode}"`);
       const { demoCommand } = await import("./commands/demo.js");
       exitCode = await demoCommand(mode, { ...program.opts(), ...options });
+    });
+
+  program
+    .command("demo-service", { hidden: true })
+    .description("run one service of the demo stack (used inside the containers of demo up --docker)")
+    .argument("<service>", "payment or recommendations")
+    .requiredOption("--port <port>", "TCP port on 127.0.0.1")
+    .action(async (service: string, options) => {
+      const { demoServiceCommand } = await import("./commands/demo-service.js");
+      exitCode = await demoServiceCommand(service, options);
     });
 
   program

@@ -8,6 +8,7 @@ import type { Service } from "./http-service.js";
 import { startOrigin } from "./origin.js";
 import { startPayment, startPlaybackApi, startRecommendations } from "./services.js";
 import { startViewers } from "./viewers.js";
+import type { ContainerRole } from "./containers.js";
 
 export interface Stack {
   proxy: ProxyServer;
@@ -19,6 +20,8 @@ export interface Stack {
 
 export interface StackOptions {
   viewers?: number;
+  /** Run these services as Docker containers (labelled ott.role=<service>) instead of in-process. */
+  containers?: readonly ContainerRole[];
   /** Fixed ports (0 or absent: free ones). */
   proxyApiPort?: number;
 }
@@ -28,9 +31,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   try {
     const origin = await startOrigin();
     started.push(origin);
-    const payment = await startPayment();
+    const inContainer = async (role: ContainerRole, inProcess: () => Promise<Service>) => {
+      if (!options.containers?.includes(role)) return inProcess();
+      const { startInContainer, freePort } = await import("./containers.js");
+      return startInContainer(role, await freePort());
+    };
+    const payment = await inContainer("payment", () => startPayment());
     started.push(payment);
-    const recommendations = await startRecommendations();
+    const recommendations = await inContainer("recommendations", () => startRecommendations());
     started.push(recommendations);
     const proxy = await startProxyServer({
       api: `127.0.0.1:${options.proxyApiPort ?? 0}`,
