@@ -15,7 +15,8 @@ describe.skipIf(!available)("the demo stack in Docker containers", () => {
   let output = "";
   beforeAll(async () => {
     await ensureImages();
-    demo = execa(process.execPath, [CLI, "demo", "up", "--docker", "--viewers", "40"], { cwd: ROOT, env: { CI: "1", NO_COLOR: "1" }, reject: false, stdin: "ignore" });
+    // Stopping removes containers, which takes a while on a busy engine: never let execa SIGKILL it.
+    demo = execa(process.execPath, [CLI, "demo", "up", "--docker", "--viewers", "40"], { cwd: ROOT, env: { CI: "1", NO_COLOR: "1" }, reject: false, stdin: "ignore", forceKillAfterDelay: false });
     demo.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
     await waitForOutput(demo, "Run an experiment against it");
   }, 120_000);
