@@ -415,36 +415,31 @@ function blockScalarHint(written: string): string {
   return `an unquoted ${written} starts a YAML block scalar; to write a comparator, quote it: "${written}"`;
 }
 
-/** Start of the innermost flow collection ({ … } or [ … ]) that the parser ended, unclosed, at `end`. */
-function unclosedFlowStart(doc: Document, end: number): number | undefined {
+/** The latest start offset among the document's nodes for which `startOf` gives one. */
+function latestStart(doc: Document, startOf: (node: object) => number | undefined): number | undefined {
   let found: number | undefined;
   const stack: unknown[] = [doc.contents];
   while (stack.length > 0) {
     const node = stack.pop();
     if (!node || typeof node !== "object") continue;
+    const start = startOf(node);
+    if (start !== undefined) found = Math.max(found ?? -1, start);
     if (isPair(node)) stack.push(node.key, node.value);
-    else if (isCollection(node)) {
-      if (node.flow && node.range && node.range[1] === end) found = Math.max(found ?? -1, node.range[0]);
-      for (const item of node.items) stack.push(item);
-    }
+    else if (isCollection(node)) for (const item of node.items) stack.push(item);
   }
   return found;
 }
 
+/** Start of the innermost flow collection ({ … } or [ … ]) that the parser ended, unclosed, at `end`. */
+function unclosedFlowStart(doc: Document, end: number): number | undefined {
+  return latestStart(doc, (node) => (isCollection(node) && node.flow && node.range && node.range[1] === end ? node.range[0] : undefined));
+}
+
 /** Start of the quoted scalar that runs to `end` without its closing quote. */
 function unclosedQuoteStart(doc: Document, end: number): number | undefined {
-  let found: number | undefined;
-  const stack: unknown[] = [doc.contents];
-  while (stack.length > 0) {
-    const node = stack.pop();
-    if (!node || typeof node !== "object") continue;
-    if (isPair(node)) stack.push(node.key, node.value);
-    else if (isCollection(node)) for (const item of node.items) stack.push(item);
-    else if (isScalar(node) && (node.type === "QUOTE_DOUBLE" || node.type === "QUOTE_SINGLE") && node.range && node.range[0] < end && end <= node.range[2] + 1) {
-      found = Math.max(found ?? -1, node.range[0]);
-    }
-  }
-  return found;
+  return latestStart(doc, (node) =>
+    isScalar(node) && (node.type === "QUOTE_DOUBLE" || node.type === "QUOTE_SINGLE") && node.range && node.range[0] < end && end <= node.range[2] + 1 ? node.range[0] : undefined,
+  );
 }
 
 interface Structure {
