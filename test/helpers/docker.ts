@@ -7,6 +7,8 @@ import Docker from "dockerode";
 import { ROOT } from "./processes.js";
 
 export const BUSYBOX = "chaoscast-fixture/busybox:1";
+/** busybox plus iproute2's tc and ip: docker.netem's helper in tests. */
+export const TC_IMAGE = "chaoscast-fixture/tc:1";
 
 export async function engineAvailable(): Promise<boolean> {
   try {
@@ -32,15 +34,15 @@ export function containerFactory() {
   const created: Docker.Container[] = [];
   return {
     docker,
-    async start(options: { name?: string; labels?: Record<string, string>; cmd?: string[]; restart?: string; network?: { name: string; aliases: string[] } } = {}): Promise<{ id: string; name: string; container: Docker.Container }> {
+    async start(options: { name?: string; labels?: Record<string, string>; cmd?: string[]; restart?: string; network?: { name: string; aliases: string[] }; networkMode?: string } = {}): Promise<{ id: string; name: string; container: Docker.Container }> {
       const name = options.name ?? `cc-test-${Math.random().toString(36).slice(2, 8)}`;
       const container = await docker.createContainer({
         Image: BUSYBOX,
         name,
         Cmd: options.cmd ?? ["sleep", "600"],
         Labels: { "chaoscast.test": "1", ...options.labels },
-        // Host network unless a test network is asked for (no traffic leaves 127.0.0.1 either way).
-        HostConfig: { NetworkMode: options.network?.name ?? "host", ...(options.restart ? { RestartPolicy: { Name: options.restart } } : {}) },
+        // Host network unless a test network or mode is asked for (no traffic leaves 127.0.0.1 either way).
+        HostConfig: { NetworkMode: options.network?.name ?? options.networkMode ?? "host", ...(options.restart ? { RestartPolicy: { Name: options.restart } } : {}) },
         ...(options.network ? { NetworkingConfig: { EndpointsConfig: { [options.network.name]: { Aliases: options.network.aliases } } } } : {}),
       });
       created.push(container);
