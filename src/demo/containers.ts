@@ -11,10 +11,12 @@ import type { Service } from "./http-service.js";
 import { Registry } from "prom-client";
 
 export const DEMO_IMAGE = "chaoscast-fixture/node:1";
-export type ContainerRole = "payment" | "recommendations";
+export const CONTAINER_ROLES = ["origin", "edge", "payment", "recommendations"] as const;
+export type ContainerRole = (typeof CONTAINER_ROLES)[number];
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
-export async function startInContainer(role: ContainerRole, port: number): Promise<Service> {
+/** Start one service in a container on `port`; `args` go to `demo-service` (e.g. the edge's --upstream). */
+export async function startInContainer(role: ContainerRole, port: number, args: string[] = []): Promise<Service> {
   const docker = await dockerEngine();
   try {
     await docker.getImage(DEMO_IMAGE).inspect();
@@ -28,7 +30,7 @@ export async function startInContainer(role: ContainerRole, port: number): Promi
     container = await docker.createContainer({
       Image: DEMO_IMAGE,
       name,
-      Cmd: ["node", path.join(ROOT, "bin/chaoscast.js"), "demo-service", role, "--port", String(port)],
+      Cmd: ["node", path.join(ROOT, "bin/chaoscast.js"), "demo-service", role, "--port", String(port), ...args],
       Labels: { "ott.role": role, "chaoscast.demo": "1" },
       HostConfig: { NetworkMode: "host", Binds: [`${ROOT}:${ROOT}:ro`] },
     });

@@ -29,13 +29,13 @@ export interface StackOptions {
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const started: { close(): Promise<void> }[] = [];
   try {
-    const origin = await startOrigin();
-    started.push(origin);
-    const inContainer = async (role: ContainerRole, inProcess: () => Promise<Service>) => {
+    const inContainer = async (role: ContainerRole, inProcess: () => Promise<Service>, args: string[] = []) => {
       if (!options.containers?.includes(role)) return inProcess();
       const { startInContainer, freePort } = await import("./containers.js");
-      return startInContainer(role, await freePort());
+      return startInContainer(role, await freePort(), args);
     };
+    const origin = await inContainer("origin", () => startOrigin());
+    started.push(origin);
     const payment = await inContainer("payment", () => startPayment());
     started.push(payment);
     const recommendations = await inContainer("recommendations", () => startRecommendations());
@@ -50,7 +50,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     });
     started.push(proxy);
     const link = (name: string) => `http://${proxy.collection.get(name).listen}`;
-    const edge = await startEdge({ originUrl: link("edge-origin") });
+    const edge = await inContainer("edge", () => startEdge({ originUrl: link("edge-origin") }), ["--upstream", link("edge-origin")]);
     started.push(edge);
     // Viewers reach the edge through a link of its own, so faults can be scoped to viewers.
     await proxy.collection.create({ name: "player-edge", upstream: `127.0.0.1:${edge.port}`, http: true });
