@@ -125,7 +125,7 @@ export async function runExperiment(experiment: CompiledExperiment, options: Run
 }
 
 /** Each action's own preflight check on each of its targets: a fault that cannot work stops the run before any is injected. */
-async function preflightActions(experiment: CompiledExperiment, targets: Map<string, Target[]>, ctx: RunContext): Promise<void> {
+export async function preflightActions(experiment: CompiledExperiment, targets: Map<string, Target[]>, ctx: RunContext): Promise<void> {
   for (const fault of experiment.faults) {
     if (!fault.action.preflight) continue;
     for (const target of fault.target ? (targets.get(fault.target) ?? []) : [null]) {
