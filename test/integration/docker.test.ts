@@ -6,7 +6,7 @@ import { registry } from "../../src/registry.js";
 import { revertPerformer } from "../../src/engine/rollback.js";
 import { execIn } from "../../src/adapters/docker/exec.js";
 import type { RunContext, Target } from "../../src/engine/types.js";
-import { containerFactory, engineAvailable, ensureImages } from "../helpers/docker.js";
+import { BUSYBOX, containerFactory, engineAvailable, ensureImages } from "../helpers/docker.js";
 
 const available = await engineAvailable();
 const containers = containerFactory();
@@ -181,5 +181,21 @@ describe.skipIf(!available)("the docker adapter against a real engine", () => {
     expect((await containers.state(c.id)).Running).toBe(true);
     await perform(revert, ctx);
     expect(notes.at(-1)).toContain("no CPU burner was running");
+  });
+
+  it("burns CPU from helper containers sharing the target's PID namespace, and removes them on revert", async () => {
+    const c = await containers.start();
+    const [target] = await resolve({ names: c.name });
+    const revert = await inject("docker.stress", target!, { workers: 2, image: BUSYBOX });
+    const helpers = async () => containers.docker.listContainers({ all: true, filters: JSON.stringify({ label: ["chaoscast.helper=docker.stress", `chaoscast.stress.target=${c.name}`] }) });
+    expect((await helpers()).map((h) => h.State)).toEqual(["running", "running"]);
+    // The burners show inside the target, whose PID namespace they share.
+    const ps = await execIn(c, ["ps"], 10_000, ctx.signal);
+    expect(ps.output.match(/md5sum \/dev\/zero/g)).toHaveLength(2);
+    await perform({ ...revert, data: JSON.parse(JSON.stringify(revert.data)) }, ctx);
+    expect(await helpers()).toEqual([]);
+    expect((await execIn(c, ["ps"], 10_000, ctx.signal)).output).not.toContain("md5sum");
+    await perform(revert, ctx);
+    expect(notes.at(-1)).toContain("no CPU-burning helper was left");
   });
 });

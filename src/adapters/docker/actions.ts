@@ -8,6 +8,8 @@ import { AdapterError } from "../../errors.js";
 import { defineAction, revertWith, type Target } from "../../engine/types.js";
 import { ArgvSchema, DurationSchema } from "../../experiment/common-schemas.js";
 import { execExpectingSuccess, spawnIn } from "./exec.js";
+import { requireImage } from "./helper.js";
+import { cpusetOf, removeStressHelpersRevert, startStressHelper } from "./stress-helpers.js";
 import { dockerEngine, engineError, statusOf } from "./client.js";
 import { attachedTo, execRevert, inspectContainer, inspectResources, reconnectRevert, restoreResourcesRevert, startRevert, stopBurnersRevert, unpauseRevert, waitForContainer, type ContainerState } from "./reverts.js";
 import type { ContainerData } from "./targets.js";
@@ -242,19 +244,39 @@ export const limit = defineAction({
 
 export const stress = defineAction({
   name: "docker.stress",
-  description: "Burn CPU inside the container (`workers` processes reading /dev/zero through md5sum, no shell); reverted by stopping them.",
+  description:
+    "Burn CPU: `workers` processes reading /dev/zero through md5sum (no shell), inside the container, or with `image` in helper containers sharing its PID namespace and CPU set (for images without md5sum). Reverted by stopping them.",
   target: "docker",
   reversible: "always",
-  params: z.object({ workers: z.int().min(1).max(64).default(1).meta({ description: "CPU burners to start; each takes up to one CPU." }) }).strict(),
+  params: z
+    .object({
+      workers: z.int().min(1).max(64).default(1).meta({ description: "CPU burners to start; each takes up to one CPU." }),
+      image: z
+        .string()
+        .min(1)
+        .optional()
+        .meta({ description: "Burn from helper containers of this local image (needs md5sum; never pulled) instead of inside the target; they compete for its CPUs but are not held to its CPU limit." }),
+    })
+    .strict(),
   example: { workers: 2 },
   async prepare(params, target, ctx) {
     const data = container(target);
     await runningState(data, "docker.stress");
-    const marker = `/chaoscast-stress-${ctx.runId}-${Math.random().toString(36).slice(2, 8)}`.replace(/[^A-Za-z0-9/._-]/g, "-");
+    const marker = `chaoscast-stress-${ctx.runId}-${Math.random().toString(36).slice(2, 8)}`.replace(/[^A-Za-z0-9_.-]/g, "-");
+    if (params.image) {
+      await requireImage(params.image, "docker.stress");
+      const cpuset = await cpusetOf(data);
+      return {
+        revert: revertWith(removeStressHelpersRevert, { ...data, marker }),
+        async apply() {
+          for (let i = 0; i < params.workers; i++) await startStressHelper(data, params.image!, marker, cpuset);
+        },
+      };
+    }
     return {
-      revert: revertWith(stopBurnersRevert, { ...data, marker }),
+      revert: revertWith(stopBurnersRevert, { ...data, marker: `/${marker}` }),
       async apply() {
-        for (let i = 0; i < params.workers; i++) await spawnIn(data, ["md5sum", "/dev/zero", marker]);
+        for (let i = 0; i < params.workers; i++) await spawnIn(data, ["md5sum", "/dev/zero", `/${marker}`]);
       },
     };
   },

@@ -6,6 +6,7 @@ import { exec, kill, limit, networkDisconnect, pause, restart, stop, stress } fr
 import { netem, removeShapingRevert } from "./netem.js";
 import { dockerProbe } from "./probes.js";
 import { execRevert, reconnectRevert, restoreResourcesRevert, startRevert, stopBurnersRevert, unpauseRevert } from "./reverts.js";
+import { removeStressHelpersRevert } from "./stress-helpers.js";
 import { dockerTargets } from "./targets.js";
 
 export const dockerAdapter: Adapter = {
@@ -14,5 +15,5 @@ export const dockerAdapter: Adapter = {
   targets: dockerTargets,
   actions: [kill, stop, restart, pause, exec, networkDisconnect, netem, limit, stress],
   probes: [dockerProbe],
-  reverts: [unpauseRevert, startRevert, execRevert, reconnectRevert, restoreResourcesRevert, stopBurnersRevert, removeShapingRevert],
+  reverts: [unpauseRevert, startRevert, execRevert, reconnectRevert, restoreResourcesRevert, stopBurnersRevert, removeStressHelpersRevert, removeShapingRevert],
 };

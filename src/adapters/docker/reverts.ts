@@ -1,12 +1,13 @@
 // Undoing container faults from data alone (in the run, or by `chaoscast rollback` after a crash):
 // unpause a paused container, start a stopped or killed one; each then inspects it to confirm.
 
+import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { AdapterError } from "../../errors.js";
 import { defineRevert } from "../../engine/types.js";
 import { sleep } from "../../util/abortable.js";
 import { dockerEngine, engineError, statusOf } from "./client.js";
-import { execExpectingSuccess } from "./exec.js";
+import { execExpectingSuccess, execIn } from "./exec.js";
 
 export const ContainerDataSchema = z.object({ id: z.string().min(1), name: z.string() });
 type ContainerData = z.output<typeof ContainerDataSchema>;
@@ -222,6 +223,14 @@ export async function processesMarked(data: ContainerData, marker: string): Prom
   return (top.Processes ?? []).filter((row: string[]) => row[cmdColumn]?.includes(marker)).map((row: string[]) => Number(row[pidColumn]));
 }
 
+function runsHere(pid: number, marker: string): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(marker);
+  } catch {
+    return false;
+  }
+}
+
 // The burners carry a marker in their command line (an extra file argument md5sum never reaches),
 // written ahead with the revert: a run killed while starting them still leaves them findable.
 export const stopBurnersRevert = defineRevert({
@@ -231,12 +240,20 @@ export const stopBurnersRevert = defineRevert({
   async run(data, ctx) {
     const pids = await processesMarked(data, data.marker);
     if (pids.length === 0) ctx.note(`no CPU burner was running in container ${data.name}`);
-    for (const pid of pids) {
+    // `docker top` shows the engine host's pids. Only a pid whose command line here carries the
+    // marker is signalled from here; on a remote engine (or a Docker Desktop VM) the container
+    // itself is asked, with pkill (busybox and procps have it).
+    const foreign = pids.filter((pid) => !runsHere(pid, data.marker));
+    for (const pid of pids.filter((p) => !foreign.includes(p))) {
       try {
         process.kill(pid, "SIGKILL");
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== "ESRCH") throw new AdapterError(`cannot stop CPU burner pid ${pid} in container ${data.name}: ${(err as Error).message}`);
       }
+    }
+    if (foreign.length > 0) {
+      const killed = await execIn(data, ["pkill", "-KILL", "-f", data.marker], 10_000, ctx.signal).catch((err: unknown) => ({ exitCode: null, output: String(err) }));
+      if (killed.exitCode !== 0 && killed.exitCode !== 1) throw new AdapterError(`cannot stop the CPU burners in container ${data.name}: pkill inside it failed (${killed.output.trim() || `exit ${killed.exitCode}`})`);
     }
     const deadline = performance.now() + 2_000;
     while (performance.now() < deadline && (await processesMarked(data, data.marker)).length > 0) await sleep(20);
