@@ -55,6 +55,17 @@ describe.skipIf(!available)("the docker adapter against a real engine", () => {
     expect(notes.at(-1)).toContain("was not paused any more");
   });
 
+  it("refuses to revert through another engine than the one the fault was made on", async () => {
+    const c = await containers.start();
+    const [target] = await resolve({ names: c.name });
+    const revert = await inject("docker.pause", target!);
+    const elsewhere = { ...revert, data: { ...revert.data, engine: "tcp://127.0.0.1:2375" } };
+    await expect(perform(elsewhere, ctx)).rejects.toThrow(/made on the Docker engine at tcp:\/\/127.0.0.1:2375, but chaoscast now talks to unix:\/\/\/var\/run\/docker.sock/);
+    expect((await containers.state(c.id)).Paused).toBe(true);
+    await perform(revert, ctx);
+    expect((await containers.state(c.id)).Paused).toBe(false);
+  });
+
   it("refuses to pause a container someone else paused", async () => {
     const c = await containers.start();
     const [target] = await resolve({ names: c.name });

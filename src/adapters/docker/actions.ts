@@ -10,7 +10,7 @@ import { ArgvSchema, DurationSchema } from "../../experiment/common-schemas.js";
 import { execExpectingSuccess, spawnIn } from "./exec.js";
 import { requireImage } from "./helper.js";
 import { cpusetOf, removeStressHelpersRevert, startStressHelper } from "./stress-helpers.js";
-import { dockerEngine, engineError, statusOf } from "./client.js";
+import { dockerEngine, engineError, statusOf, engineAddress } from "./client.js";
 import { attachedTo, execRevert, inspectContainer, inspectResources, reconnectRevert, restoreResourcesRevert, startRevert, stopBurnersRevert, unpauseRevert, waitForContainer, type ContainerState } from "./reverts.js";
 import type { ContainerData } from "./targets.js";
 
@@ -19,7 +19,7 @@ const SIGNAL_NAMES = Object.keys(constants.signals) as [string, ...string[]];
 function container(target: Target | null): ContainerData {
   if (!target || target.kind !== "docker") throw new AdapterError("a docker action was given no docker target");
   const { id, name } = target.data as unknown as ContainerData;
-  return { id, name };
+  return { id, name, engine: engineAddress() };
 }
 
 async function runningState(data: ContainerData, action: string): Promise<ContainerState> {

@@ -8,7 +8,7 @@ import { z } from "zod";
 import { AdapterError } from "../../errors.js";
 import { defineAction, defineRevert, revertWith, type Target } from "../../engine/types.js";
 import { DurationSchema, PercentSchema } from "../../experiment/common-schemas.js";
-import { dockerEngine, engineError } from "./client.js";
+import { dockerEngine, engineError, engineAddress } from "./client.js";
 import { requireImage, runHelper, type HelperOutcome } from "./helper.js";
 import { ContainerDataSchema, inspectContainer } from "./reverts.js";
 import type { ContainerData } from "./targets.js";
@@ -71,7 +71,7 @@ export function qdiscArguments(params: NetemParams, mtu: number): string[] {
 function container(target: Target | null): ContainerData {
   if (!target || target.kind !== "docker") throw new AdapterError("docker.netem was given no docker target");
   const { id, name } = target.data as unknown as ContainerData;
-  return { id, name };
+  return { id, name, engine: engineAddress() };
 }
 
 const tcIn = (data: ContainerData, image: string, argv: [string, ...string[]]) =>

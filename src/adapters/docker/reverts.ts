@@ -9,7 +9,7 @@ import { sleep } from "../../util/abortable.js";
 import { dockerEngine, engineError, statusOf } from "./client.js";
 import { execExpectingSuccess, execIn } from "./exec.js";
 
-export const ContainerDataSchema = z.object({ id: z.string().min(1), name: z.string() });
+export const ContainerDataSchema = z.object({ id: z.string().min(1), name: z.string(), engine: z.string().optional() });
 type ContainerData = z.output<typeof ContainerDataSchema>;
 
 export interface ContainerState {
@@ -248,7 +248,9 @@ export const stopBurnersRevert = defineRevert({
       try {
         process.kill(pid, "SIGKILL");
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== "ESRCH") throw new AdapterError(`cannot stop CPU burner pid ${pid} in container ${data.name}: ${(err as Error).message}`);
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === "EPERM") foreign.push(pid); // another user's process here: the container can still stop it
+        else if (code !== "ESRCH") throw new AdapterError(`cannot stop CPU burner pid ${pid} in container ${data.name}: ${(err as Error).message}`);
       }
     }
     if (foreign.length > 0) {

@@ -30,6 +30,8 @@ export type DockerSelector = z.output<typeof DockerSelectorSchema>;
 export interface ContainerData {
   id: string;
   name: string;
+  /** The engine the container lives on (DOCKER_HOST at injection), kept with each revert. */
+  engine?: string;
 }
 
 export function describeSelector(s: DockerSelector): string {
