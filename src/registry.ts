@@ -1,6 +1,7 @@
 // Every adapter chaoscast ships. Adding an adapter = one folder under adapters/ and one line here.
 
 import { commandAdapter } from "./adapters/command/index.js";
+import { dockerAdapter } from "./adapters/docker/index.js";
 import { hlsAdapter } from "./adapters/hls/index.js";
 import { httpAdapter } from "./adapters/http/index.js";
 import { metricsAdapter } from "./adapters/metrics/index.js";
@@ -9,6 +10,6 @@ import { proxyAdapter } from "./adapters/proxy/index.js";
 import { tcpAdapter } from "./adapters/tcp/index.js";
 import { RegistryView } from "./engine/registry-view.js";
 
-export const adapters = [processAdapter, proxyAdapter, commandAdapter, httpAdapter, tcpAdapter, metricsAdapter, hlsAdapter] as const;
+export const adapters = [processAdapter, proxyAdapter, dockerAdapter, commandAdapter, httpAdapter, tcpAdapter, metricsAdapter, hlsAdapter] as const;
 
 export const registry = new RegistryView(adapters);

@@ -134,6 +134,7 @@ output and kept on record for another try), 5 when --run names a run that is sti
     .argument("[mode]", '"up" keeps the stack running for your own experiments', "run")
     .option("--viewers <n>", "synthetic viewers (160 puts one of them in a 1% viewer cohort)", "160")
     .option("--duration <duration>", "how long each experiment holds its fault", "15s")
+    .option("--docker", "run origin, edge, payment and recommendations as Docker containers (labelled ott.role=<service>) and use experiments/docker/")
     .addHelpText(
       "after",
       `
@@ -141,6 +142,9 @@ Examples:
   $ chaoscast demo                 run the game day (7 experiments), show the table, stop
   $ chaoscast demo up              keep the stack running; prints URLs and a chaoscast run line
   $ chaoscast demo --duration 30s  hold each fault longer
+  $ chaoscast demo --docker        the same stack with its services in Docker containers, and the
+                                   container game day (experiments/docker/); needs dockerd and
+                                   fixtures/docker/build-images.sh
 
 Exit 0 when every experiment ended as its file documents, 1 otherwise.`,
     )
@@ -148,6 +152,17 @@ Exit 0 when every experiment ended as its file documents, 1 otherwise.`,
       if (mode !== "run" && mode !== "up") throw new UsageError(`demo takes "up" or nothing, found "${mode}"`);
       const { demoCommand } = await import("./commands/demo.js");
       exitCode = await demoCommand(mode, { ...program.opts(), ...options });
+    });
+
+  program
+    .command("demo-service", { hidden: true })
+    .description("run one service of the demo stack (used inside the containers of demo up --docker)")
+    .argument("<service>", "origin, edge, payment or recommendations")
+    .requiredOption("--port <port>", "TCP port on 127.0.0.1")
+    .option("--upstream <url>", "the origin the edge fetches from")
+    .action(async (service: string, options) => {
+      const { demoServiceCommand } = await import("./commands/demo-service.js");
+      exitCode = await demoServiceCommand(service, options);
     });
 
   program

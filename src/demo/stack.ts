@@ -8,6 +8,7 @@ import type { Service } from "./http-service.js";
 import { startOrigin } from "./origin.js";
 import { startPayment, startPlaybackApi, startRecommendations } from "./services.js";
 import { startViewers } from "./viewers.js";
+import type { ContainerRole } from "./containers.js";
 
 export interface Stack {
   proxy: ProxyServer;
@@ -19,6 +20,8 @@ export interface Stack {
 
 export interface StackOptions {
   viewers?: number;
+  /** Run these services as Docker containers (labelled ott.role=<service>) instead of in-process. */
+  containers?: readonly ContainerRole[];
   /** Fixed ports (0 or absent: free ones). */
   proxyApiPort?: number;
 }
@@ -26,11 +29,16 @@ export interface StackOptions {
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const started: { close(): Promise<void> }[] = [];
   try {
-    const origin = await startOrigin();
+    const inContainer = async (role: ContainerRole, inProcess: () => Promise<Service>, args: string[] = []) => {
+      if (!options.containers?.includes(role)) return inProcess();
+      const { startInContainer, freePort } = await import("./containers.js");
+      return startInContainer(role, await freePort(), args);
+    };
+    const origin = await inContainer("origin", () => startOrigin());
     started.push(origin);
-    const payment = await startPayment();
+    const payment = await inContainer("payment", () => startPayment());
     started.push(payment);
-    const recommendations = await startRecommendations();
+    const recommendations = await inContainer("recommendations", () => startRecommendations());
     started.push(recommendations);
     const proxy = await startProxyServer({
       api: `127.0.0.1:${options.proxyApiPort ?? 0}`,
@@ -42,7 +50,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     });
     started.push(proxy);
     const link = (name: string) => `http://${proxy.collection.get(name).listen}`;
-    const edge = await startEdge({ originUrl: link("edge-origin") });
+    const edge = await inContainer("edge", () => startEdge({ originUrl: link("edge-origin") }), ["--upstream", link("edge-origin")]);
     started.push(edge);
     // Viewers reach the edge through a link of its own, so faults can be scoped to viewers.
     await proxy.collection.create({ name: "player-edge", upstream: `127.0.0.1:${edge.port}`, http: true });

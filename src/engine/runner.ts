@@ -124,6 +124,20 @@ export async function runExperiment(experiment: CompiledExperiment, options: Run
   }
 }
 
+/** Each action's own preflight check on each of its targets: a fault that cannot work stops the run before any is injected. */
+export async function preflightActions(experiment: CompiledExperiment, targets: Map<string, Target[]>, ctx: RunContext): Promise<void> {
+  for (const fault of experiment.faults) {
+    if (!fault.action.preflight) continue;
+    for (const target of fault.target ? (targets.get(fault.target) ?? []) : [null]) {
+      try {
+        await fault.action.preflight(fault.params, target, ctx);
+      } catch (err) {
+        throw new PreflightError(`fault "${fault.name}"${target ? ` on ${target.label}` : ""} cannot be injected: ${errorMessage(err)}`, { cause: err });
+      }
+    }
+  }
+}
+
 async function runLifecycle(experiment: CompiledExperiment, options: RunOptions, cleanups: (() => Promise<void>)[]): Promise<RunResult> {
   const redact = makeRedactor(experiment.secrets);
   const startedAt = performance.now();
@@ -198,6 +212,7 @@ async function runLifecycle(experiment: CompiledExperiment, options: RunOptions,
         }
         const resolved = await resolveTargets(experiment, options.registry, options.seed, ctx, emit);
         violations = combineViolations(checkStatic(staticFacts(experiment), policy), checkResolved(resolved.blocks, policy));
+        if (violations.length === 0) await preflightActions(experiment, resolved.targets, ctx);
         return resolved.targets;
       },
       () => ({ ok: violations.length === 0, ...(violations.length ? { detail: violations.map((v) => v.message).join("; ") } : {}) }),

@@ -92,6 +92,12 @@ export interface ActionDef<P extends z.ZodType = z.ZodType> {
    * the revert (write-ahead) and only then calls `apply`; if `apply` throws, the revert still runs.
    */
   prepare(params: z.output<P>, target: Target | null, ctx: RunContext): Promise<Injection>;
+  /**
+   * Optional: check in preflight, before any fault of the run is injected, that the action can work
+   * on this target at all (e.g. that the kernel has netem). Throwing stops the run with nothing
+   * changed; `prepare` still checks again at injection time.
+   */
+  preflight?(params: z.output<P>, target: Target | null, ctx: RunContext): Promise<void>;
 }
 
 export interface Injection {

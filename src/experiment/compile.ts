@@ -132,6 +132,8 @@ export function compileExperiment(doc: ExperimentDocument, registry: RegistryVie
     return { name: entry.name, probe, params: entry.with, expectation };
   });
 
+  // Actions a rollback step may use: those with nothing of their own to undo.
+  const remedies = () => [...registry.actions.values()].filter((a) => a.reversible !== "always").map((a) => a.name);
   const rollbacks: RollbackStep[] = (doc.rollbacks ?? []).map((step, i) => {
     const action = registry.actions.get(step.action)!;
     checkTarget(action, step.target, ["rollbacks", i]);
@@ -140,7 +142,7 @@ export function compileExperiment(doc: ExperimentDocument, registry: RegistryVie
     if (action.reversible === "always") {
       problems.push({
         path: ["rollbacks", i, "action"],
-        message: `${action.name} is a fault, and rollback steps are never undone; use it under faults:, or a remedy here (command.run, http.request, process.signal)`,
+        message: `${action.name} is a fault, and rollback steps are never undone; use it under faults:, or a remedy here (${remedies().join(", ")})`,
       });
     } else if (action.reversible === "when-configured" && action.revertConfigured?.(step.with)) {
       problems.push({ path: ["rollbacks", i, "with"], message: "a rollback step is never undone, so its revert would never run; remove it" });

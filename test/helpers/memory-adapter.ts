@@ -15,12 +15,14 @@ export interface World {
   applyFailures: Set<string>;
   /** Repairs of these names report success but change nothing (for revert verification). */
   fakeRepairs: Set<string>;
+  /** mem.break's preflight refuses these items, as an action refuses a host it cannot work on. */
+  unsupported: Set<string>;
   /** Called as a fault is applied, e.g. to look at the state file at that moment. */
   onApply?: (name: string) => void;
 }
 
 export function makeWorld(): World {
-  return { broken: new Set(), revertLog: [], revertFailures: new Map(), applyFailures: new Set(), fakeRepairs: new Set() };
+  return { broken: new Set(), revertLog: [], revertFailures: new Map(), applyFailures: new Set(), fakeRepairs: new Set(), unsupported: new Set() };
 }
 
 export function memoryRegistry(world: World, items = ["a", "b", "c"]): RegistryView {
@@ -55,6 +57,9 @@ export function memoryRegistry(world: World, items = ["a", "b", "c"]): RegistryV
         reversible: "always",
         params: z.object({}).strict(),
         example: {},
+        async preflight(_p, target) {
+          if (world.unsupported.has(String(target!.data.name))) throw new Error(`item ${target!.data.name} cannot be broken here`);
+        },
         async prepare(_p, target) {
           const name = String(target!.data.name);
           return {

@@ -6,7 +6,7 @@ import { parsePolicy } from "../../src/targets/policy-file.js";
 
 // Docs that cannot rot: every yaml/json example in the docs is a complete experiment that the real
 // loader accepts, and every action and probe has at least one.
-const DOCS = ["README.md", "docs/experiment-format.md", "docs/proxy.md", "docs/safety.md"].filter((f) => existsSync(new URL(`../../${f}`, import.meta.url)));
+const DOCS = ["README.md", "docs/experiment-format.md", "docs/proxy.md", "docs/safety.md", "docs/adapters/docker.md"].filter((f) => existsSync(new URL(`../../${f}`, import.meta.url)));
 
 function examples(file: string): { lang: string; text: string; line: number }[] {
   const text = readFileSync(new URL(`../../${file}`, import.meta.url), "utf8");

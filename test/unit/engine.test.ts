@@ -98,6 +98,17 @@ describe("the run lifecycle", () => {
     expect(world.revertLog).toEqual([]);
   });
 
+  it("skips in preflight, injecting nothing, when a later fault's action cannot work on its target", async () => {
+    const world = makeWorld();
+    world.unsupported.add("c");
+    const yaml = `${header("a")}faults:\n  - { name: break b, target: b, action: mem.break }\n  - { name: break c, target: c, action: mem.break, at: 300ms }\n`;
+    const { result, types } = await run({ world, yaml });
+    expect(result.outcome).toBe("skipped");
+    expect(result.reason).toContain('fault "break c" on item c cannot be injected: item c cannot be broken here');
+    expect(types).not.toContain("fault-injected");
+    expect(world.revertLog).toEqual([]);
+  });
+
   it("skips when a target matches nothing", async () => {
     const yaml = header("a").replace("c: { mem: { prefix: c } }", "z: { mem: { prefix: z } }") + "faults:\n  - { name: break z, target: z, action: mem.break }\n";
     const { result } = await run({ yaml });

@@ -11,21 +11,26 @@ import { parseMetrics } from "../../adapters/metrics/parse.js";
 import { makeStyle } from "../render/style.js";
 import type { CommonOptions } from "../shared.js";
 import { runCommand } from "./run.js";
+import { CONTAINER_ROLES } from "../../demo/containers.js";
 
 const EXPERIMENTS = fileURLToPath(new URL("../../../experiments/demo/", import.meta.url));
+const DOCKER_EXPERIMENTS = fileURLToPath(new URL("../../../experiments/docker/", import.meta.url));
 
 export interface DemoOptions extends CommonOptions {
   viewers: string;
   duration: string;
+  /** Run the origin, edge, payment and recommendations as Docker containers labelled ott.role=<service>, and experiments/docker/. */
+  docker?: boolean;
 }
 
 export async function demoCommand(mode: "run" | "up", options: DemoOptions): Promise<number> {
   const style = makeStyle(process.stdout, options.color);
   const out = (line: string) => process.stdout.write(`${line}\n`);
   const viewers = Math.max(1, Number(options.viewers) || 160);
-  out(style.bold("Starting the embedded OTT stack on 127.0.0.1…"));
+  out(style.bold(`Starting the embedded OTT stack on 127.0.0.1${options.docker ? ` (${CONTAINER_ROLES.join(", ")} in Docker containers labelled ott.role=<service>)` : ""}…`));
   const { startStack } = await import("../../demo/stack.js");
-  const stack = await startStack({ viewers });
+  const stack = await startStack({ viewers, ...(options.docker ? { containers: CONTAINER_ROLES } : {}) });
+  const experiments = options.docker ? DOCKER_EXPERIMENTS : EXPERIMENTS;
   try {
     const s = stack.services;
     out(`  origin           ${s.origin.url}/vod/demo/master.m3u8 (and /live/demo/master.m3u8)`);
@@ -42,7 +47,7 @@ export async function demoCommand(mode: "run" | "up", options: DemoOptions): Pro
     if (mode === "up") {
       out("");
       out("Run an experiment against it, e.g.:");
-      out(`  npx chaoscast run ${path.relative(process.cwd(), EXPERIMENTS) || EXPERIMENTS} ${vars.map((v) => `--var ${v}`).join(" ")} --var duration=20s`);
+      out(`  npx chaoscast run ${path.relative(process.cwd(), experiments) || experiments} ${vars.map((v) => `--var ${v}`).join(" ")} --var duration=20s`);
       out(style.dim("Ctrl-C stops the stack (to run it in the background, start node bin/chaoscast.js demo up, not npx: npx does not pass signals on)."));
       await new Promise<void>((resolve) => {
         for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(signal, () => resolve());
@@ -53,7 +58,7 @@ export async function demoCommand(mode: "run" | "up", options: DemoOptions): Pro
 
     out("");
     const journals = mkdtempSync(path.join(tmpdir(), "chaoscast-demo-"));
-    await runCommand([EXPERIMENTS], { ...options, var: [...vars, `duration=${options.duration}`], yes: true, journal: `${journals}/`, output: "text" });
+    await runCommand([experiments], { ...options, var: [...vars, `duration=${options.duration}`], yes: true, journal: `${journals}/`, output: "text" });
     const rows = readdirSync(journals)
       .filter((f) => f.endsWith(".json"))
       .map((f) => JSON.parse(readFileSync(path.join(journals, f), "utf8")) as { file: string; title: string; outcome: string; durationMs: number })

@@ -3,7 +3,7 @@
 import { PreflightError } from "../../errors.js";
 import { formatDuration } from "../../experiment/duration.js";
 import type { CompiledExperiment } from "../../experiment/types.js";
-import { resolveTargets, staticFacts } from "../../engine/runner.js";
+import { preflightActions, resolveTargets, staticFacts } from "../../engine/runner.js";
 import { checkResolved, checkStatic, combineViolations, type ResolvedBlock } from "../../targets/policy.js";
 import { loadPolicy } from "../../targets/policy-file.js";
 import type { RunEventBody } from "../../engine/events.js";
@@ -32,6 +32,8 @@ export async function planCommand(paths: string[], options: CommonOptions): Prom
       ({ targets, blocks } = await resolveTargets(experiment, registry, seed, ctx, (e) => {
         if (e.type === "targets-resolved") resolved.push(e);
       }));
+      // The actions' own checks (e.g. that the kernel has netem) are part of what plan promises.
+      await preflightActions(experiment, targets, ctx);
     } catch (err) {
       if (!(err instanceof PreflightError)) throw err;
       problem = err.message;

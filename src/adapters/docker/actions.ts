@@ -1,0 +1,283 @@
+// Faults on containers: pause (reverted by unpause), stop and kill (reverted by start), restart,
+// exec (with an optional undo command) and network-disconnect (reverted by reconnecting).
+// Each checks the container first, and confirms through the engine that the fault took effect.
+
+import { constants } from "node:os";
+import { z } from "zod";
+import { AdapterError } from "../../errors.js";
+import { defineAction, revertWith, type Target } from "../../engine/types.js";
+import { ArgvSchema, DurationSchema } from "../../experiment/common-schemas.js";
+import { execExpectingSuccess, spawnIn } from "./exec.js";
+import { requireImage } from "./helper.js";
+import { cpusetOf, removeStressHelpersRevert, startStressHelper } from "./stress-helpers.js";
+import { dockerEngine, engineError, statusOf, engineAddress } from "./client.js";
+import { attachedTo, execRevert, inspectContainer, inspectResources, reconnectRevert, restoreResourcesRevert, startRevert, stopBurnersRevert, unpauseRevert, waitForContainer, type ContainerState } from "./reverts.js";
+import type { ContainerData } from "./targets.js";
+
+const SIGNAL_NAMES = Object.keys(constants.signals) as [string, ...string[]];
+
+function container(target: Target | null): ContainerData {
+  if (!target || target.kind !== "docker") throw new AdapterError("a docker action was given no docker target");
+  const { id, name } = target.data as unknown as ContainerData;
+  return { id, name, engine: engineAddress() };
+}
+
+async function runningState(data: ContainerData, action: string): Promise<ContainerState> {
+  const state = await inspectContainer(data);
+  if (!state) throw new AdapterError(`${action}: container ${data.name} no longer exists`, { action, target: data.name });
+  if (!state.running) throw new AdapterError(`${action}: container ${data.name} is ${state.status}, not running`, { action, target: data.name });
+  return state;
+}
+
+async function confirm(data: ContainerData, action: string, what: string, wanted: (s: ContainerState | undefined) => boolean): Promise<void> {
+  if (!(await waitForContainer(data, wanted, 10_000))) throw new AdapterError(`${action}: container ${data.name} did not become ${what}`, { action, target: data.name });
+}
+
+export const pause = defineAction({
+  name: "docker.pause",
+  description: "Freeze every process of the container (cgroup freezer): it holds its sockets but answers nothing. Reverted by unpause.",
+  target: "docker",
+  reversible: "always",
+  params: z.object({}).strict(),
+  example: {},
+  async prepare(_params, target) {
+    const data = container(target);
+    const state = await runningState(data, "docker.pause");
+    if (state.paused) throw new AdapterError(`container ${data.name} is already paused; chaoscast will not take over a pause it did not make`, { action: "docker.pause", target: data.name });
+    return {
+      revert: revertWith(unpauseRevert, { ...data }),
+      async apply() {
+        try {
+          await (await dockerEngine()).getContainer(data.id).pause();
+        } catch (err) {
+          throw engineError(`docker.pause of ${data.name}`, err);
+        }
+        await confirm(data, "docker.pause", "paused", (s) => s?.paused === true);
+      },
+    };
+  },
+});
+
+export const stop = defineAction({
+  name: "docker.stop",
+  description: "Stop the container (SIGTERM, then SIGKILL after `timeout`). Reverted by starting it again.",
+  target: "docker",
+  reversible: "always",
+  params: z.object({ timeout: DurationSchema.prefault("10s").meta({ description: "Grace period before Docker kills it." }) }).strict(),
+  example: { timeout: "5s" },
+  async prepare(params, target) {
+    const data = container(target);
+    await runningState(data, "docker.stop");
+    return {
+      revert: revertWith(startRevert, { ...data }),
+      async apply() {
+        try {
+          await (await dockerEngine()).getContainer(data.id).stop({ t: Math.ceil(params.timeout / 1000) });
+        } catch (err) {
+          if (statusOf(err) !== 304) throw engineError(`docker.stop of ${data.name}`, err);
+        }
+        await confirm(data, "docker.stop", "stopped", (s) => s !== undefined && !s.running);
+      },
+    };
+  },
+});
+
+export const kill = defineAction({
+  name: "docker.kill",
+  description: "Send a signal (default SIGKILL) to the container's main process. Reverted by starting it again, unless its restart policy already did.",
+  target: "docker",
+  reversible: "always",
+  params: z.object({ signal: z.enum(SIGNAL_NAMES).default("SIGKILL").meta({ description: "The signal to send." }) }).strict(),
+  example: { signal: "SIGKILL" },
+  async prepare(params, target) {
+    const data = container(target);
+    await runningState(data, "docker.kill");
+    return {
+      revert: revertWith(startRevert, { ...data }),
+      async apply() {
+        try {
+          await (await dockerEngine()).getContainer(data.id).kill({ signal: params.signal });
+        } catch (err) {
+          throw engineError(`docker.kill of ${data.name}`, err);
+        }
+      },
+    };
+  },
+});
+
+export const restart = defineAction({
+  name: "docker.restart",
+  description: "Restart the container (stop, then start). The revert only makes sure it is running.",
+  target: "docker",
+  reversible: "always",
+  params: z.object({ timeout: DurationSchema.prefault("10s").meta({ description: "Grace period before Docker kills it." }) }).strict(),
+  example: { timeout: "5s" },
+  async prepare(params, target) {
+    const data = container(target);
+    await runningState(data, "docker.restart");
+    return {
+      revert: revertWith(startRevert, { ...data }),
+      async apply() {
+        try {
+          await (await dockerEngine()).getContainer(data.id).restart({ t: Math.ceil(params.timeout / 1000) });
+        } catch (err) {
+          throw engineError(`docker.restart of ${data.name}`, err);
+        }
+        await confirm(data, "docker.restart", "running again", (s) => s?.running === true);
+      },
+    };
+  },
+});
+
+export const exec = defineAction({
+  name: "docker.exec",
+  description: "Run a program inside the container (argument array, never a shell string); optionally another to undo it.",
+  target: "docker",
+  reversible: "when-configured",
+  revertConfigured: (params) => params.revert !== undefined,
+  params: z
+    .object({
+      command: ArgvSchema,
+      revert: ArgvSchema.optional().meta({ description: "A program, run in the container on rollback, that undoes the fault." }),
+      timeout: DurationSchema.prefault("30s").meta({ description: "Give up after this long." }),
+    })
+    .strict(),
+  example: { command: ["rm", "-f", "/srv/cache/segments.db"], revert: ["touch", "/srv/cache/segments.db"] },
+  async prepare(params, target) {
+    const data = container(target);
+    await runningState(data, "docker.exec");
+    return {
+      revert: params.revert ? revertWith(execRevert, { ...data, command: params.revert, timeout: params.timeout }) : null,
+      apply: (applyCtx) => execExpectingSuccess(data, params.command, params.timeout, applyCtx.signal, "docker.exec"),
+    };
+  },
+});
+
+export const networkDisconnect = defineAction({
+  name: "docker.network-disconnect",
+  description: "Disconnect the container from a Docker network; reverted by reconnecting it with the same aliases.",
+  target: "docker",
+  reversible: "always",
+  params: z.object({ network: z.string().min(1).meta({ description: "The network's name or id." }) }).strict(),
+  example: { network: "ott-backend" },
+  async prepare(params, target) {
+    const data = container(target);
+    await runningState(data, "docker.network-disconnect");
+    const docker = await dockerEngine();
+    const info = await docker.getContainer(data.id).inspect().catch((err: unknown) => {
+      throw engineError(`inspecting container ${data.name}`, err);
+    });
+    const networks = Object.entries(info.NetworkSettings.Networks ?? {});
+    const found = networks.find(([name, n]) => name === params.network || n.NetworkID === params.network);
+    if (!found) {
+      throw new AdapterError(`container ${data.name} is not on network ${params.network}; it is on: ${networks.map(([name]) => name).join(", ") || "none"}`, { action: "docker.network-disconnect", target: data.name });
+    }
+    const [network, endpoint] = found;
+    if (network === "host" || network === "none") throw new AdapterError(`container ${data.name} uses the ${network} network, which cannot be disconnected`, { action: "docker.network-disconnect", target: data.name });
+    // The container's own short id is an automatic alias, and Docker refuses it back on reconnect.
+    const aliases = (endpoint.Aliases ?? []).filter((a: string) => !data.id.startsWith(a));
+    return {
+      revert: revertWith(reconnectRevert, { ...data, network, aliases }),
+      async apply() {
+        try {
+          await docker.getNetwork(network).disconnect({ Container: data.id, Force: false });
+        } catch (err) {
+          throw engineError(`disconnecting container ${data.name} from network ${network}`, err);
+        }
+        if (await attachedTo(data, network)) throw new AdapterError(`docker.network-disconnect: container ${data.name} is still on network ${network}`);
+      },
+    };
+  },
+});
+
+const SIZE = /^(\d+(?:\.\d+)?)\s*(b|k|kb|m|mb|g|gb)?$/i;
+const MemorySchema = z
+  .string()
+  .regex(SIZE, { error: 'expected a size such as "256m", "1g" or "512mb"' })
+  .transform((text) => {
+    const [, amount, unit = "b"] = SIZE.exec(text)!;
+    const factor = { b: 1, k: 1024, kb: 1024, m: 1024 ** 2, mb: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3 }[unit.toLowerCase() as "b"];
+    return Math.round(Number(amount) * factor);
+  })
+  .refine((bytes) => bytes >= 6 * 1024 ** 2, { message: "Docker needs at least 6m of memory" });
+
+export const limit = defineAction({
+  name: "docker.limit",
+  description: "Squeeze the container's CPU and/or memory (docker update); reverted by restoring the limits it had.",
+  target: "docker",
+  reversible: "always",
+  params: z
+    .object({
+      cpus: z.number().gt(0).optional().meta({ description: "CPUs it may use, e.g. 0.25." }),
+      memory: MemorySchema.optional().meta({ description: 'Memory it may use, e.g. "128m" (swap included).' }),
+    })
+    .strict()
+    .refine((p) => p.cpus !== undefined || p.memory !== undefined, { message: "give cpus, memory or both" }),
+  example: { cpus: 0.25, memory: "128m" },
+  async prepare(params, target) {
+    const data = container(target);
+    await runningState(data, "docker.limit");
+    const before = await inspectResources(data);
+    const update: Record<string, number> = {};
+    if (params.cpus !== undefined) {
+      // Docker refuses NanoCpus on a container limited by quota/period: squeeze through those then.
+      if (before.cpuQuota > 0) Object.assign(update, { CpuQuota: Math.max(1000, Math.round(params.cpus * (before.cpuPeriod || 100_000))), CpuPeriod: before.cpuPeriod || 100_000 });
+      else update.NanoCpus = Math.round(params.cpus * 1e9);
+    }
+    if (params.memory !== undefined) Object.assign(update, { Memory: params.memory, MemorySwap: params.memory });
+    return {
+      revert: revertWith(restoreResourcesRevert, { ...data, before }),
+      async apply() {
+        try {
+          await (await dockerEngine()).getContainer(data.id).update(update);
+        } catch (err) {
+          throw engineError(`docker.limit of ${data.name}`, err);
+        }
+        const now = await inspectResources(data);
+        if ((update.NanoCpus !== undefined && now.nanoCpus !== update.NanoCpus) || (update.Memory !== undefined && now.memory !== update.Memory)) {
+          throw new AdapterError(`docker.limit: container ${data.name} does not show the new limits`, { action: "docker.limit", target: data.name });
+        }
+      },
+    };
+  },
+});
+
+export const stress = defineAction({
+  name: "docker.stress",
+  description:
+    "Burn CPU: `workers` processes reading /dev/zero through md5sum (no shell), inside the container, or with `image` in helper containers sharing its PID namespace and CPU set (for images without md5sum). Reverted by stopping them.",
+  target: "docker",
+  reversible: "always",
+  params: z
+    .object({
+      workers: z.int().min(1).max(64).default(1).meta({ description: "CPU burners to start; each takes up to one CPU." }),
+      image: z
+        .string()
+        .min(1)
+        .optional()
+        .meta({ description: "Burn from helper containers of this local image (needs md5sum; never pulled) instead of inside the target; they compete for its CPUs but are not held to its CPU limit." }),
+    })
+    .strict(),
+  example: { workers: 2 },
+  async prepare(params, target, ctx) {
+    const data = container(target);
+    await runningState(data, "docker.stress");
+    const marker = `chaoscast-stress-${ctx.runId}-${Math.random().toString(36).slice(2, 8)}`.replace(/[^A-Za-z0-9_.-]/g, "-");
+    if (params.image) {
+      await requireImage(params.image, "docker.stress");
+      const cpuset = await cpusetOf(data);
+      return {
+        revert: revertWith(removeStressHelpersRevert, { ...data, marker }),
+        async apply() {
+          for (let i = 0; i < params.workers; i++) await startStressHelper(data, params.image!, marker, cpuset);
+        },
+      };
+    }
+    return {
+      revert: revertWith(stopBurnersRevert, { ...data, marker: `/${marker}` }),
+      async apply() {
+        for (let i = 0; i < params.workers; i++) await spawnIn(data, ["md5sum", "/dev/zero", `/${marker}`]);
+      },
+    };
+  },
+});

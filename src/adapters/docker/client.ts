@@ -1,0 +1,32 @@
+// The connection to the Docker engine, made the way the docker CLI makes it: DOCKER_HOST when set
+// (unix://, tcp://), else the local socket. dockerode is loaded only when a Docker action runs.
+
+import type Dockerode from "dockerode";
+import { AdapterError } from "../../errors.js";
+
+let engine: Promise<Dockerode> | undefined;
+
+export function dockerEngine(): Promise<Dockerode> {
+  engine ??= import("dockerode").then(({ default: Docker }) => new Docker());
+  return engine;
+}
+
+export function engineAddress(): string {
+  return process.env.DOCKER_HOST || "unix:///var/run/docker.sock";
+}
+
+/** Docker's HTTP status on a failed call (404 no such container, 304 already in that state …). */
+export function statusOf(err: unknown): number | undefined {
+  const code = (err as { statusCode?: unknown })?.statusCode;
+  return typeof code === "number" ? code : undefined;
+}
+
+/** An engine call that failed, as a message a person can act on. */
+export function engineError(what: string, err: unknown): AdapterError {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  if (code === "ENOENT" || code === "ECONNREFUSED" || code === "EACCES") {
+    return new AdapterError(`${what}: no Docker engine answers at ${engineAddress()} (${code}); is dockerd running, and may this user use it?`, {}, { cause: err });
+  }
+  const reason = (err as { json?: { message?: string } })?.json?.message ?? (err as Error)?.message ?? String(err);
+  return new AdapterError(`${what}: ${reason.trim()}`, {}, { cause: err });
+}

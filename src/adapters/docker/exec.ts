@@ -1,0 +1,74 @@
+// Running a program inside a container (argument array, never a shell string): the docker.exec
+// action and its revert share it.
+
+import { PassThrough } from "node:stream";
+import { AdapterError } from "../../errors.js";
+import { dockerEngine, engineError } from "./client.js";
+
+export interface ExecOutcome {
+  exitCode: number | null;
+  output: string;
+}
+
+/** Run argv in the container; resolves with its exit code and (the tail of) its output. */
+export async function execIn(container: { id: string; name: string }, argv: string[], timeoutMs: number, signal: AbortSignal): Promise<ExecOutcome> {
+  const docker = await dockerEngine();
+  let output = "";
+  try {
+    const exec = await docker.getContainer(container.id).exec({ Cmd: argv, AttachStdout: true, AttachStderr: true });
+    const stream = await exec.start({ hijack: true, stdin: false });
+    const sink = new PassThrough();
+    sink.on("data", (chunk: Buffer) => {
+      output = (output + chunk.toString()).slice(-2000);
+    });
+    docker.modem.demuxStream(stream, sink, sink);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => finish(new Error(`timed out after ${timeoutMs}ms`)), timeoutMs);
+      const onAbort = () => finish(new Error("cancelled"));
+      function finish(err?: Error) {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", onAbort);
+        stream.destroy();
+        if (err) reject(err);
+        else resolve();
+      }
+      signal.addEventListener("abort", onAbort, { once: true });
+      stream.on("end", () => finish());
+      stream.on("close", () => finish());
+      stream.on("error", (err: Error) => finish(err));
+    });
+    const info = await exec.inspect();
+    return { exitCode: info.ExitCode ?? null, output };
+  } catch (err) {
+    if (err instanceof Error && /timed out|cancelled/.test(err.message)) throw new AdapterError(`${argv[0]} in container ${container.name}: ${err.message}`);
+    throw engineError(`running ${argv[0]} in container ${container.name}`, err);
+  }
+}
+
+/** Run argv in the container and throw unless it exits 0. */
+export async function execExpectingSuccess(container: { id: string; name: string }, argv: string[], timeoutMs: number, signal: AbortSignal, what: string): Promise<void> {
+  const outcome = await execIn(container, argv, timeoutMs, signal);
+  if (outcome.exitCode !== 0) {
+    const tail = outcome.output.trim().split("\n").slice(-3).join(" | ");
+    throw new AdapterError(`${what}: ${argv.join(" ")} in container ${container.name} exited with ${outcome.exitCode}${tail ? `: ${tail}` : ""}`);
+  }
+}
+
+/** Start argv in the container, detached; resolves once it runs (with its host pid). */
+export async function spawnIn(container: { id: string; name: string }, argv: string[]): Promise<{ pid: number }> {
+  const docker = await dockerEngine();
+  try {
+    const exec = await docker.getContainer(container.id).exec({ Cmd: argv, AttachStdout: false, AttachStderr: false });
+    await exec.start({ Detach: true });
+    for (let i = 0; i < 100; i++) {
+      const info = await exec.inspect();
+      if (info.Pid > 0) return { pid: info.Pid };
+      if (!info.Running && info.ExitCode !== null) throw new AdapterError(`${argv.join(" ")} in container ${container.name} exited at once with ${info.ExitCode}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    throw new AdapterError(`${argv.join(" ")} in container ${container.name} did not start`);
+  } catch (err) {
+    if (err instanceof AdapterError) throw err;
+    throw engineError(`starting ${argv[0]} in container ${container.name}`, err);
+  }
+}

@@ -1,0 +1,73 @@
+// The `docker` probe: how the containers a selector matches are doing, as the engine reports it.
+
+import { z } from "zod";
+import { defineProbe } from "../../engine/types.js";
+import { DurationSchema } from "../../experiment/common-schemas.js";
+import { dockerEngine, engineError } from "./client.js";
+import { describeSelector, DockerSelectorSchema } from "./targets.js";
+
+/** The engine calls take no signal: race them against the probe's deadline and the run's abort. */
+function withDeadline<T>(work: Promise<T>, ms: number, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const fail = () => reject(new Error(signal.aborted ? "cancelled" : `no answer from the Docker engine within ${ms}ms`));
+    const timer = setTimeout(fail, ms);
+    signal.addEventListener("abort", fail, { once: true });
+    work.then(resolve, reject).finally(() => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", fail);
+    });
+  });
+}
+
+export const dockerProbe = defineProbe({
+  name: "docker",
+  description: "Count the containers a selector matches: running, paused, healthy (by their healthcheck) and restarts.",
+  params: z
+    .object({
+      containers: DockerSelectorSchema.meta({ description: "Which containers: names, labels, image or compose, as in a docker target." }),
+      timeout: DurationSchema.prefault("5s").meta({ description: "Give up after this long." }),
+    })
+    .strict(),
+  example: { containers: { labels: { "ott.role": "payment" } } },
+  primaryField: "running",
+  fields: {
+    running: "containers running and not paused",
+    paused: "containers paused",
+    total: "containers matched, in any state",
+    unhealthy: "containers whose healthcheck reports unhealthy",
+    restarts: "restarts counted by the engine, summed",
+  },
+  defaultExpect: { running: ">= 1", unhealthy: 0 },
+  timeoutOf: (params) => params.timeout,
+  async run(params, ctx) {
+    const started = performance.now();
+    try {
+      const docker = await dockerEngine();
+      const labels = { ...params.containers.labels };
+      if (params.containers.compose) {
+        labels["com.docker.compose.project"] = params.containers.compose.project;
+        labels["com.docker.compose.service"] = params.containers.compose.service;
+      }
+      const filters: Record<string, string[]> = {};
+      const labelFilters = Object.entries(labels).map(([k, v]) => `${k}=${v}`);
+      if (labelFilters.length) filters.label = labelFilters;
+      if (params.containers.image) filters.ancestor = [params.containers.image];
+      const listed = await withDeadline(docker.listContainers({ all: true, filters: JSON.stringify(filters) }), Math.min(params.timeout, ctx.timeoutMs), ctx.signal);
+      const names = params.containers.names === undefined ? undefined : new Set([params.containers.names].flat());
+      const matched = listed.filter((c) => names === undefined || names.has((c.Names[0] ?? "").replace(/^\//, "")));
+      const details = await withDeadline(Promise.all(matched.map((c) => docker.getContainer(c.Id).inspect())), Math.min(params.timeout, ctx.timeoutMs), ctx.signal);
+      const running = details.filter((d) => d.State.Running && !d.State.Paused).length;
+      const paused = details.filter((d) => d.State.Paused).length;
+      const unhealthy = details.filter((d) => d.State.Health?.Status === "unhealthy").length;
+      const restarts = details.reduce((n, d) => n + d.RestartCount, 0);
+      const ms = Math.round(performance.now() - started);
+      return {
+        fields: { running, paused, total: details.length, unhealthy, restarts },
+        summary: `${running}/${details.length} running${paused ? `, ${paused} paused` : ""}${unhealthy ? `, ${unhealthy} unhealthy` : ""} (${ms}ms)`,
+      };
+    } catch (err) {
+      const message = engineError(`reading ${describeSelector(params.containers)}`, err).message;
+      return { fields: {}, error: message, summary: message };
+    }
+  },
+});

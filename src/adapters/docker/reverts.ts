@@ -1,0 +1,267 @@
+// Undoing container faults from data alone (in the run, or by `chaoscast rollback` after a crash):
+// unpause a paused container, start a stopped or killed one; each then inspects it to confirm.
+
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+import { AdapterError } from "../../errors.js";
+import { defineRevert } from "../../engine/types.js";
+import { sleep } from "../../util/abortable.js";
+import { dockerEngine, engineError, statusOf } from "./client.js";
+import { execExpectingSuccess, execIn } from "./exec.js";
+
+export const ContainerDataSchema = z.object({ id: z.string().min(1), name: z.string(), engine: z.string().optional() });
+type ContainerData = z.output<typeof ContainerDataSchema>;
+
+export interface ContainerState {
+  running: boolean;
+  paused: boolean;
+  restarting: boolean;
+  status: string;
+  health: string | undefined;
+  restartCount: number;
+  restartPolicy: string;
+}
+
+/** The container's state, or undefined when it no longer exists. */
+export async function inspectContainer(data: ContainerData): Promise<ContainerState | undefined> {
+  const docker = await dockerEngine();
+  try {
+    const info = await docker.getContainer(data.id).inspect();
+    return {
+      running: info.State.Running,
+      paused: info.State.Paused,
+      restarting: info.State.Restarting,
+      status: info.State.Status,
+      health: info.State.Health?.Status,
+      restartCount: info.RestartCount,
+      restartPolicy: info.HostConfig.RestartPolicy?.Name ?? "no",
+    };
+  } catch (err) {
+    if (statusOf(err) === 404) return undefined;
+    throw engineError(`inspecting container ${data.name}`, err);
+  }
+}
+
+/** Poll until `wanted` holds for the container (true) or `ms` pass (false). */
+export async function waitForContainer(data: ContainerData, wanted: (s: ContainerState | undefined) => boolean, ms = 10_000): Promise<boolean> {
+  const deadline = performance.now() + ms;
+  for (;;) {
+    if (wanted(await inspectContainer(data))) return true;
+    if (performance.now() > deadline) return false;
+    await sleep(50);
+  }
+}
+
+export const unpauseRevert = defineRevert({
+  kind: "docker.unpause",
+  data: ContainerDataSchema,
+  describe: (data) => `unpause container ${data.name}`,
+  async run(data, ctx) {
+    const state = await inspectContainer(data);
+    if (!state) throw new AdapterError(`container ${data.name} no longer exists; it cannot be unpaused`);
+    if (!state.paused) {
+      ctx.note(`container ${data.name} was not paused any more; nothing to undo`);
+      return;
+    }
+    try {
+      await (await dockerEngine()).getContainer(data.id).unpause();
+    } catch (err) {
+      if (statusOf(err) !== 304) throw engineError(`unpausing container ${data.name}`, err);
+    }
+  },
+  async verify(data) {
+    const state = await inspectContainer(data);
+    if (!state) return `container ${data.name} no longer exists`;
+    return state.paused ? `container ${data.name} is still paused` : null;
+  },
+});
+
+// What a command changes inside a container cannot be observed in general: the undo command
+// exiting 0 is the check.
+export const execRevert = defineRevert({
+  kind: "docker.exec",
+  data: ContainerDataSchema.extend({ command: z.array(z.string()).min(1), timeout: z.number() }),
+  describe: (data) => `run ${data.command.join(" ")} in container ${data.name}`,
+  async run(data, ctx) {
+    const state = await inspectContainer(data);
+    if (!state) throw new AdapterError(`container ${data.name} no longer exists; cannot run ${data.command[0]} in it`);
+    await execExpectingSuccess(data, data.command, data.timeout, ctx.signal, "revert");
+  },
+});
+
+/** Reconnect a container to a network with the aliases it had. */
+export const reconnectRevert = defineRevert({
+  kind: "docker.network-connect",
+  data: ContainerDataSchema.extend({ network: z.string().min(1), aliases: z.array(z.string()) }),
+  describe: (data) => `reconnect container ${data.name} to network ${data.network}`,
+  async run(data, ctx) {
+    const docker = await dockerEngine();
+    if (await attachedTo(data, data.network)) {
+      ctx.note(`container ${data.name} is already on network ${data.network}`);
+      return;
+    }
+    try {
+      await docker.getNetwork(data.network).connect({ Container: data.id, EndpointConfig: { Aliases: data.aliases } });
+    } catch (err) {
+      throw engineError(`reconnecting container ${data.name} to network ${data.network}`, err);
+    }
+  },
+  async verify(data) {
+    return (await attachedTo(data, data.network)) ? null : `container ${data.name} is not on network ${data.network}`;
+  },
+});
+
+/** Is the container attached to `network` (by name or id)? */
+export async function attachedTo(data: ContainerData, network: string): Promise<boolean> {
+  const docker = await dockerEngine();
+  try {
+    const info = await docker.getContainer(data.id).inspect();
+    return Object.entries(info.NetworkSettings.Networks ?? {}).some(([name, n]) => name === network || n.NetworkID === network);
+  } catch (err) {
+    if (statusOf(err) === 404) throw new AdapterError(`container ${data.name} no longer exists`);
+    throw engineError(`inspecting container ${data.name}`, err);
+  }
+}
+
+export const startRevert = defineRevert({
+  kind: "docker.start",
+  data: ContainerDataSchema,
+  describe: (data) => `start container ${data.name}`,
+  async run(data, ctx) {
+    // A restart policy may be bringing it back already: give it a moment rather than race it.
+    await waitForContainer(data, (s) => !s?.restarting, 5_000);
+    const state = await inspectContainer(data);
+    if (!state) throw new AdapterError(`container ${data.name} no longer exists; it cannot be started again`);
+    if (state.running) {
+      ctx.note(`container ${data.name} is already running (its restart policy, or someone, started it)`);
+      return;
+    }
+    try {
+      await (await dockerEngine()).getContainer(data.id).start();
+    } catch (err) {
+      if (statusOf(err) !== 304) throw engineError(`starting container ${data.name}`, err);
+    }
+    await waitForContainer(data, (s) => s?.running === true, 5_000);
+  },
+  async verify(data) {
+    const state = await inspectContainer(data);
+    if (!state) return `container ${data.name} no longer exists`;
+    return state.running ? null : `container ${data.name} is ${state.status}, not running`;
+  },
+});
+
+const ResourcesSchema = z.object({ nanoCpus: z.number(), cpuQuota: z.number(), cpuPeriod: z.number(), memory: z.number(), memorySwap: z.number() });
+export type Resources = z.output<typeof ResourcesSchema>;
+
+export async function inspectResources(data: ContainerData): Promise<Resources> {
+  const docker = await dockerEngine();
+  try {
+    const h = (await docker.getContainer(data.id).inspect()).HostConfig;
+    return { nanoCpus: h.NanoCpus ?? 0, cpuQuota: h.CpuQuota ?? 0, cpuPeriod: h.CpuPeriod ?? 0, memory: h.Memory ?? 0, memorySwap: h.MemorySwap ?? 0 };
+  } catch (err) {
+    if (statusOf(err) === 404) throw new AdapterError(`container ${data.name} no longer exists`);
+    throw engineError(`inspecting container ${data.name}`, err);
+  }
+}
+
+/**
+ * The update that brings back `before`. Docker cannot set a limit back to 0 ("none") through an
+ * update (moby/moby#22516), so a limit that was absent is restored as the whole host: all its
+ * CPUs and all its memory, which is what "no limit" means in effect.
+ */
+export async function restoringUpdate(before: Resources): Promise<Record<string, number>> {
+  const host = await (await dockerEngine()).info();
+  const update: Record<string, number> = {};
+  if (before.cpuQuota > 0) Object.assign(update, { CpuQuota: before.cpuQuota, CpuPeriod: before.cpuPeriod });
+  else update.NanoCpus = before.nanoCpus > 0 ? before.nanoCpus : host.NCPU * 1e9;
+  const memory = before.memory > 0 ? before.memory : host.MemTotal;
+  update.Memory = memory;
+  // An update cannot ask for unlimited swap (-1 is ignored): twice the host's memory is as good.
+  update.MemorySwap = before.memorySwap > 0 ? before.memorySwap : 2 * Math.max(memory, host.MemTotal);
+  return update;
+}
+
+export const restoreResourcesRevert = defineRevert({
+  kind: "docker.restore-resources",
+  data: ContainerDataSchema.extend({ before: ResourcesSchema }),
+  describe: (data) => `restore the CPU and memory limits of container ${data.name}`,
+  async run(data) {
+    const update = await restoringUpdate(data.before);
+    const container = (await dockerEngine()).getContainer(data.id);
+    try {
+      // cgroup v1 refuses a memory limit above the memory+swap limit: widen swap first.
+      const now = await inspectResources(data);
+      if (now.memory > 0 && (update.MemorySwap ?? 0) > now.memorySwap) await container.update({ Memory: now.memory, MemorySwap: update.MemorySwap });
+      await container.update(update);
+    } catch (err) {
+      if (statusOf(err) === 404) throw new AdapterError(`container ${data.name} no longer exists; its limits cannot be restored`);
+      throw engineError(`restoring the limits of container ${data.name}`, err);
+    }
+  },
+  async verify(data) {
+    const now = await inspectResources(data);
+    const wanted = await restoringUpdate(data.before);
+    const cpuOk = wanted.CpuQuota !== undefined ? now.cpuQuota === wanted.CpuQuota : now.nanoCpus === wanted.NanoCpus;
+    const memoryOk = now.memory === wanted.Memory;
+    return cpuOk && memoryOk ? null : `container ${data.name} still has CPU ${now.nanoCpus / 1e9 || `${now.cpuQuota}/${now.cpuPeriod}`} and memory ${now.memory} bytes`;
+  },
+});
+
+/** Host pids of the container's processes whose command line holds `marker` (via `docker top`). */
+export async function processesMarked(data: ContainerData, marker: string): Promise<number[]> {
+  const docker = await dockerEngine();
+  let top;
+  try {
+    top = await docker.getContainer(data.id).top();
+  } catch (err) {
+    if (statusOf(err) === 404) return []; // the container is gone, and its processes with it
+    if (statusOf(err) === 409) return []; // not running: nothing burns
+    throw engineError(`listing the processes of container ${data.name}`, err);
+  }
+  const pidColumn = top.Titles.indexOf("PID");
+  const cmdColumn = top.Titles.indexOf("CMD") >= 0 ? top.Titles.indexOf("CMD") : top.Titles.length - 1;
+  return (top.Processes ?? []).filter((row: string[]) => row[cmdColumn]?.includes(marker)).map((row: string[]) => Number(row[pidColumn]));
+}
+
+function runsHere(pid: number, marker: string): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(marker);
+  } catch {
+    return false;
+  }
+}
+
+// The burners carry a marker in their command line (an extra file argument md5sum never reaches),
+// written ahead with the revert: a run killed while starting them still leaves them findable.
+export const stopBurnersRevert = defineRevert({
+  kind: "docker.stop-stress",
+  data: ContainerDataSchema.extend({ marker: z.string().min(8) }),
+  describe: (data) => `stop the CPU burners in container ${data.name}`,
+  async run(data, ctx) {
+    const pids = await processesMarked(data, data.marker);
+    if (pids.length === 0) ctx.note(`no CPU burner was running in container ${data.name}`);
+    // `docker top` shows the engine host's pids. Only a pid whose command line here carries the
+    // marker is signalled from here; on a remote engine (or a Docker Desktop VM) the container
+    // itself is asked, with pkill (busybox and procps have it).
+    const foreign = pids.filter((pid) => !runsHere(pid, data.marker));
+    for (const pid of pids.filter((p) => !foreign.includes(p))) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === "EPERM") foreign.push(pid); // another user's process here: the container can still stop it
+        else if (code !== "ESRCH") throw new AdapterError(`cannot stop CPU burner pid ${pid} in container ${data.name}: ${(err as Error).message}`);
+      }
+    }
+    if (foreign.length > 0) {
+      const killed = await execIn(data, ["pkill", "-KILL", "-f", data.marker], 10_000, ctx.signal).catch((err: unknown) => ({ exitCode: null, output: String(err) }));
+      if (killed.exitCode !== 0 && killed.exitCode !== 1) throw new AdapterError(`cannot stop the CPU burners in container ${data.name}: pkill inside it failed (${killed.output.trim() || `exit ${killed.exitCode}`})`);
+    }
+    const deadline = performance.now() + 2_000;
+    while (performance.now() < deadline && (await processesMarked(data, data.marker)).length > 0) await sleep(20);
+  },
+  async verify(data) {
+    const left = (await processesMarked(data, data.marker)).length;
+    return left ? `${left} CPU burner(s) still run in container ${data.name}` : null;
+  },
+});

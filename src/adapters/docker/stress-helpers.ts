@@ -1,0 +1,69 @@
+// docker.stress from helper containers: for targets whose image has no md5sum (distroless, scratch).
+// Each helper shares the target's PID namespace (its burner shows in the target's `ps`) and CPU set,
+// and carries the fault's marker as a label, written ahead with the revert, so the revert (and
+// `chaoscast rollback` after a crash) finds and removes every helper through the engine alone.
+
+import { z } from "zod";
+import { AdapterError } from "../../errors.js";
+import { defineRevert } from "../../engine/types.js";
+import { dockerEngine, engineError } from "./client.js";
+import { ContainerDataSchema } from "./reverts.js";
+import type { ContainerData } from "./targets.js";
+
+const MARKER_LABEL = "chaoscast.stress";
+
+/** The CPUs the target may run on ("" when not pinned), so the helpers compete for the same ones. */
+export async function cpusetOf(data: ContainerData): Promise<string> {
+  try {
+    return (await (await dockerEngine()).getContainer(data.id).inspect()).HostConfig.CpusetCpus ?? "";
+  } catch (err) {
+    throw engineError(`inspecting container ${data.name}`, err);
+  }
+}
+
+export async function startStressHelper(data: ContainerData, image: string, marker: string, cpuset: string): Promise<void> {
+  const docker = await dockerEngine();
+  try {
+    const helper = await docker.createContainer({
+      Image: image,
+      Entrypoint: ["md5sum"],
+      Cmd: ["/dev/zero"],
+      Labels: { "chaoscast.io/exclude": "true", "chaoscast.helper": "docker.stress", [MARKER_LABEL]: marker, "chaoscast.stress.target": data.name },
+      HostConfig: { PidMode: `container:${data.id}`, NetworkMode: "none", CpusetCpus: cpuset, AutoRemove: false },
+    });
+    await helper.start();
+  } catch (err) {
+    throw engineError(`docker.stress: starting a helper from ${image} next to container ${data.name}`, err);
+  }
+}
+
+async function helpersMarked(marker: string): Promise<string[]> {
+  try {
+    const found = await (await dockerEngine()).listContainers({ all: true, filters: JSON.stringify({ label: [`${MARKER_LABEL}=${marker}`] }) });
+    return found.map((c) => c.Id);
+  } catch (err) {
+    throw engineError("listing docker.stress helpers", err);
+  }
+}
+
+export const removeStressHelpersRevert = defineRevert({
+  kind: "docker.remove-stress-helpers",
+  data: ContainerDataSchema.extend({ marker: z.string().min(8) }),
+  describe: (data) => `remove the CPU-burning helpers next to container ${data.name}`,
+  async run(data, ctx) {
+    const ids = await helpersMarked(data.marker);
+    if (ids.length === 0) ctx.note(`no CPU-burning helper was left next to container ${data.name}`);
+    const docker = await dockerEngine();
+    for (const id of ids) {
+      try {
+        await docker.getContainer(id).remove({ force: true });
+      } catch (err) {
+        if ((err as { statusCode?: number }).statusCode !== 404) throw new AdapterError(engineError(`removing a docker.stress helper of container ${data.name}`, err).message);
+      }
+    }
+  },
+  async verify(data) {
+    const left = (await helpersMarked(data.marker)).length;
+    return left ? `${left} CPU-burning helper(s) still exist next to container ${data.name}` : null;
+  },
+});

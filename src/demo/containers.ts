@@ -1,0 +1,82 @@
+// The demo's services as Docker containers (chaoscast demo up --docker): each runs this very
+// chaoscast, mounted read-only at the same path, in the local node image, on the host network
+// (127.0.0.1 ports), labelled ott.role=<service> so experiments/docker/ can target it.
+
+import net from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { PreflightError } from "../errors.js";
+import { dockerEngine, engineError } from "../adapters/docker/client.js";
+import type { Service } from "./http-service.js";
+import { Registry } from "prom-client";
+
+export const DEMO_IMAGE = "chaoscast-fixture/node:1";
+export const CONTAINER_ROLES = ["origin", "edge", "payment", "recommendations"] as const;
+export type ContainerRole = (typeof CONTAINER_ROLES)[number];
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+/** Start one service in a container on `port`; `args` go to `demo-service` (e.g. the edge's --upstream). */
+export async function startInContainer(role: ContainerRole, port: number, args: string[] = []): Promise<Service> {
+  const docker = await dockerEngine();
+  try {
+    await docker.getImage(DEMO_IMAGE).inspect();
+  } catch (err) {
+    throw new PreflightError(`the image ${DEMO_IMAGE} is missing (${engineError("inspecting it", err).message}); build it with fixtures/docker/build-images.sh`);
+  }
+  const name = `chaoscast-demo-${role}-${port}`;
+  await docker.getContainer(name).remove({ force: true }).catch(() => {});
+  let container;
+  try {
+    container = await docker.createContainer({
+      Image: DEMO_IMAGE,
+      name,
+      Cmd: ["node", path.join(ROOT, "bin/chaoscast.js"), "demo-service", role, "--port", String(port), ...args],
+      Labels: { "ott.role": role, "chaoscast.demo": "1" },
+      HostConfig: { NetworkMode: "host", Binds: [`${ROOT}:${ROOT}:ro`] },
+    });
+    await container.start();
+  } catch (err) {
+    throw new PreflightError(engineError(`starting the ${role} container`, err).message);
+  }
+  if (!(await listening(port, 20_000))) {
+    await container.remove({ force: true }).catch(() => {});
+    throw new PreflightError(`the ${role} container did not listen on 127.0.0.1:${port} within 20 s`);
+  }
+  return {
+    name: role,
+    url: `http://127.0.0.1:${port}`,
+    port,
+    // Its metrics live in the container; the stack reads none of them.
+    registry: new Registry(),
+    close: async () => {
+      await container.remove({ force: true }).catch(() => {});
+    },
+  };
+}
+
+async function listening(port: number, ms: number): Promise<boolean> {
+  const deadline = performance.now() + ms;
+  while (performance.now() < deadline) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = net.connect({ host: "127.0.0.1", port }, () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once("error", () => resolve(false));
+    });
+    if (ok) return true;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return false;
+}
+
+/** A free 127.0.0.1 port: containers need one fixed before they start. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.once("error", reject);
+  });
+}

@@ -1,0 +1,59 @@
+// A real Docker engine for tests: found through DOCKER_HOST or the local socket. Without one the
+// Docker tests skip with a note, unless CHAOSCAST_REQUIRE_SERVICES=1 (CI), where they fail.
+
+import path from "node:path";
+import { execa } from "execa";
+import Docker from "dockerode";
+import { ROOT } from "./processes.js";
+
+export const BUSYBOX = "chaoscast-fixture/busybox:1";
+/** busybox plus iproute2's tc and ip: docker.netem's helper in tests. */
+export const TC_IMAGE = "chaoscast-fixture/tc:1";
+
+export async function engineAvailable(): Promise<boolean> {
+  try {
+    await new Docker().ping();
+    return true;
+  } catch (err) {
+    if (process.env.CHAOSCAST_REQUIRE_SERVICES === "1") {
+      throw new Error(`CHAOSCAST_REQUIRE_SERVICES=1 but no Docker engine answers (${(err as Error).message}); start dockerd`);
+    }
+    process.stderr.write(`\n  skipped: Docker tests, no Docker engine answers (${(err as Error).message}). Start dockerd to run them.\n\n`);
+    return false;
+  }
+}
+
+/** Build the fixture images from host files if they are missing. */
+export async function ensureImages(): Promise<void> {
+  await execa("bash", [path.join(ROOT, "fixtures/docker/build-images.sh")], { stdio: "inherit" });
+}
+
+/** Test containers: host network, sleeping, labelled so a leftover is easy to find and remove. */
+export function containerFactory() {
+  const docker = new Docker();
+  const created: Docker.Container[] = [];
+  return {
+    docker,
+    async start(options: { name?: string; labels?: Record<string, string>; cmd?: string[]; restart?: string; network?: { name: string; aliases: string[] }; networkMode?: string } = {}): Promise<{ id: string; name: string; container: Docker.Container }> {
+      const name = options.name ?? `cc-test-${Math.random().toString(36).slice(2, 8)}`;
+      const container = await docker.createContainer({
+        Image: BUSYBOX,
+        name,
+        Cmd: options.cmd ?? ["sleep", "600"],
+        Labels: { "chaoscast.test": "1", ...options.labels },
+        // Host network unless a test network or mode is asked for (no traffic leaves 127.0.0.1 either way).
+        HostConfig: { NetworkMode: options.network?.name ?? options.networkMode ?? "host", ...(options.restart ? { RestartPolicy: { Name: options.restart } } : {}) },
+        ...(options.network ? { NetworkingConfig: { EndpointsConfig: { [options.network.name]: { Aliases: options.network.aliases } } } } : {}),
+      });
+      created.push(container);
+      await container.start();
+      return { id: container.id, name, container };
+    },
+    async state(id: string) {
+      return (await docker.getContainer(id).inspect()).State;
+    },
+    async cleanup(): Promise<void> {
+      for (const c of created.splice(0)) await c.remove({ force: true }).catch(() => {});
+    },
+  };
+}
