@@ -59,8 +59,9 @@ describe.skipIf(!available)("the docker adapter against a real engine", () => {
     const c = await containers.start();
     const [target] = await resolve({ names: c.name });
     const revert = await inject("docker.pause", target!);
-    const elsewhere = { ...revert, data: { ...revert.data, engine: "tcp://127.0.0.1:2375" } };
-    await expect(perform(elsewhere, ctx)).rejects.toThrow(/made on the Docker engine at tcp:\/\/127.0.0.1:2375, but chaoscast now talks to unix:\/\/\/var\/run\/docker.sock/);
+    expect(revert.data.engine).toBe((await containers.docker.info()).ID);
+    const elsewhere = { ...revert, data: { ...revert.data, engine: "ANOTHER:ENGINE", engineAt: "tcp://127.0.0.1:2375" } };
+    await expect(perform(elsewhere, ctx)).rejects.toThrow(/made on another Docker engine \(id ANOTHER:ENGINE, at tcp:\/\/127.0.0.1:2375\) than the one answering at /);
     expect((await containers.state(c.id)).Paused).toBe(true);
     await perform(revert, ctx);
     expect((await containers.state(c.id)).Paused).toBe(false);

@@ -9,17 +9,18 @@ import { defineAction, revertWith, type Target } from "../../engine/types.js";
 import { ArgvSchema, DurationSchema } from "../../experiment/common-schemas.js";
 import { execExpectingSuccess, spawnIn } from "./exec.js";
 import { requireImage } from "./helper.js";
-import { cpusetOf, removeStressHelpersRevert, startStressHelper } from "./stress-helpers.js";
-import { dockerEngine, engineError, statusOf, engineAddress } from "./client.js";
-import { attachedTo, execRevert, inspectContainer, inspectResources, reconnectRevert, restoreResourcesRevert, startRevert, stopBurnersRevert, unpauseRevert, waitForContainer, type ContainerState } from "./reverts.js";
+import { cpusetOf, removeStressHelpersRevert, runningStressHelpers, startStressHelper } from "./stress-helpers.js";
+import { sleep } from "../../util/abortable.js";
+import { dockerEngine, engineError, statusOf, engineAddress, engineId } from "./client.js";
+import { attachedTo, execRevert, inspectContainer, processesMarked, inspectResources, reconnectRevert, restoreResourcesRevert, startRevert, stopBurnersRevert, unpauseRevert, waitForContainer, type ContainerState } from "./reverts.js";
 import type { ContainerData } from "./targets.js";
 
 const SIGNAL_NAMES = Object.keys(constants.signals) as [string, ...string[]];
 
-function container(target: Target | null): ContainerData {
+async function container(target: Target | null): Promise<ContainerData> {
   if (!target || target.kind !== "docker") throw new AdapterError("a docker action was given no docker target");
   const { id, name } = target.data as unknown as ContainerData;
-  return { id, name, engine: engineAddress() };
+  return { id, name, engine: await engineId(), engineAt: engineAddress() };
 }
 
 async function runningState(data: ContainerData, action: string): Promise<ContainerState> {
@@ -41,7 +42,7 @@ export const pause = defineAction({
   params: z.object({}).strict(),
   example: {},
   async prepare(_params, target) {
-    const data = container(target);
+    const data = await container(target);
     const state = await runningState(data, "docker.pause");
     if (state.paused) throw new AdapterError(`container ${data.name} is already paused; chaoscast will not take over a pause it did not make`, { action: "docker.pause", target: data.name });
     return {
@@ -66,7 +67,7 @@ export const stop = defineAction({
   params: z.object({ timeout: DurationSchema.prefault("10s").meta({ description: "Grace period before Docker kills it." }) }).strict(),
   example: { timeout: "5s" },
   async prepare(params, target) {
-    const data = container(target);
+    const data = await container(target);
     await runningState(data, "docker.stop");
     return {
       revert: revertWith(startRevert, { ...data }),
@@ -90,7 +91,7 @@ export const kill = defineAction({
   params: z.object({ signal: z.enum(SIGNAL_NAMES).default("SIGKILL").meta({ description: "The signal to send." }) }).strict(),
   example: { signal: "SIGKILL" },
   async prepare(params, target) {
-    const data = container(target);
+    const data = await container(target);
     await runningState(data, "docker.kill");
     return {
       revert: revertWith(startRevert, { ...data }),
@@ -113,7 +114,7 @@ export const restart = defineAction({
   params: z.object({ timeout: DurationSchema.prefault("10s").meta({ description: "Grace period before Docker kills it." }) }).strict(),
   example: { timeout: "5s" },
   async prepare(params, target) {
-    const data = container(target);
+    const data = await container(target);
     await runningState(data, "docker.restart");
     return {
       revert: revertWith(startRevert, { ...data }),
@@ -144,7 +145,7 @@ export const exec = defineAction({
     .strict(),
   example: { command: ["rm", "-f", "/srv/cache/segments.db"], revert: ["touch", "/srv/cache/segments.db"] },
   async prepare(params, target) {
-    const data = container(target);
+    const data = await container(target);
     await runningState(data, "docker.exec");
     return {
       revert: params.revert ? revertWith(execRevert, { ...data, command: params.revert, timeout: params.timeout }) : null,
@@ -161,7 +162,7 @@ export const networkDisconnect = defineAction({
   params: z.object({ network: z.string().min(1).meta({ description: "The network's name or id." }) }).strict(),
   example: { network: "ott-backend" },
   async prepare(params, target) {
-    const data = container(target);
+    const data = await container(target);
     await runningState(data, "docker.network-disconnect");
     const docker = await dockerEngine();
     const info = await docker.getContainer(data.id).inspect().catch((err: unknown) => {
@@ -215,7 +216,7 @@ export const limit = defineAction({
     .refine((p) => p.cpus !== undefined || p.memory !== undefined, { message: "give cpus, memory or both" }),
   example: { cpus: 0.25, memory: "128m" },
   async prepare(params, target) {
-    const data = container(target);
+    const data = await container(target);
     await runningState(data, "docker.limit");
     const before = await inspectResources(data);
     const update: Record<string, number> = {};
@@ -260,7 +261,7 @@ export const stress = defineAction({
     .strict(),
   example: { workers: 2 },
   async prepare(params, target, ctx) {
-    const data = container(target);
+    const data = await container(target);
     await runningState(data, "docker.stress");
     const marker = `chaoscast-stress-${ctx.runId}-${Math.random().toString(36).slice(2, 8)}`.replace(/[^A-Za-z0-9_.-]/g, "-");
     if (params.image) {
@@ -270,6 +271,8 @@ export const stress = defineAction({
         revert: revertWith(removeStressHelpersRevert, { ...data, marker }),
         async apply() {
           for (let i = 0; i < params.workers; i++) await startStressHelper(data, params.image!, marker, cpuset);
+          const running = await runningStressHelpers(marker);
+          if (running < params.workers) throw new AdapterError(`docker.stress: only ${running} of ${params.workers} CPU-burning helpers run next to container ${data.name} (does ${params.image} have md5sum?)`);
         },
       };
     }
@@ -277,6 +280,10 @@ export const stress = defineAction({
       revert: revertWith(stopBurnersRevert, { ...data, marker: `/${marker}` }),
       async apply() {
         for (let i = 0; i < params.workers; i++) await spawnIn(data, ["md5sum", "/dev/zero", `/${marker}`]);
+        // A burner that exited at once (no md5sum, no /dev/zero) must not pass for a fault.
+        await sleep(200);
+        const burning = (await processesMarked(data, `/${marker}`)).length;
+        if (burning < params.workers) throw new AdapterError(`docker.stress: only ${burning} of ${params.workers} CPU burners run in container ${data.name} (does its image have md5sum?)`);
       },
     };
   },

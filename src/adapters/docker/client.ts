@@ -11,6 +11,23 @@ export function dockerEngine(): Promise<Dockerode> {
   return engine;
 }
 
+let identity: Promise<string> | undefined;
+
+/**
+ * The engine's own ID (`docker info`): what a revert is checked against, since the address alone
+ * does not say which engine answers (docker-modem may prefer a per-user socket, a context …).
+ */
+export function engineId(): Promise<string> {
+  identity ??= dockerEngine()
+    .then((docker) => docker.info())
+    .then((info: { ID?: string }) => info.ID || "unknown")
+    .catch((err: unknown) => {
+      identity = undefined;
+      throw engineError("asking the Docker engine who it is", err);
+    });
+  return identity;
+}
+
 export function engineAddress(): string {
   return process.env.DOCKER_HOST || "unix:///var/run/docker.sock";
 }

@@ -45,7 +45,8 @@ export async function runHelper(spec: HelperSpec): Promise<HelperOutcome> {
       Entrypoint: [program],
       Cmd: args,
       Labels: { "chaoscast.io/exclude": "true", "chaoscast.helper": spec.purpose },
-      HostConfig: { NetworkMode: spec.networkMode, CapAdd: spec.capAdd ?? [], AutoRemove: false },
+      // json-file whatever the daemon's default: the output is read back through the logs API.
+      HostConfig: { NetworkMode: spec.networkMode, CapAdd: spec.capAdd ?? [], AutoRemove: false, LogConfig: { Type: "json-file", Config: {} } },
     });
   } catch (err) {
     throw engineError(`${spec.purpose}: creating a helper container from ${spec.image}`, err);

@@ -3,7 +3,7 @@
 
 import type { Adapter, RevertDef } from "../../engine/types.js";
 import { AdapterError } from "../../errors.js";
-import { engineAddress } from "./client.js";
+import { engineAddress, engineId } from "./client.js";
 import { exec, kill, limit, networkDisconnect, pause, restart, stop, stress } from "./actions.js";
 import { netem, removeShapingRevert } from "./netem.js";
 import { dockerProbe } from "./probes.js";
@@ -16,20 +16,22 @@ import { dockerTargets } from "./targets.js";
  * another engine, and "not found there" must not pass for "undone".
  */
 function onRecordedEngine(def: RevertDef): RevertDef {
-  const mismatch = (data: unknown): string | null => {
-    const recorded = (data as { engine?: string }).engine;
-    return recorded && recorded !== engineAddress()
-      ? `the fault was made on the Docker engine at ${recorded}, but chaoscast now talks to ${engineAddress()}; set DOCKER_HOST=${recorded} and roll back again`
-      : null;
+  const mismatch = async (data: unknown): Promise<string | null> => {
+    const { engine, engineAt } = data as { engine?: string; engineAt?: string };
+    if (!engine) return null;
+    const current = await engineId();
+    return current === engine
+      ? null
+      : `the fault was made on another Docker engine (id ${engine}${engineAt ? `, at ${engineAt}` : ""}) than the one answering at ${engineAddress()} (id ${current}); point DOCKER_HOST at the run's engine and roll back again`;
   };
   return {
     ...def,
     async run(data, ctx) {
-      const wrong = mismatch(data);
+      const wrong = await mismatch(data);
       if (wrong) throw new AdapterError(wrong);
       await def.run(data, ctx);
     },
-    ...(def.verify ? { verify: async (data, ctx) => mismatch(data) ?? def.verify!(data, ctx) } : {}),
+    ...(def.verify ? { verify: async (data, ctx) => (await mismatch(data)) ?? def.verify!(data, ctx) } : {}),
   };
 }
 

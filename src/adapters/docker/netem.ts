@@ -8,15 +8,21 @@ import { z } from "zod";
 import { AdapterError } from "../../errors.js";
 import { defineAction, defineRevert, revertWith, type Target } from "../../engine/types.js";
 import { DurationSchema, PercentSchema } from "../../experiment/common-schemas.js";
-import { dockerEngine, engineError, engineAddress } from "./client.js";
+import { dockerEngine, engineError, engineAddress, engineId } from "./client.js";
 import { requireImage, runHelper, type HelperOutcome } from "./helper.js";
-import { ContainerDataSchema, inspectContainer } from "./reverts.js";
+import { ContainerDataSchema, inspectContainer, waitForContainer } from "./reverts.js";
 import type { ContainerData } from "./targets.js";
 
-/** The handle chaoscast's root qdisc carries, so a revert removes only shaping it made. */
-export const SHAPING_HANDLE = "ca05:";
-/** Root qdiscs a kernel sets up by itself: replacing one of these takes nothing from anyone. */
-const DEFAULT_ROOT_QDISCS = new Set(["noqueue", "pfifo_fast", "fq_codel", "mq", "fq", "pfifo", "bfifo", "sfq", "cake"]);
+/**
+ * A handle of its own for each fault's root qdisc, recorded with the revert before it is added, so
+ * a revert removes only the shaping that fault made (never another run's, nor one made after a
+ * restart). Four hex digits, as tc prints them.
+ */
+export function shapingHandle(): string {
+  return `${(0x1000 + Math.floor(Math.random() * 0xeffe)).toString(16)}:`;
+}
+/** The handle of the root qdisc a kernel sets up by itself: replacing it takes nothing from anyone. */
+const KERNEL_DEFAULT_HANDLE = "0:";
 const DEFAULT_HELPER_IMAGE = "gaiadocker/iproute2";
 
 const RATE = /^(\d+(?:\.\d+)?)(bit|kbit|mbit|gbit)$/i;
@@ -68,10 +74,10 @@ export function qdiscArguments(params: NetemParams, mtu: number): string[] {
   return args;
 }
 
-function container(target: Target | null): ContainerData {
+async function container(target: Target | null): Promise<ContainerData> {
   if (!target || target.kind !== "docker") throw new AdapterError("docker.netem was given no docker target");
   const { id, name } = target.data as unknown as ContainerData;
-  return { id, name, engine: engineAddress() };
+  return { id, name, engine: await engineId(), engineAt: engineAddress() };
 }
 
 const tcIn = (data: ContainerData, image: string, argv: [string, ...string[]]) =>
@@ -86,17 +92,32 @@ interface RootQdisc {
   handle: string;
 }
 
-/** The root qdisc of `device` in the container's network namespace. */
-async function rootQdisc(data: ContainerData, image: string, device: string): Promise<RootQdisc | undefined> {
-  const shown = await tcIn(data, image, ["tc", "-j", "qdisc", "show", "dev", device]);
+/**
+ * The root qdisc of `device`, from tc's text output (`qdisc <kind> <handle> root …`), which every
+ * iproute2 prints alike (`-j` needs 4.13+). A device always has one, if only `noqueue`: output
+ * without it was not read, and must not pass for "nothing there".
+ */
+export function parseRootQdisc(text: string): RootQdisc | undefined {
+  const match = /^qdisc (\S+) ([0-9a-f]+:)\S* root\b/m.exec(text);
+  return match ? { kind: match[1]!, handle: match[2]! } : undefined;
+}
+
+async function rootQdisc(data: ContainerData, image: string, device: string): Promise<RootQdisc> {
+  const shown = await tcIn(data, image, ["tc", "qdisc", "show", "dev", device]);
   if (shown.exitCode !== 0) throw new AdapterError(`docker.netem: reading the qdiscs of ${device} in container ${data.name} failed: ${failure(shown)}`);
-  const qdiscs = JSON.parse(shown.stdout || "[]") as { kind: string; handle: string; root?: boolean }[];
-  return qdiscs.find((q) => q.root);
+  const root = parseRootQdisc(shown.stdout);
+  if (!root) throw new AdapterError(`docker.netem: tc showed no root qdisc for ${device} in container ${data.name} (output: ${JSON.stringify(shown.stdout.slice(0, 200))})`);
+  return root;
+}
+
+/** Interfaces and their MTUs from `ip -o link show` (one line each: `2: eth0@if9: <…> mtu 1500 …`). */
+export function parseInterfaces(text: string): { ifname: string; mtu: number }[] {
+  return [...text.matchAll(/^\d+:\s+([^:@\s]+)(?:@[^:\s]*)?:\s+<[^>]*>\s+mtu\s+(\d+)/gm)].map((m) => ({ ifname: m[1]!, mtu: Number(m[2]) }));
 }
 
 interface Interface {
   mtu: number;
-  root: RootQdisc | undefined;
+  root: RootQdisc;
 }
 
 /** Everything to know about the target before shaping it; throws what stands in the way. */
@@ -117,17 +138,16 @@ async function inspectInterface(data: ContainerData, params: NetemParams): Promi
     throw new AdapterError(`container ${data.name} shares the network of ${networkMode.slice("container:".length)}; shape that container instead (its traffic is the same)`);
   }
   await requireImage(params.image, "docker.netem");
-  const links = await tcIn(data, params.image, ["ip", "-j", "link", "show"]);
+  const links = await tcIn(data, params.image, ["ip", "-o", "link", "show"]);
   if (links.exitCode !== 0) throw new AdapterError(`docker.netem: listing the interfaces of container ${data.name} failed: ${failure(links)}`);
-  const interfaces = JSON.parse(links.stdout || "[]") as { ifname: string; mtu: number }[];
+  const interfaces = parseInterfaces(links.stdout);
   const found = interfaces.find((i) => i.ifname === params.device);
   if (!found) throw new AdapterError(`container ${data.name} has no interface ${params.device}; it has: ${interfaces.map((i) => i.ifname).join(", ") || "none"}`);
   const root = await rootQdisc(data, params.image, params.device);
-  if (root?.handle === SHAPING_HANDLE) {
-    throw new AdapterError(`${params.device} in container ${data.name} is already shaped by chaoscast (an earlier run?); undo it with \`chaoscast rollback\` first`);
-  }
-  if (root && !DEFAULT_ROOT_QDISCS.has(root.kind)) {
-    throw new AdapterError(`${params.device} in container ${data.name} already has a ${root.kind} root qdisc that chaoscast did not set; it will not replace it`);
+  if (root.handle !== KERNEL_DEFAULT_HANDLE) {
+    throw new AdapterError(
+      `${params.device} in container ${data.name} already has a ${root.kind} root qdisc (handle ${root.handle}) that is not the kernel's default; chaoscast will not replace it (if an earlier run left it, \`chaoscast rollback\` removes it)`,
+    );
   }
   return { mtu: found.mtu, root };
 }
@@ -150,13 +170,15 @@ async function requireQdisc(kind: "netem" | "tbf", image: string): Promise<void>
   throw new AdapterError(`docker.netem: trying ${kind} in a helper container failed: ${failure(outcome)}`);
 }
 
-const ShapingRevertData = ContainerDataSchema.extend({ device: z.string(), image: z.string() });
+const ShapingRevertData = ContainerDataSchema.extend({ device: z.string(), image: z.string(), handle: z.string().regex(/^[0-9a-f]{1,4}:$/) });
 
 export const removeShapingRevert = defineRevert({
   kind: "docker.remove-shaping",
   data: ShapingRevertData,
   describe: (data) => `remove the traffic shaping on ${data.device} of container ${data.name}`,
   async run(data, ctx) {
+    // A container in restart backoff has no namespace to join yet; what it comes back with is fresh.
+    await waitForContainer(data, (s) => !s?.restarting, 10_000);
     const state = await inspectContainer(data);
     if (!state?.running) {
       // Its network namespace went with it; a started container gets a fresh one.
@@ -164,18 +186,18 @@ export const removeShapingRevert = defineRevert({
       return;
     }
     const root = await rootQdisc(data, data.image, data.device);
-    if (root?.handle !== SHAPING_HANDLE) {
-      ctx.note(`${data.device} of container ${data.name} was not shaped by chaoscast any more; nothing to undo`);
+    if (root.handle !== data.handle) {
+      ctx.note(`${data.device} of container ${data.name} does not carry this fault's shaping (root is ${root.kind} ${root.handle}); nothing to undo`);
       return;
     }
-    const removed = await tcIn(data, data.image, ["tc", "qdisc", "del", "dev", data.device, "root", "handle", SHAPING_HANDLE]);
+    const removed = await tcIn(data, data.image, ["tc", "qdisc", "del", "dev", data.device, "root", "handle", data.handle]);
     if (removed.exitCode !== 0) throw new AdapterError(`removing the shaping on ${data.device} of container ${data.name} failed: ${failure(removed)}`);
   },
   async verify(data) {
     const state = await inspectContainer(data);
-    if (!state?.running) return null;
+    if (!state?.running || state.restarting) return null;
     const root = await rootQdisc(data, data.image, data.device);
-    return root?.handle === SHAPING_HANDLE ? `${data.device} of container ${data.name} is still shaped (${root.kind})` : null;
+    return root.handle === data.handle ? `${data.device} of container ${data.name} is still shaped (${root.kind} ${root.handle})` : null;
   },
 });
 
@@ -188,23 +210,24 @@ export const netem = defineAction({
   params: NetemParamsSchema,
   example: { latency: "200ms", jitter: "50ms", loss: "2%", image: "nicolaka/netshoot" },
   async preflight(params, target) {
-    const data = container(target);
+    const data = await container(target);
     await inspectInterface(data, params);
     await requireQdisc(qdiscKind(params), params.image);
   },
   async prepare(params, target) {
-    const data = container(target);
+    const data = await container(target);
     const { mtu } = await inspectInterface(data, params);
+    const handle = shapingHandle();
     return {
-      revert: revertWith(removeShapingRevert, { ...data, device: params.device, image: params.image }),
+      revert: revertWith(removeShapingRevert, { ...data, device: params.device, image: params.image, handle }),
       async apply() {
-        const added = await tcIn(data, params.image, ["tc", "qdisc", "add", "dev", params.device, "root", "handle", SHAPING_HANDLE, ...qdiscArguments(params, mtu)]);
+        const added = await tcIn(data, params.image, ["tc", "qdisc", "add", "dev", params.device, "root", "handle", handle, ...qdiscArguments(params, mtu)]);
         if (added.exitCode !== 0) {
           if (/qdisc kind is unknown/i.test(added.stderr)) throw new AdapterError(`the Docker host's kernel has no ${qdiscKind(params)} qdisc; nothing was changed`);
           throw new AdapterError(`docker.netem on container ${data.name} failed: ${failure(added)}`);
         }
         const root = await rootQdisc(data, params.image, params.device);
-        if (root?.handle !== SHAPING_HANDLE || root.kind !== qdiscKind(params)) {
+        if (root.handle !== handle || root.kind !== qdiscKind(params)) {
           throw new AdapterError(`docker.netem: ${params.device} of container ${data.name} does not show the ${qdiscKind(params)} qdisc after adding it`);
         }
       },

@@ -9,7 +9,7 @@ import { sleep } from "../../util/abortable.js";
 import { dockerEngine, engineError, statusOf } from "./client.js";
 import { execExpectingSuccess, execIn } from "./exec.js";
 
-export const ContainerDataSchema = z.object({ id: z.string().min(1), name: z.string(), engine: z.string().optional() });
+export const ContainerDataSchema = z.object({ id: z.string().min(1), name: z.string(), engine: z.string().optional(), engineAt: z.string().optional() });
 type ContainerData = z.output<typeof ContainerDataSchema>;
 
 export interface ContainerState {

@@ -37,6 +37,17 @@ export async function startStressHelper(data: ContainerData, image: string, mark
   }
 }
 
+/** How many of the fault's helpers are running (after a moment, so one that exited at once shows). */
+export async function runningStressHelpers(marker: string): Promise<number> {
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  try {
+    const found = await (await dockerEngine()).listContainers({ filters: JSON.stringify({ label: [`${MARKER_LABEL}=${marker}`], status: ["running"] }) });
+    return found.length;
+  } catch (err) {
+    throw engineError("listing docker.stress helpers", err);
+  }
+}
+
 async function helpersMarked(marker: string): Promise<string[]> {
   try {
     const found = await (await dockerEngine()).listContainers({ all: true, filters: JSON.stringify({ label: [`${MARKER_LABEL}=${marker}`] }) });

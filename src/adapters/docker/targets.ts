@@ -30,8 +30,9 @@ export type DockerSelector = z.output<typeof DockerSelectorSchema>;
 export interface ContainerData {
   id: string;
   name: string;
-  /** The engine the container lives on (DOCKER_HOST at injection), kept with each revert. */
+  /** The ID of the engine the container lives on, kept with each revert; and where it answered. */
   engine?: string;
+  engineAt?: string;
 }
 
 export function describeSelector(s: DockerSelector): string {
