@@ -1,6 +1,10 @@
 // The connection to the Docker engine, made the way the docker CLI makes it: DOCKER_HOST when set
-// (unix://, tcp://), else the local socket. dockerode is loaded only when a Docker action runs.
+// (unix://, tcp://), else the local socket (Docker Desktop's per-user one first). dockerode is
+// loaded only when a Docker action runs.
 
+import { existsSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import type Dockerode from "dockerode";
 import { AdapterError } from "../../errors.js";
 
@@ -28,8 +32,11 @@ export function engineId(): Promise<string> {
   return identity;
 }
 
+/** Where the engine is reached, as dockerode picks it: DOCKER_HOST, else the per-user socket Docker Desktop makes, else the system one. */
 export function engineAddress(): string {
-  return process.env.DOCKER_HOST || "unix:///var/run/docker.sock";
+  if (process.env.DOCKER_HOST) return process.env.DOCKER_HOST;
+  const userSocket = path.join(os.homedir(), ".docker", "run", "docker.sock");
+  return `unix://${existsSync(userSocket) ? userSocket : "/var/run/docker.sock"}`;
 }
 
 /** Docker's HTTP status on a failed call (404 no such container, 304 already in that state …). */
