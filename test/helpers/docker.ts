@@ -34,13 +34,14 @@ export function containerFactory() {
   const created: Docker.Container[] = [];
   return {
     docker,
-    async start(options: { name?: string; labels?: Record<string, string>; cmd?: string[]; restart?: string; network?: { name: string; aliases: string[] }; networkMode?: string } = {}): Promise<{ id: string; name: string; container: Docker.Container }> {
+    async start(options: { name?: string; labels?: Record<string, string>; cmd?: string[]; restart?: string; network?: { name: string; aliases: string[] }; networkMode?: string; healthcheck?: string[] } = {}): Promise<{ id: string; name: string; container: Docker.Container }> {
       const name = options.name ?? `cc-test-${Math.random().toString(36).slice(2, 8)}`;
       const container = await docker.createContainer({
         Image: BUSYBOX,
         name,
         Cmd: options.cmd ?? ["sleep", "600"],
         Labels: { "chaoscast.test": "1", ...options.labels },
+        ...(options.healthcheck ? { Healthcheck: { Test: ["CMD", ...options.healthcheck], Interval: 200_000_000, Timeout: 1_000_000_000, Retries: 1 } } : {}),
         // Host network unless a test network or mode is asked for (no traffic leaves 127.0.0.1 either way).
         HostConfig: { NetworkMode: options.network?.name ?? options.networkMode ?? "host", ...(options.restart ? { RestartPolicy: { Name: options.restart } } : {}) },
         ...(options.network ? { NetworkingConfig: { EndpointsConfig: { [options.network.name]: { Aliases: options.network.aliases } } } } : {}),

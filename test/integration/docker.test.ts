@@ -130,6 +130,18 @@ describe.skipIf(!available)("the docker adapter against a real engine", () => {
     await c.container.unpause();
   });
 
+  it("reports what the containers' healthchecks say", async () => {
+    const tag = Math.random().toString(36).slice(2, 8);
+    await containers.start({ labels: { app: tag }, healthcheck: ["true"] });
+    await containers.start({ labels: { app: tag }, healthcheck: ["false"] });
+    const probe = registry.probes.get("docker")!;
+    const params = probe.params.parse({ containers: { labels: { app: tag } } });
+    const observe = async () => (await probe.run(params, { signal: ctx.signal, timeoutMs: 5_000 })).fields;
+    const deadline = performance.now() + 10_000;
+    while ((await observe()).starting !== 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(await observe()).toMatchObject({ running: 2, healthy: 1, unhealthy: 1, starting: 0 });
+  });
+
   it("runs a command inside the container, and its undo command on revert", async () => {
     const c = await containers.start();
     const [target] = await resolve({ names: c.name });

@@ -34,6 +34,8 @@ export const dockerProbe = defineProbe({
     running: "containers running and not paused",
     paused: "containers paused",
     total: "containers matched, in any state",
+    healthy: "containers whose healthcheck reports healthy",
+    starting: "containers whose healthcheck has not decided yet",
     unhealthy: "containers whose healthcheck reports unhealthy",
     restarts: "restarts counted by the engine, summed",
   },
@@ -58,11 +60,12 @@ export const dockerProbe = defineProbe({
       const details = await withDeadline(Promise.all(matched.map((c) => docker.getContainer(c.Id).inspect())), Math.min(params.timeout, ctx.timeoutMs), ctx.signal);
       const running = details.filter((d) => d.State.Running && !d.State.Paused).length;
       const paused = details.filter((d) => d.State.Paused).length;
-      const unhealthy = details.filter((d) => d.State.Health?.Status === "unhealthy").length;
+      const health = (status: string) => details.filter((d) => d.State.Health?.Status === status).length;
+      const [healthy, starting, unhealthy] = [health("healthy"), health("starting"), health("unhealthy")];
       const restarts = details.reduce((n, d) => n + d.RestartCount, 0);
       const ms = Math.round(performance.now() - started);
       return {
-        fields: { running, paused, total: details.length, unhealthy, restarts },
+        fields: { running, paused, total: details.length, healthy, starting, unhealthy, restarts },
         summary: `${running}/${details.length} running${paused ? `, ${paused} paused` : ""}${unhealthy ? `, ${unhealthy} unhealthy` : ""} (${ms}ms)`,
       };
     } catch (err) {
