@@ -10,7 +10,7 @@ const EXIT_CODES_HELP = `
 Exit codes:
   0  passed           the hypothesis held before, during and after; everything reverted
   1  deviated         the hypothesis did not hold after recovery (a weakness was found)
-  2  aborted          the blast radius was breached (or the run interrupted); rolled back cleanly
+  2  aborted          the blast radius was breached (or the run interrupted, or a fault failed to inject); rolled back cleanly
   3  rollback-failed  something could not be reverted; the summary says what is still injected
   4  invalid/refused  bad usage, an invalid experiment file, or over the blast-radius policy
                       (.chaoscast.yaml); nothing was touched

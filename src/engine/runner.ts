@@ -101,7 +101,7 @@ export async function resolveTargets(
     blocks.push({ name: spec.name, candidates: candidates.length, chosen: chosen.map(({ id, label, context, namespace }) => ({ id, label, context, namespace })) });
     if (problem) throw new PreflightError(`target "${spec.name}" (${def.describe(spec.selector)}) ${problem}`);
     if (chosen.length === 0) {
-      const why = excluded.length > 0 ? `every one found (${excluded.length}) is labelled ${EXCLUDE_LABEL}=true` : `no ${def.describe(spec.selector)} was found`;
+      const why = excluded.length > 0 ? `every one found (${excluded.length}) is labelled ${EXCLUDE_LABEL}=true` : `found none of: ${def.describe(spec.selector)}`;
       throw new PreflightError(`target "${spec.name}" matched nothing: ${why}`);
     }
     resolved.set(spec.name, chosen);

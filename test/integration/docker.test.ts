@@ -110,12 +110,30 @@ describe.skipIf(!available)("the docker adapter against a real engine", () => {
     expect(after.StartedAt).not.toBe(before);
   });
 
-  it("fails the revert of a container that was removed, naming it", async () => {
+  it("fails the revert of a stopped container that was removed, since nothing can start it; a pause of one is simply gone", async () => {
     const c = await containers.start();
     const [target] = await resolve({ names: c.name });
     const revert = await inject("docker.stop", target!, { timeout: "1s" });
     await c.container.remove({ force: true });
-    await expect(perform(revert, ctx)).rejects.toThrow(new RegExp(`container ${c.name} no longer exists`));
+    await expect(perform(revert, ctx)).rejects.toThrow(new RegExp(`container ${c.name} no longer exists .* cannot be started again`));
+
+    const paused = await containers.start();
+    const [t2] = await resolve({ names: paused.name });
+    const unpause = await inject("docker.pause", t2!);
+    await paused.container.remove({ force: true });
+    await perform(unpause, ctx);
+    expect(notes.at(-1)).toContain(`container ${paused.name} was removed; its pause went with it`);
+  });
+
+  it("stops a docker.exec program that outlives its timeout, so it cannot change anything later", async () => {
+    const c = await containers.start();
+    const [target] = await resolve({ names: c.name });
+    const def = registry.actions.get("docker.exec")!;
+    const slow = await def.prepare(def.params.parse({ command: ["sh", "-c", "sleep 2; touch /tmp/late"], timeout: "300ms" }), target!, ctx);
+    await expect(slow.apply(ctx)).rejects.toThrow(/timed out after 300ms; it was stopped/);
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    expect((await execIn(c, ["ls", "/tmp"], 5_000, ctx.signal)).output).not.toContain("late");
+    expect((await execIn(c, ["ps"], 5_000, ctx.signal)).output).not.toContain("sleep 2");
   });
 
   it("observes containers with the docker probe", async () => {
@@ -221,5 +239,8 @@ describe.skipIf(!available)("the docker adapter against a real engine", () => {
     expect((await execIn(c, ["ps"], 10_000, ctx.signal)).output).not.toContain("md5sum");
     await perform(revert, ctx);
     expect(notes.at(-1)).toContain("no CPU-burning helper was left");
+    // A missing helper image stops the run in preflight, before any fault of it is injected.
+    const def = registry.actions.get("docker.stress")!;
+    await expect(def.preflight!(def.params.parse({ image: "chaoscast-fixture/no-such-image:0" }), target!, ctx)).rejects.toThrow(/docker.stress needs the helper image chaoscast-fixture\/no-such-image:0/);
   });
 });

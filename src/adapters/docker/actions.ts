@@ -30,6 +30,13 @@ async function runningState(data: ContainerData, action: string): Promise<Contai
   return state;
 }
 
+/** The preflight every docker action makes: the container exists and runs (before any fault of the run). */
+function mustRun(action: string) {
+  return async (_params: unknown, target: Target | null): Promise<void> => {
+    await runningState(await container(target), action);
+  };
+}
+
 async function confirm(data: ContainerData, action: string, what: string, wanted: (s: ContainerState | undefined) => boolean): Promise<void> {
   if (!(await waitForContainer(data, wanted, 10_000))) throw new AdapterError(`${action}: container ${data.name} did not become ${what}`, { action, target: data.name });
 }
@@ -41,6 +48,11 @@ export const pause = defineAction({
   reversible: "always",
   params: z.object({}).strict(),
   example: {},
+  async preflight(_params, target) {
+    const data = await container(target);
+    const state = await runningState(data, "docker.pause");
+    if (state.paused) throw new AdapterError(`container ${data.name} is already paused; chaoscast will not take over a pause it did not make`);
+  },
   async prepare(_params, target) {
     const data = await container(target);
     const state = await runningState(data, "docker.pause");
@@ -66,6 +78,7 @@ export const stop = defineAction({
   reversible: "always",
   params: z.object({ timeout: DurationSchema.prefault("10s").meta({ description: "Grace period before Docker kills it." }) }).strict(),
   example: { timeout: "5s" },
+  preflight: mustRun("docker.stop"),
   async prepare(params, target) {
     const data = await container(target);
     await runningState(data, "docker.stop");
@@ -90,6 +103,7 @@ export const kill = defineAction({
   reversible: "always",
   params: z.object({ signal: z.enum(SIGNAL_NAMES).default("SIGKILL").meta({ description: "The signal to send." }) }).strict(),
   example: { signal: "SIGKILL" },
+  preflight: mustRun("docker.kill"),
   async prepare(params, target) {
     const data = await container(target);
     await runningState(data, "docker.kill");
@@ -113,6 +127,7 @@ export const restart = defineAction({
   reversible: "always",
   params: z.object({ timeout: DurationSchema.prefault("10s").meta({ description: "Grace period before Docker kills it." }) }).strict(),
   example: { timeout: "5s" },
+  preflight: mustRun("docker.restart"),
   async prepare(params, target) {
     const data = await container(target);
     await runningState(data, "docker.restart");
@@ -144,6 +159,7 @@ export const exec = defineAction({
     })
     .strict(),
   example: { command: ["rm", "-f", "/srv/cache/segments.db"], revert: ["touch", "/srv/cache/segments.db"] },
+  preflight: mustRun("docker.exec"),
   async prepare(params, target) {
     const data = await container(target);
     await runningState(data, "docker.exec");
@@ -161,6 +177,7 @@ export const networkDisconnect = defineAction({
   reversible: "always",
   params: z.object({ network: z.string().min(1).meta({ description: "The network's name or id." }) }).strict(),
   example: { network: "ott-backend" },
+  preflight: mustRun("docker.network-disconnect"),
   async prepare(params, target) {
     const data = await container(target);
     await runningState(data, "docker.network-disconnect");
@@ -215,6 +232,7 @@ export const limit = defineAction({
     .strict()
     .refine((p) => p.cpus !== undefined || p.memory !== undefined, { message: "give cpus, memory or both" }),
   example: { cpus: 0.25, memory: "128m" },
+  preflight: mustRun("docker.limit"),
   async prepare(params, target) {
     const data = await container(target);
     await runningState(data, "docker.limit");
@@ -260,6 +278,10 @@ export const stress = defineAction({
     })
     .strict(),
   example: { workers: 2 },
+  async preflight(params, target) {
+    await runningState(await container(target), "docker.stress");
+    if (params.image) await requireImage(params.image, "docker.stress");
+  },
   async prepare(params, target, ctx) {
     const data = await container(target);
     await runningState(data, "docker.stress");

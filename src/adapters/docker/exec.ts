@@ -1,7 +1,9 @@
 // Running a program inside a container (argument array, never a shell string): the docker.exec
 // action and its revert share it.
 
+import { readdirSync, readFileSync } from "node:fs";
 import { PassThrough } from "node:stream";
+import type Dockerode from "dockerode";
 import { AdapterError } from "../../errors.js";
 import { dockerEngine, engineError } from "./client.js";
 
@@ -14,8 +16,9 @@ export interface ExecOutcome {
 export async function execIn(container: { id: string; name: string }, argv: string[], timeoutMs: number, signal: AbortSignal): Promise<ExecOutcome> {
   const docker = await dockerEngine();
   let output = "";
+  let exec: Awaited<ReturnType<Dockerode.Container["exec"]>> | undefined;
   try {
-    const exec = await docker.getContainer(container.id).exec({ Cmd: argv, AttachStdout: true, AttachStderr: true });
+    exec = await docker.getContainer(container.id).exec({ Cmd: argv, AttachStdout: true, AttachStderr: true });
     const stream = await exec.start({ hijack: true, stdin: false });
     const sink = new PassThrough();
     sink.on("data", (chunk: Buffer) => {
@@ -40,9 +43,57 @@ export async function execIn(container: { id: string; name: string }, argv: stri
     const info = await exec.inspect();
     return { exitCode: info.ExitCode ?? null, output };
   } catch (err) {
-    if (err instanceof Error && /timed out|cancelled/.test(err.message)) throw new AdapterError(`${argv[0]} in container ${container.name}: ${err.message}`);
+    if (err instanceof Error && /timed out|cancelled/.test(err.message)) {
+      // Giving up waiting must not leave the program to change things later, unrecorded.
+      const stopped = exec ? await stopExec(exec, container.id) : "";
+      throw new AdapterError(`${argv[0]} in container ${container.name}: ${err.message}${stopped}`);
+    }
     throw engineError(`running ${argv[0]} in container ${container.name}`, err);
   }
+}
+
+/**
+ * Stop an exec that is still running, with everything it started. Docker cannot kill an exec, so
+ * its processes are signalled from here: found from its host pid when /proc here shows that pid
+ * in the container's cgroup (the engine is local). Says what happened, for the error message.
+ */
+async function stopExec(exec: Dockerode.Exec, containerId: string): Promise<string> {
+  const info = await exec.inspect().catch(() => undefined);
+  if (!info?.Running || !info.Pid) return "";
+  const tree = localProcessTree(info.Pid, containerId);
+  if (!tree) return "; it may still be running inside the container (chaoscast can stop it only on a local engine)";
+  for (const pid of tree) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  }
+  return "; it was stopped";
+}
+
+/** `pid` and all its descendants, parents first, if `pid` runs here in the container's cgroup. */
+export function localProcessTree(pid: number, containerId: string): number[] | undefined {
+  try {
+    if (!readFileSync(`/proc/${pid}/cgroup`, "utf8").includes(containerId)) return undefined;
+  } catch {
+    return undefined;
+  }
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      // The command name may hold spaces and parentheses: the fields after it follow the last ")".
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // The process ended while the list was read.
+    }
+  }
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) tree.push(...(children.get(tree[i]!) ?? []));
+  return tree;
 }
 
 /** Run argv in the container and throw unless it exits 0. */

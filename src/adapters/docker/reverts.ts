@@ -58,7 +58,10 @@ export const unpauseRevert = defineRevert({
   describe: (data) => `unpause container ${data.name}`,
   async run(data, ctx) {
     const state = await inspectContainer(data);
-    if (!state) throw new AdapterError(`container ${data.name} no longer exists; it cannot be unpaused`);
+    if (!state) {
+      ctx.note(`container ${data.name} was removed; its pause went with it`);
+      return;
+    }
     if (!state.paused) {
       ctx.note(`container ${data.name} was not paused any more; nothing to undo`);
       return;
@@ -71,7 +74,7 @@ export const unpauseRevert = defineRevert({
   },
   async verify(data) {
     const state = await inspectContainer(data);
-    if (!state) return `container ${data.name} no longer exists`;
+    if (!state) return null;
     return state.paused ? `container ${data.name} is still paused` : null;
   },
 });
@@ -84,7 +87,10 @@ export const execRevert = defineRevert({
   describe: (data) => `run ${data.command.join(" ")} in container ${data.name}`,
   async run(data, ctx) {
     const state = await inspectContainer(data);
-    if (!state) throw new AdapterError(`container ${data.name} no longer exists; cannot run ${data.command[0]} in it`);
+    if (!state) {
+      ctx.note(`container ${data.name} was removed, and what the fault changed inside it went with it; ${data.command[0]} was not run`);
+      return;
+    }
     await execExpectingSuccess(data, data.command, data.timeout, ctx.signal, "revert");
   },
 });
@@ -96,6 +102,10 @@ export const reconnectRevert = defineRevert({
   describe: (data) => `reconnect container ${data.name} to network ${data.network}`,
   async run(data, ctx) {
     const docker = await dockerEngine();
+    if (!(await inspectContainer(data))) {
+      ctx.note(`container ${data.name} was removed; there is nothing to reconnect`);
+      return;
+    }
     if (await attachedTo(data, data.network)) {
       ctx.note(`container ${data.name} is already on network ${data.network}`);
       return;
@@ -107,6 +117,7 @@ export const reconnectRevert = defineRevert({
     }
   },
   async verify(data) {
+    if (!(await inspectContainer(data))) return null;
     return (await attachedTo(data, data.network)) ? null : `container ${data.name} is not on network ${data.network}`;
   },
 });
@@ -131,7 +142,7 @@ export const startRevert = defineRevert({
     // A restart policy may be bringing it back already: give it a moment rather than race it.
     await waitForContainer(data, (s) => !s?.restarting, 5_000);
     const state = await inspectContainer(data);
-    if (!state) throw new AdapterError(`container ${data.name} no longer exists; it cannot be started again`);
+    if (!state) throw new AdapterError(`container ${data.name} no longer exists (removed by someone, or by its --rm after the fault), so it cannot be started again: recreate it; until then this fault stays on record`);
     if (state.running) {
       ctx.note(`container ${data.name} is already running (its restart policy, or someone, started it)`);
       return;
@@ -185,7 +196,11 @@ export const restoreResourcesRevert = defineRevert({
   kind: "docker.restore-resources",
   data: ContainerDataSchema.extend({ before: ResourcesSchema }),
   describe: (data) => `restore the CPU and memory limits of container ${data.name}`,
-  async run(data) {
+  async run(data, ctx) {
+    if (!(await inspectContainer(data))) {
+      ctx.note(`container ${data.name} was removed; its limits went with it`);
+      return;
+    }
     const update = await restoringUpdate(data.before);
     const container = (await dockerEngine()).getContainer(data.id);
     try {
@@ -199,6 +214,7 @@ export const restoreResourcesRevert = defineRevert({
     }
   },
   async verify(data) {
+    if (!(await inspectContainer(data))) return null;
     const now = await inspectResources(data);
     const wanted = await restoringUpdate(data.before);
     const cpuOk = wanted.CpuQuota !== undefined ? now.cpuQuota === wanted.CpuQuota : now.nanoCpus === wanted.NanoCpus;

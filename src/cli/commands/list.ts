@@ -39,7 +39,8 @@ export async function listCommand(what: string | undefined, options: CommonOptio
   else if (what === "probes") items = probes;
   else if (what === "targets") items = [...targets, select];
   else if (what !== undefined) {
-    items = items.filter((i) => i.name === what);
+    // An adapter kind (`list docker`) shows its target, its actions (`docker.*`) and its probes.
+    items = items.filter((i) => i.name === what || i.name.startsWith(`${what}.`) || (i.kind === "target" && i.name === what));
     if (items.length === 0) {
       const names = [...actions, ...probes].map((i) => i.name);
       throw new UsageError(`no action or probe named "${what}"${didYouMean(what, names)}; try: chaoscast list`);

@@ -103,7 +103,7 @@ function describePlan(
 function printPlan(plan: ReturnType<typeof describePlan> & { policy: { files: string[]; ok: boolean; violations: string[] } }, style: ReturnType<typeof makeStyle>): void {
   const out: string[] = [];
   out.push(`${style.bold(plan.title)}  ${style.dim(`${plan.file} · method ${formatDuration(plan.methodMs)} · seed ${plan.seed}`)}`);
-  out.push(style.bold("Targets"));
+  out.push(style.bold("Targets") + (plan.targets.some((t) => t.chosen.length < t.candidates) ? style.dim(`  (a run picks these with --seed ${plan.seed}; without it, its own seed picks)`) : ""));
   for (const t of plan.targets) {
     out.push(`  ${t.name}: ${t.chosen.length} of ${t.candidates} ${t.description}`);
     for (const c of t.chosen) out.push(`    → ${c.label}`);
