@@ -109,6 +109,7 @@ ${EXIT_CODES_HELP}`,
     .option("--run <id>", "only this run")
     .option("--all", "also runs whose chaoscast process is still alive (a hung run): it is ended with SIGKILL first, then what it left is reverted")
     .option("--dry-run", "show what each run left and whether it is still in effect; change nothing")
+    .option("--forget", "with --run: drop that run's record without reverting anything (faults you undid by hand, or that can no longer be undone)")
     .addOption(outputOption(["text", "json"]))
     .addHelpText(
       "after",
@@ -117,6 +118,7 @@ Examples:
   $ chaoscast rollback                 revert what every dead run left behind
   $ chaoscast rollback --dry-run       list it, with each fault checked against its target
   $ chaoscast rollback --run 20261124T101500Z-edge-latency-1a2b
+  $ chaoscast rollback --run 20261124T101500Z-edge-latency-1a2b --forget   after undoing it by hand
 
 A run writes how to undo each fault to .chaoscast/state/<run-id>.json before injecting it
 (CHAOSCAST_DIR moves .chaoscast). Runs whose process is still alive are left alone (unless --all).

@@ -79,6 +79,31 @@ describe("chaoscast rollback", () => {
     }
   });
 
+  it("forgets one run's record on request, reverting nothing and saying what the user now owns", async () => {
+    const upstream = await startServer();
+    const api = `127.0.0.1:${await freePort()}`;
+    const proxy = await startProxyServer({ api, proxies: [{ name: "edge", upstream: `127.0.0.1:${upstream.port}` }] });
+    try {
+      const dir = workdir();
+      writeExperiment(dir, "slow.yaml", `version: 1\ntitle: slow edge\nduration: 30s\ntargets:\n  edge: { proxy: { name: edge, api: "${api}", lease: 60s } }\nfaults:\n  - { name: slow edge, action: proxy.latency, target: edge, with: { latency: 100ms } }\n`);
+      await crashRun(dir, "slow.yaml", "injected slow edge");
+      await proxy.close(); // gone for good: the revert can never be done
+      expect((await runCli(["rollback"], { cwd: dir })).exitCode).toBe(3);
+
+      const unscoped = await runCli(["rollback", "--forget"], { cwd: dir });
+      expect(unscoped.exitCode).toBe(4);
+      expect(unscoped.all).toContain("--forget needs --run <id>");
+      const runId = readdirSync(path.join(dir, ".chaoscast", "state")).find((f) => f.endsWith(".json"))!.replace(/\.json$/, "");
+      const forgot = await runCli(["rollback", "--run", runId, "--forget"], { cwd: dir });
+      expect(forgot.exitCode, forgot.all).toBe(0);
+      expect(forgot.all).toMatch(/! slow edge on proxy edge .*: not reverted by chaoscast; make sure it is undone \(remove toxic/);
+      expect((await runCli(["rollback"], { cwd: dir })).all).toContain("Nothing to roll back");
+    } finally {
+      await proxy.close().catch(() => {});
+      await upstream.stop();
+    }
+  });
+
   it("never reverts a run recorded on another host, whose pids and loopback addresses are not ours", async () => {
     const server = await startServer();
     try {

@@ -19,6 +19,8 @@ export interface RollbackOptions extends CommonOptions {
   run?: string;
   all?: boolean;
   dryRun?: boolean;
+  /** Drop the record of `run` without reverting (what it left was undone by hand, or cannot be). */
+  forget?: boolean;
 }
 
 function describeRun(run: LeftoverRun): string {
@@ -54,6 +56,28 @@ async function takeRollbackLock(run: LeftoverRun): Promise<RunLock> {
   });
 }
 
+/**
+ * Drop a dead run's record without reverting anything: for faults undone by hand, or that can no
+ * longer be undone (a killed container that was removed). Says what it forgets, so the user owns it.
+ */
+async function forgetRun(run: LeftoverRun, dryRun: boolean, out: (line: string) => void, style: ReturnType<typeof makeStyle>): Promise<number> {
+  if (run.liveness === "alive") throw new PreflightError(`run ${run.state.runId} is still in progress (pid ${run.state.owner.pid}); it cannot be forgotten while it runs`);
+  const lock = dryRun ? undefined : await takeRollbackLock(run);
+  try {
+    const fresh = await readState(run.file);
+    const faults = "state" in fresh ? fresh.state.faults.filter((f) => f.state !== "reverted" && f.revert !== null) : [];
+    out(style.bold(`${dryRun ? "Would forget" : "Forgetting"} ${describeRun(run)}, reverting nothing`));
+    for (const f of faults) out(style.yellow(`  ! ${f.fault}${f.target ? ` on ${f.target.label}` : ""}: not reverted by chaoscast; make sure it is undone (${f.revert!.description})`));
+    if (!dryRun) await unlink(run.file).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== "ENOENT") throw err;
+    });
+    out(dryRun ? style.dim("Nothing was changed (--dry-run).") : `Forgot run ${run.state.runId}: its record is gone, and rollback and later runs no longer report it.`);
+    return EXIT.passed;
+  } finally {
+    await lock?.release();
+  }
+}
+
 export async function rollbackCommand(options: RollbackOptions): Promise<number> {
   const style = makeStyle(process.stdout, options.color);
   const json = options.output === "json";
@@ -84,7 +108,9 @@ export async function rollbackCommand(options: RollbackOptions): Promise<number>
       throw new PreflightError(`run ${run.state.runId} is still in progress (pid ${run.state.owner.pid}); it rolls back by itself when it ends or on Ctrl-C/SIGTERM. Add --all to end it (SIGKILL) and revert what it left.`);
     }
     chosen = [run];
+    if (options.forget) return forgetRun(run, options.dryRun === true, out, style);
   }
+  if (options.forget) throw new UsageError("--forget needs --run <id>: it drops one run's record, never all of them");
   const busy = chosen.filter((r) => r.liveness === "alive" && !options.all);
   const elsewhere = chosen.filter((r) => r.liveness === "other-host");
   chosen = chosen.filter((r) => !busy.includes(r) && !elsewhere.includes(r));
