@@ -26,7 +26,7 @@ describe("docker.netem parameters", () => {
     expect(parse({ loss: 5 })).toMatchObject({ device: "eth0", image: "gaiadocker/iproute2", loss: 5 });
     expect(problems({})).toContain("give latency, loss, rate or a combination");
     expect(problems({ jitter: "10ms", loss: 1 })).toContain("jitter needs a latency to vary");
-    expect(problems({ rate: "2mbps" })[0]).toMatch(/expected a rate in bits per second/);
+    expect(problems({ rate: "2mbps" })[0]).toBe('expected a rate in bits per second such as "500kbit", "2mbit" or "1gbit"; to tc "2mbps" means 2 megabytes per second, which is 16mbit');
     expect(problems({ rate: "1kbit" })[0]).toMatch(/below 8kbit/);
     expect(problems({ loss: 0 })).toContain("expected a loss above 0%");
     expect(problems({ rate: "1mbit", device: "eth0; reboot" })[0]).toMatch(/network interface name/);

@@ -26,9 +26,17 @@ const KERNEL_DEFAULT_HANDLE = "0:";
 const DEFAULT_HELPER_IMAGE = "gaiadocker/iproute2";
 
 const RATE = /^(\d+(?:\.\d+)?)(bit|kbit|mbit|gbit)$/i;
+const BYTE_RATE = /^(\d+(?:\.\d+)?)(k|m|g)?bps$/i;
+/** tc reads "bps" as bytes per second: say what that is in bits rather than guess. */
+function rateMessage(input: unknown): string {
+  const bytes = typeof input === "string" ? BYTE_RATE.exec(input) : null;
+  const unit = { k: "kilo", m: "mega", g: "giga" }[(bytes?.[2] ?? "").toLowerCase() as "k"] ?? "";
+  const hint = bytes ? `; to tc "${input}" means ${bytes[1]} ${unit}bytes per second, which is ${Number(bytes[1]) * 8}${(bytes[2] ?? "").toLowerCase()}bit` : "";
+  return `expected a rate in bits per second such as "500kbit", "2mbit" or "1gbit"${hint}`;
+}
 const RateSchema = z
   .string()
-  .regex(RATE, { error: 'expected a rate in bits per second such as "500kbit", "2mbit" or "1gbit"' })
+  .regex(RATE, { error: (iss) => rateMessage(iss.input) })
   .transform((text) => {
     const [, amount, unit] = RATE.exec(text)!;
     return Math.round(Number(amount) * { bit: 1, kbit: 1e3, mbit: 1e6, gbit: 1e9 }[unit!.toLowerCase() as "bit"]);

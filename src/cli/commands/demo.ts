@@ -47,7 +47,7 @@ export async function demoCommand(mode: "run" | "up", options: DemoOptions): Pro
     if (mode === "up") {
       out("");
       out("Run an experiment against it, e.g.:");
-      out(`  npx chaoscast run ${path.relative(process.cwd(), experiments) || experiments} ${vars.map((v) => `--var ${v}`).join(" ")} --var duration=20s`);
+      out(`  npx chaoscast run ${shortPath(experiments)} ${vars.map((v) => `--var ${v}`).join(" ")} --var duration=20s`);
       out(style.dim("Ctrl-C stops the stack (to run it in the background, start node bin/chaoscast.js demo up, not npx: npx does not pass signals on)."));
       await new Promise<void>((resolve) => {
         for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(signal, () => resolve());
@@ -92,4 +92,10 @@ async function waitUntilPlaying(metricsUrl: string, viewers: number): Promise<vo
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new PreflightError("the demo stack did not become steady within 60 s (viewers could not start playback)");
+}
+
+/** A path as short as it reads well: relative below the working directory, absolute otherwise. */
+function shortPath(target: string): string {
+  const relative = path.relative(process.cwd(), target);
+  return relative && !relative.startsWith("..") ? relative : target;
 }
