@@ -10,22 +10,34 @@ export const BUSYBOX = "chaoscast-fixture/busybox:1";
 /** busybox plus iproute2's tc and ip: docker.netem's helper in tests. */
 export const TC_IMAGE = "chaoscast-fixture/tc:1";
 
+/**
+ * Whether the Docker tests can run: an engine answers and the fixture images exist or can be built
+ * (that needs busybox-static and iproute2 on the host). Otherwise they skip with a note, unless
+ * CHAOSCAST_REQUIRE_SERVICES=1 (CI), where that is a failure.
+ */
 export async function engineAvailable(): Promise<boolean> {
+  const unavailable = (why: string): false => {
+    if (process.env.CHAOSCAST_REQUIRE_SERVICES === "1") throw new Error(`CHAOSCAST_REQUIRE_SERVICES=1 but ${why}`);
+    process.stderr.write(`\n  skipped: Docker tests, ${why}.\n\n`);
+    return false;
+  };
   try {
     await new Docker().ping();
-    return true;
   } catch (err) {
-    if (process.env.CHAOSCAST_REQUIRE_SERVICES === "1") {
-      throw new Error(`CHAOSCAST_REQUIRE_SERVICES=1 but no Docker engine answers (${(err as Error).message}); start dockerd`);
-    }
-    process.stderr.write(`\n  skipped: Docker tests, no Docker engine answers (${(err as Error).message}). Start dockerd to run them.\n\n`);
-    return false;
+    return unavailable(`no Docker engine answers (${(err as Error).message}); start dockerd to run them`);
   }
+  try {
+    await ensureImages();
+  } catch (err) {
+    const detail = ((err as { stderr?: string }).stderr || (err as Error).message).trim().split("\n").at(-1);
+    return unavailable(`the fixture images cannot be built (${detail}); see fixtures/docker/build-images.sh`);
+  }
+  return true;
 }
 
 /** Build the fixture images from host files if they are missing. */
 export async function ensureImages(): Promise<void> {
-  await execa("bash", [path.join(ROOT, "fixtures/docker/build-images.sh")], { stdio: "inherit" });
+  await execa("bash", [path.join(ROOT, "fixtures/docker/build-images.sh")]);
 }
 
 /** Test containers: host network, sleeping, labelled so a leftover is easy to find and remove. */
