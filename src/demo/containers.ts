@@ -6,6 +6,7 @@ import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { PreflightError } from "../errors.js";
+import { sleep } from "../util/abortable.js";
 import { dockerEngine, engineError } from "../adapters/docker/client.js";
 import type { Service } from "./http-service.js";
 import { Registry } from "prom-client";
@@ -65,7 +66,7 @@ async function listening(port: number, ms: number): Promise<boolean> {
       socket.once("error", () => resolve(false));
     });
     if (ok) return true;
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
   }
   return false;
 }

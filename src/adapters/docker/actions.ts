@@ -1,6 +1,8 @@
 // Faults on containers: pause (reverted by unpause), stop and kill (reverted by start), restart,
-// exec (with an optional undo command) and network-disconnect (reverted by reconnecting).
-// Each checks the container first, and confirms through the engine that the fault took effect.
+// exec (with an optional undo command), network-disconnect (reverted by reconnecting), limit
+// (reverted by restoring the limits) and stress (reverted by stopping the burners). docker.netem
+// lives in netem.ts. Each checks the container in preflight and again before acting, and confirms
+// through the engine that the fault took effect.
 
 import { constants } from "node:os";
 import { z } from "zod";
@@ -11,34 +13,23 @@ import { execExpectingSuccess, spawnIn } from "./exec.js";
 import { requireImage } from "./helper.js";
 import { cpusetOf, removeStressHelpersRevert, runningStressHelpers, startStressHelper } from "./stress-helpers.js";
 import { sleep } from "../../util/abortable.js";
-import { dockerEngine, engineError, statusOf, engineAddress, engineId } from "./client.js";
-import { attachedTo, execRevert, inspectContainer, processesMarked, inspectResources, reconnectRevert, restoreResourcesRevert, startRevert, stopBurnersRevert, unpauseRevert, waitForContainer, type ContainerState } from "./reverts.js";
+import { dockerEngine, engineError, statusOf } from "./client.js";
+import { containerOf, mustRun, runningState } from "./checks.js";
+import { attachedTo, execRevert, processesMarked, inspectResources, reconnectRevert, restoreResourcesRevert, startRevert, stopBurnersRevert, unpauseRevert, waitForContainer, type ContainerState } from "./reverts.js";
 import type { ContainerData } from "./targets.js";
 
 const SIGNAL_NAMES = Object.keys(constants.signals) as [string, ...string[]];
 
-async function container(target: Target | null): Promise<ContainerData> {
-  if (!target || target.kind !== "docker") throw new AdapterError("a docker action was given no docker target");
-  const { id, name } = target.data as unknown as ContainerData;
-  return { id, name, engine: await engineId(), engineAt: engineAddress() };
-}
-
-async function runningState(data: ContainerData, action: string): Promise<ContainerState> {
-  const state = await inspectContainer(data);
-  if (!state) throw new AdapterError(`${action}: container ${data.name} no longer exists`, { action, target: data.name });
-  if (!state.running) throw new AdapterError(`${action}: container ${data.name} is ${state.status}, not running`, { action, target: data.name });
-  return state;
-}
-
-/** The preflight every docker action makes: the container exists and runs (before any fault of the run). */
-function mustRun(action: string) {
-  return async (_params: unknown, target: Target | null): Promise<void> => {
-    await runningState(await container(target), action);
-  };
-}
-
 async function confirm(data: ContainerData, action: string, what: string, wanted: (s: ContainerState | undefined) => boolean): Promise<void> {
   if (!(await waitForContainer(data, wanted, 10_000))) throw new AdapterError(`${action}: container ${data.name} did not become ${what}`, { action, target: data.name });
+}
+
+/** A running container nobody has paused: chaoscast will not take over someone else's pause. */
+async function pausable(target: Target | null): Promise<ContainerData> {
+  const data = await containerOf(target, "docker.pause");
+  const state = await runningState(data, "docker.pause");
+  if (state.paused) throw new AdapterError(`container ${data.name} is already paused; chaoscast will not take over a pause it did not make`, { action: "docker.pause", target: data.name });
+  return data;
 }
 
 export const pause = defineAction({
@@ -49,14 +40,10 @@ export const pause = defineAction({
   params: z.object({}).strict(),
   example: {},
   async preflight(_params, target) {
-    const data = await container(target);
-    const state = await runningState(data, "docker.pause");
-    if (state.paused) throw new AdapterError(`container ${data.name} is already paused; chaoscast will not take over a pause it did not make`);
+    await pausable(target);
   },
   async prepare(_params, target) {
-    const data = await container(target);
-    const state = await runningState(data, "docker.pause");
-    if (state.paused) throw new AdapterError(`container ${data.name} is already paused; chaoscast will not take over a pause it did not make`, { action: "docker.pause", target: data.name });
+    const data = await pausable(target);
     return {
       revert: revertWith(unpauseRevert, { ...data }),
       async apply() {
@@ -80,7 +67,7 @@ export const stop = defineAction({
   example: { timeout: "5s" },
   preflight: mustRun("docker.stop"),
   async prepare(params, target) {
-    const data = await container(target);
+    const data = await containerOf(target, "docker.stop");
     await runningState(data, "docker.stop");
     return {
       revert: revertWith(startRevert, { ...data }),
@@ -105,7 +92,7 @@ export const kill = defineAction({
   example: { signal: "SIGKILL" },
   preflight: mustRun("docker.kill"),
   async prepare(params, target) {
-    const data = await container(target);
+    const data = await containerOf(target, "docker.kill");
     await runningState(data, "docker.kill");
     return {
       revert: revertWith(startRevert, { ...data }),
@@ -129,7 +116,7 @@ export const restart = defineAction({
   example: { timeout: "5s" },
   preflight: mustRun("docker.restart"),
   async prepare(params, target) {
-    const data = await container(target);
+    const data = await containerOf(target, "docker.restart");
     await runningState(data, "docker.restart");
     return {
       revert: revertWith(startRevert, { ...data }),
@@ -161,7 +148,7 @@ export const exec = defineAction({
   example: { command: ["rm", "-f", "/srv/cache/segments.db"], revert: ["touch", "/srv/cache/segments.db"] },
   preflight: mustRun("docker.exec"),
   async prepare(params, target) {
-    const data = await container(target);
+    const data = await containerOf(target, "docker.exec");
     await runningState(data, "docker.exec");
     return {
       revert: params.revert ? revertWith(execRevert, { ...data, command: params.revert, timeout: params.timeout }) : null,
@@ -179,7 +166,7 @@ export const networkDisconnect = defineAction({
   example: { network: "ott-backend" },
   preflight: mustRun("docker.network-disconnect"),
   async prepare(params, target) {
-    const data = await container(target);
+    const data = await containerOf(target, "docker.network-disconnect");
     await runningState(data, "docker.network-disconnect");
     const docker = await dockerEngine();
     const info = await docker.getContainer(data.id).inspect().catch((err: unknown) => {
@@ -234,7 +221,7 @@ export const limit = defineAction({
   example: { cpus: 0.25, memory: "128m" },
   preflight: mustRun("docker.limit"),
   async prepare(params, target) {
-    const data = await container(target);
+    const data = await containerOf(target, "docker.limit");
     await runningState(data, "docker.limit");
     const before = await inspectResources(data);
     const update: Record<string, number> = {};
@@ -279,11 +266,11 @@ export const stress = defineAction({
     .strict(),
   example: { workers: 2 },
   async preflight(params, target) {
-    await runningState(await container(target), "docker.stress");
+    await runningState(await containerOf(target, "docker.stress"), "docker.stress");
     if (params.image) await requireImage(params.image, "docker.stress");
   },
   async prepare(params, target, ctx) {
-    const data = await container(target);
+    const data = await containerOf(target, "docker.stress");
     await runningState(data, "docker.stress");
     const marker = `chaoscast-stress-${ctx.runId}-${Math.random().toString(36).slice(2, 8)}`.replace(/[^A-Za-z0-9_.-]/g, "-");
     if (params.image) {

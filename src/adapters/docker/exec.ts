@@ -5,6 +5,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { PassThrough } from "node:stream";
 import type Dockerode from "dockerode";
 import { AdapterError } from "../../errors.js";
+import { sleep } from "../../util/abortable.js";
 import { dockerEngine, engineError } from "./client.js";
 
 export interface ExecOutcome {
@@ -115,7 +116,7 @@ export async function spawnIn(container: { id: string; name: string }, argv: str
       const info = await exec.inspect();
       if (info.Pid > 0) return { pid: info.Pid };
       if (!info.Running && info.ExitCode !== null) throw new AdapterError(`${argv.join(" ")} in container ${container.name} exited at once with ${info.ExitCode}`);
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      await sleep(10);
     }
     throw new AdapterError(`${argv.join(" ")} in container ${container.name} did not start`);
   } catch (err) {

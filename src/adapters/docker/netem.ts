@@ -6,9 +6,10 @@
 
 import { z } from "zod";
 import { AdapterError } from "../../errors.js";
-import { defineAction, defineRevert, revertWith, type Target } from "../../engine/types.js";
+import { defineAction, defineRevert, revertWith } from "../../engine/types.js";
 import { DurationSchema, PercentSchema } from "../../experiment/common-schemas.js";
-import { dockerEngine, engineError, engineAddress, engineId } from "./client.js";
+import { dockerEngine, engineError } from "./client.js";
+import { containerOf, runningState } from "./checks.js";
 import { requireImage, runHelper, type HelperOutcome } from "./helper.js";
 import { ContainerDataSchema, inspectContainer, waitForContainer } from "./reverts.js";
 import type { ContainerData } from "./targets.js";
@@ -82,12 +83,6 @@ export function qdiscArguments(params: NetemParams, mtu: number): string[] {
   return args;
 }
 
-async function container(target: Target | null): Promise<ContainerData> {
-  if (!target || target.kind !== "docker") throw new AdapterError("docker.netem was given no docker target");
-  const { id, name } = target.data as unknown as ContainerData;
-  return { id, name, engine: await engineId(), engineAt: engineAddress() };
-}
-
 const tcIn = (data: ContainerData, image: string, argv: [string, ...string[]]) =>
   runHelper({ image, argv, networkMode: `container:${data.id}`, capAdd: ["NET_ADMIN"], purpose: "docker.netem" });
 
@@ -123,16 +118,9 @@ export function parseInterfaces(text: string): { ifname: string; mtu: number }[]
   return [...text.matchAll(/^\d+:\s+([^:@\s]+)(?:@[^:\s]*)?:\s+<[^>]*>\s+mtu\s+(\d+)/gm)].map((m) => ({ ifname: m[1]!, mtu: Number(m[2]) }));
 }
 
-interface Interface {
-  mtu: number;
-  root: RootQdisc;
-}
-
-/** Everything to know about the target before shaping it; throws what stands in the way. */
-async function inspectInterface(data: ContainerData, params: NetemParams): Promise<Interface> {
-  const state = await inspectContainer(data);
-  if (!state) throw new AdapterError(`docker.netem: container ${data.name} no longer exists`);
-  if (!state.running) throw new AdapterError(`docker.netem: container ${data.name} is ${state.status}, not running`);
+/** Checks the target can be shaped and returns its device's MTU; throws what stands in the way. */
+async function shapeableMtu(data: ContainerData, params: NetemParams): Promise<number> {
+  await runningState(data, "docker.netem");
   let networkMode: string;
   try {
     networkMode = (await (await dockerEngine()).getContainer(data.id).inspect()).HostConfig.NetworkMode ?? "default";
@@ -157,7 +145,7 @@ async function inspectInterface(data: ContainerData, params: NetemParams): Promi
       `${params.device} in container ${data.name} already has a ${root.kind} root qdisc (handle ${root.handle}) that is not the kernel's default; chaoscast will not replace it (if an earlier run left it, \`chaoscast rollback\` removes it)`,
     );
   }
-  return { mtu: found.mtu, root };
+  return found.mtu;
 }
 
 /**
@@ -218,13 +206,13 @@ export const netem = defineAction({
   params: NetemParamsSchema,
   example: { latency: "200ms", jitter: "50ms", loss: "2%", image: "nicolaka/netshoot" },
   async preflight(params, target) {
-    const data = await container(target);
-    await inspectInterface(data, params);
+    const data = await containerOf(target, "docker.netem");
+    await shapeableMtu(data, params);
     await requireQdisc(qdiscKind(params), params.image);
   },
   async prepare(params, target) {
-    const data = await container(target);
-    const { mtu } = await inspectInterface(data, params);
+    const data = await containerOf(target, "docker.netem");
+    const mtu = await shapeableMtu(data, params);
     const handle = shapingHandle();
     return {
       revert: revertWith(removeShapingRevert, { ...data, device: params.device, image: params.image, handle }),

@@ -3,21 +3,9 @@
 import { z } from "zod";
 import { defineProbe } from "../../engine/types.js";
 import { DurationSchema } from "../../experiment/common-schemas.js";
+import { abortMessage, combinedSignal } from "../../util/abortable.js";
 import { dockerEngine, engineError } from "./client.js";
 import { describeSelector, DockerSelectorSchema } from "./targets.js";
-
-/** The engine calls take no signal: race them against the probe's deadline and the run's abort. */
-function withDeadline<T>(work: Promise<T>, ms: number, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const fail = () => reject(new Error(signal.aborted ? "cancelled" : `no answer from the Docker engine within ${ms}ms`));
-    const timer = setTimeout(fail, ms);
-    signal.addEventListener("abort", fail, { once: true });
-    work.then(resolve, reject).finally(() => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", fail);
-    });
-  });
-}
 
 export const dockerProbe = defineProbe({
   name: "docker",
@@ -43,6 +31,9 @@ export const dockerProbe = defineProbe({
   timeoutOf: (params) => params.timeout,
   async run(params, ctx) {
     const started = performance.now();
+    // One deadline for both engine calls, cut short too when the run aborts.
+    const limitMs = Math.min(params.timeout, ctx.timeoutMs);
+    const abortSignal = combinedSignal([ctx.signal], limitMs);
     try {
       const docker = await dockerEngine();
       const labels = { ...params.containers.labels };
@@ -54,10 +45,10 @@ export const dockerProbe = defineProbe({
       const labelFilters = Object.entries(labels).map(([k, v]) => `${k}=${v}`);
       if (labelFilters.length) filters.label = labelFilters;
       if (params.containers.image) filters.ancestor = [params.containers.image];
-      const listed = await withDeadline(docker.listContainers({ all: true, filters: JSON.stringify(filters) }), Math.min(params.timeout, ctx.timeoutMs), ctx.signal);
+      const listed = await docker.listContainers({ all: true, filters: JSON.stringify(filters), abortSignal });
       const names = params.containers.names === undefined ? undefined : new Set([params.containers.names].flat());
       const matched = listed.filter((c) => names === undefined || names.has((c.Names[0] ?? "").replace(/^\//, "")));
-      const details = await withDeadline(Promise.all(matched.map((c) => docker.getContainer(c.Id).inspect())), Math.min(params.timeout, ctx.timeoutMs), ctx.signal);
+      const details = await Promise.all(matched.map((c) => docker.getContainer(c.Id).inspect({ abortSignal })));
       const running = details.filter((d) => d.State.Running && !d.State.Paused).length;
       const paused = details.filter((d) => d.State.Paused).length;
       const health = (status: string) => details.filter((d) => d.State.Health?.Status === status).length;
@@ -69,7 +60,9 @@ export const dockerProbe = defineProbe({
         summary: `${running}/${details.length} running${paused ? `, ${paused} paused` : ""}${unhealthy ? `, ${unhealthy} unhealthy` : ""} (${ms}ms)`,
       };
     } catch (err) {
-      const message = engineError(`reading ${describeSelector(params.containers)}`, err).message;
+      const message = abortSignal.aborted
+        ? `reading ${describeSelector(params.containers)}: the Docker engine did not answer (${abortMessage(abortSignal, limitMs)})`
+        : engineError(`reading ${describeSelector(params.containers)}`, err).message;
       return { fields: {}, error: message, summary: message };
     }
   },

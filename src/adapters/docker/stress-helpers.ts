@@ -4,9 +4,9 @@
 // `chaoscast rollback` after a crash) finds and removes every helper through the engine alone.
 
 import { z } from "zod";
-import { AdapterError } from "../../errors.js";
 import { defineRevert } from "../../engine/types.js";
-import { dockerEngine, engineError } from "./client.js";
+import { sleep } from "../../util/abortable.js";
+import { dockerEngine, engineError, statusOf } from "./client.js";
 import { ContainerDataSchema } from "./reverts.js";
 import type { ContainerData } from "./targets.js";
 
@@ -37,24 +37,20 @@ export async function startStressHelper(data: ContainerData, image: string, mark
   }
 }
 
-/** How many of the fault's helpers are running (after a moment, so one that exited at once shows). */
-export async function runningStressHelpers(marker: string): Promise<number> {
-  await new Promise((resolve) => setTimeout(resolve, 200));
+/** The ids of the fault's helpers, all of them or only those running. */
+async function helpersMarked(marker: string, onlyRunning = false): Promise<string[]> {
+  const filters = { label: [`${MARKER_LABEL}=${marker}`], ...(onlyRunning ? { status: ["running"] } : {}) };
   try {
-    const found = await (await dockerEngine()).listContainers({ filters: JSON.stringify({ label: [`${MARKER_LABEL}=${marker}`], status: ["running"] }) });
-    return found.length;
+    return (await (await dockerEngine()).listContainers({ all: !onlyRunning, filters: JSON.stringify(filters) })).map((c) => c.Id);
   } catch (err) {
     throw engineError("listing docker.stress helpers", err);
   }
 }
 
-async function helpersMarked(marker: string): Promise<string[]> {
-  try {
-    const found = await (await dockerEngine()).listContainers({ all: true, filters: JSON.stringify({ label: [`${MARKER_LABEL}=${marker}`] }) });
-    return found.map((c) => c.Id);
-  } catch (err) {
-    throw engineError("listing docker.stress helpers", err);
-  }
+/** How many of the fault's helpers run, a moment after starting (so one that exited at once shows). */
+export async function runningStressHelpers(marker: string): Promise<number> {
+  await sleep(200);
+  return (await helpersMarked(marker, true)).length;
 }
 
 export const removeStressHelpersRevert = defineRevert({
@@ -69,7 +65,7 @@ export const removeStressHelpersRevert = defineRevert({
       try {
         await docker.getContainer(id).remove({ force: true });
       } catch (err) {
-        if ((err as { statusCode?: number }).statusCode !== 404) throw new AdapterError(engineError(`removing a docker.stress helper of container ${data.name}`, err).message);
+        if (statusOf(err) !== 404) throw engineError(`removing a docker.stress helper of container ${data.name}`, err);
       }
     }
   },
