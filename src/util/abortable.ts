@@ -26,7 +26,16 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 /** A signal that aborts when any of the inputs does or after `timeoutMs`. */
 export function combinedSignal(signals: (AbortSignal | undefined)[], timeoutMs?: number): AbortSignal {
   const list = signals.filter((s): s is AbortSignal => s !== undefined);
-  if (timeoutMs !== undefined) list.push(AbortSignal.timeout(Math.max(1, Math.round(timeoutMs))));
+  if (timeoutMs !== undefined) {
+    // Not AbortSignal.timeout(): AbortSignal.any() holds its inputs only weakly, so a timeout signal
+    // nothing else references can be garbage-collected and never fire (seen on Node 20), leaving a
+    // hung probe unbounded. The timer holds this controller until it fires; unref'd, it keeps no
+    // process alive.
+    const timeout = new AbortController();
+    const ms = Math.min(Math.max(1, Math.round(timeoutMs)), MAX_TIMER_MS);
+    setTimeout(() => timeout.abort(new DOMException("The operation timed out.", "TimeoutError")), ms).unref();
+    list.push(timeout.signal);
+  }
   return AbortSignal.any(list);
 }
 
