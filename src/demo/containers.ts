@@ -7,7 +7,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { PreflightError } from "../errors.js";
 import { sleep } from "../util/abortable.js";
-import { dockerEngine, engineError } from "../adapters/docker/client.js";
+import { dockerEngine, engineError, statusOf } from "../adapters/docker/client.js";
 import type { Service } from "./http-service.js";
 import { Registry } from "prom-client";
 
@@ -22,7 +22,8 @@ export async function startInContainer(role: ContainerRole, port: number, args: 
   try {
     await docker.getImage(DEMO_IMAGE).inspect();
   } catch (err) {
-    throw new PreflightError(`the image ${DEMO_IMAGE} is missing (${engineError("inspecting it", err).message}); build it with fixtures/docker/build-images.sh`);
+    if (statusOf(err) === 404) throw new PreflightError(`the image ${DEMO_IMAGE} is missing; build it with fixtures/docker/build-images.sh`);
+    throw new PreflightError(engineError(`--docker needs a Docker engine; inspecting the image ${DEMO_IMAGE}`, err).message);
   }
   const name = `chaoscast-demo-${role}-${port}`;
   await docker.getContainer(name).remove({ force: true }).catch(() => {});
