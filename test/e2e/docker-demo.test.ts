@@ -21,7 +21,9 @@ describe.skipIf(!available)("the demo stack in Docker containers", () => {
     // Stopping removes containers, which takes a while on a busy engine: never let execa SIGKILL it.
     demo = execa(process.execPath, [CLI, "demo", "up", "--docker", "--viewers", "40"], { cwd: ROOT, env: { CI: "1", NO_COLOR: "1" }, reject: false, stdin: "ignore", forceKillAfterDelay: false });
     demo.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    await waitForOutput(demo, "Run an experiment against it");
+    // The suggested command line carries the ports; it arrives after the heading, maybe in a later
+    // chunk, and ends with the duration, so wait for that rather than for the heading.
+    await waitForOutput(demo, "--var duration=20s");
   }, 120_000);
   afterAll(async () => {
     demo?.kill("SIGTERM");
@@ -30,6 +32,7 @@ describe.skipIf(!available)("the demo stack in Docker containers", () => {
 
   it("runs the container game day: each experiment ends as documented, and every container runs unharmed afterwards", async () => {
     const vars = [...output.matchAll(/--var (\w+=\S+)/g)].map((m) => m[1]!).filter((v) => !v.startsWith("duration="));
+    expect(vars.map((v) => v.split("=")[0]), output).toEqual(["proxy_api", "viewers_metrics", "cdn"]);
     const dir = workdir();
     const run = await runCli(["run", `${ROOT}/experiments/docker`, ...vars.flatMap((v) => ["--var", v]), "--var", "duration=6s", "--yes"], { cwd: dir });
     const journals = readJournals(dir) as { file: string; outcome: string }[];
