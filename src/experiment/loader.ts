@@ -3,6 +3,7 @@
 
 import { open, readdir, stat } from "node:fs/promises";
 import path from "node:path";
+import { displayPath } from "../util/display-path.js";
 import { isAlias, isCollection, isMap, isPair, isScalar, LineCounter, parseDocument, type Document } from "yaml";
 import { ExperimentError, UsageError, type Problem } from "../errors.js";
 import type { RegistryView } from "../engine/registry-view.js";
@@ -32,7 +33,7 @@ export interface LoadOptions {
 
 /** Load and validate one file. Throws ExperimentError listing every problem found. */
 export async function loadExperiment(file: string, options: LoadOptions): Promise<CompiledExperiment> {
-  const shown = path.relative(process.cwd(), file) || file;
+  const shown = displayPath(file);
   let bytes: Buffer;
   try {
     const info = await stat(file);
@@ -257,7 +258,7 @@ export async function expandPaths(inputs: string[]): Promise<string[]> {
     } else files.push(input);
   }
   // The same file named twice (a file and its directory) runs once.
-  return [...new Set(files.map((f) => path.resolve(f)))].map((f) => path.relative(process.cwd(), f) || f);
+  return [...new Set(files.map((f) => path.resolve(f)))].map((f) => displayPath(f));
 }
 
 export function formatPath(p: readonly (string | number)[]): string {

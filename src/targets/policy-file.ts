@@ -7,6 +7,7 @@ import { existsSync, realpathSync, statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import path from "node:path";
+import { displayPath } from "../util/display-path.js";
 import { LineCounter, parseDocument } from "yaml";
 import { ExperimentError, UsageError, type Problem } from "../errors.js";
 import { locate } from "../experiment/positions.js";
@@ -50,7 +51,7 @@ export async function loadPolicy(files = findPolicyFiles()): Promise<LoadedPolic
 }
 
 async function readPolicyFile(file: string): Promise<ParsedPolicy> {
-  const shown = path.relative(process.cwd(), file).startsWith("..") ? file : path.relative(process.cwd(), file) || file;
+  const shown = displayPath(file);
   return parsePolicy(await readFile(file, "utf8"), shown);
 }
 

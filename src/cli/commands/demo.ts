@@ -5,6 +5,7 @@
 import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { displayPath } from "../../util/display-path.js";
 import { fileURLToPath } from "node:url";
 import { PreflightError } from "../../errors.js";
 import { parseMetrics } from "../../adapters/metrics/parse.js";
@@ -47,7 +48,7 @@ export async function demoCommand(mode: "run" | "up", options: DemoOptions): Pro
     if (mode === "up") {
       out("");
       out("Run an experiment against it, e.g.:");
-      out(`  npx chaoscast run ${shortPath(experiments)} ${vars.map((v) => `--var ${v}`).join(" ")} --var duration=20s`);
+      out(`  npx chaoscast run ${displayPath(experiments)} ${vars.map((v) => `--var ${v}`).join(" ")} --var duration=20s`);
       out(style.dim("Ctrl-C stops the stack (to run it in the background, start node bin/chaoscast.js demo up, not npx: npx does not pass signals on)."));
       await new Promise<void>((resolve) => {
         for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(signal, () => resolve());
@@ -94,8 +95,3 @@ async function waitUntilPlaying(metricsUrl: string, viewers: number): Promise<vo
   throw new PreflightError("the demo stack did not become steady within 60 s (viewers could not start playback)");
 }
 
-/** A path as short as it reads well: relative below the working directory, absolute otherwise. */
-function shortPath(target: string): string {
-  const relative = path.relative(process.cwd(), target);
-  return relative && !relative.startsWith("..") ? relative : target;
-}

@@ -4,6 +4,7 @@
 import { unlink } from "node:fs/promises";
 import { hostname } from "node:os";
 import path from "node:path";
+import { displayPath } from "../../util/display-path.js";
 import { sleep } from "../../util/abortable.js";
 import { ownerLiveness } from "../../util/process-owner.js";
 import { PreflightError, UsageError, EXIT } from "../../errors.js";
@@ -26,7 +27,7 @@ export interface RollbackOptions extends CommonOptions {
 function describeRun(run: LeftoverRun): string {
   const { state } = run;
   const owner = state.runOwner ?? state.owner;
-  return `${state.runId} (${state.experiment.title}, ${path.relative(process.cwd(), state.experiment.file) || state.experiment.file}; started ${state.startedAt} by pid ${owner.pid} on ${owner.host})`;
+  return `${state.runId} (${state.experiment.title}, ${displayPath(state.experiment.file)}; started ${state.startedAt} by pid ${owner.pid} on ${owner.host})`;
 }
 
 /** SIGKILL a process and wait (up to 5 s) until it has gone. */

@@ -4,6 +4,7 @@
 import { constants } from "node:fs";
 import { access, mkdir, stat } from "node:fs/promises";
 import path from "node:path";
+import { displayPath } from "../../util/display-path.js";
 import { createInterface } from "node:readline/promises";
 import { PolicyError, UsageError } from "../../errors.js";
 import type { CompiledExperiment } from "../../experiment/types.js";
@@ -160,10 +161,6 @@ async function journalLocation(option: string | undefined, count: number): Promi
   return isDir ? { kind: "dir", path: option } : { kind: "file", path: option };
 }
 
-function displayPath(file: string): string {
-  const relative = path.relative(process.cwd(), file);
-  return relative && !relative.startsWith("..") ? relative : path.resolve(file);
-}
 
 export function makeRunId(title: string): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");

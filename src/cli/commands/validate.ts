@@ -1,6 +1,6 @@
 // `chaoscast validate`: load every file, report every problem, touch nothing.
 
-import path from "node:path";
+import { displayPath } from "../../util/display-path.js";
 import { ExperimentError, formatProblem } from "../../errors.js";
 import { expandPaths, loadExperiment } from "../../experiment/loader.js";
 import { makeStyle } from "../render/style.js";
@@ -15,7 +15,7 @@ export async function validateCommand(paths: string[], options: CommonOptions): 
   const results: { file: string; valid: boolean; title?: string; problems: ReturnType<typeof toJson>[] }[] = [];
   const loaded: CompiledExperiment[] = [];
   for (const file of files) {
-    const shown = path.relative(process.cwd(), file) || file;
+    const shown = displayPath(file);
     try {
       const experiment = await loadExperiment(file, { registry, vars });
       loaded.push(experiment);
