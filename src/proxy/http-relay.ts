@@ -7,6 +7,7 @@ import type { AddressInfo } from "node:net";
 import picomatch from "picomatch";
 import { viewerBucket } from "./toxics/http.js";
 import { sleep } from "../util/abortable.js";
+import { writeWithBackpressure } from "../util/backpressure.js";
 import type { HttpEffect, HttpToxicType } from "./toxics/types.js";
 import { splitHostPort, type ToxicRecord } from "./proxy.js";
 
@@ -140,7 +141,8 @@ export class HttpRelay {
           next = Math.max(next, performance.now()) + piece.length / throttle.value;
           await sleep(next - performance.now(), throttle.record.removed.signal);
         }
-        if (!res.write(piece)) await new Promise((resolve) => res.once("drain", resolve));
+        if (res.destroyed) return void upstreamRes.destroy();
+        await writeWithBackpressure(res, piece);
         sent += piece.length;
       }
       if (truncate !== undefined && sent >= truncate.value) {

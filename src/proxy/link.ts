@@ -4,6 +4,7 @@
 
 import type { Socket } from "node:net";
 import { sleep } from "../util/abortable.js";
+import { writeWithBackpressure } from "../util/backpressure.js";
 import type { Chunk, LinkControls, LinkToxic } from "./toxics/types.js";
 
 // Data queued behind a delaying toxic. The bound caps throughput at HIGH_WATER / latency
@@ -118,7 +119,7 @@ export class Link {
         for (const piece of pieces) {
           if (piece.pauseBefore) await sleep(piece.pauseBefore, this.disposed.signal);
           if (this.destination.destroyed) return;
-          if (!this.destination.write(piece.data)) await new Promise((resolve) => this.destination.once("drain", resolve));
+          await writeWithBackpressure(this.destination, piece.data);
         }
         if (this.closing) return this.connection.close();
       }

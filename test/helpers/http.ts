@@ -30,6 +30,19 @@ export function fetchBytes(url: string, timeoutMs = 5000): Promise<{ status?: nu
   });
 }
 
+/** Starts a GET and gives up after `afterMs` whatever has arrived, as a player cancelling a download. */
+export function abandonDownload(url: string, afterMs: number): Promise<{ bytes: number; complete: boolean }> {
+  return new Promise((resolve) => {
+    let bytes = 0;
+    const req = http.get(url, { agent: false, signal: AbortSignal.timeout(afterMs) }, (res) => {
+      res.on("data", (chunk: Buffer) => (bytes += chunk.length));
+      res.on("end", () => resolve({ bytes, complete: true }));
+      res.on("error", () => resolve({ bytes, complete: false }));
+    });
+    req.on("error", () => resolve({ bytes, complete: false }));
+  });
+}
+
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);

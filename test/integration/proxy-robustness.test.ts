@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import net from "node:net";
 import { freePort, pollUntil } from "../helpers/processes.js";
-import { fetchBytes } from "../helpers/http.js";
+import { abandonDownload, fetchBytes } from "../helpers/http.js";
 import { useProxyFixture } from "../helpers/proxy-fixture.js";
 
 // Regressions found by trying to break the proxy: none of these may crash it or silently do nothing.
@@ -21,11 +21,13 @@ describe("the proxy under clients that give up, and odd values", () => {
     try {
       // A player cancels a slow segment while the fault still delays it; the delay ends later.
       const slow = await link({ http: true, toxics: [{ type: "http_latency", attributes: { latency: 1000 } }] });
-      await Promise.all(Array.from({ length: 5 }, () => fetchBytes(`${slow.base}/bytes?n=2000000`, 300)));
+      const cancelled = await Promise.all(Array.from({ length: 5 }, () => abandonDownload(`${slow.base}/bytes?n=2000000`, 300)));
+      expect(cancelled.filter((d) => d.complete)).toEqual([]);
       await new Promise((r) => setTimeout(r, 1200));
       // Many viewers cancel big downloads at once.
       const plain = await link({ http: true });
-      await Promise.all(Array.from({ length: 20 }, () => fetchBytes(`${plain.base}/bytes?n=50000000`, 150)));
+      const abandoned = await Promise.all(Array.from({ length: 20 }, () => abandonDownload(`${plain.base}/bytes?n=50000000`, 150)));
+      expect(abandoned.filter((d) => d.complete)).toEqual([]);
       await new Promise((r) => setTimeout(r, 500));
     } finally {
       process.off("unhandledRejection", onCrash);
