@@ -32,6 +32,36 @@ describe.skipIf(!available)("docker experiments through the CLI", () => {
   }, 60_000);
   afterAll(() => containers.cleanup());
 
+  it("never chooses a container labelled chaoscast.io/exclude=true, and plan says it was left out", async () => {
+    const tag = Math.random().toString(36).slice(2, 8);
+    const chosen = await containers.start({ labels: { "ott.role": `edge-${tag}` } });
+    const excluded = await containers.start({ labels: { "ott.role": `edge-${tag}`, "chaoscast.io/exclude": "true" } });
+    const dir = workdir();
+    writeExperiment(
+      dir,
+      "all-edges.yaml",
+      `version: 1
+title: freeze every edge
+duration: 1s
+targets:
+  edges: { docker: { labels: { ott.role: edge-${tag} } }, select: { percent: 100 } }
+faults:
+  - { name: freeze edges, action: docker.pause, target: edges }
+`,
+    );
+    const plan = await runCli(["plan", "all-edges.yaml"], { cwd: dir });
+    expect(plan.exitCode, plan.all).toBe(0);
+    expect(plan.all).toContain(`edges: 1 of 1 running containers labelled ott.role=edge-${tag}`);
+    expect(plan.all).toMatch(new RegExp(`→ container ${chosen.name} \\(`));
+    expect(plan.all).toMatch(new RegExp(`✗ container ${excluded.name} .*\\(excluded: chaoscast.io/exclude=true\\)`));
+    // Selected by name alone, the excluded one is still refused: nothing is paused.
+    writeExperiment(dir, "by-name.yaml", experiment(excluded.name, "1s"));
+    const run = await runCli(["run", "by-name.yaml", "--yes"], { cwd: dir });
+    expect(run.all).toContain("is labelled chaoscast.io/exclude=true");
+    expect(run.exitCode, run.all).not.toBe(0);
+    expect((await containers.state(excluded.id)).Paused).toBe(false);
+  });
+
   it("pauses a container for the method and unpauses it afterwards", async () => {
     const c = await containers.start();
     const dir = workdir();

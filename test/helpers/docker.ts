@@ -46,7 +46,7 @@ export function containerFactory() {
   const created: Docker.Container[] = [];
   return {
     docker,
-    async start(options: { name?: string; labels?: Record<string, string>; cmd?: string[]; restart?: string; network?: { name: string; aliases: string[] }; networkMode?: string; healthcheck?: string[] } = {}): Promise<{ id: string; name: string; container: Docker.Container }> {
+    async start(options: { name?: string; labels?: Record<string, string>; cmd?: string[]; restart?: string; network?: { name: string; aliases: string[]; ipv4?: string }; networkMode?: string; healthcheck?: string[]; hostConfig?: Record<string, unknown> } = {}): Promise<{ id: string; name: string; container: Docker.Container }> {
       const name = options.name ?? `cc-test-${Math.random().toString(36).slice(2, 8)}`;
       const container = await docker.createContainer({
         Image: BUSYBOX,
@@ -55,12 +55,20 @@ export function containerFactory() {
         Labels: { "chaoscast.test": "1", ...options.labels },
         ...(options.healthcheck ? { Healthcheck: { Test: ["CMD", ...options.healthcheck], Interval: 200_000_000, Timeout: 1_000_000_000, Retries: 1 } } : {}),
         // Host network unless a test network or mode is asked for (no traffic leaves 127.0.0.1 either way).
-        HostConfig: { NetworkMode: options.network?.name ?? options.networkMode ?? "host", ...(options.restart ? { RestartPolicy: { Name: options.restart } } : {}) },
-        ...(options.network ? { NetworkingConfig: { EndpointsConfig: { [options.network.name]: { Aliases: options.network.aliases } } } } : {}),
+        HostConfig: { NetworkMode: options.network?.name ?? options.networkMode ?? "host", ...(options.restart ? { RestartPolicy: { Name: options.restart } } : {}), ...options.hostConfig },
+        ...(options.network
+          ? { NetworkingConfig: { EndpointsConfig: { [options.network.name]: { Aliases: options.network.aliases, ...(options.network.ipv4 ? { IPAMConfig: { IPv4Address: options.network.ipv4 } } : {}) } } } }
+          : {}),
       });
       created.push(container);
       await container.start();
       return { id: container.id, name, container };
+    },
+    /** The root qdisc of a device in the container's network namespace, read by a tc helper. */
+    async rootQdisc(id: string, device = "lo"): Promise<{ kind: string; handle: string } | undefined> {
+      const { runHelper } = await import("../../src/adapters/docker/helper.js");
+      const shown = await runHelper({ image: TC_IMAGE, argv: ["tc", "-j", "qdisc", "show", "dev", device], networkMode: `container:${id}`, purpose: "test" });
+      return (JSON.parse(shown.stdout) as { kind: string; handle: string; root?: boolean }[]).find((q) => q.root);
     },
     async state(id: string) {
       return (await docker.getContainer(id).inspect()).State;

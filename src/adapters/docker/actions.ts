@@ -14,9 +14,11 @@ import { requireImage } from "./helper.js";
 import { cpusetOf, removeStressHelpersRevert, runningStressHelpers, startStressHelper } from "./stress-helpers.js";
 import { sleep } from "../../util/abortable.js";
 import { dockerEngine, engineError, statusOf } from "./client.js";
-import { containerOf, mustRun, runningState } from "./checks.js";
-import { attachedTo, execRevert, processesMarked, inspectResources, reconnectRevert, restoreResourcesRevert, startRevert, stopBurnersRevert, unpauseRevert, waitForContainer, type ContainerState } from "./reverts.js";
+import { containerOf, mustRun, runningState, stoppableState } from "./checks.js";
+import { formatDuration } from "../../experiment/duration.js";
+import { endpointOn, execRevert, processesMarked, inspectResources, reconnectRevert, restoreResourcesRevert, startRevert, type Attachment, type LimitKind, stopBurnersRevert, unpauseRevert, waitForContainer, type ContainerState } from "./reverts.js";
 import type { ContainerData } from "./targets.js";
+import type { EndpointSettings } from "dockerode";
 
 const SIGNAL_NAMES = Object.keys(constants.signals) as [string, ...string[]];
 
@@ -65,10 +67,10 @@ export const stop = defineAction({
   reversible: "always",
   params: z.object({ timeout: DurationSchema.prefault("10s").meta({ description: "Grace period before Docker kills it." }) }).strict(),
   example: { timeout: "5s" },
-  preflight: mustRun("docker.stop"),
+  preflight: mustRun("docker.stop", stoppableState),
   async prepare(params, target) {
     const data = await containerOf(target, "docker.stop");
-    await runningState(data, "docker.stop");
+    await stoppableState(data, "docker.stop");
     return {
       revert: revertWith(startRevert, { ...data }),
       async apply() {
@@ -83,17 +85,34 @@ export const stop = defineAction({
   },
 });
 
+// Signals that freeze, resume or are ignored by default: the container would keep "running" and the
+// revert (a start) could not undo them, so they are not a kill.
+const NOT_KILLING = new Set(["SIGSTOP", "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGCONT", "SIGCHLD", "SIGURG", "SIGWINCH"]);
+const KILL_SIGNALS = SIGNAL_NAMES.filter((s) => !NOT_KILLING.has(s)) as [string, ...string[]];
+const KillSignalSchema = z.enum(KILL_SIGNALS, {
+  error: (issue) =>
+    typeof issue.input === "string" && NOT_KILLING.has(issue.input)
+      ? `${issue.input} does not end a container (it freezes, resumes or is ignored); to freeze one, use docker.pause`
+      : "expected a signal name such as SIGKILL, SIGTERM or SIGINT",
+});
+
 export const kill = defineAction({
   name: "docker.kill",
-  description: "Send a signal (default SIGKILL) to the container's main process. Reverted by starting it again, unless its restart policy already did.",
+  description:
+    "Send a signal (default SIGKILL) to the container's main process and check that it ended (or that its restart policy restarted it) within `within`. Reverted by starting it again, unless something already did.",
   target: "docker",
   reversible: "always",
-  params: z.object({ signal: z.enum(SIGNAL_NAMES).default("SIGKILL").meta({ description: "The signal to send." }) }).strict(),
+  params: z
+    .object({
+      signal: KillSignalSchema.default("SIGKILL").meta({ description: "The signal to send; one that ends a process (SIGKILL, SIGTERM, SIGINT, SIGQUIT …)." }),
+      within: DurationSchema.prefault("10s").meta({ description: "How long the container may take to end after the signal before the fault counts as failed." }),
+    })
+    .strict(),
   example: { signal: "SIGKILL" },
-  preflight: mustRun("docker.kill"),
+  preflight: mustRun("docker.kill", stoppableState),
   async prepare(params, target) {
     const data = await containerOf(target, "docker.kill");
-    await runningState(data, "docker.kill");
+    const before = await stoppableState(data, "docker.kill");
     return {
       revert: revertWith(startRevert, { ...data }),
       async apply() {
@@ -101,6 +120,15 @@ export const kill = defineAction({
           await (await dockerEngine()).getContainer(data.id).kill({ signal: params.signal });
         } catch (err) {
           throw engineError(`docker.kill of ${data.name}`, err);
+        }
+        // A signal the process handles or ignores (a PID 1 without a handler ignores SIGTERM) leaves
+        // it running, which must not pass for a kill: it ended, or a restart policy began a new run.
+        const ended = (s: ContainerState | undefined) => s === undefined || !s.running || s.startedAt !== before.startedAt || s.restartCount > before.restartCount;
+        if (!(await waitForContainer(data, ended, params.within))) {
+          throw new AdapterError(
+            `docker.kill: container ${data.name} still runs ${formatDuration(params.within)} after ${params.signal}: its main process handled or ignored the signal (a PID 1 with no handler ignores SIGTERM and SIGINT); send SIGKILL, or use docker.stop`,
+            { action: "docker.kill", target: data.name },
+          );
         }
       },
     };
@@ -173,27 +201,51 @@ export const networkDisconnect = defineAction({
       throw engineError(`inspecting container ${data.name}`, err);
     });
     const networks = Object.entries(info.NetworkSettings.Networks ?? {});
-    const found = networks.find(([name, n]) => name === params.network || n.NetworkID === params.network);
+    // A name, or an id (a prefix of it, as the docker CLI takes) matching exactly one network.
+    const byName = networks.find(([name]) => name === params.network);
+    const byId = networks.filter(([, n]) => n.NetworkID?.startsWith(params.network));
+    const found = byName ?? (byId.length === 1 ? byId[0] : undefined);
     if (!found) {
-      throw new AdapterError(`container ${data.name} is not on network ${params.network}; it is on: ${networks.map(([name]) => name).join(", ") || "none"}`, { action: "docker.network-disconnect", target: data.name });
+      const why = byId.length > 1 ? `${params.network} is the start of the ids of several networks it is on (${byId.map(([name]) => name).join(", ")}); give the name` : `it is not on network ${params.network}`;
+      throw new AdapterError(`container ${data.name}: ${why}; it is on: ${networks.map(([name]) => name).join(", ") || "none"}`, { action: "docker.network-disconnect", target: data.name });
     }
     const [network, endpoint] = found;
     if (network === "host" || network === "none") throw new AdapterError(`container ${data.name} uses the ${network} network, which cannot be disconnected`, { action: "docker.network-disconnect", target: data.name });
-    // The container's own short id is an automatic alias, and Docker refuses it back on reconnect.
-    const aliases = (endpoint.Aliases ?? []).filter((a: string) => !data.id.startsWith(a));
+    const attachment = endpointToRestore(data, endpoint);
     return {
-      revert: revertWith(reconnectRevert, { ...data, network, aliases }),
+      revert: revertWith(reconnectRevert, { ...data, network, ...attachment }),
       async apply() {
         try {
           await docker.getNetwork(network).disconnect({ Container: data.id, Force: false });
         } catch (err) {
           throw engineError(`disconnecting container ${data.name} from network ${network}`, err);
         }
-        if (await attachedTo(data, network)) throw new AdapterError(`docker.network-disconnect: container ${data.name} is still on network ${network}`);
+        if (await endpointOn(data, network)) throw new AdapterError(`docker.network-disconnect: container ${data.name} is still on network ${network}`);
       },
     };
   },
 });
+
+/**
+ * What a reconnect must ask for to bring the endpoint back as it was: its aliases, the addresses it
+ * was given with --ip/--ip6/--link-local-ip, its legacy links and driver options. A dynamic address
+ * is Docker's to hand out again, as with `docker network connect`.
+ */
+function endpointToRestore(data: ContainerData, endpoint: EndpointSettings): Omit<Attachment, "network"> {
+  const ipam = endpoint.IPAMConfig ?? {};
+  const addresses = {
+    ...(ipam.IPv4Address ? { ipv4: ipam.IPv4Address } : {}),
+    ...(ipam.IPv6Address ? { ipv6: ipam.IPv6Address } : {}),
+    ...(ipam.LinkLocalIPs?.length ? { linkLocal: ipam.LinkLocalIPs } : {}),
+  };
+  return {
+    // The container's own short id is an automatic alias, and Docker refuses it back on reconnect.
+    aliases: (endpoint.Aliases ?? []).filter((a: string) => !data.id.startsWith(a)),
+    ...(Object.keys(addresses).length ? { addresses } : {}),
+    ...(endpoint.Links?.length ? { links: endpoint.Links } : {}),
+    ...(endpoint.DriverOpts && Object.keys(endpoint.DriverOpts).length ? { driverOpts: endpoint.DriverOpts } : {}),
+  };
+}
 
 const SIZE = /^(\d+(?:\.\d+)?)\s*(b|k|kb|m|mb|g|gb)?$/i;
 const MemorySchema = z
@@ -225,14 +277,22 @@ export const limit = defineAction({
     await runningState(data, "docker.limit");
     const before = await inspectResources(data);
     const update: Record<string, number> = {};
+    const changed: LimitKind[] = [];
     if (params.cpus !== undefined) {
-      // Docker refuses NanoCpus on a container limited by quota/period: squeeze through those then.
-      if (before.cpuQuota > 0) Object.assign(update, { CpuQuota: Math.max(1000, Math.round(params.cpus * (before.cpuPeriod || 100_000))), CpuPeriod: before.cpuPeriod || 100_000 });
-      else update.NanoCpus = Math.round(params.cpus * 1e9);
+      // Docker refuses NanoCpus on a container that has a CPU period (with or without a quota):
+      // squeeze through quota and period then.
+      if (before.cpuQuota > 0 || before.cpuPeriod > 0) {
+        const period = before.cpuPeriod || 100_000;
+        Object.assign(update, { CpuQuota: Math.max(1000, Math.round(params.cpus * period)), CpuPeriod: period });
+      } else update.NanoCpus = Math.round(params.cpus * 1e9);
+      changed.push("cpu");
     }
-    if (params.memory !== undefined) Object.assign(update, { Memory: params.memory, MemorySwap: params.memory });
+    if (params.memory !== undefined) {
+      Object.assign(update, { Memory: params.memory, MemorySwap: params.memory });
+      changed.push("memory");
+    }
     return {
-      revert: revertWith(restoreResourcesRevert, { ...data, before }),
+      revert: revertWith(restoreResourcesRevert, { ...data, before, changed }),
       async apply() {
         try {
           await (await dockerEngine()).getContainer(data.id).update(update);
@@ -240,7 +300,8 @@ export const limit = defineAction({
           throw engineError(`docker.limit of ${data.name}`, err);
         }
         const now = await inspectResources(data);
-        if ((update.NanoCpus !== undefined && now.nanoCpus !== update.NanoCpus) || (update.Memory !== undefined && now.memory !== update.Memory)) {
+        const cpuShown = update.NanoCpus !== undefined ? now.nanoCpus === update.NanoCpus : update.CpuQuota === undefined || now.cpuQuota === update.CpuQuota;
+        if (!cpuShown || (update.Memory !== undefined && now.memory !== update.Memory)) {
           throw new AdapterError(`docker.limit: container ${data.name} does not show the new limits`, { action: "docker.limit", target: data.name });
         }
       },

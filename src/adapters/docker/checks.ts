@@ -20,9 +20,21 @@ export async function runningState(data: ContainerData, action: string): Promise
   return state;
 }
 
+/**
+ * A running container that will still exist once it stops. Docker removes a `--rm` container as
+ * soon as it stops, so a stop or kill of one could never be reverted: it is refused up front.
+ */
+export async function stoppableState(data: ContainerData, action: string): Promise<ContainerState> {
+  const state = await runningState(data, action);
+  if (state.autoRemove) {
+    throw new AdapterError(`${action}: container ${data.name} was started with --rm, so Docker removes it the moment it stops and nothing could start it again; chaoscast refuses a fault it cannot revert (use docker.pause or docker.restart on it instead)`, { action, target: data.name });
+  }
+  return state;
+}
+
 /** The preflight most docker actions make: the container exists and runs (before any fault of the run). */
-export function mustRun(action: string) {
+export function mustRun(action: string, check: (data: ContainerData, action: string) => Promise<ContainerState> = runningState) {
   return async (_params: unknown, target: Target | null): Promise<void> => {
-    await runningState(await containerOf(target, action), action);
+    await check(await containerOf(target, action), action);
   };
 }

@@ -8,6 +8,7 @@ import { defineRevert } from "../../engine/types.js";
 import { sleep } from "../../util/abortable.js";
 import { dockerEngine, engineError, statusOf } from "./client.js";
 import { execExpectingSuccess, execIn } from "./exec.js";
+import type { EndpointSettings } from "dockerode";
 
 export const ContainerDataSchema = z.object({ id: z.string().min(1), name: z.string(), engine: z.string().optional(), engineAt: z.string().optional() });
 type ContainerData = z.output<typeof ContainerDataSchema>;
@@ -20,6 +21,10 @@ export interface ContainerState {
   health: string | undefined;
   restartCount: number;
   restartPolicy: string;
+  /** When its current run began: a kill that a restart policy answered changes it. */
+  startedAt: string;
+  /** `docker run --rm`: the engine removes it once it stops, so nothing can start it again. */
+  autoRemove: boolean;
 }
 
 /** The container's state, or undefined when it no longer exists. */
@@ -35,6 +40,8 @@ export async function inspectContainer(data: ContainerData): Promise<ContainerSt
       health: info.State.Health?.Status,
       restartCount: info.RestartCount,
       restartPolicy: info.HostConfig.RestartPolicy?.Name ?? "no",
+      startedAt: info.State.StartedAt,
+      autoRemove: info.HostConfig.AutoRemove === true,
     };
   } catch (err) {
     if (statusOf(err) === 404) return undefined;
@@ -95,10 +102,19 @@ export const execRevert = defineRevert({
   },
 });
 
-/** Reconnect a container to a network with the aliases it had. */
+const AttachmentSchema = z.object({
+  network: z.string().min(1),
+  aliases: z.array(z.string()),
+  addresses: z.object({ ipv4: z.string().optional(), ipv6: z.string().optional(), linkLocal: z.array(z.string()).optional() }).optional(),
+  links: z.array(z.string()).optional(),
+  driverOpts: z.record(z.string(), z.string()).optional(),
+});
+export type Attachment = z.output<typeof AttachmentSchema>;
+
+/** Reconnect a container to a network as it was attached: aliases, fixed addresses, links, driver options. */
 export const reconnectRevert = defineRevert({
   kind: "docker.network-connect",
-  data: ContainerDataSchema.extend({ network: z.string().min(1), aliases: z.array(z.string()) }),
+  data: ContainerDataSchema.extend(AttachmentSchema.shape),
   describe: (data) => `reconnect container ${data.name} to network ${data.network}`,
   async run(data, ctx) {
     const docker = await dockerEngine();
@@ -106,28 +122,43 @@ export const reconnectRevert = defineRevert({
       ctx.note(`container ${data.name} was removed; there is nothing to reconnect`);
       return;
     }
-    if (await attachedTo(data, data.network)) {
+    if (await endpointOn(data, data.network)) {
       ctx.note(`container ${data.name} is already on network ${data.network}`);
       return;
     }
+    const { ipv4, ipv6, linkLocal } = data.addresses ?? {};
+    const ipam = { ...(ipv4 ? { IPv4Address: ipv4 } : {}), ...(ipv6 ? { IPv6Address: ipv6 } : {}), ...(linkLocal ? { LinkLocalIPs: linkLocal } : {}) };
+    const endpointConfig = {
+      Aliases: data.aliases,
+      ...(Object.keys(ipam).length ? { IPAMConfig: ipam } : {}),
+      ...(data.links ? { Links: data.links } : {}),
+      ...(data.driverOpts ? { DriverOpts: data.driverOpts } : {}),
+    };
     try {
-      await docker.getNetwork(data.network).connect({ Container: data.id, EndpointConfig: { Aliases: data.aliases } });
+      await docker.getNetwork(data.network).connect({ Container: data.id, EndpointConfig: endpointConfig });
     } catch (err) {
       throw engineError(`reconnecting container ${data.name} to network ${data.network}`, err);
     }
   },
   async verify(data) {
     if (!(await inspectContainer(data))) return null;
-    return (await attachedTo(data, data.network)) ? null : `container ${data.name} is not on network ${data.network}`;
+    const endpoint = await endpointOn(data, data.network);
+    if (!endpoint) return `container ${data.name} is not on network ${data.network}`;
+    const missing = data.aliases.filter((a) => !(endpoint.Aliases ?? []).includes(a));
+    if (missing.length) return `container ${data.name} is back on network ${data.network} without its aliases ${missing.join(", ")}`;
+    const { ipv4, ipv6 } = data.addresses ?? {};
+    if (ipv4 && endpoint.IPAddress !== ipv4) return `container ${data.name} is back on network ${data.network} at ${endpoint.IPAddress || "no address"}, not at its fixed ${ipv4}`;
+    if (ipv6 && endpoint.GlobalIPv6Address !== ipv6) return `container ${data.name} is back on network ${data.network} at ${endpoint.GlobalIPv6Address || "no IPv6 address"}, not at its fixed ${ipv6}`;
+    return null;
   },
 });
 
-/** Is the container attached to `network` (by name or id)? */
-export async function attachedTo(data: ContainerData, network: string): Promise<boolean> {
+/** The container's endpoint on `network` (by name or full id), or undefined when it is not on it. */
+export async function endpointOn(data: ContainerData, network: string): Promise<EndpointSettings | undefined> {
   const docker = await dockerEngine();
   try {
     const info = await docker.getContainer(data.id).inspect();
-    return Object.entries(info.NetworkSettings.Networks ?? {}).some(([name, n]) => name === network || n.NetworkID === network);
+    return Object.entries(info.NetworkSettings.Networks ?? {}).find(([name, n]) => name === network || n.NetworkID === network)?.[1];
   } catch (err) {
     if (statusOf(err) === 404) throw new AdapterError(`container ${data.name} no longer exists`);
     throw engineError(`inspecting container ${data.name}`, err);
@@ -175,38 +206,49 @@ export async function inspectResources(data: ContainerData): Promise<Resources> 
   }
 }
 
+const LimitKindSchema = z.enum(["cpu", "memory"]);
+export type LimitKind = z.output<typeof LimitKindSchema>;
+
 /**
- * The update that brings back `before`. Docker cannot set a limit back to 0 ("none") through an
- * update (moby/moby#22516), so a limit that was absent is restored as the whole host: all its
- * CPUs and all its memory, which is what "no limit" means in effect.
+ * The update that brings back what `before` had of the `changed` limits, and only those: a field
+ * the fault never touched is left as it is. Docker cannot set NanoCpus or a memory limit back to
+ * 0 ("none") through an update (moby/moby#22516), so a limit that was absent is restored as the
+ * whole host: all its CPUs and all its memory, which is what "no limit" means in effect. A CPU
+ * quota can be lifted (-1), which a container limited by period alone gets back.
  */
-export async function restoringUpdate(before: Resources): Promise<Record<string, number>> {
+export async function restoringUpdate(before: Resources, changed: readonly LimitKind[]): Promise<Record<string, number>> {
   const host = await (await dockerEngine()).info();
   const update: Record<string, number> = {};
-  if (before.cpuQuota > 0) Object.assign(update, { CpuQuota: before.cpuQuota, CpuPeriod: before.cpuPeriod });
-  else update.NanoCpus = before.nanoCpus > 0 ? before.nanoCpus : host.NCPU * 1e9;
-  const memory = before.memory > 0 ? before.memory : host.MemTotal;
-  update.Memory = memory;
-  // An update cannot ask for unlimited swap (-1 is ignored): twice the host's memory is as good.
-  update.MemorySwap = before.memorySwap > 0 ? before.memorySwap : 2 * Math.max(memory, host.MemTotal);
+  if (changed.includes("cpu")) {
+    if (before.cpuQuota > 0) Object.assign(update, { CpuQuota: before.cpuQuota, CpuPeriod: before.cpuPeriod });
+    else if (before.cpuPeriod > 0) update.CpuQuota = -1;
+    else update.NanoCpus = before.nanoCpus > 0 ? before.nanoCpus : host.NCPU * 1e9;
+  }
+  if (changed.includes("memory")) {
+    const memory = before.memory > 0 ? before.memory : host.MemTotal;
+    update.Memory = memory;
+    // An update cannot ask for unlimited swap (-1 is ignored): twice the host's memory is as good.
+    update.MemorySwap = before.memorySwap > 0 ? before.memorySwap : 2 * Math.max(memory, host.MemTotal);
+  }
   return update;
 }
 
 export const restoreResourcesRevert = defineRevert({
   kind: "docker.restore-resources",
-  data: ContainerDataSchema.extend({ before: ResourcesSchema }),
-  describe: (data) => `restore the CPU and memory limits of container ${data.name}`,
+  // Journals written before `changed` was recorded restored both limits.
+  data: ContainerDataSchema.extend({ before: ResourcesSchema, changed: z.array(LimitKindSchema).min(1).default(["cpu", "memory"]) }),
+  describe: (data) => `restore the ${data.changed.map((k) => (k === "cpu" ? "CPU" : k)).join(" and ")} limits of container ${data.name}`,
   async run(data, ctx) {
     if (!(await inspectContainer(data))) {
       ctx.note(`container ${data.name} was removed; its limits went with it`);
       return;
     }
-    const update = await restoringUpdate(data.before);
+    const update = await restoringUpdate(data.before, data.changed);
     const container = (await dockerEngine()).getContainer(data.id);
     try {
       // cgroup v1 refuses a memory limit above the memory+swap limit: widen swap first.
       const now = await inspectResources(data);
-      if (now.memory > 0 && (update.MemorySwap ?? 0) > now.memorySwap) await container.update({ Memory: now.memory, MemorySwap: update.MemorySwap });
+      if (update.Memory !== undefined && now.memory > 0 && (update.MemorySwap ?? 0) > now.memorySwap) await container.update({ Memory: now.memory, MemorySwap: update.MemorySwap });
       await container.update(update);
     } catch (err) {
       if (statusOf(err) === 404) throw new AdapterError(`container ${data.name} no longer exists; its limits cannot be restored`);
@@ -216,10 +258,14 @@ export const restoreResourcesRevert = defineRevert({
   async verify(data) {
     if (!(await inspectContainer(data))) return null;
     const now = await inspectResources(data);
-    const wanted = await restoringUpdate(data.before);
-    const cpuOk = wanted.CpuQuota !== undefined ? now.cpuQuota === wanted.CpuQuota : now.nanoCpus === wanted.NanoCpus;
-    const memoryOk = now.memory === wanted.Memory;
-    return cpuOk && memoryOk ? null : `container ${data.name} still has CPU ${now.nanoCpus / 1e9 || `${now.cpuQuota}/${now.cpuPeriod}`} and memory ${now.memory} bytes`;
+    const wanted = await restoringUpdate(data.before, data.changed);
+    const cpuOk =
+      !data.changed.includes("cpu") ||
+      (wanted.NanoCpus !== undefined ? now.nanoCpus === wanted.NanoCpus : wanted.CpuQuota! > 0 ? now.cpuQuota === wanted.CpuQuota : now.cpuQuota <= 0);
+    const memoryOk = !data.changed.includes("memory") || now.memory === wanted.Memory;
+    if (cpuOk && memoryOk) return null;
+    const cpu = now.nanoCpus > 0 ? `${now.nanoCpus / 1e9} CPUs` : now.cpuQuota > 0 ? `CPU quota ${now.cpuQuota}/${now.cpuPeriod || 100_000}` : "no CPU limit";
+    return `container ${data.name} still has ${cpu} and memory ${now.memory} bytes`;
   },
 });
 
