@@ -110,6 +110,8 @@ export function runAdapterContract(contract: AdapterContract): void {
 
         it("is reverted from the recorded data alone, and the backend shows the target as it was", async () => {
           expect(revert).not.toBeNull();
+          // As the runner does: what keeps the fault alive in this process (a lease) stops first.
+          await revert!.release?.();
           await perform(fromStateFile(revert!), ctx);
           expect(await eventually(arranged.observe, (o) => isDeepStrictEqual(o, before))).toEqual(before);
         });
@@ -137,7 +139,10 @@ export function runAdapterContract(contract: AdapterContract): void {
         };
         await expect(attempt()).rejects.toThrow(c.error);
         // The runner reverts a fault whose apply failed half-way; that revert must succeed too.
-        if (revert) await perform(fromStateFile(revert), ctx);
+        if (revert) {
+          await (revert as Revert).release?.();
+          await perform(fromStateFile(revert), ctx);
+        }
         expect(await arranged.observe()).toEqual(before);
       });
     }
