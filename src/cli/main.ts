@@ -133,7 +133,7 @@ output and kept on record for another try), 5 when --run names a run that is sti
   program
     .command("demo")
     .description("start the embedded OTT stack and run the flagship game day against it (nothing to install)")
-    .argument("[mode]", '"up" keeps the stack running for your own experiments', "run")
+    .argument("[mode]", '"up" keeps the stack running for your own experiments; "down" stops a --docker stack running elsewhere and removes its containers', "run")
     .option("--viewers <n>", "synthetic viewers (160 puts one of them in a 1% viewer cohort)", "160")
     .option("--duration <duration>", "how long each experiment holds its fault", "15s")
     .option("--docker", "run origin, edge, payment and recommendations as Docker containers (labelled ott.role=<service>) and use experiments/docker/")
@@ -147,11 +147,13 @@ Examples:
   $ chaoscast demo --docker        the same stack with its services in Docker containers, and the
                                    container game day (experiments/docker/); needs dockerd and
                                    fixtures/docker/build-images.sh
+  $ chaoscast demo down            stop a demo up --docker running in another terminal (or left
+                                   behind by a killed one) and remove its containers
 
 Exit 0 when every experiment ended as its file documents, 1 otherwise.`,
     )
     .action(async (mode: string, options) => {
-      if (mode !== "run" && mode !== "up") throw new UsageError(`demo takes "up" or nothing, found "${mode}"`);
+      if (mode !== "run" && mode !== "up" && mode !== "down") throw new UsageError(`demo takes "up", "down" or nothing, found "${mode}"`);
       const { demoCommand } = await import("./commands/demo.js");
       exitCode = await demoCommand(mode, { ...program.opts(), ...options });
     });

@@ -2,7 +2,9 @@
 // chaoscast, mounted read-only at the same path, in the local node image, on the host network
 // (127.0.0.1 ports), labelled ott.role=<service> so experiments/docker/ can target it.
 
+import { readFileSync } from "node:fs";
 import net from "node:net";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { PreflightError } from "../errors.js";
@@ -33,7 +35,8 @@ export async function startInContainer(role: ContainerRole, port: number, args: 
       Image: DEMO_IMAGE,
       name,
       Cmd: ["node", path.join(ROOT, "bin/chaoscast.js"), "demo-service", role, "--port", String(port), ...args],
-      Labels: { "ott.role": role, "chaoscast.demo": "1" },
+      // Which demo made it: a container whose demo process is gone is a leftover the next demo removes.
+      Labels: { "ott.role": role, "chaoscast.demo": "1", "chaoscast.demo.pid": String(process.pid), "chaoscast.demo.host": os.hostname() },
       HostConfig: { NetworkMode: "host", Binds: [`${ROOT}:${ROOT}:ro`] },
     });
     await container.start();
@@ -54,6 +57,56 @@ export async function startInContainer(role: ContainerRole, port: number, args: 
       await container.remove({ force: true }).catch(() => {});
     },
   };
+}
+
+export interface DemoLeftovers {
+  /** Names of the containers removed: their demo process is gone (killed before it could remove them). */
+  removed: string[];
+  /** Demo processes on this host still running a stack of containers, with their containers. */
+  live: { pid: number; containers: string[] }[];
+}
+
+/** Is `pid` a chaoscast process running here? (A pid reused by another program is not.) */
+function demoAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("chaoscast");
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Remove the containers of demo stacks whose process is gone (`kill -9` of `demo up --docker`
+ * leaves them running, and their ott.role labels would make experiments target two stacks), and
+ * report the stacks still alive. A container made on another host is never removed.
+ */
+export async function clearDemoLeftovers(): Promise<DemoLeftovers> {
+  const docker = await dockerEngine();
+  let found;
+  try {
+    found = await docker.listContainers({ all: true, filters: JSON.stringify({ label: ["chaoscast.demo=1"] }) });
+  } catch (err) {
+    throw new PreflightError(engineError("--docker needs a Docker engine; listing the demo's containers", err).message);
+  }
+  const result: DemoLeftovers = { removed: [], live: [] };
+  for (const c of found) {
+    const name = (c.Names[0] ?? c.Id.slice(0, 12)).replace(/^\//, "");
+    const host = c.Labels["chaoscast.demo.host"];
+    if (host !== undefined && host !== os.hostname()) continue;
+    const pid = Number(c.Labels["chaoscast.demo.pid"]);
+    if (pid === process.pid) continue;
+    if (demoAlive(pid)) {
+      const stack = result.live.find((l) => l.pid === pid) ?? result.live[result.live.push({ pid, containers: [] }) - 1]!;
+      stack.containers.push(name);
+      continue;
+    }
+    await docker.getContainer(c.Id).remove({ force: true }).catch((err: unknown) => {
+      if (statusOf(err) !== 404) throw new PreflightError(engineError(`removing the leftover demo container ${name}`, err).message);
+    });
+    result.removed.push(name);
+  }
+  return result;
 }
 
 async function listening(port: number, ms: number): Promise<boolean> {

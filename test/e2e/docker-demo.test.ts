@@ -1,14 +1,16 @@
 // The issue's game-day check: `chaoscast demo up --docker` runs origin, edge, payment and
 // recommendations as containers, and experiments/docker/ kills the payment container (playback
 // stays healthy: passed), freezes the edge (caught: aborted) and starves the origin of CPU (passed);
-// each ends as its file documents, and every container runs unharmed afterwards.
+// each ends as its file documents, and every container runs unharmed afterwards. `demo down` stops
+// the stack from elsewhere and removes what a killed demo left.
 
 import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { engineAvailable, ensureImages } from "../helpers/docker.js";
+import { BUSYBOX, engineAvailable, ensureImages } from "../helpers/docker.js";
 import { CLI, ROOT, readJournals, runCli, waitForOutput, workdir } from "../helpers/processes.js";
 
 const available = await engineAvailable();
@@ -53,10 +55,29 @@ describe.skipIf(!available)("the demo stack in Docker containers", () => {
     expect((await docker.getContainer(origin.Id).inspect()).HostConfig.NanoCpus).toBe(info.NCPU * 1e9);
   }, 150_000);
 
-  it("removes its containers when the stack stops", async () => {
-    demo!.kill("SIGTERM");
-    await demo;
-    const left = await new Docker().listContainers({ all: true, filters: JSON.stringify({ label: ["chaoscast.demo=1"] }) });
+  it("refuses a second stack while one runs; demo down stops it and removes its containers, and those of a demo killed earlier", async () => {
+    const docker = new Docker();
+    const second = await runCli(["demo", "up", "--docker"], { cwd: workdir() });
+    expect(second.exitCode, second.all).toBe(5);
+    expect(second.all).toContain(`another demo stack is running in Docker (chaoscast pid ${demo!.pid}`);
+    // What a `kill -9` of a demo leaves: a labelled container whose chaoscast is gone.
+    const dead = execa("true");
+    await dead;
+    const leftover = await docker.createContainer({
+      Image: BUSYBOX,
+      name: `chaoscast-demo-leftover-${Math.random().toString(36).slice(2, 8)}`,
+      Cmd: ["sleep", "600"],
+      Labels: { "ott.role": "payment", "chaoscast.demo": "1", "chaoscast.demo.pid": String(dead.pid), "chaoscast.demo.host": hostname() },
+      HostConfig: { NetworkMode: "none" },
+    });
+    await leftover.start();
+
+    const down = await runCli(["demo", "down"], { cwd: workdir() });
+    expect(down.exitCode, down.all).toBe(0);
+    expect(down.all).toContain("Removed 1 container(s) an earlier demo left behind: chaoscast-demo-leftover-");
+    expect(down.all).toContain(`Stopping the demo stack of chaoscast pid ${demo!.pid}`);
+    expect((await demo)!.exitCode).toBe(0);
+    const left = await docker.listContainers({ all: true, filters: JSON.stringify({ label: ["chaoscast.demo=1"] }) });
     expect(left).toEqual([]);
-  }, 30_000);
+  }, 60_000);
 });

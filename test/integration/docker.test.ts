@@ -84,6 +84,60 @@ describe.skipIf(!available)("the docker adapter against a real engine", () => {
     expect(notes.at(-1)).toContain(`container ${paused.name} was removed; its pause went with it`);
   });
 
+  it("starts a container again whose stop was still landing when the rollback came (chaoscast killed mid-stop)", async () => {
+    // PID 1 takes 2 s to exit on SIGTERM: a rollback in that window sees it "running".
+    const c = await containers.start({ cmd: ["sh", "-c", "trap 'sleep 2; exit 0' TERM; while true; do sleep 0.1; done"] });
+    const [target] = await resolve({ names: c.name });
+    const def = registry.actions.get("docker.stop")!;
+    const injection = await def.prepare(def.params.parse({ timeout: "10s" }), target!, ctx);
+    // The stop the dead chaoscast had asked for goes on in the engine.
+    const stopping = c.container.stop({ t: 10 });
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await containers.state(c.id)).Running).toBe(true);
+    await perform(JSON.parse(JSON.stringify(injection.revert)), ctx);
+    await stopping;
+    const state = await containers.state(c.id);
+    expect(state.Running).toBe(true);
+    expect(state.StartedAt).not.toBe(injection.revert!.data.startedAt);
+  });
+
+  it("stops a docker.exec program still running when the rollback came (chaoscast killed mid-exec), with or without an undo", async () => {
+    const c = await containers.start();
+    const [target] = await resolve({ names: c.name });
+    const def = registry.actions.get("docker.exec")!;
+    const injection = await def.prepare(def.params.parse({ command: ["sh", "-c", "sleep 2; touch /tmp/late"] }), target!, ctx);
+    expect(injection.revert!.description).toBe(`stop sh in container ${c.name} if it still runs`);
+    // The program the dead chaoscast had started, still running.
+    await containers.docker.getExec(injection.revert!.data.execId as string).start({ Detach: true });
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await execIn(c, ["ps"], 5_000, ctx.signal)).output).toContain("sleep 2");
+    await perform(JSON.parse(JSON.stringify(injection.revert)), ctx);
+    expect(notes.at(-1)).toBe(`sh was still running in container ${c.name}; it was stopped`);
+    await new Promise((r) => setTimeout(r, 2_300));
+    expect((await execIn(c, ["ls", "/tmp"], 5_000, ctx.signal)).output).not.toContain("late");
+  });
+
+  it("leaves limits alone that are as they were (a squeeze that failed), instead of setting the whole host", async () => {
+    const c = await containers.start();
+    const [target] = await resolve({ names: c.name });
+    const def = registry.actions.get("docker.limit")!;
+    const injection = await def.prepare(def.params.parse({ cpus: 0.5, memory: "64m" }), target!, ctx);
+    await perform(injection.revert!, ctx);
+    expect(notes.at(-1)).toBe(`the limits of container ${c.name} are as they were; nothing to restore`);
+    expect((await c.container.inspect()).HostConfig).toMatchObject({ NanoCpus: 0, Memory: 0 });
+    const info = await containers.docker.info();
+    await expect(def.preflight!(def.params.parse({ cpus: info.NCPU }), target!, ctx)).rejects.toThrow(`cpus: ${info.NCPU} is not less than the ${info.NCPU} CPUs of the Docker host, so it would squeeze nothing`);
+    await expect(def.preflight!(def.params.parse({ memory: "100000g" }), target!, ctx)).rejects.toThrow(/memory: 102400000m is not less than the \d+m of the Docker host/);
+  });
+
+  it("refuses, in preflight, to disconnect a container from the host network or one it is not on", async () => {
+    const c = await containers.start();
+    const [target] = await resolve({ names: c.name });
+    const def = registry.actions.get("docker.network-disconnect")!;
+    await expect(def.preflight!({ network: "host" }, target!, ctx)).rejects.toThrow(`container ${c.name} uses the host network, which cannot be disconnected`);
+    await expect(def.preflight!({ network: "bridge" }, target!, ctx)).rejects.toThrow(`container ${c.name} is not on network bridge; it is on: host`);
+  });
+
   it("stops a docker.exec program that outlives its timeout, so it cannot change anything later", async () => {
     const c = await containers.start();
     const [target] = await resolve({ names: c.name });

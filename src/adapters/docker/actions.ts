@@ -9,7 +9,7 @@ import { z } from "zod";
 import { AdapterError } from "../../errors.js";
 import { defineAction, revertWith, type Target } from "../../engine/types.js";
 import { ArgvSchema, DurationSchema } from "../../experiment/common-schemas.js";
-import { execExpectingSuccess, spawnIn } from "./exec.js";
+import { createExec, execExpectingSuccess, spawnIn } from "./exec.js";
 import { requireImage } from "./helper.js";
 import { cpusetOf, removeStressHelpersRevert, runningStressHelpers, startStressHelper } from "./stress-helpers.js";
 import { sleep } from "../../util/abortable.js";
@@ -70,9 +70,10 @@ export const stop = defineAction({
   preflight: mustRun("docker.stop", stoppableState),
   async prepare(params, target) {
     const data = await containerOf(target, "docker.stop");
-    await stoppableState(data, "docker.stop");
+    const before = await stoppableState(data, "docker.stop");
     return {
-      revert: revertWith(startRevert, { ...data }),
+      // Docker kills it `timeout` after SIGTERM; a few seconds more cover the engine's own work.
+      revert: revertWith(startRevert, { ...data, startedAt: before.startedAt, settleBy: Date.now() + params.timeout + 5_000 }),
       async apply() {
         try {
           await (await dockerEngine()).getContainer(data.id).stop({ t: Math.ceil(params.timeout / 1000) });
@@ -114,7 +115,7 @@ export const kill = defineAction({
     const data = await containerOf(target, "docker.kill");
     const before = await stoppableState(data, "docker.kill");
     return {
-      revert: revertWith(startRevert, { ...data }),
+      revert: revertWith(startRevert, { ...data, startedAt: before.startedAt, settleBy: Date.now() + params.within + 1_000 }),
       async apply() {
         try {
           await (await dockerEngine()).getContainer(data.id).kill({ signal: params.signal });
@@ -145,9 +146,9 @@ export const restart = defineAction({
   preflight: mustRun("docker.restart"),
   async prepare(params, target) {
     const data = await containerOf(target, "docker.restart");
-    await runningState(data, "docker.restart");
+    const before = await runningState(data, "docker.restart");
     return {
-      revert: revertWith(startRevert, { ...data }),
+      revert: revertWith(startRevert, { ...data, startedAt: before.startedAt, settleBy: Date.now() + params.timeout + 5_000 }),
       async apply() {
         try {
           await (await dockerEngine()).getContainer(data.id).restart({ t: Math.ceil(params.timeout / 1000) });
@@ -178,39 +179,33 @@ export const exec = defineAction({
   async prepare(params, target) {
     const data = await containerOf(target, "docker.exec");
     await runningState(data, "docker.exec");
+    // The exec is made (not started) now, so its id is on record before the program runs: a
+    // rollback after a crash mid-fault stops it, with or without an undo command.
+    const execId = await createExec(data, params.command);
     return {
-      revert: params.revert ? revertWith(execRevert, { ...data, command: params.revert, timeout: params.timeout }) : null,
-      apply: (applyCtx) => execExpectingSuccess(data, params.command, params.timeout, applyCtx.signal, "docker.exec"),
+      revert: revertWith(execRevert, { ...data, execId, program: params.command[0], ...(params.revert ? { command: params.revert } : {}), timeout: params.timeout }),
+      apply: (applyCtx) => execExpectingSuccess(data, params.command, params.timeout, applyCtx.signal, "docker.exec", execId),
     };
   },
 });
 
 export const networkDisconnect = defineAction({
   name: "docker.network-disconnect",
-  description: "Disconnect the container from a Docker network; reverted by reconnecting it with the same aliases.",
+  description: "Disconnect the container from a Docker network; reverted by reconnecting it as it was attached (aliases, fixed addresses, links).",
   target: "docker",
   reversible: "always",
-  params: z.object({ network: z.string().min(1).meta({ description: "The network's name or id." }) }).strict(),
+  params: z.object({ network: z.string().min(1).meta({ description: "The network's name, id, or the start of an id." }) }).strict(),
   example: { network: "ott-backend" },
-  preflight: mustRun("docker.network-disconnect"),
+  async preflight(params, target) {
+    const data = await containerOf(target, "docker.network-disconnect");
+    await runningState(data, "docker.network-disconnect");
+    await endpointToCut(data, params.network);
+  },
   async prepare(params, target) {
     const data = await containerOf(target, "docker.network-disconnect");
     await runningState(data, "docker.network-disconnect");
     const docker = await dockerEngine();
-    const info = await docker.getContainer(data.id).inspect().catch((err: unknown) => {
-      throw engineError(`inspecting container ${data.name}`, err);
-    });
-    const networks = Object.entries(info.NetworkSettings.Networks ?? {});
-    // A name, or an id (a prefix of it, as the docker CLI takes) matching exactly one network.
-    const byName = networks.find(([name]) => name === params.network);
-    const byId = networks.filter(([, n]) => n.NetworkID?.startsWith(params.network));
-    const found = byName ?? (byId.length === 1 ? byId[0] : undefined);
-    if (!found) {
-      const why = byId.length > 1 ? `${params.network} is the start of the ids of several networks it is on (${byId.map(([name]) => name).join(", ")}); give the name` : `it is not on network ${params.network}`;
-      throw new AdapterError(`container ${data.name}: ${why}; it is on: ${networks.map(([name]) => name).join(", ") || "none"}`, { action: "docker.network-disconnect", target: data.name });
-    }
-    const [network, endpoint] = found;
-    if (network === "host" || network === "none") throw new AdapterError(`container ${data.name} uses the ${network} network, which cannot be disconnected`, { action: "docker.network-disconnect", target: data.name });
+    const [network, endpoint] = await endpointToCut(data, params.network);
     const attachment = endpointToRestore(data, endpoint);
     return {
       revert: revertWith(reconnectRevert, { ...data, network, ...attachment }),
@@ -225,6 +220,29 @@ export const networkDisconnect = defineAction({
     };
   },
 });
+
+/** The network (by name, id or unique id prefix) and endpoint a disconnect would cut, or why it cannot. */
+async function endpointToCut(data: ContainerData, wanted: string): Promise<[string, EndpointSettings]> {
+  const info = await (await dockerEngine())
+    .getContainer(data.id)
+    .inspect()
+    .catch((err: unknown) => {
+      throw engineError(`inspecting container ${data.name}`, err);
+    });
+  const networks = Object.entries(info.NetworkSettings.Networks ?? {});
+  // A name, or an id (a prefix of it, as the docker CLI takes) matching exactly one network.
+  const byName = networks.find(([name]) => name === wanted);
+  const byId = networks.filter(([, n]) => n.NetworkID?.startsWith(wanted));
+  const found = byName ?? (byId.length === 1 ? byId[0] : undefined);
+  const refuse = (why: string) => new AdapterError(`container ${data.name} ${why}`, { action: "docker.network-disconnect", target: data.name });
+  if (!found) {
+    const on = networks.map(([name]) => name).join(", ") || "none";
+    if (byId.length > 1) throw refuse(`is on several networks whose ids start with ${wanted} (${byId.map(([name]) => name).join(", ")}); give the name`);
+    throw refuse(`is not on network ${wanted}; it is on: ${on}`);
+  }
+  if (found[0] === "host" || found[0] === "none") throw refuse(`uses the ${found[0]} network, which cannot be disconnected`);
+  return found;
+}
 
 /**
  * What a reconnect must ask for to bring the endpoint back as it was: its aliases, the addresses it
@@ -258,6 +276,18 @@ const MemorySchema = z
   })
   .refine((bytes) => bytes >= 6 * 1024 ** 2, { message: "Docker needs at least 6m of memory" });
 
+/** A limit the host cannot honour fails at injection, and one above what it has squeezes nothing: both are refused up front. */
+async function withinHost(params: { cpus?: number | undefined; memory?: number | undefined }, data: ContainerData): Promise<void> {
+  const host = await (await dockerEngine()).info().catch((err: unknown) => {
+    throw engineError("asking the Docker engine about its host", err);
+  });
+  const refuse = (why: string) => new AdapterError(`docker.limit on container ${data.name}: ${why}`, { action: "docker.limit", target: data.name });
+  if (params.cpus !== undefined && params.cpus >= host.NCPU) throw refuse(`cpus: ${params.cpus} is not less than the ${host.NCPU} CPUs of the Docker host, so it would squeeze nothing`);
+  if (params.memory !== undefined && params.memory >= host.MemTotal) {
+    throw refuse(`memory: ${Math.round(params.memory / 1024 ** 2)}m is not less than the ${Math.round(host.MemTotal / 1024 ** 2)}m of the Docker host, so it would squeeze nothing`);
+  }
+}
+
 export const limit = defineAction({
   name: "docker.limit",
   description: "Squeeze the container's CPU and/or memory (docker update); reverted by restoring the limits it had.",
@@ -265,16 +295,21 @@ export const limit = defineAction({
   reversible: "always",
   params: z
     .object({
-      cpus: z.number().gt(0).optional().meta({ description: "CPUs it may use, e.g. 0.25." }),
+      cpus: z.number().min(0.01, { error: "cpus must be at least 0.01 (Docker's smallest CPU limit)" }).optional().meta({ description: "CPUs it may use, e.g. 0.25." }),
       memory: MemorySchema.optional().meta({ description: 'Memory it may use, e.g. "128m" (swap included).' }),
     })
     .strict()
     .refine((p) => p.cpus !== undefined || p.memory !== undefined, { message: "give cpus, memory or both" }),
   example: { cpus: 0.25, memory: "128m" },
-  preflight: mustRun("docker.limit"),
+  async preflight(params, target) {
+    const data = await containerOf(target, "docker.limit");
+    await runningState(data, "docker.limit");
+    await withinHost(params, data);
+  },
   async prepare(params, target) {
     const data = await containerOf(target, "docker.limit");
     await runningState(data, "docker.limit");
+    await withinHost(params, data);
     const before = await inspectResources(data);
     const update: Record<string, number> = {};
     const changed: LimitKind[] = [];

@@ -10,9 +10,28 @@ import { AdapterError } from "../../errors.js";
 
 let engine: Promise<Dockerode> | undefined;
 
+const SCHEMES = ["unix:", "tcp:", "http:", "https:", "ssh:", "npipe:"];
+
 export function dockerEngine(): Promise<Dockerode> {
-  engine ??= import("dockerode").then(({ default: Docker }) => new Docker());
+  engine ??= checkDockerHost()
+    .then(() => import("dockerode"))
+    .then(({ default: Docker }) => new Docker())
+    .catch((err: unknown) => {
+      engine = undefined; // a DOCKER_HOST set right is taken next time
+      throw err;
+    });
   return engine;
+}
+
+/** docker-modem reads anything else in DOCKER_HOST as a host name, and fails with a DNS error that says nothing of it. */
+async function checkDockerHost(): Promise<void> {
+  const host = process.env.DOCKER_HOST;
+  if (!host) return;
+  const scheme = /^([a-z][a-z0-9+.-]*:)\/\//i.exec(host)?.[1]?.toLowerCase();
+  if (scheme && SCHEMES.includes(scheme)) return;
+  throw new AdapterError(
+    `DOCKER_HOST ${scheme ? `uses ${scheme}//, which chaoscast cannot reach a Docker engine through` : "has no scheme"}: give unix:///path/to/docker.sock, tcp://host:port (https://, ssh://user@host also work), or unset it for the local socket`,
+  );
 }
 
 let identity: Promise<string> | undefined;

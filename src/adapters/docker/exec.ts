@@ -6,20 +6,37 @@ import { PassThrough } from "node:stream";
 import type Dockerode from "dockerode";
 import { AdapterError } from "../../errors.js";
 import { sleep } from "../../util/abortable.js";
-import { dockerEngine, engineError } from "./client.js";
+import { dockerEngine, engineError, statusOf } from "./client.js";
 
 export interface ExecOutcome {
   exitCode: number | null;
   output: string;
 }
 
+/**
+ * Create (not start) an exec of argv in the container. Its id can go on record before the program
+ * runs, so that a rollback after a crash finds it and stops it if it still runs.
+ */
+export async function createExec(container: { id: string; name: string }, argv: string[]): Promise<string> {
+  const docker = await dockerEngine();
+  try {
+    return (await docker.getContainer(container.id).exec({ Cmd: argv, AttachStdout: true, AttachStderr: true })).id;
+  } catch (err) {
+    throw engineError(`preparing ${argv[0]} in container ${container.name}`, err);
+  }
+}
+
 /** Run argv in the container; resolves with its exit code and (the tail of) its output. */
 export async function execIn(container: { id: string; name: string }, argv: string[], timeoutMs: number, signal: AbortSignal): Promise<ExecOutcome> {
+  return startExec(container, await createExec(container, argv), argv, timeoutMs, signal);
+}
+
+/** Start an exec made by createExec and wait for it, stopping it when `timeoutMs` pass or `signal` aborts. */
+export async function startExec(container: { id: string; name: string }, execId: string, argv: string[], timeoutMs: number, signal: AbortSignal): Promise<ExecOutcome> {
   const docker = await dockerEngine();
+  const exec = docker.getExec(execId);
   let output = "";
-  let exec: Awaited<ReturnType<Dockerode.Container["exec"]>> | undefined;
   try {
-    exec = await docker.getContainer(container.id).exec({ Cmd: argv, AttachStdout: true, AttachStderr: true });
     const stream = await exec.start({ hijack: true, stdin: false });
     const sink = new PassThrough();
     sink.on("data", (chunk: Buffer) => {
@@ -46,8 +63,9 @@ export async function execIn(container: { id: string; name: string }, argv: stri
   } catch (err) {
     if (err instanceof Error && /timed out|cancelled/.test(err.message)) {
       // Giving up waiting must not leave the program to change things later, unrecorded.
-      const stopped = exec ? await stopExec(exec, container.id) : "";
-      throw new AdapterError(`${argv[0]} in container ${container.name}: ${err.message}${stopped}`);
+      const stopped = await stopExec(execId, container.id);
+      const said = stopped === "stopped" ? "; it was stopped" : stopped === "remote" ? "; it may still be running inside the container (chaoscast can stop it only on a local engine)" : "";
+      throw new AdapterError(`${argv[0]} in container ${container.name}: ${err.message}${said}`);
     }
     throw engineError(`running ${argv[0]} in container ${container.name}`, err);
   }
@@ -56,13 +74,18 @@ export async function execIn(container: { id: string; name: string }, argv: stri
 /**
  * Stop an exec that is still running, with everything it started. Docker cannot kill an exec, so
  * its processes are signalled from here: found from its host pid when /proc here shows that pid
- * in the container's cgroup (the engine is local). Says what happened, for the error message.
+ * in the container's cgroup (the engine is local). "gone": it had ended (or the engine forgot it);
+ * "remote": it runs where chaoscast cannot signal it.
  */
-async function stopExec(exec: Dockerode.Exec, containerId: string): Promise<string> {
-  const info = await exec.inspect().catch(() => undefined);
-  if (!info?.Running || !info.Pid) return "";
+export async function stopExec(execId: string, containerId: string): Promise<"gone" | "stopped" | "remote"> {
+  const exec = (await dockerEngine()).getExec(execId);
+  const info = await exec.inspect().catch((err: unknown) => {
+    if (statusOf(err) === 404) return undefined;
+    throw engineError("inspecting a docker.exec program", err);
+  });
+  if (!info?.Running || !info.Pid) return "gone";
   const tree = localProcessTree(info.Pid, containerId);
-  if (!tree) return "; it may still be running inside the container (chaoscast can stop it only on a local engine)";
+  if (!tree) return "remote";
   for (const pid of tree) {
     try {
       process.kill(pid, "SIGKILL");
@@ -70,7 +93,13 @@ async function stopExec(exec: Dockerode.Exec, containerId: string): Promise<stri
       // Already gone.
     }
   }
-  return "; it was stopped";
+  // The engine notices the exit asynchronously: wait, briefly, until it no longer says "running".
+  for (let i = 0; i < 100; i++) {
+    const now = await exec.inspect().catch(() => undefined);
+    if (!now?.Running) break;
+    await sleep(20);
+  }
+  return "stopped";
 }
 
 /** `pid` and all its descendants, parents first, if `pid` runs here in the container's cgroup. */
@@ -97,9 +126,9 @@ export function localProcessTree(pid: number, containerId: string): number[] | u
   return tree;
 }
 
-/** Run argv in the container and throw unless it exits 0. */
-export async function execExpectingSuccess(container: { id: string; name: string }, argv: string[], timeoutMs: number, signal: AbortSignal, what: string): Promise<void> {
-  const outcome = await execIn(container, argv, timeoutMs, signal);
+/** Run argv in the container (through an exec made ahead, when given) and throw unless it exits 0. */
+export async function execExpectingSuccess(container: { id: string; name: string }, argv: string[], timeoutMs: number, signal: AbortSignal, what: string, execId?: string): Promise<void> {
+  const outcome = execId ? await startExec(container, execId, argv, timeoutMs, signal) : await execIn(container, argv, timeoutMs, signal);
   if (outcome.exitCode !== 0) {
     const tail = outcome.output.trim().split("\n").slice(-3).join(" | ");
     throw new AdapterError(`${what}: ${argv.join(" ")} in container ${container.name} exited with ${outcome.exitCode}${tail ? `: ${tail}` : ""}`);

@@ -7,7 +7,7 @@ import { AdapterError } from "../../errors.js";
 import { defineRevert } from "../../engine/types.js";
 import { sleep } from "../../util/abortable.js";
 import { dockerEngine, engineError, statusOf } from "./client.js";
-import { execExpectingSuccess, execIn } from "./exec.js";
+import { execExpectingSuccess, execIn, stopExec } from "./exec.js";
 import type { EndpointSettings } from "dockerode";
 
 export const ContainerDataSchema = z.object({ id: z.string().min(1), name: z.string(), engine: z.string().optional(), engineAt: z.string().optional() });
@@ -87,18 +87,36 @@ export const unpauseRevert = defineRevert({
 });
 
 // What a command changes inside a container cannot be observed in general: the undo command
-// exiting 0 is the check.
+// exiting 0 is the check. Before it, the fault's own program is stopped if it still runs: after a
+// crash mid-fault nothing else would stop it, and it could change things after the rollback.
 export const execRevert = defineRevert({
   kind: "docker.exec",
-  data: ContainerDataSchema.extend({ command: z.array(z.string()).min(1), timeout: z.number() }),
-  describe: (data) => `run ${data.command.join(" ")} in container ${data.name}`,
+  data: ContainerDataSchema.extend({
+    /** The exec the fault's program runs in, made before it started (older records have none). */
+    execId: z.string().optional(),
+    program: z.string().optional(),
+    command: z.array(z.string()).min(1).optional(),
+    timeout: z.number(),
+  }),
+  describe: (data) =>
+    data.command ? `run ${data.command.join(" ")} in container ${data.name}` : `stop ${data.program ?? "the docker.exec program"} in container ${data.name} if it still runs`,
   async run(data, ctx) {
     const state = await inspectContainer(data);
     if (!state) {
-      ctx.note(`container ${data.name} was removed, and what the fault changed inside it went with it; ${data.command[0]} was not run`);
+      ctx.note(`container ${data.name} was removed, and what the fault changed inside it went with it${data.command ? `; ${data.command[0]} was not run` : ""}`);
       return;
     }
-    await execExpectingSuccess(data, data.command, data.timeout, ctx.signal, "revert");
+    if (data.execId) {
+      const stopped = await stopExec(data.execId, data.id);
+      if (stopped === "remote") throw new AdapterError(`${data.program ?? "the docker.exec program"} still runs in container ${data.name}, on an engine chaoscast cannot signal processes of; stop it there (docker top ${data.name}), then roll back again`);
+      if (stopped === "stopped") ctx.note(`${data.program ?? "the docker.exec program"} was still running in container ${data.name}; it was stopped`);
+    }
+    if (data.command) await execExpectingSuccess(data, data.command, data.timeout, ctx.signal, "revert");
+  },
+  async verify(data) {
+    if (!data.execId || !(await inspectContainer(data))) return null;
+    const info = await (await dockerEngine()).getExec(data.execId).inspect().catch(() => undefined);
+    return info?.Running ? `${data.program ?? "the docker.exec program"} still runs in container ${data.name}` : null;
   },
 });
 
@@ -167,15 +185,27 @@ export async function endpointOn(data: ContainerData, network: string): Promise<
 
 export const startRevert = defineRevert({
   kind: "docker.start",
-  data: ContainerDataSchema,
+  data: ContainerDataSchema.extend({
+    /** The container's StartedAt when the fault was prepared, and until when (epoch ms) its stop or kill may still be landing. */
+    startedAt: z.string().optional(),
+    settleBy: z.number().optional(),
+  }),
   describe: (data) => `start container ${data.name}`,
   async run(data, ctx) {
     // A restart policy may be bringing it back already: give it a moment rather than race it.
     await waitForContainer(data, (s) => !s?.restarting, 5_000);
-    const state = await inspectContainer(data);
+    let state = await inspectContainer(data);
     if (!state) throw new AdapterError(`container ${data.name} no longer exists (removed by someone, or by its --rm after the fault), so it cannot be started again: recreate it; until then this fault stays on record`);
+    if (state.running && data.startedAt !== undefined && state.startedAt === data.startedAt && data.settleBy !== undefined && Date.now() < data.settleBy) {
+      // Still the run the fault hit, within the fault's own grace: a rollback after chaoscast was
+      // killed mid-stop or mid-kill gets here while the stop is still landing. Wait for it to end
+      // (or not) rather than call a container that is about to exit "running".
+      await waitForContainer(data, (s) => !s?.running || s.startedAt !== data.startedAt, data.settleBy - Date.now());
+      state = await inspectContainer(data);
+      if (!state) throw new AdapterError(`container ${data.name} no longer exists, so it cannot be started again: recreate it; until then this fault stays on record`);
+    }
     if (state.running) {
-      ctx.note(`container ${data.name} is already running (its restart policy, or someone, started it)`);
+      ctx.note(`container ${data.name} is already running (${state.startedAt === data.startedAt ? "the fault did not end it" : "its restart policy, or someone, started it"})`);
       return;
     }
     try {
@@ -243,11 +273,18 @@ export const restoreResourcesRevert = defineRevert({
       ctx.note(`container ${data.name} was removed; its limits went with it`);
       return;
     }
-    const update = await restoringUpdate(data.before, data.changed);
+    const now = await inspectResources(data);
+    // A limit already as it was (the squeeze failed, or was undone) is left alone: "restoring" an
+    // absent limit would otherwise set one of the whole host where there was none.
+    const kinds = data.changed.filter((kind) => differs(kind, now, data.before));
+    if (kinds.length === 0) {
+      ctx.note(`the limits of container ${data.name} are as they were; nothing to restore`);
+      return;
+    }
+    const update = await restoringUpdate(data.before, kinds);
     const container = (await dockerEngine()).getContainer(data.id);
     try {
       // cgroup v1 refuses a memory limit above the memory+swap limit: widen swap first.
-      const now = await inspectResources(data);
       if (update.Memory !== undefined && now.memory > 0 && (update.MemorySwap ?? 0) > now.memorySwap) await container.update({ Memory: now.memory, MemorySwap: update.MemorySwap });
       await container.update(update);
     } catch (err) {
@@ -261,13 +298,20 @@ export const restoreResourcesRevert = defineRevert({
     const wanted = await restoringUpdate(data.before, data.changed);
     const cpuOk =
       !data.changed.includes("cpu") ||
+      !differs("cpu", now, data.before) ||
       (wanted.NanoCpus !== undefined ? now.nanoCpus === wanted.NanoCpus : wanted.CpuQuota! > 0 ? now.cpuQuota === wanted.CpuQuota : now.cpuQuota <= 0);
-    const memoryOk = !data.changed.includes("memory") || now.memory === wanted.Memory;
+    const memoryOk = !data.changed.includes("memory") || !differs("memory", now, data.before) || now.memory === wanted.Memory;
     if (cpuOk && memoryOk) return null;
     const cpu = now.nanoCpus > 0 ? `${now.nanoCpus / 1e9} CPUs` : now.cpuQuota > 0 ? `CPU quota ${now.cpuQuota}/${now.cpuPeriod || 100_000}` : "no CPU limit";
     return `container ${data.name} still has ${cpu} and memory ${now.memory} bytes`;
   },
 });
+
+/** Whether the container's limits of one kind are not what they were before the fault. */
+function differs(kind: LimitKind, now: Resources, before: Resources): boolean {
+  if (kind === "cpu") return now.nanoCpus !== before.nanoCpus || now.cpuQuota !== before.cpuQuota || now.cpuPeriod !== before.cpuPeriod;
+  return now.memory !== before.memory || now.memorySwap !== before.memorySwap;
+}
 
 /** Host pids of the container's processes whose command line holds `marker` (via `docker top`). */
 export async function processesMarked(data: ContainerData, marker: string): Promise<number[]> {

@@ -46,7 +46,9 @@ export function describeSelector(s: DockerSelector): string {
 
 /** Running containers matching every part of the selector, as targets. */
 export async function findContainers(selector: DockerSelector): Promise<Target[]> {
-  const docker = await dockerEngine();
+  const docker = await dockerEngine().catch((err: unknown) => {
+    throw new PreflightError((err as Error).message);
+  });
   const labels = { ...selector.labels };
   if (selector.compose) {
     labels["com.docker.compose.project"] = selector.compose.project;

@@ -24,10 +24,22 @@ export interface DemoOptions extends CommonOptions {
   docker?: boolean;
 }
 
-export async function demoCommand(mode: "run" | "up", options: DemoOptions): Promise<number> {
+export async function demoCommand(mode: "run" | "up" | "down", options: DemoOptions): Promise<number> {
   const style = makeStyle(process.stdout, options.color);
   const out = (line: string) => process.stdout.write(`${line}\n`);
+  if (mode === "down") return demoDown(out, style);
   const viewers = Math.max(1, Number(options.viewers) || 160);
+  if (options.docker) {
+    const { clearDemoLeftovers } = await import("../../demo/containers.js");
+    const leftovers = await clearDemoLeftovers();
+    if (leftovers.removed.length) out(style.dim(`Removed ${leftovers.removed.length} container(s) an earlier demo left behind: ${leftovers.removed.join(", ")}`));
+    const [live] = leftovers.live;
+    if (live) {
+      throw new PreflightError(
+        `another demo stack is running in Docker (chaoscast pid ${live.pid}: ${live.containers.join(", ")}); its containers carry the same ott.role labels, so experiments would target both stacks: stop it first (Ctrl-C where it runs, or kill ${live.pid})`,
+      );
+    }
+  }
   out(style.bold(`Starting the embedded OTT stack on 127.0.0.1${options.docker ? ` (${CONTAINER_ROLES.join(", ")} in Docker containers labelled ott.role=<service>)` : ""}…`));
   const { startStack } = await import("../../demo/stack.js");
   const stack = await startStack({ viewers, ...(options.docker ? { containers: CONTAINER_ROLES } : {}) });
@@ -95,3 +107,34 @@ async function waitUntilPlaying(metricsUrl: string, viewers: number): Promise<vo
   throw new PreflightError("the demo stack did not become steady within 60 s (viewers could not start playback)");
 }
 
+/**
+ * `demo down`: stop the demo stacks running in Docker on this host (SIGTERM to their chaoscast,
+ * which removes its containers) and remove the containers of any whose process is gone.
+ */
+async function demoDown(out: (line: string) => void, style: ReturnType<typeof makeStyle>): Promise<number> {
+  const { clearDemoLeftovers } = await import("../../demo/containers.js");
+  const first = await clearDemoLeftovers();
+  if (first.removed.length) out(`Removed ${first.removed.length} container(s) an earlier demo left behind: ${first.removed.join(", ")}`);
+  for (const stack of first.live) {
+    out(`Stopping the demo stack of chaoscast pid ${stack.pid} (${stack.containers.join(", ")})…`);
+    try {
+      process.kill(stack.pid, "SIGTERM");
+    } catch {
+      // It ended meanwhile: its containers are removed below as leftovers.
+    }
+  }
+  const deadline = performance.now() + 20_000;
+  let left = first;
+  while (left.live.length > 0 && performance.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    left = await clearDemoLeftovers();
+    if (left.removed.length) out(`Removed ${left.removed.length} container(s) of a stopped demo: ${left.removed.join(", ")}`);
+  }
+  if (left.live.length > 0) {
+    for (const stack of left.live) out(style.red(`✖ the demo stack of chaoscast pid ${stack.pid} did not stop within 20 s; its containers: ${stack.containers.join(", ")}`));
+    return 1;
+  }
+  if (first.removed.length === 0 && first.live.length === 0) out("No demo stack runs in Docker here; nothing to stop.");
+  else out(style.green("No demo container is left."));
+  return 0;
+}
