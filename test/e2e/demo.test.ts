@@ -33,8 +33,8 @@ describe("chaoscast demo", () => {
   }, 180_000);
 
   it("explains an unknown mode", async () => {
-    const result = await runCli(["demo", "down"], { cwd: workdir() });
+    const result = await runCli(["demo", "sideways"], { cwd: workdir() });
     expect(result.exitCode).toBe(4);
-    expect(result.stderr).toMatch(/demo takes "up" or nothing/);
+    expect(result.stderr).toMatch(/demo takes "up", "down" or nothing, found "sideways"/);
   });
 });
