@@ -16,7 +16,7 @@ import { sleep } from "../../util/abortable.js";
 import { dockerEngine, engineError, statusOf } from "./client.js";
 import { containerOf, mustRun, runningState, stoppableState } from "./checks.js";
 import { formatDuration } from "../../experiment/duration.js";
-import { endpointOn, execRevert, processesMarked, inspectResources, reconnectRevert, restoreResourcesRevert, startRevert, type Attachment, type LimitKind, stopBurnersRevert, unpauseRevert, waitForContainer, type ContainerState } from "./reverts.js";
+import { endpointOn, execRevert, leftRun, processesMarked, inspectResources, reconnectRevert, restoreResourcesRevert, startRevert, type Attachment, type LimitKind, stopBurnersRevert, unpauseRevert, waitForContainer, type ContainerState } from "./reverts.js";
 import type { ContainerData } from "./targets.js";
 import type { EndpointSettings } from "dockerode";
 
@@ -124,8 +124,7 @@ export const kill = defineAction({
         }
         // A signal the process handles or ignores (a PID 1 without a handler ignores SIGTERM) leaves
         // it running, which must not pass for a kill: it ended, or a restart policy began a new run.
-        const ended = (s: ContainerState | undefined) => s === undefined || !s.running || s.startedAt !== before.startedAt || s.restartCount > before.restartCount;
-        if (!(await waitForContainer(data, ended, params.within))) {
+        if (!(await waitForContainer(data, leftRun(before.startedAt), params.within))) {
           throw new AdapterError(
             `docker.kill: container ${data.name} still runs ${formatDuration(params.within)} after ${params.signal}: its main process handled or ignored the signal (a PID 1 with no handler ignores SIGTERM and SIGINT); send SIGKILL, or use docker.stop`,
             { action: "docker.kill", target: data.name },
@@ -246,20 +245,17 @@ async function endpointToCut(data: ContainerData, wanted: string): Promise<[stri
 
 /**
  * What a reconnect must ask for to bring the endpoint back as it was: its aliases, the addresses it
- * was given with --ip/--ip6/--link-local-ip, its legacy links and driver options. A dynamic address
- * is Docker's to hand out again, as with `docker network connect`.
+ * was given with --ip/--ip6/--link-local-ip (Docker's IPAMConfig, empty when none were), its legacy
+ * links and driver options. A dynamic address is Docker's to hand out again, as with `docker network
+ * connect`.
  */
 function endpointToRestore(data: ContainerData, endpoint: EndpointSettings): Omit<Attachment, "network"> {
-  const ipam = endpoint.IPAMConfig ?? {};
-  const addresses = {
-    ...(ipam.IPv4Address ? { ipv4: ipam.IPv4Address } : {}),
-    ...(ipam.IPv6Address ? { ipv6: ipam.IPv6Address } : {}),
-    ...(ipam.LinkLocalIPs?.length ? { linkLocal: ipam.LinkLocalIPs } : {}),
-  };
+  const { IPv4Address, IPv6Address, LinkLocalIPs } = endpoint.IPAMConfig ?? {};
+  const given = IPv4Address || IPv6Address || LinkLocalIPs?.length;
   return {
     // The container's own short id is an automatic alias, and Docker refuses it back on reconnect.
     aliases: (endpoint.Aliases ?? []).filter((a: string) => !data.id.startsWith(a)),
-    ...(Object.keys(addresses).length ? { addresses } : {}),
+    ...(given ? { ipam: endpoint.IPAMConfig } : {}),
     ...(endpoint.Links?.length ? { links: endpoint.Links } : {}),
     ...(endpoint.DriverOpts && Object.keys(endpoint.DriverOpts).length ? { driverOpts: endpoint.DriverOpts } : {}),
   };
@@ -309,7 +305,6 @@ export const limit = defineAction({
   async prepare(params, target) {
     const data = await containerOf(target, "docker.limit");
     await runningState(data, "docker.limit");
-    await withinHost(params, data);
     const before = await inspectResources(data);
     const update: Record<string, number> = {};
     const changed: LimitKind[] = [];

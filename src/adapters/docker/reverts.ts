@@ -49,6 +49,14 @@ export async function inspectContainer(data: ContainerData): Promise<ContainerSt
   }
 }
 
+/**
+ * Whether the container has left the run it had at `startedAt`: it stopped, was removed, or a
+ * restart began another. What a stop or kill is seen to have done.
+ */
+export function leftRun(startedAt: string | undefined): (s: ContainerState | undefined) => boolean {
+  return (s) => s === undefined || !s.running || s.startedAt !== startedAt;
+}
+
 /** Poll until `wanted` holds for the container (true) or `ms` pass (false). */
 export async function waitForContainer(data: ContainerData, wanted: (s: ContainerState | undefined) => boolean, ms = 10_000): Promise<boolean> {
   const deadline = performance.now() + ms;
@@ -101,6 +109,7 @@ export const execRevert = defineRevert({
   describe: (data) =>
     data.command ? `run ${data.command.join(" ")} in container ${data.name}` : `stop ${data.program ?? "the docker.exec program"} in container ${data.name} if it still runs`,
   async run(data, ctx) {
+    const program = data.program ?? "the docker.exec program";
     const state = await inspectContainer(data);
     if (!state) {
       ctx.note(`container ${data.name} was removed, and what the fault changed inside it went with it${data.command ? `; ${data.command[0]} was not run` : ""}`);
@@ -108,8 +117,8 @@ export const execRevert = defineRevert({
     }
     if (data.execId) {
       const stopped = await stopExec(data.execId, data.id);
-      if (stopped === "remote") throw new AdapterError(`${data.program ?? "the docker.exec program"} still runs in container ${data.name}, on an engine chaoscast cannot signal processes of; stop it there (docker top ${data.name}), then roll back again`);
-      if (stopped === "stopped") ctx.note(`${data.program ?? "the docker.exec program"} was still running in container ${data.name}; it was stopped`);
+      if (stopped === "remote") throw new AdapterError(`${program} still runs in container ${data.name}, on an engine chaoscast cannot signal processes of; stop it there (docker top ${data.name}), then roll back again`);
+      if (stopped === "stopped") ctx.note(`${program} was still running in container ${data.name}; it was stopped`);
     }
     if (data.command) await execExpectingSuccess(data, data.command, data.timeout, ctx.signal, "revert");
   },
@@ -123,7 +132,8 @@ export const execRevert = defineRevert({
 const AttachmentSchema = z.object({
   network: z.string().min(1),
   aliases: z.array(z.string()),
-  addresses: z.object({ ipv4: z.string().optional(), ipv6: z.string().optional(), linkLocal: z.array(z.string()).optional() }).optional(),
+  /** The addresses it was given (--ip, --ip6, --link-local-ip), as Docker's IPAMConfig. */
+  ipam: z.object({ IPv4Address: z.string().optional(), IPv6Address: z.string().optional(), LinkLocalIPs: z.array(z.string()).optional() }).optional(),
   links: z.array(z.string()).optional(),
   driverOpts: z.record(z.string(), z.string()).optional(),
 });
@@ -144,11 +154,9 @@ export const reconnectRevert = defineRevert({
       ctx.note(`container ${data.name} is already on network ${data.network}`);
       return;
     }
-    const { ipv4, ipv6, linkLocal } = data.addresses ?? {};
-    const ipam = { ...(ipv4 ? { IPv4Address: ipv4 } : {}), ...(ipv6 ? { IPv6Address: ipv6 } : {}), ...(linkLocal ? { LinkLocalIPs: linkLocal } : {}) };
     const endpointConfig = {
       Aliases: data.aliases,
-      ...(Object.keys(ipam).length ? { IPAMConfig: ipam } : {}),
+      ...(data.ipam ? { IPAMConfig: data.ipam } : {}),
       ...(data.links ? { Links: data.links } : {}),
       ...(data.driverOpts ? { DriverOpts: data.driverOpts } : {}),
     };
@@ -164,7 +172,7 @@ export const reconnectRevert = defineRevert({
     if (!endpoint) return `container ${data.name} is not on network ${data.network}`;
     const missing = data.aliases.filter((a) => !(endpoint.Aliases ?? []).includes(a));
     if (missing.length) return `container ${data.name} is back on network ${data.network} without its aliases ${missing.join(", ")}`;
-    const { ipv4, ipv6 } = data.addresses ?? {};
+    const { IPv4Address: ipv4, IPv6Address: ipv6 } = data.ipam ?? {};
     if (ipv4 && endpoint.IPAddress !== ipv4) return `container ${data.name} is back on network ${data.network} at ${endpoint.IPAddress || "no address"}, not at its fixed ${ipv4}`;
     if (ipv6 && endpoint.GlobalIPv6Address !== ipv6) return `container ${data.name} is back on network ${data.network} at ${endpoint.GlobalIPv6Address || "no IPv6 address"}, not at its fixed ${ipv6}`;
     return null;
@@ -200,7 +208,7 @@ export const startRevert = defineRevert({
       // Still the run the fault hit, within the fault's own grace: a rollback after chaoscast was
       // killed mid-stop or mid-kill gets here while the stop is still landing. Wait for it to end
       // (or not) rather than call a container that is about to exit "running".
-      await waitForContainer(data, (s) => !s?.running || s.startedAt !== data.startedAt, data.settleBy - Date.now());
+      await waitForContainer(data, leftRun(data.startedAt), data.settleBy - Date.now());
       state = await inspectContainer(data);
       if (!state) throw new AdapterError(`container ${data.name} no longer exists, so it cannot be started again: recreate it; until then this fault stays on record`);
     }
