@@ -2,7 +2,6 @@
 // chaoscast, mounted read-only at the same path, in the local node image, on the host network
 // (127.0.0.1 ports), labelled ott.role=<service> so experiments/docker/ can target it.
 
-import { readFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -10,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { PreflightError } from "../errors.js";
 import { sleep } from "../util/abortable.js";
 import { dockerEngine, engineError, statusOf } from "../adapters/docker/client.js";
+import { readProcess } from "../adapters/process/proc.js";
 import type { Service } from "./http-service.js";
 import { Registry } from "prom-client";
 
@@ -36,7 +36,7 @@ export async function startInContainer(role: ContainerRole, port: number, args: 
       name,
       Cmd: ["node", path.join(ROOT, "bin/chaoscast.js"), "demo-service", role, "--port", String(port), ...args],
       // Which demo made it: a container whose demo process is gone is a leftover the next demo removes.
-      Labels: { "ott.role": role, "chaoscast.demo": "1", "chaoscast.demo.pid": String(process.pid), "chaoscast.demo.host": os.hostname() },
+      Labels: { "ott.role": role, "chaoscast.demo": "1", ...(await demoIdentity()) },
       HostConfig: { NetworkMode: "host", Binds: [`${ROOT}:${ROOT}:ro`] },
     });
     await container.start();
@@ -66,14 +66,20 @@ export interface DemoLeftovers {
   live: { pid: number; containers: string[] }[];
 }
 
-/** Is `pid` a chaoscast process running here? (A pid reused by another program is not.) */
-function demoAlive(pid: number): boolean {
+/** This demo process as its containers' labels name it: host, pid, and the pid's start time. */
+async function demoIdentity(): Promise<Record<string, string>> {
+  const started = (await readProcess(process.pid))?.startTime;
+  return { "chaoscast.demo.host": os.hostname(), "chaoscast.demo.pid": String(process.pid), ...(started ? { "chaoscast.demo.started": started } : {}) };
+}
+
+/** Does the demo process its labels name still run? The start time tells a pid reused since from it. */
+async function demoAlive(labels: Record<string, string>): Promise<boolean> {
+  const pid = Number(labels["chaoscast.demo.pid"]);
   if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("chaoscast");
-  } catch {
-    return false;
-  }
+  const info = await readProcess(pid);
+  if (!info) return false;
+  const started = labels["chaoscast.demo.started"];
+  return started && info.startTime ? info.startTime === started : info.cmdline.join(" ").includes("chaoscast");
 }
 
 /**
@@ -89,24 +95,24 @@ export async function clearDemoLeftovers(): Promise<DemoLeftovers> {
   } catch (err) {
     throw new PreflightError(engineError("--docker needs a Docker engine; listing the demo's containers", err).message);
   }
-  const result: DemoLeftovers = { removed: [], live: [] };
+  const removed: string[] = [];
+  const live = new Map<number, string[]>();
   for (const c of found) {
     const name = (c.Names[0] ?? c.Id.slice(0, 12)).replace(/^\//, "");
     const host = c.Labels["chaoscast.demo.host"];
     if (host !== undefined && host !== os.hostname()) continue;
     const pid = Number(c.Labels["chaoscast.demo.pid"]);
     if (pid === process.pid) continue;
-    if (demoAlive(pid)) {
-      const stack = result.live.find((l) => l.pid === pid) ?? result.live[result.live.push({ pid, containers: [] }) - 1]!;
-      stack.containers.push(name);
+    if (await demoAlive(c.Labels)) {
+      live.set(pid, [...(live.get(pid) ?? []), name]);
       continue;
     }
     await docker.getContainer(c.Id).remove({ force: true }).catch((err: unknown) => {
       if (statusOf(err) !== 404) throw new PreflightError(engineError(`removing the leftover demo container ${name}`, err).message);
     });
-    result.removed.push(name);
+    removed.push(name);
   }
-  return result;
+  return { removed, live: [...live].map(([pid, containers]) => ({ pid, containers })) };
 }
 
 async function listening(port: number, ms: number): Promise<boolean> {
