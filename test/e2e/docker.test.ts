@@ -88,10 +88,6 @@ faults:
     expect((await containers.state(c.id)).Paused).toBe(false);
   });
 
-  const shaping = async (id: string) => {
-    const shown = await runHelper({ image: TC_IMAGE, argv: ["tc", "-j", "qdisc", "show", "dev", "lo"], networkMode: `container:${id}`, purpose: "test" });
-    return (JSON.parse(shown.stdout) as { kind: string; handle: string; root?: boolean }[]).find((q) => q.root);
-  };
   const netemExperiment = (name: string, faults: string) => `version: 1
 title: shape a container
 duration: 60s
@@ -108,10 +104,10 @@ ${faults}`;
     await waitForOutput(child, "injected cap");
     child.kill("SIGKILL");
     await child;
-    expect(await shaping(c.id)).toMatchObject({ kind: "tbf", handle: expect.stringMatching(/^[0-9a-f]{4}:$/) });
+    expect(await containers.rootQdisc(c.id)).toMatchObject({ kind: "tbf", handle: expect.stringMatching(/^[0-9a-f]{4}:$/) });
     const rollback = await runCli(["rollback"], { cwd: dir });
     expect(rollback.exitCode, rollback.all).toBe(0);
-    expect(await shaping(c.id)).toMatchObject({ kind: "noqueue" });
+    expect(await containers.rootQdisc(c.id)).toMatchObject({ kind: "noqueue" });
   });
 
   it("refuses, in plan and in preflight, latency the kernel cannot add, before a pause earlier in the run is injected", async (test) => {

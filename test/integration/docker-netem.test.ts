@@ -22,11 +22,6 @@ async function resolve(name: string): Promise<Target> {
   return target!;
 }
 
-async function rootQdisc(id: string, device = "lo"): Promise<{ kind: string; handle: string } | undefined> {
-  const shown = await runHelper({ image: TC_IMAGE, argv: ["tc", "-j", "qdisc", "show", "dev", device], networkMode: `container:${id}`, purpose: "test" });
-  return (JSON.parse(shown.stdout) as { kind: string; handle: string; root?: boolean }[]).find((q) => q.root);
-}
-
 /** A container serving a 512 KiB file on its own loopback, and a way to time downloading it there. */
 async function fileServer() {
   const c = await containers.start({ networkMode: "none", cmd: ["httpd", "-f", "-p", "127.0.0.1:8080", "-h", "/tmp"] });
@@ -56,13 +51,13 @@ describe.skipIf(!available)("docker.netem against a real engine", () => {
 
     const injection = await netem.prepare(params, target, ctx);
     await injection.apply(ctx);
-    expect(await rootQdisc(server.id)).toMatchObject({ kind: "tbf", handle: injection.revert!.data.handle });
+    expect(await containers.rootQdisc(server.id)).toMatchObject({ kind: "tbf", handle: injection.revert!.data.handle });
     // 512 KiB at 2 Mbit/s is 2.1 s; even the first 66 KiB burst leaves more than 1.5 s.
     const shaped = await server.download();
     expect(shaped).toBeGreaterThan(1500);
 
     await perform(injection.revert!, ctx);
-    expect(await rootQdisc(server.id)).toMatchObject({ kind: "noqueue" });
+    expect(await containers.rootQdisc(server.id)).toMatchObject({ kind: "noqueue" });
     expect(await server.download()).toBeLessThan(shaped / 3);
     expect(unshaped).toBeLessThan(shaped / 3);
     await perform(injection.revert!, ctx);
@@ -80,17 +75,17 @@ describe.skipIf(!available)("docker.netem against a real engine", () => {
     if (!kernelHasNetem) {
       expect(trial.stderr).toMatch(/qdisc kind is unknown/);
       await expect(netem.preflight!(params, target, ctx)).rejects.toThrow(/kernel has no netem qdisc .* nothing was changed/);
-      expect(await rootQdisc(c.id)).toMatchObject({ kind: "noqueue" });
+      expect(await containers.rootQdisc(c.id)).toMatchObject({ kind: "noqueue" });
       return;
     }
     await netem.preflight!(params, target, ctx);
     const injection = await netem.prepare(params, target, ctx);
     await injection.apply(ctx);
-    expect(await rootQdisc(c.id)).toMatchObject({ kind: "netem", handle: injection.revert!.data.handle });
+    expect(await containers.rootQdisc(c.id)).toMatchObject({ kind: "netem", handle: injection.revert!.data.handle });
     // On lo both the echo and its reply leave through the shaped device: at least 200 ms a round.
     expect((await ping()).output).toMatch(/time=(2\d\d|[3-9]\d\d)\.\d+ ms/);
     await perform(injection.revert!, ctx);
-    expect(await rootQdisc(c.id)).toMatchObject({ kind: "noqueue" });
+    expect(await containers.rootQdisc(c.id)).toMatchObject({ kind: "noqueue" });
   });
 
   it("refuses a container on the host network, one without the device, and shaping it did not make", async () => {
@@ -106,7 +101,7 @@ describe.skipIf(!available)("docker.netem against a real engine", () => {
     expect(theirs.exitCode, theirs.stderr).toBe(0);
     const onLo = netem.params.parse({ rate: "1mbit", device: "lo", image: TC_IMAGE });
     await expect(netem.prepare(onLo, target, ctx)).rejects.toThrow(/already has a tbf root qdisc \(handle 1:\) that is not the kernel's default/);
-    expect(await rootQdisc(isolated.id)).toMatchObject({ kind: "tbf", handle: "1:" });
+    expect(await containers.rootQdisc(isolated.id)).toMatchObject({ kind: "tbf", handle: "1:" });
   });
 
   it("says how to get a missing helper image instead of pulling it", async () => {
