@@ -1,6 +1,7 @@
 // Pieces every command needs: the registry, loading experiments from paths with --var flags, and
 // whether this is an interactive terminal.
 
+import { homedir } from "node:os";
 import path from "node:path";
 import { UsageError } from "../errors.js";
 import { expandPaths, loadAll } from "../experiment/loader.js";
@@ -8,6 +9,7 @@ import type { CompiledExperiment } from "../experiment/types.js";
 import { parseVarFlag } from "../experiment/vars.js";
 import { registry } from "../registry.js";
 import { didYouMean } from "../util/did-you-mean.js";
+import { ensurePrivateDir } from "../util/private-dir.js";
 
 export interface CommonOptions {
   color?: boolean;
@@ -62,13 +64,34 @@ export function canPrompt(): boolean {
   return isInteractive() && Boolean(process.stdin.isTTY);
 }
 
-/** chaoscast's working directory (journals, state, locks): .chaoscast, or CHAOSCAST_DIR. */
-export function chaoscastDir(): string {
-  return process.env.CHAOSCAST_DIR || ".chaoscast";
+/**
+ * chaoscast's own directory (state files, locks, journals): CHAOSCAST_DIR, or the user's XDG state
+ * directory ($XDG_STATE_HOME/chaoscast, by default ~/.local/state/chaoscast). Never the working
+ * directory: a `chaoscast rollback` from cron, CI or another shell must find what a run left.
+ */
+export function chaoscastDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.CHAOSCAST_DIR) return path.resolve(env.CHAOSCAST_DIR);
+  // The XDG spec says a relative XDG_STATE_HOME is invalid and must be ignored.
+  const base = env.XDG_STATE_HOME && path.isAbsolute(env.XDG_STATE_HOME) ? env.XDG_STATE_HOME : path.join(homedir(), ".local", "state");
+  return path.join(base, "chaoscast");
 }
 
 export function stateDir(): string {
   return path.join(chaoscastDir(), "state");
+}
+
+export function locksDir(): string {
+  return path.join(chaoscastDir(), "locks");
+}
+
+export function runsDir(): string {
+  return path.join(chaoscastDir(), "runs");
+}
+
+/** Create (0700) and check chaoscast's directory and the sub-directories a command uses. */
+export async function preparePrivateDirs(...dirs: string[]): Promise<void> {
+  await ensurePrivateDir(chaoscastDir());
+  for (const dir of dirs) await ensurePrivateDir(dir);
 }
 
 export function defaultSeed(): string {

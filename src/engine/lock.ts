@@ -3,13 +3,14 @@
 // (--wait-lock) or skip.
 
 import { createHash } from "node:crypto";
-import { mkdir, open, readFile, stat, unlink } from "node:fs/promises";
+import { mkdir, open, readdir, stat, unlink } from "node:fs/promises";
 import path from "node:path";
 import { PreflightError } from "../errors.js";
 import { formatDuration } from "../experiment/duration.js";
 import { sleep } from "../util/abortable.js";
 import { currentOwner, ownerLiveness, type ProcessOwner } from "../util/process-owner.js";
 import { syncDirectory } from "../util/atomic-file.js";
+import { FileReadError, readRegularText } from "../util/safe-read.js";
 
 export interface LockHolder {
   scope: string;
@@ -140,12 +141,53 @@ async function tryCreate(file: string, holder: object): Promise<boolean> {
 
 async function readHolder(file: string): Promise<LockHolder | "gone" | "unreadable"> {
   try {
-    const holder = JSON.parse(await readFile(file, "utf8")) as LockHolder;
+    // Bounded and typed: a FIFO or a huge file planted as a lock must not hang or flood the run.
+    const holder = JSON.parse(await readRegularText(file, { maxBytes: 64 * 1024, kind: "lock files", noFollow: true })) as LockHolder;
     const complete = typeof holder?.owner?.pid === "number" && typeof holder.owner.host === "string" && typeof holder.runId === "string";
     return complete ? holder : "unreadable";
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "ENOENT" ? "gone" : "unreadable";
+    return err instanceof FileReadError && err.code === "ENOENT" ? "gone" : "unreadable";
   }
+}
+
+/**
+ * Remove the locks of runs that are no longer running on this host (and takeover guards left by a
+ * process that died mid-takeover), so a killed run's lock does not linger until its experiment
+ * runs again. Returns what was removed. Live holders, other hosts' locks and files that cannot be
+ * read yet (being written) are left alone.
+ */
+export async function sweepStaleLocks(dir: string): Promise<LockHolder[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  const removed: LockHolder[] = [];
+  for (const name of names) {
+    const file = path.join(dir, name);
+    if (name.endsWith(".lock.takeover")) {
+      if ((await ageMs(file)) > UNREADABLE_GRACE_MS) await unlink(file).catch(() => {});
+      continue;
+    }
+    if (!name.endsWith(".lock")) continue;
+    const holder = await readHolder(file);
+    if (holder === "gone" || holder === "unreadable") continue;
+    if ((await ownerLiveness(holder.owner)) !== "dead") continue;
+    const guard = `${file}.takeover`;
+    if (!(await tryCreate(guard, { pid: process.pid, at: new Date().toISOString() }))) continue;
+    try {
+      // Re-read under the guard: a run may have taken the stale lock over since.
+      if (JSON.stringify(await readHolder(file)) === JSON.stringify(holder)) {
+        await unlink(file).catch(() => {});
+        removed.push(holder);
+      }
+    } finally {
+      await unlink(guard).catch(() => {});
+    }
+  }
+  if (removed.length > 0) await syncDirectory(dir);
+  return removed;
 }
 
 async function ageMs(file: string): Promise<number> {

@@ -2,11 +2,13 @@
 // how to undo each fault, written (fsync + atomic rename) before each injection and after each
 // revert, so `chaoscast rollback` can finish the job of a run that died.
 
-import { readdir, readFile, unlink, mkdir } from "node:fs/promises";
+import { readdir, unlink, mkdir } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 import { writeFileAtomic } from "../util/atomic-file.js";
 import type { ProcessOwner } from "../util/process-owner.js";
+import { checkPrivateFile } from "../util/private-dir.js";
+import { FileReadError, readRegularText } from "../util/safe-read.js";
 
 export const STATE_VERSION = 1;
 
@@ -32,9 +34,12 @@ export const StateFaultSchema = z.object({
 });
 export type StateFault = z.output<typeof StateFaultSchema>;
 
+/** Run ids name files (state, journal, lock): nothing that could climb out of a directory. */
+export const RunIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, { error: "expected a run id (letters, digits, '.', '_', '-')" });
+
 export const RunStateSchema = z.object({
   version: z.literal(STATE_VERSION),
-  runId: z.string(),
+  runId: RunIdSchema,
   /** The process responsible for the run now: the run itself, or a `chaoscast rollback` that took it over. */
   owner: z.object({ pid: z.int(), startTime: z.string().nullable(), host: z.string() }),
   /** The process that ran the experiment, kept when a rollback takes the run over. */
@@ -129,12 +134,21 @@ export async function listStates(dir: string): Promise<StateListing[]> {
   return Promise.all(names.map((name) => readState(path.join(dir, name))));
 }
 
+/** Larger than any run writes (a record per fault); a bigger file is not one chaoscast wrote. */
+const MAX_STATE_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Read one state file as untrusted input: `rollback` and the watchdog execute what it says, so it
+ * must be a regular file (not a link) that no other user owns or can write, of a bounded size.
+ */
 export async function readState(file: string): Promise<StateListing> {
+  const unsafe = await checkPrivateFile(file);
+  if (unsafe) return { file, problem: `refused: ${unsafe}` };
   let text: string;
   try {
-    text = await readFile(file, "utf8");
+    text = await readRegularText(file, { maxBytes: MAX_STATE_BYTES, kind: "state files", noFollow: true });
   } catch (err) {
-    return { file, problem: `cannot read it: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
+    return { file, problem: `cannot read it: ${err instanceof FileReadError ? err.reason : ((err as NodeJS.ErrnoException).code ?? (err as Error).message)}` };
   }
   let json: unknown;
   try {
@@ -144,5 +158,6 @@ export async function readState(file: string): Promise<StateListing> {
   }
   const parsed = RunStateSchema.safeParse(json);
   if (!parsed.success) return { file, problem: `it is not a chaoscast state file of version ${STATE_VERSION}: ${parsed.error.issues[0]?.message ?? "unknown shape"} at ${parsed.error.issues[0]?.path.join(".")}` };
+  if (path.basename(file) !== `${parsed.data.runId}.json`) return { file, problem: `it names run ${parsed.data.runId}, which is not its file name; it was not written by chaoscast` };
   return { file, state: parsed.data };
 }

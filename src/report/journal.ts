@@ -1,6 +1,8 @@
 // The journal: the one record of a run, derived from its events (never mutated along the way).
 
-import { mkdir, rename, writeFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
+import { writeOutputFile } from "../util/output-file.js";
+import { terminalSafeJson } from "../util/terminal-text.js";
 import path from "node:path";
 import type { CompiledExperiment } from "../experiment/types.js";
 import type { Outcome, RunEvent } from "../engine/events.js";
@@ -98,10 +100,12 @@ export function buildJournal(experiment: CompiledExperiment, events: readonly Ru
   };
 }
 
-/** Write atomically (temp file + rename), so a reader never sees half a journal. */
+/**
+ * Write a journal: a regular file atomically (so a reader never sees half a journal, and a planted
+ * link cannot redirect it), a FIFO or device (/dev/stdout, a collector's pipe) as a stream.
+ */
 export async function writeJournal(file: string, journal: Journal): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
-  const temp = `${file}.${process.pid}.tmp`;
-  await writeFile(temp, `${JSON.stringify(journal, null, 2)}\n`, { mode: 0o600 });
-  await rename(temp, file);
+  // Terminal-safe: a journal may be written to /dev/stdout or `cat` to a terminal.
+  await writeOutputFile(file, `${terminalSafeJson(journal, 2)}\n`);
 }

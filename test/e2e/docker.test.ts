@@ -3,6 +3,7 @@
 // rate cap (docker.netem), and a netem fault the kernel cannot take, refused before anything else.
 
 import { execa } from "execa";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runHelper } from "../../src/adapters/docker/helper.js";
 import { containerFactory, engineAvailable, ensureImages, TC_IMAGE } from "../helpers/docker.js";
@@ -76,7 +77,7 @@ faults:
     const c = await containers.start();
     const dir = workdir();
     writeExperiment(dir, "pause.yaml", experiment(c.name, "60s"));
-    const child = execa(process.execPath, [CLI, "run", "pause.yaml", "--yes"], { cwd: dir, env: { CI: "1", NO_COLOR: "1" }, reject: false, stdin: "ignore" });
+    const child = execa(process.execPath, [CLI, "run", "pause.yaml", "--yes"], { cwd: dir, env: { CI: "1", NO_COLOR: "1", CHAOSCAST_DIR: path.join(dir, ".chaoscast") }, reject: false, stdin: "ignore" });
     await waitForOutput(child, "injected freeze edge");
     child.kill("SIGKILL");
     await child;
@@ -100,7 +101,7 @@ ${faults}`;
     const c = await containers.start({ networkMode: "none" });
     const dir = workdir();
     writeExperiment(dir, "cap.yaml", netemExperiment(c.name, `  - { name: cap, action: docker.netem, target: box, with: { rate: 1mbit, device: lo, image: "${TC_IMAGE}" } }\n`));
-    const child = execa(process.execPath, [CLI, "run", "cap.yaml", "--yes"], { cwd: dir, env: { CI: "1", NO_COLOR: "1" }, reject: false, stdin: "ignore" });
+    const child = execa(process.execPath, [CLI, "run", "cap.yaml", "--yes"], { cwd: dir, env: { CI: "1", NO_COLOR: "1", CHAOSCAST_DIR: path.join(dir, ".chaoscast") }, reject: false, stdin: "ignore" });
     await waitForOutput(child, "injected cap");
     child.kill("SIGKILL");
     await child;

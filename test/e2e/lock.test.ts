@@ -14,7 +14,7 @@ faults:
 `;
 
 function startRun(dir: string, file: string) {
-  return execa(process.execPath, [CLI, "run", file, "--yes"], { cwd: dir, env: { CI: "1", NO_COLOR: "1" }, reject: false, stdin: "ignore", all: true });
+  return execa(process.execPath, [CLI, "run", file, "--yes"], { cwd: dir, env: { CI: "1", NO_COLOR: "1", CHAOSCAST_DIR: path.join(dir, ".chaoscast") }, reject: false, stdin: "ignore", all: true });
 }
 
 describe("run locks", () => {

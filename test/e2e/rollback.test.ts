@@ -11,7 +11,7 @@ import { CLI, freePort, processState, runCli, startServer, waitForOutput, workdi
 
 /** Start a run of `file` and SIGKILL it once it has printed `after`. */
 async function crashRun(dir: string, file: string, after: string): Promise<void> {
-  const child = execa(process.execPath, [CLI, "run", file, "--yes"], { cwd: dir, env: { CI: "1", NO_COLOR: "1" }, reject: false, stdin: "ignore" });
+  const child = execa(process.execPath, [CLI, "run", file, "--yes"], { cwd: dir, env: { CI: "1", NO_COLOR: "1", CHAOSCAST_DIR: path.join(dir, ".chaoscast") }, reject: false, stdin: "ignore" });
   await waitForOutput(child, after);
   child.kill("SIGKILL");
   await child;
@@ -26,8 +26,9 @@ describe("chaoscast rollback", () => {
       await crashRun(dir, "freeze.yaml", "injected freeze it");
       expect(processState(server.pid)).toBe("T");
 
+      // A gate for CI: --dry-run exits 3 while a fault is in effect.
       const dry = await runCli(["rollback", "--dry-run"], { cwd: dir });
-      expect(dry.exitCode).toBe(0);
+      expect(dry.exitCode).toBe(3);
       expect(dry.all).toMatch(/in effect\s+freeze it on \S+ \(pid \d+\): \S+ \(pid \d+\) is still stopped; revert: send SIGCONT/);
       expect(processState(server.pid)).toBe("T");
 
@@ -65,7 +66,7 @@ describe("chaoscast rollback", () => {
       const failed = await runCli(["rollback"], { cwd: dir });
       expect(failed.exitCode).toBe(3);
       expect(failed.all).toMatch(/✖ slow edge on proxy edge .* is still injected: no fault proxy answers at 127\.0\.0\.1:\d+/);
-      expect(failed.all).toContain("they are still recorded, so `chaoscast rollback` can try again");
+      expect(failed.all).toContain(`they are still recorded in ${path.join(dir, ".chaoscast", "state")}, so \`chaoscast rollback\` can try again`);
 
       // Back again (a fresh proxy has no toxics): the retry confirms the toxic is gone and clears the record.
       proxy = await startProxyServer({ api, proxies: [{ name: "edge", upstream: `127.0.0.1:${upstream.port}` }] });
@@ -162,7 +163,7 @@ faults:
       method: POST
       revert: { url: "${server.url}/admin/repair?token=\${env:ADMIN_TOKEN}" }
 `);
-      const child = execa(process.execPath, [CLI, "run", "switch.yaml", "--yes"], { cwd: dir, env: { CI: "1", NO_COLOR: "1", ADMIN_TOKEN: token, CHAOSCAST_VAR_n: "1" }, reject: false, stdin: "ignore" });
+      const child = execa(process.execPath, [CLI, "run", "switch.yaml", "--yes"], { cwd: dir, env: { CI: "1", NO_COLOR: "1", CHAOSCAST_DIR: path.join(dir, ".chaoscast"), ADMIN_TOKEN: token, CHAOSCAST_VAR_n: "1" }, reject: false, stdin: "ignore" });
       await waitForOutput(child, "injected switch off");
       child.kill("SIGKILL");
       await child;
@@ -194,7 +195,7 @@ faults:
     try {
       const dir = workdir();
       writeExperiment(dir, "down.yaml", `version: 1\ntitle: edge down\nduration: 60s\ntargets:\n  edge: { proxy: { name: edge, api: "${api}", lease: 3s } }\nfaults:\n  - { name: edge down, action: proxy.down, target: edge }\n`);
-      const child = execa(process.execPath, [CLI, "run", "down.yaml", "--yes"], { cwd: dir, env: { CI: "1", NO_COLOR: "1" }, reject: false, stdin: "ignore" });
+      const child = execa(process.execPath, [CLI, "run", "down.yaml", "--yes"], { cwd: dir, env: { CI: "1", NO_COLOR: "1", CHAOSCAST_DIR: path.join(dir, ".chaoscast") }, reject: false, stdin: "ignore" });
       await waitForOutput(child, "injected edge down");
       const plain = await runCli(["rollback"], { cwd: dir });
       expect(plain.all).toContain("still running");

@@ -2,8 +2,8 @@
 // runs it. Everything binds 127.0.0.1 and is cleaned up by the test that started it.
 
 import { execa, type ResultPromise } from "execa";
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { tempDir } from "./temp.js";
 import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -56,8 +56,9 @@ export function processState(pid: number): string | undefined {
   }
 }
 
+/** A working directory for a test, removed when the test file ends. */
 export function workdir(): string {
-  return mkdtempSync(path.join(tmpdir(), "chaoscast-e2e-"));
+  return tempDir("chaoscast-e2e-");
 }
 
 export function writeExperiment(dir: string, name: string, yaml: string): string {
@@ -69,7 +70,8 @@ export function writeExperiment(dir: string, name: string, yaml: string): string
 export function runCli(args: string[], options: { cwd: string; env?: Record<string, string> }): ResultPromise<{ reject: false; all: true }> {
   return execa(process.execPath, [CLI, ...args], {
     cwd: options.cwd,
-    env: { CI: "1", NO_COLOR: "1", ...options.env },
+    // State, locks and journals in the test's own directory, where the test reads them.
+    env: { CI: "1", NO_COLOR: "1", CHAOSCAST_DIR: path.join(options.cwd, ".chaoscast"), ...options.env },
     reject: false,
     all: true,
     stdin: "ignore",

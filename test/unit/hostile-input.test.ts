@@ -4,8 +4,8 @@
 // the seed and the shrunk counterexample of a failure). The CLI part uses the built dist/.
 
 import fc from "fast-check";
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tempDir } from "../helpers/temp.js";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
@@ -338,7 +338,7 @@ describe("the loader, given hostile text", () => {
   });
 
   it("answers mutated bytes read from a file (invalid UTF-8 included) the same way", async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), "chaoscast-hostile-"));
+    const dir = tempDir("chaoscast-hostile-");
     const file = path.join(dir, "exp.yaml");
     // Outside the working directory, a file is named by its absolute path.
     const shown = file;
@@ -385,7 +385,7 @@ describe("main(argv), given hostile command lines", () => {
 
   beforeAll(async () => {
     ({ main } = (await import(pathToFileURL(path.join(ROOT, "dist/cli/main.js")).href)) as { main: (argv: string[]) => Promise<number> });
-    work = mkdtempSync(path.join(tmpdir(), "chaoscast-argv-"));
+    work = tempDir("chaoscast-argv-");
     mkdirSync(path.join(work, "a-directory"));
     writeFileSync(path.join(work, "a-file.yaml"), "not: an experiment\n");
     process.chdir(work);

@@ -1,5 +1,5 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tempDir } from "../helpers/temp.js";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseExperiment } from "../../src/experiment/loader.js";
@@ -33,7 +33,7 @@ const readState = (dir: string) => JSON.parse(readFileSync(path.join(dir, "run-1
 
 describe("the write-ahead state file", () => {
   it("holds each fault's revert, on disk, before the fault is applied", async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), "chaoscast-state-"));
+    const dir = tempDir("chaoscast-state-");
     const world = makeWorld();
     const seenAtApply: RunState["faults"][] = [];
     world.onApply = () => seenAtApply.push(readState(dir).faults);
@@ -47,14 +47,14 @@ describe("the write-ahead state file", () => {
   });
 
   it("is removed when the run reverted everything", async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), "chaoscast-state-"));
+    const dir = tempDir("chaoscast-state-");
     const { result } = await run(makeWorld(), dir);
     expect(result.outcome).toBe("passed");
     expect(stateFiles(dir)).toEqual([]);
   });
 
   it("keeps what could not be reverted, and rollback reverts it once the target allows", async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), "chaoscast-state-"));
+    const dir = tempDir("chaoscast-state-");
     const world = makeWorld();
     world.revertFailures.set("b", Infinity);
     const { result, registry } = await run(world, dir);
@@ -77,7 +77,7 @@ describe("the write-ahead state file", () => {
   });
 
   it("fails the rollback when a revert reports success but the target is not back", async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), "chaoscast-state-"));
+    const dir = tempDir("chaoscast-state-");
     const world = makeWorld();
     world.fakeRepairs.add("a");
     const { result } = await run(world, dir);
@@ -89,7 +89,7 @@ describe("the write-ahead state file", () => {
 
   it("refuses to inject anything when the state file cannot be written", async () => {
     const world = makeWorld();
-    const blocker = path.join(mkdtempSync(path.join(tmpdir(), "chaoscast-state-")), "a-file");
+    const blocker = path.join(tempDir("chaoscast-state-"), "a-file");
     writeFileSync(blocker, "not a directory");
     const { result } = await run(world, path.join(blocker, "state"));
     expect(result.outcome).toBe("skipped");
@@ -101,7 +101,7 @@ describe("the write-ahead state file", () => {
 
 describe("faults that cannot be undone", () => {
   it("leave no state file behind once the run is over", async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), "chaoscast-state-"));
+    const dir = tempDir("chaoscast-state-");
     const registry = memoryRegistry(makeWorld());
     const experiment = parseExperiment(`version: 1\ntitle: destroy\nduration: 100ms\ntargets:\n  a: { mem: { prefix: a } }\nfaults:\n  - { name: destroy a, target: a, action: mem.destroy }\n`, "mem.yaml", { registry, vars: { cli: {}, env: {} } });
     const result = await runExperiment(experiment, { registry, runId: "run-1", seed: "s", sink: () => {}, interrupt: new AbortController().signal, stateDir: dir });

@@ -2,6 +2,7 @@
 // action and its revert share it.
 
 import { readdirSync, readFileSync } from "node:fs";
+import { forbiddenPid } from "../../util/process-owner.js";
 import { PassThrough } from "node:stream";
 import type Dockerode from "dockerode";
 import { AdapterError } from "../../errors.js";
@@ -87,6 +88,7 @@ export async function stopExec(execId: string, containerId: string): Promise<"go
   const tree = localProcessTree(info.Pid, containerId);
   if (!tree) return "remote";
   for (const pid of tree) {
+    if (await forbiddenPid(pid)) continue;
     try {
       process.kill(pid, "SIGKILL");
     } catch {

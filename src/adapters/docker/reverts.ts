@@ -2,6 +2,7 @@
 // unpause a paused container, start a stopped or killed one; each then inspects it to confirm.
 
 import { readFileSync } from "node:fs";
+import { forbiddenPid } from "../../util/process-owner.js";
 import { z } from "zod";
 import { AdapterError } from "../../errors.js";
 import { defineRevert } from "../../engine/types.js";
@@ -10,7 +11,9 @@ import { dockerEngine, engineError, statusOf } from "./client.js";
 import { execExpectingSuccess, execIn, stopExec } from "./exec.js";
 import type { EndpointSettings } from "dockerode";
 
-export const ContainerDataSchema = z.object({ id: z.string().min(1), name: z.string(), engine: z.string().optional(), engineAt: z.string().optional() });
+// The engine's full container ID: a record holding anything else (an empty or partial id would
+// match any cgroup or command line it is compared with) was not written by a run.
+export const ContainerDataSchema = z.object({ id: z.string().regex(/^[0-9a-f]{64}$/, { error: "expected the engine's 64-hex-digit container ID" }), name: z.string(), engine: z.string().optional(), engineAt: z.string().optional() });
 type ContainerData = z.output<typeof ContainerDataSchema>;
 
 export interface ContainerState {
@@ -359,6 +362,7 @@ export const stopBurnersRevert = defineRevert({
     // itself is asked, with pkill (busybox and procps have it).
     const foreign = pids.filter((pid) => !runsHere(pid, data.marker));
     for (const pid of pids.filter((p) => !foreign.includes(p))) {
+      if (await forbiddenPid(pid)) continue;
       try {
         process.kill(pid, "SIGKILL");
       } catch (err) {

@@ -37,7 +37,7 @@ export const kill = defineAction({
   async prepare(params, target) {
     const data = processData(target);
     await assertAlive(data, "process.kill");
-    return { revert: null, apply: async () => send(data, params.signal, "process.kill") };
+    return { revert: null, apply: () => send(data, params.signal, "process.kill") };
   },
 });
 
@@ -58,7 +58,7 @@ export const suspend = defineAction({
     return {
       revert: revertWith(resumeRevert, identity(data)),
       async apply() {
-        send(data, "SIGSTOP", "process.suspend");
+        await send(data, "SIGSTOP", "process.suspend");
         // Signals are delivered asynchronously: only claim the fault once the kernel shows it.
         if (!(await waitForState(data.pid, (state) => state === "T"))) {
           throw new AdapterError(`${data.name} (pid ${data.pid}) did not stop after SIGSTOP`, { action: "process.suspend", target: `pid:${data.pid}` });
@@ -85,6 +85,6 @@ export const signal = defineAction({
     const data = processData(target);
     await assertAlive(data, "process.signal");
     const revert = params.revertSignal ? revertWith(signalRevert, { ...identity(data), signal: params.revertSignal }) : null;
-    return { revert, apply: async () => send(data, params.signal, "process.signal") };
+    return { revert, apply: () => send(data, params.signal, "process.signal") };
   },
 });

@@ -2,7 +2,7 @@
 // (no dependencies, no parsing of tool output); elsewhere `ps` and `lsof` are used.
 
 import { readFile, readdir, readlink } from "node:fs/promises";
-import { existsSync } from "node:fs";
+import { HAS_PROC } from "../../util/process-owner.js";
 
 export interface ProcessInfo {
   pid: number;
@@ -17,7 +17,7 @@ export interface ProcessInfo {
   ppid: number | undefined;
 }
 
-const HAS_PROC = process.platform === "linux" && existsSync("/proc/self/stat");
+export { ownLineage } from "../../util/process-owner.js";
 
 export async function readProcess(pid: number): Promise<ProcessInfo | undefined> {
   if (!HAS_PROC) return (await listProcessesPs()).find((p) => p.pid === pid);
@@ -85,17 +85,6 @@ export async function pidsListeningOn(port: number): Promise<number[]> {
     }
   }
   return pids;
-}
-
-/** This process and its ancestors: chaoscast never signals itself or whoever started it. */
-export async function ownLineage(): Promise<Set<number>> {
-  const lineage = new Set<number>([process.pid]);
-  let ppid: number | undefined = process.ppid;
-  for (let i = 0; i < 64 && ppid && ppid > 0 && !lineage.has(ppid); i++) {
-    lineage.add(ppid);
-    ppid = (await readProcess(ppid))?.ppid;
-  }
-  return lineage;
 }
 
 async function listProcessesPs(): Promise<ProcessInfo[]> {

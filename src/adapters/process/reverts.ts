@@ -7,10 +7,12 @@ import { z } from "zod";
 import { AdapterError } from "../../errors.js";
 import { defineRevert } from "../../engine/types.js";
 import { sleep } from "../../util/abortable.js";
+import { forbiddenPid, HAS_PROC } from "../../util/process-owner.js";
 import { readProcess } from "./proc.js";
 
 export const ProcessDataSchema = z.object({
-  pid: z.int().positive(),
+  // pid 1 is init: no run ever targets it, so a record that names it is not one a run wrote.
+  pid: z.int().min(2),
   name: z.string(),
   startTime: z.string().nullable(),
 });
@@ -18,14 +20,26 @@ export type ProcessData = z.output<typeof ProcessDataSchema>;
 
 const SIGNAL_NAMES = Object.keys(constants.signals) as [string, ...string[]];
 
-/** Is the pid still the process we resolved (not exited, not reused by another one)? */
+/**
+ * Is the pid still the process we resolved (not exited, not reused by another one)? On Linux a
+ * record without the start time is refused: it could name any process that holds the pid now.
+ */
 export async function sameProcess(data: ProcessData): Promise<boolean> {
+  if (data.startTime === null && HAS_PROC) {
+    throw new AdapterError(`the record names ${data.name} (pid ${data.pid}) without its start time, so chaoscast cannot tell it is still the process the run hit; it signals nothing on such a record`, { target: `pid:${data.pid}` });
+  }
   const info = await readProcess(data.pid);
   if (!info || info.state === "Z") return false;
   return data.startTime === null || info.startTime === data.startTime;
 }
 
-export function send(data: ProcessData, signal: string, action: string): void {
+/**
+ * Send a signal, under the rules every run follows, also for a pid read back from a state file:
+ * never pid 1 (or 0 and negatives, which mean groups), never chaoscast itself or its ancestors.
+ */
+export async function send(data: ProcessData, signal: string, action: string): Promise<void> {
+  const forbidden = await forbiddenPid(data.pid);
+  if (forbidden) throw new AdapterError(`${action}: refused to send ${signal} to ${data.name}: ${forbidden}`, { action, target: `pid:${data.pid}` });
   try {
     process.kill(data.pid, signal as NodeJS.Signals);
   } catch (err) {
@@ -53,7 +67,7 @@ export const resumeRevert = defineRevert({
       ctx.note(`${data.name} (pid ${data.pid}) has exited; nothing to undo`);
       return;
     }
-    send(data, "SIGCONT", "revert");
+    await send(data, "SIGCONT", "revert");
     // SIGCONT is delivered asynchronously: wait until the kernel shows the process running again.
     await waitForState(data.pid, (state) => state !== "T");
   },
@@ -73,7 +87,7 @@ export const signalRevert = defineRevert({
       ctx.note(`${data.name} (pid ${data.pid}) has exited; nothing to undo`);
       return;
     }
-    send(data, data.signal, "revert");
+    await send(data, data.signal, "revert");
   },
   // What an arbitrary reverting signal restores is known only to the process: nothing to observe.
 });

@@ -1,19 +1,23 @@
 // `chaoscast rollback`: undo what runs left behind: a run killed (kill -9, OOM, a lost machine)
-// before it reverted its faults, or one whose reverts failed. Reads .chaoscast/state.
+// before it reverted its faults, or one whose reverts failed. Reads the state directory
+// (CHAOSCAST_DIR, or ~/.local/state/chaoscast), whose files are untrusted input: every text from
+// them is escaped before it is printed, and every process they name is checked before a signal.
 
+import { existsSync } from "node:fs";
 import { unlink } from "node:fs/promises";
 import { hostname } from "node:os";
-import path from "node:path";
 import { displayPath } from "../../util/display-path.js";
 import { sleep } from "../../util/abortable.js";
-import { ownerLiveness } from "../../util/process-owner.js";
+import { ownerLiveness, unprovenRunProcess, type ProcessOwner } from "../../util/process-owner.js";
+import { checkPrivateDir } from "../../util/private-dir.js";
+import { forTerminal as t, terminalSafeJson } from "../../util/terminal-text.js";
 import { PreflightError, UsageError, EXIT } from "../../errors.js";
 import { checkLeftover, findLeftovers, revertLeftover, type LeftoverRun } from "../../engine/leftovers.js";
 import type { RunEventBody } from "../../engine/events.js";
 import { didYouMean } from "../../util/did-you-mean.js";
 import { makeStyle } from "../render/style.js";
-import { chaoscastDir, registry, stateDir, type CommonOptions } from "../shared.js";
-import { RunLock } from "../../engine/lock.js";
+import { chaoscastDir, locksDir, registry, stateDir, type CommonOptions } from "../shared.js";
+import { RunLock, sweepStaleLocks } from "../../engine/lock.js";
 import { readState } from "../../engine/state.js";
 
 export interface RollbackOptions extends CommonOptions {
@@ -27,27 +31,33 @@ export interface RollbackOptions extends CommonOptions {
 function describeRun(run: LeftoverRun): string {
   const { state } = run;
   const owner = state.runOwner ?? state.owner;
-  return `${state.runId} (${state.experiment.title}, ${displayPath(state.experiment.file)}; started ${state.startedAt} by pid ${owner.pid} on ${owner.host})`;
+  return t(`${state.runId} (${state.experiment.title}, ${displayPath(state.experiment.file)}; started ${state.startedAt} by pid ${owner.pid} on ${owner.host})`);
 }
 
-/** SIGKILL a process and wait (up to 5 s) until it has gone. */
-async function endProcess(pid: number): Promise<boolean> {
+/**
+ * SIGKILL a live run's process and wait (up to 5 s) until it has gone, but only when it is provably
+ * the chaoscast process the record names: a state file could otherwise name init, this rollback's
+ * own shell, or any process. Returns why it was not ended, or null once it has.
+ */
+async function endRunProcess(owner: ProcessOwner): Promise<string | null> {
+  const unproven = await unprovenRunProcess(owner);
+  if (unproven) return `not ended: ${unproven}`;
   try {
-    process.kill(pid, "SIGKILL");
+    process.kill(owner.pid, "SIGKILL");
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "ESRCH") return false;
+    if ((err as NodeJS.ErrnoException).code !== "ESRCH") return `could not send SIGKILL: ${(err as NodeJS.ErrnoException).code}`;
   }
   const deadline = performance.now() + 5_000;
   while (performance.now() < deadline) {
-    if ((await ownerLiveness({ pid, startTime: null, host: hostname() })) === "dead") return true;
+    if ((await ownerLiveness({ ...owner, host: hostname() })) === "dead") return null;
     await sleep(20);
   }
-  return false;
+  return "it did not exit within 5 s of SIGKILL";
 }
 
 async function takeRollbackLock(run: LeftoverRun): Promise<RunLock> {
   return RunLock.acquire({
-    dir: path.join(chaoscastDir(), "locks"),
+    dir: locksDir(),
     scope: `rollback of ${run.state.runId}`,
     runId: `rollback-${process.pid}`,
     experiment: run.state.experiment.file,
@@ -62,17 +72,17 @@ async function takeRollbackLock(run: LeftoverRun): Promise<RunLock> {
  * longer be undone (a killed container that was removed). Says what it forgets, so the user owns it.
  */
 async function forgetRun(run: LeftoverRun, dryRun: boolean, out: (line: string) => void, style: ReturnType<typeof makeStyle>): Promise<number> {
-  if (run.liveness === "alive") throw new PreflightError(`run ${run.state.runId} is still in progress (pid ${run.state.owner.pid}); it cannot be forgotten while it runs`);
+  if (run.liveness === "alive") throw new PreflightError(`run ${t(run.state.runId)} is still in progress (pid ${run.state.owner.pid}); it cannot be forgotten while it runs`);
   const lock = dryRun ? undefined : await takeRollbackLock(run);
   try {
     const fresh = await readState(run.file);
     const faults = "state" in fresh ? fresh.state.faults.filter((f) => f.state !== "reverted" && f.revert !== null) : [];
     out(style.bold(`${dryRun ? "Would forget" : "Forgetting"} ${describeRun(run)}, reverting nothing`));
-    for (const f of faults) out(style.yellow(`  ! ${f.fault}${f.target ? ` on ${f.target.label}` : ""}: not reverted by chaoscast; make sure it is undone (${f.revert!.description})`));
+    for (const f of faults) out(style.yellow(`  ! ${t(f.fault)}${f.target ? ` on ${t(f.target.label)}` : ""}: not reverted by chaoscast; make sure it is undone (${t(f.revert!.description)})`));
     if (!dryRun) await unlink(run.file).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== "ENOENT") throw err;
     });
-    out(dryRun ? style.dim("Nothing was changed (--dry-run).") : `Forgot run ${run.state.runId}: its record is gone, and rollback and later runs no longer report it.`);
+    out(dryRun ? style.dim("Nothing was changed (--dry-run).") : `Forgot run ${t(run.state.runId)}: its record is gone from ${stateDir()}, and rollback and later runs no longer report it.`);
     return EXIT.passed;
   } finally {
     await lock?.release();
@@ -86,6 +96,14 @@ export async function rollbackCommand(options: RollbackOptions): Promise<number>
     if (!json) process.stdout.write(`${line}\n`);
   };
   const dir = stateDir();
+  // Nothing was ever run from this directory: nothing to roll back, and nothing to create.
+  if (existsSync(chaoscastDir())) {
+    await checkPrivateDir(chaoscastDir());
+    if (existsSync(dir)) await checkPrivateDir(dir);
+  }
+  if (!options.dryRun) {
+    for (const lock of await sweepStaleLocks(locksDir())) out(style.dim(`removed the stale lock of run ${t(lock.runId)} (pid ${lock.owner.pid} is no longer running)`));
+  }
   const { runs, unreadable } = await findLeftovers(dir);
 
   // A dead run killed before its first injection, or after its last revert but before it could
@@ -100,13 +118,13 @@ export async function rollbackCommand(options: RollbackOptions): Promise<number>
     const run = runs.find((r) => r.state.runId === options.run);
     if (!run) {
       const ids = runs.map((r) => r.state.runId);
-      throw new UsageError(`--run ${options.run}: no state for that run in ${dir}${didYouMean(options.run, ids)}${ids.length ? `; runs with state: ${ids.join(", ")}` : "; there is none"}`);
+      throw new UsageError(t(`--run ${options.run}: no state for that run in ${dir}${didYouMean(options.run, ids)}${ids.length ? `; runs with state: ${ids.join(", ")}` : "; there is none"}`));
     }
     if (run.liveness === "other-host") {
-      throw new PreflightError(`run ${run.state.runId} ran on ${run.state.owner.host}, not on this host: its processes and loopback addresses are that host's. Run chaoscast rollback there.`);
+      throw new PreflightError(t(`run ${run.state.runId} ran on ${run.state.owner.host}, not on this host: its processes and loopback addresses are that host's. Run chaoscast rollback there.`));
     }
     if (run.liveness === "alive" && !options.all) {
-      throw new PreflightError(`run ${run.state.runId} is still in progress (pid ${run.state.owner.pid}); it rolls back by itself when it ends or on Ctrl-C/SIGTERM. Add --all to end it (SIGKILL) and revert what it left.`);
+      throw new PreflightError(t(`run ${run.state.runId} is still in progress (pid ${run.state.owner.pid}); it rolls back by itself when it ends or on Ctrl-C/SIGTERM. Add --all to end it (SIGKILL) and revert what it left.`));
     }
     chosen = [run];
     if (options.forget) return forgetRun(run, options.dryRun === true, out, style);
@@ -117,18 +135,21 @@ export async function rollbackCommand(options: RollbackOptions): Promise<number>
   chosen = chosen.filter((r) => !busy.includes(r) && !elsewhere.includes(r));
 
   for (const run of busy) out(style.dim(`skipped ${describeRun(run)}: still running (it rolls back by itself; --all ends it and reverts what it left)`));
-  for (const run of elsewhere) out(style.yellow(`skipped ${describeRun(run)}: it ran on another host; its faults can only be reverted there (run chaoscast rollback on ${run.state.owner.host})`));
-  for (const u of unreadable) out(style.red(`✖ ${u.file}: ${u.problem}. What that run left cannot be known; check it by hand.`));
+  for (const run of elsewhere) out(style.yellow(`skipped ${describeRun(run)}: it ran on another host; its faults can only be reverted there (run chaoscast rollback on ${t(run.state.owner.host)})`));
+  for (const u of unreadable) out(style.red(`✖ ${t(u.file)}: ${t(u.problem)}. What that run left cannot be known; check it by hand.`));
 
   if (chosen.length === 0) {
     const skipped = busy.length + elsewhere.length;
-    out(unreadable.length || skipped ? "Nothing else to roll back." : `Nothing to roll back: no run left faults behind (${dir}).`);
-    if (json) process.stdout.write(`${JSON.stringify({ runs: [], skipped: [...busy, ...elsewhere].map((r) => r.state.runId), unreadable }, null, 2)}\n`);
+    out(unreadable.length || skipped ? "Nothing else to roll back." : `Nothing to roll back: no run left faults behind (${t(dir)}).`);
+    if (json) process.stdout.write(`${terminalSafeJson({ stateDir: dir, runs: [], skipped: [...busy, ...elsewhere].map((r) => r.state.runId), unreadable }, 2)}\n`);
+    // A run still in progress has its faults in effect: a CI gate on --dry-run must not pass it.
+    if (options.dryRun && busy.length > 0) return EXIT.rollbackFailed;
     return unreadable.length ? EXIT.rollbackFailed : EXIT.passed;
   }
 
   const report: unknown[] = [];
   let failures = unreadable.length;
+  let inEffect = 0;
   for (const listed of chosen) {
     let run = listed;
     let lock: RunLock | undefined;
@@ -138,7 +159,7 @@ export async function rollbackCommand(options: RollbackOptions): Promise<number>
       const fresh = await readState(run.file);
       if (!("state" in fresh)) {
         await lock.release();
-        out(style.dim(`${describeRun(run)}: already rolled back by another chaoscast rollback`));
+        out(style.dim(`${describeRun(run)}: already rolled back by another chaoscast rollback (or its watchdog)`));
         continue;
       }
       run = { ...run, state: fresh.state, pending: fresh.state.faults.filter((f) => f.state !== "reverted" && f.revert !== null) };
@@ -149,18 +170,23 @@ export async function rollbackCommand(options: RollbackOptions): Promise<number>
         // A live run would redo what we undo (its lease keepers refresh, its timeline goes on), and
         // a hung one cannot be trusted to stop by itself: end it first.
         if (options.dryRun) out(style.yellow(`  would end its process (pid ${run.state.owner.pid}) with SIGKILL first`));
-        else if (!(await endProcess(run.state.owner.pid))) {
-          out(style.red(`  ✖ could not end its process (pid ${run.state.owner.pid}); left alone`));
-          failures += 1;
-          continue;
-        } else out(style.yellow(`  ended its process (pid ${run.state.owner.pid}) with SIGKILL, so it cannot redo its faults`));
+        else {
+          const notEnded = await endRunProcess(run.state.owner);
+          if (notEnded) {
+            out(style.red(`  ✖ its process (pid ${run.state.owner.pid}) was ${t(notEnded)}; left alone`));
+            failures += 1;
+            continue;
+          }
+          out(style.yellow(`  ended its process (pid ${run.state.owner.pid}) with SIGKILL, so it cannot redo its faults`));
+        }
       }
-      for (const f of run.irreversible) out(style.yellow(`  ! ${f.fault} (${f.action})${f.target ? ` on ${f.target.label}` : ""}: cannot be undone by design`));
+      for (const f of run.irreversible) out(style.yellow(`  ! ${t(f.fault)} (${t(f.action)})${f.target ? ` on ${t(f.target.label)}` : ""}: cannot be undone by design`));
       if (options.dryRun) {
         const checks = await checkLeftover(run, registry);
         for (const c of checks) {
           const mark = c.status === "in-effect" ? style.red("in effect") : c.status === "undone" ? style.green("undone") : style.yellow("unknown");
-          out(`  ${mark}  ${c.fault.fault}${c.fault.target ? ` on ${c.fault.target.label}` : ""}: ${c.detail}; revert: ${c.fault.revert!.description}`);
+          if (c.status !== "undone") inEffect += 1;
+          out(`  ${mark}  ${t(c.fault.fault)}${c.fault.target ? ` on ${t(c.fault.target.label)}` : ""}: ${t(c.detail)}; revert: ${t(c.fault.revert!.description)}`);
         }
         report.push({ runId: run.state.runId, file: run.file, checks: checks.map((c) => ({ fault: c.fault.fault, target: c.fault.target, status: c.status, detail: c.detail, revert: c.fault.revert!.description })) });
         continue;
@@ -168,13 +194,13 @@ export async function rollbackCommand(options: RollbackOptions): Promise<number>
       const events: RunEventBody[] = [];
       const result = await revertLeftover(run, registry, (event) => {
         events.push(event);
-        if (event.type === "fault-reverted") out(`  ${style.green("✔")} ${event.fault}${event.target ? ` on ${event.target.label}` : ""} reverted${event.notes.length ? style.dim(` (${event.notes.join("; ")})`) : ""}`);
-        else if (event.type === "revert-retry") out(style.dim(`  … ${event.fault}: ${event.error}; retrying in ${event.retryInMs}ms`));
-        else if (event.type === "revert-failed") out(style.red(`  ✖ ${event.fault}${event.target ? ` on ${event.target.label}` : ""} is still injected: ${event.error} (revert: ${event.revert})`));
-        else if (event.type === "note") out(style.dim(`  ${event.message}`));
+        if (event.type === "fault-reverted") out(`  ${style.green("✔")} ${t(event.fault)}${event.target ? ` on ${t(event.target.label)}` : ""} reverted${event.notes.length ? style.dim(` (${t(event.notes.join("; "))})`) : ""}`);
+        else if (event.type === "revert-retry") out(style.dim(`  … ${t(event.fault)}: ${t(event.error)}; retrying in ${event.retryInMs}ms`));
+        else if (event.type === "revert-failed") out(style.red(`  ✖ ${t(event.fault)}${event.target ? ` on ${t(event.target.label)}` : ""} is still injected: ${t(event.error)} (revert: ${t(event.revert)})`));
+        else if (event.type === "note") out(style.dim(`  ${t(event.message)}`));
       });
       for (const f of result.failed.filter((x) => !events.some((e) => e.type === "revert-failed" && e.fault === x.fault.fault))) {
-        out(style.red(`  ✖ ${f.fault.fault}${f.fault.target ? ` on ${f.fault.target.label}` : ""} is still injected: ${f.error}`));
+        out(style.red(`  ✖ ${t(f.fault.fault)}${f.fault.target ? ` on ${t(f.fault.target.label)}` : ""} is still injected: ${t(f.error)}`));
       }
       failures += result.failed.length;
       report.push({
@@ -187,13 +213,19 @@ export async function rollbackCommand(options: RollbackOptions): Promise<number>
       await lock?.release();
     }
   }
-  if (json) process.stdout.write(`${JSON.stringify({ runs: report, skipped: [...busy, ...elsewhere].map((r) => r.state.runId), unreadable }, null, 2)}\n`);
+  if (json) process.stdout.write(`${terminalSafeJson({ stateDir: dir, runs: report, skipped: [...busy, ...elsewhere].map((r) => r.state.runId), unreadable }, 2)}\n`);
   if (options.dryRun) {
     out(style.dim("Nothing was changed (--dry-run)."));
+    // A gate for CI and cron: non-zero while anything may still be injected (in effect, or not
+    // observable and so not known to be undone), or a state file cannot be read.
+    if (inEffect > 0 || busy.length > 0) {
+      out(style.yellow(`${inEffect} fault(s) may still be in effect (${t(dir)}); \`chaoscast rollback\` undoes them.`));
+      return EXIT.rollbackFailed;
+    }
     return unreadable.length ? EXIT.rollbackFailed : EXIT.passed;
   }
   if (failures > 0) {
-    out(style.red(`${failures} fault(s) could not be reverted; they are still recorded, so \`chaoscast rollback\` can try again.`));
+    out(style.red(`${failures} fault(s) could not be reverted; they are still recorded in ${t(dir)}, so \`chaoscast rollback\` can try again.`));
     return EXIT.rollbackFailed;
   }
   out(style.green("Everything those runs left has been reverted."));

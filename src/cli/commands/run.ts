@@ -3,6 +3,7 @@
 
 import { constants } from "node:fs";
 import { access, mkdir, stat } from "node:fs/promises";
+import { entryKind } from "../../util/atomic-file.js";
 import path from "node:path";
 import { displayPath } from "../../util/display-path.js";
 import { createInterface } from "node:readline/promises";
@@ -17,7 +18,7 @@ import { runExperiment, staticFacts, type ResolvedPlan } from "../../engine/runn
 import { makeRedactor } from "../../engine/redact.js";
 import { buildJournal, writeJournal, type Journal } from "../../report/journal.js";
 import { trapInterrupts } from "../interrupts.js";
-import { canPrompt, chaoscastDir, defaultSeed, isInteractive, loadExperiments, registry, stateDir, type CommonOptions } from "../shared.js";
+import { canPrompt, defaultSeed, isInteractive, loadExperiments, locksDir, preparePrivateDirs, registry, runsDir, stateDir, type CommonOptions } from "../shared.js";
 import { makeStyle } from "../render/style.js";
 import { TextRenderer } from "../render/text.js";
 
@@ -51,6 +52,8 @@ export async function runCommand(paths: string[], options: RunCommandOptions): P
   const { policy } = await loadPolicy();
   refuseStaticViolations(experiments, policy);
   const journalTarget = await journalLocation(options.journal, experiments.length);
+  // Before anything runs: state and locks must live where no one else can write what rollback executes.
+  await preparePrivateDirs(stateDir(), locksDir(), ...(options.journal ? [] : [runsDir()]));
   const output = options.output ?? "text";
   const style = makeStyle(process.stdout, options.color);
   const interactive = output === "text" && isInteractive();
@@ -88,7 +91,7 @@ export async function runCommand(paths: string[], options: RunCommandOptions): P
         stateDir: stateDir(),
         policy,
         respectSchedule: options.respectSchedule ?? false,
-        lock: { dir: path.join(chaoscastDir(), "locks"), waitMs },
+        lock: { dir: locksDir(), waitMs },
         sink: (event) => {
           events.push(event);
           if (output === "jsonl") process.stdout.write(`${JSON.stringify(event)}\n`);
@@ -147,9 +150,20 @@ async function warnAboutLeftovers(style: ReturnType<typeof makeStyle>): Promise<
 type JournalTarget = { kind: "file"; path: string } | { kind: "dir"; path: string };
 
 async function journalLocation(option: string | undefined, count: number): Promise<JournalTarget> {
-  if (!option) return { kind: "dir", path: path.join(chaoscastDir(), "runs") };
+  if (!option) return { kind: "dir", path: runsDir() };
   const isDir = option.endsWith("/") || (await stat(option).then((s) => s.isDirectory(), () => false));
   if (!isDir && count > 1) throw new UsageError(`--journal ${option}: several experiments are being run, so --journal must be a directory (end it with /)`);
+  if (!isDir) {
+    if (STANDARD_STREAMS.includes(option)) return { kind: "file", path: option };
+    // Say now, not after the faults, that the journal would not be written: a regular file is
+    // replaced, a FIFO or device written to; anything else (a link to a file could redirect the
+    // write) is refused.
+    const kind = await entryKind(option);
+    if (kind !== "file" && kind !== "absent") {
+      if (kind.fifoOrDevice || (await isLinkToStream(option))) return { kind: "file", path: option };
+      throw new UsageError(`--journal ${option}: it is ${kind.other}; give a regular file, a directory (ending in /), a FIFO or a device such as /dev/stdout`);
+    }
+  }
   // Find out now, not after the faults, that the journal cannot be written.
   const dir = isDir ? option : path.dirname(option);
   try {
@@ -161,6 +175,12 @@ async function journalLocation(option: string | undefined, count: number): Promi
   return isDir ? { kind: "dir", path: option } : { kind: "file", path: option };
 }
 
+const STANDARD_STREAMS = ["/dev/stdout", "/dev/stderr"];
+
+async function isLinkToStream(file: string): Promise<boolean> {
+  const target = await stat(file).catch(() => undefined);
+  return target !== undefined && (target.isFIFO() || target.isCharacterDevice());
+}
 
 export function makeRunId(title: string): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");

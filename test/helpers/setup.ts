@@ -1,0 +1,11 @@
+// Runs before every test file: a private CHAOSCAST_DIR for the file (the CLI's state, locks and
+// journals, also of child processes, which inherit it), and removal of every temporary directory
+// the file made.
+
+import { afterAll } from "vitest";
+import path from "node:path";
+import { removeTempDirs, tempDir } from "./temp.js";
+
+process.env.CHAOSCAST_DIR = path.join(tempDir("chaoscast-home-"), "chaoscast");
+
+afterAll(() => removeTempDirs());
