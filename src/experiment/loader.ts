@@ -1,13 +1,16 @@
 // Loads experiment files: YAML or JSON text → document with positions → variables → schema →
 // semantic checks → a compiled experiment. Every problem is reported with file:line:col.
 
-import { open, readdir, stat } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { displayPath } from "../util/display-path.js";
 import { isAlias, isCollection, isMap, isPair, isScalar, LineCounter, parseDocument, type Document } from "yaml";
 import { ExperimentError, UsageError, type Problem } from "../errors.js";
 import type { RegistryView } from "../engine/registry-view.js";
 import { describeValue } from "../util/describe.js";
+import { FileReadError, readRegularFile } from "../util/safe-read.js";
+import { expansionProblem, versionDirectiveProblem } from "./yaml-guards.js";
+import { forTerminal } from "../util/terminal-text.js";
 import { makeRedactor } from "../engine/redact.js";
 import { compileExperiment } from "./compile.js";
 import { locate } from "./positions.js";
@@ -21,6 +24,8 @@ const MAX_FILE_BYTES = 1024 * 1024;
 /** Deeper than this is a mistake or an attack; it also keeps every recursive step below far from the stack limit. */
 const MAX_DEPTH = 64;
 const MAX_ALIASES = 50;
+/** What aliases may expand a document into: a few times the largest file. */
+const MAX_EXPANDED_CHARS = 4 * 1024 * 1024;
 /** Problems reported per file. */
 const MAX_PROBLEMS = 100;
 const EXPERIMENT_EXTENSIONS = new Set([".yaml", ".yml", ".json"]);
@@ -36,14 +41,11 @@ export async function loadExperiment(file: string, options: LoadOptions): Promis
   const shown = displayPath(file);
   let bytes: Buffer;
   try {
-    const info = await stat(file);
-    if (info.size > MAX_FILE_BYTES) throw new ExperimentError([{ file: shown, path: "", message: `the file is ${info.size} bytes; experiment files are at most 1 MiB` }]);
-    const read = await readAtMost(file, MAX_FILE_BYTES);
-    if (!read) throw new ExperimentError([{ file: shown, path: "", message: "the file holds more than 1 MiB; experiment files are at most 1 MiB" }]);
-    bytes = read;
+    // Only a regular file, at most 1 MiB: a FIFO would wait for a writer forever, /dev/zero never end.
+    bytes = await readRegularFile(file, { maxBytes: MAX_FILE_BYTES, kind: "experiment files" });
   } catch (err) {
-    if (err instanceof ExperimentError) throw err;
-    throw new ExperimentError([{ file: shown, path: "", message: `cannot read the file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` }]);
+    if (!(err instanceof FileReadError)) throw err;
+    throw new ExperimentError([{ file: shown, path: "", message: `cannot read the file: ${err.reason}` }]);
   }
   let text: string;
   try {
@@ -55,27 +57,6 @@ export async function loadExperiment(file: string, options: LoadOptions): Promis
     throw new ExperimentError([{ file: shown, ...where, path: "", message: "not UTF-8 text (is this a binary file?); experiment files are YAML or JSON text" }]);
   }
   return parseExperiment(text, shown, options);
-}
-
-/**
- * The file's bytes, or undefined when there are more than `max`: a device or a pipe has no size to
- * check first, and `validate /dev/zero` would otherwise read until memory runs out.
- */
-async function readAtMost(file: string, max: number): Promise<Buffer | undefined> {
-  const handle = await open(file, "r");
-  try {
-    const chunks: Buffer[] = [];
-    let total = 0;
-    for (;;) {
-      const { bytesRead, buffer } = await handle.read(Buffer.alloc(64 * 1024), 0, 64 * 1024, null);
-      if (bytesRead === 0) return Buffer.concat(chunks, total);
-      total += bytesRead;
-      if (total > max) return undefined;
-      chunks.push(buffer.subarray(0, bytesRead));
-    }
-  } finally {
-    await handle.close();
-  }
 }
 
 /** Validate experiment text. `file` is only used in messages. */
@@ -107,12 +88,8 @@ function shown(problems: Problem[], file: string, total = problems.length): Prob
  * so that each problem stays on one line and reads as written.
  */
 function printable(problem: Problem): Problem {
-  const escape = (text: string) =>
-    text.replace(/[\x00-\x08\x0A-\x1F\x7F-\x9F\u061C\u200E\u200F\u2028-\u202E\u2066-\u2069]/g, (c) =>
-      c === "\n" ? "\\n" : c === "\r" ? "\\r" : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
-    );
   const cut = (text: string, max: number) => (text.length > max ? `${text.slice(0, max)}…` : text);
-  return { ...problem, file: escape(problem.file), path: cut(escape(problem.path), 300), message: cut(escape(problem.message), 2000) };
+  return { ...problem, file: forTerminal(problem.file), path: cut(forTerminal(problem.path), 300), message: cut(forTerminal(problem.message), 2000) };
 }
 
 function parseText(text: string, file: string, options: LoadOptions): CompiledExperiment {
@@ -126,6 +103,8 @@ function parseText(text: string, file: string, options: LoadOptions): CompiledEx
   const lines = new LineCounter();
   // Duplicate keys are found by checkStructure: the parser's own check is quadratic in the size of a mapping.
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false, strict: true });
+  const version = versionDirectiveProblem(doc, text);
+  if (version) throw new ExperimentError([{ file, ...lines.linePos(version.offset), path: "", message: version.message }]);
   const problems: Problem[] = [];
   // Locating is linear in the mappings on the path: only problems that can be shown are located,
   // and the same problem found twice (a placeholder repeated in one value) is the same problem.
@@ -173,6 +152,9 @@ function parseText(text: string, file: string, options: LoadOptions): CompiledEx
     const first = structure.problems.slice(0, MAX_PROBLEMS).map((p) => ({ file, ...lines.linePos(p.offset), path: "", message: p.message }));
     throw new ExperimentError(shown(first, file, structure.problems.length));
   }
+  // Few aliases can still expand into a lot (50 aliases of a 1 MiB value): bound the size too.
+  const expansion = expansionProblem(doc, MAX_EXPANDED_CHARS, structure.firstAlias);
+  if (expansion) throw new ExperimentError([{ file, ...lines.linePos(expansion.offset), path: "", message: expansion.message }]);
   let raw: unknown;
   try {
     raw = doc.toJS({ maxAliasCount: MAX_ALIASES });

@@ -70,7 +70,8 @@ export async function ensurePrivateDir(dir: string): Promise<void> {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "EEXIST" || code === "ENOTDIR") {
       const blocking = await firstNonDirectory(dir);
-      throw new UnsafePathError(dir, `${blocking ? `${blocking.path} is ${blocking.kind}` : "a part of the path is not a directory"}, so the directory cannot be made`, "point CHAOSCAST_DIR elsewhere, or move that file away");
+      const what = !blocking ? "a part of the path is not a directory" : blocking.path === path.resolve(dir) ? `it is ${blocking.kind}` : `${blocking.path} is ${blocking.kind}`;
+      throw new UnsafePathError(dir, `${what}, so the directory cannot be made`, "point CHAOSCAST_DIR elsewhere, or move that file away");
     }
     if (code === "EACCES" || code === "EPERM" || code === "EROFS") {
       throw new UnsafePathError(dir, `it cannot be created (${code === "EROFS" ? "read-only file system" : "permission denied"})`, "set CHAOSCAST_DIR to a directory you can write to");
@@ -104,7 +105,7 @@ async function firstNonDirectory(dir: string): Promise<{ path: string; kind: str
     const prefix = parts.slice(0, i).join(path.sep) || path.sep;
     const info = await stat(prefix).catch(() => undefined);
     if (info === undefined) return undefined;
-    if (!info.isDirectory()) return { path: prefix, kind: describeFileType(info) === "not a regular file" ? "not a directory" : info.isFile() ? "a regular file" : describeFileType(info) };
+    if (!info.isDirectory()) return { path: prefix, kind: info.isFile() ? "a regular file" : describeFileType(info) };
   }
   return undefined;
 }

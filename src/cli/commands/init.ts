@@ -1,6 +1,8 @@
 // `chaoscast init`: write a commented, valid starting experiment.
 
 import { mkdir, writeFile } from "node:fs/promises";
+import { UnsafeTargetError, writeFileAtomic } from "../../util/atomic-file.js";
+import { forTerminal } from "../../util/terminal-text.js";
 import path from "node:path";
 import { UsageError } from "../../errors.js";
 import type { CommonOptions } from "../shared.js";
@@ -38,12 +40,18 @@ recovery: { timeout: 15s }
 
 export async function initCommand(file: string, options: CommonOptions & { force?: boolean }): Promise<number> {
   await mkdir(path.dirname(file), { recursive: true });
+  const content = STARTER_EXPERIMENT.replaceAll("THIS_FILE", file);
+  const shown = forTerminal(file);
   try {
-    await writeFile(file, STARTER_EXPERIMENT.replaceAll("THIS_FILE", file), { flag: options.force ? "w" : "wx" });
+    // --force replaces a regular file (never writing through a link, never a device); without it,
+    // "wx" creates the file only if nothing, not even a dangling link, is there.
+    if (options.force) await writeFileAtomic(file, content, 0o644);
+    else await writeFile(file, content, { flag: "wx" });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "EEXIST") throw new UsageError(`${file} already exists; use --force to overwrite it`);
+    if ((err as NodeJS.ErrnoException).code === "EEXIST") throw new UsageError(`${shown} already exists; use --force to overwrite it`);
+    if (err instanceof UnsafeTargetError) throw new UsageError(`cannot write ${shown}: ${forTerminal(err.found)}; chaoscast only replaces regular files`);
     throw err;
   }
-  process.stdout.write(`wrote ${file}\nnext: chaoscast validate ${file} && chaoscast plan ${file}\n`);
+  process.stdout.write(`wrote ${shown}\nnext: chaoscast validate ${shown} && chaoscast plan ${shown}\n`);
   return 0;
 }

@@ -1,8 +1,10 @@
 // `chaoscast proxy`: run the fault proxy standalone (a drop-in for Toxiproxy's server) until
 // SIGINT/SIGTERM, then remove every toxic and close every link.
 
-import { readFile } from "node:fs/promises";
-import { parse as parseYaml } from "yaml";
+import { LineCounter, parseDocument } from "yaml";
+import { expansionProblem, firstAliasOffset, versionDirectiveProblem } from "../../experiment/yaml-guards.js";
+import { FileReadError, readRegularText } from "../../util/safe-read.js";
+import { forTerminal } from "../../util/terminal-text.js";
 import { UsageError } from "../../errors.js";
 import type { ProxyInput } from "../../proxy/collection.js";
 import { ProxyApiError } from "../../proxy/errors.js";
@@ -28,7 +30,7 @@ export async function proxyCommand(options: ProxyCommandOptions): Promise<number
       },
     });
   } catch (err) {
-    if (err instanceof ProxyApiError) throw new UsageError(`--config ${options.config}: ${err.message}`);
+    if (err instanceof ProxyApiError) throw new UsageError(forTerminal(`--config ${options.config}: ${err.message}`));
     const code = (err as NodeJS.ErrnoException).code;
     throw new UsageError(`cannot serve the API on ${options.api}: ${code === "EADDRINUSE" ? "the address is in use (is Toxiproxy or another chaoscast proxy running?)" : (err as Error).message}`);
   }
@@ -49,21 +51,44 @@ export async function proxyCommand(options: ProxyCommandOptions): Promise<number
   return 0;
 }
 
+/** Proxy configs list a few links; a larger file is not one. */
+const MAX_CONFIG_BYTES = 1024 * 1024;
+
 async function readConfig(file: string): Promise<ProxyInput[]> {
+  const shown = forTerminal(file);
   let text: string;
   try {
-    text = await readFile(file, "utf8");
+    text = await readRegularText(file, { maxBytes: MAX_CONFIG_BYTES, kind: "proxy configs" });
   } catch (err) {
-    throw new UsageError(`--config ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    if (!(err instanceof FileReadError)) throw err;
+    throw new UsageError(`--config ${shown}: ${err.reason}`);
   }
+  const lines = new LineCounter();
+  const at = (offset: number, message: string) => {
+    const { line, col } = lines.linePos(offset);
+    return new UsageError(`--config ${shown}:${line}:${col}: ${forTerminal(message)}`);
+  };
+  let doc;
+  try {
+    doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, strict: true, uniqueKeys: true });
+  } catch (err) {
+    throw at(0, `not valid YAML/JSON: ${/call stack/i.test((err as Error).message) ? "nested too deeply" : (err as Error).message}`);
+  }
+  const [error] = [...doc.errors, ...doc.warnings];
+  if (error) throw at(error.pos[0], `not valid YAML/JSON: ${error.message.split("\n")[0]}`);
+  const version = versionDirectiveProblem(doc, text);
+  if (version) throw at(version.offset, version.message);
+  const firstAlias = firstAliasOffset(doc);
+  const expansion = expansionProblem(doc, MAX_CONFIG_BYTES, firstAlias);
+  if (expansion) throw at(expansion.offset, expansion.message);
   let parsed: unknown;
   try {
-    parsed = parseYaml(text);
+    parsed = doc.toJS({ maxAliasCount: 50 });
   } catch (err) {
-    throw new UsageError(`--config ${file}: not valid YAML/JSON: ${(err as Error).message.split("\n")[0]}`);
+    throw at(firstAlias ?? 0, `cannot read it: ${(err as Error).message}`);
   }
   // Toxiproxy's config is a JSON list of proxies; a mapping with a `proxies:` list is accepted too.
   const list = Array.isArray(parsed) ? parsed : (parsed as { proxies?: unknown } | null)?.proxies;
-  if (!Array.isArray(list)) throw new UsageError(`--config ${file}: expected a list of proxies ({ name, listen, upstream })`);
+  if (!Array.isArray(list)) throw new UsageError(`--config ${shown}: expected a list of proxies ({ name, listen, upstream })`);
   return list as ProxyInput[];
 }
