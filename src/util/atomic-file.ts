@@ -29,7 +29,9 @@ export async function entryKind(file: string): Promise<"file" | "absent" | { oth
     if (info.isFile()) return "file";
     return { other: describeFileType(info), fifoOrDevice: info.isFIFO() || info.isCharacterDevice() };
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return "absent";
+    // ENOTDIR: a parent is not a directory, so nothing is there; creating it fails later, clearly.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return "absent";
     throw err;
   }
 }

@@ -232,7 +232,7 @@ faults:
     const launcher = `const { spawn } = require("node:child_process");
       const child = spawn(process.execPath, [process.argv[1], "run", process.argv[2]], { detached: true, stdio: "ignore", env: { ...process.env, CI: "1" } });
       child.unref(); setTimeout(() => process.exit(0), 1500);`;
-    await execa(process.execPath, ["-e", launcher, CLI, file], { cwd: dir });
+    await execa(process.execPath, ["-e", launcher, CLI, file], { cwd: dir, env: { CHAOSCAST_DIR: path.join(dir, ".chaoscast") } });
     await pollUntil(() => readJournalsSafe(dir).length > 0, 10_000);
     expect(processState(server.pid)).not.toBe("T");
     expect(readJournals(dir)[0]).toMatchObject({ outcome: "aborted", reason: expect.stringMatching(/the process that started chaoscast exited/) });

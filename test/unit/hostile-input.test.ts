@@ -329,11 +329,9 @@ describe("the loader, given hostile text", () => {
     }
   });
 
-  it.skipIf(process.platform !== "linux")("refuses an endless file (/dev/zero, /dev/urandom) after 1 MiB instead of reading forever", async () => {
+  it.skipIf(process.platform !== "linux")("refuses an endless device (/dev/zero, /dev/urandom) without reading from it", async () => {
     for (const device of ["/dev/zero", "/dev/urandom"]) {
-      const started = performance.now();
-      await expect(loadExperiment(device, options)).rejects.toThrow(/more than 1 MiB/);
-      expect(performance.now() - started, device).toBeLessThan(2000);
+      await expect(loadExperiment(device, options)).rejects.toThrow(/it is a character device/);
     }
   });
 
