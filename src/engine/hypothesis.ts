@@ -20,6 +20,9 @@ export interface CheckResult {
   results: ProbeResult[];
 }
 
+/** Time regex matching always gets (unless the probe's whole timeout is shorter). */
+const MIN_MATCH_MS = 250;
+
 export async function runProbe(spec: ProbeSpec, signal: AbortSignal, capMs?: number): Promise<ProbeResult> {
   const ownTimeout = spec.probe.timeoutOf(spec.params);
   const timeoutMs = capMs === undefined ? ownTimeout : Math.min(ownTimeout, capMs);
@@ -45,7 +48,10 @@ export async function runProbe(spec: ProbeSpec, signal: AbortSignal, capMs?: num
     observation = { ...observation, error: `no answer within one abort interval (${capMs}ms)`, summary: "no answer in time" };
   }
   if (observation.error !== undefined) return { spec, observation, ok: false, failures: [observation.error], durationMs };
-  const verdict = judge(spec.expectation, observation.fields, spec.probe.primaryField);
+  // The probe's timeout bounds judging too: a slow regex match gets what the probe left of it, but
+  // never so little that an ordinary large body could not be matched.
+  const deadlineMs = Math.max(timeoutMs - durationMs, Math.min(timeoutMs, MIN_MATCH_MS));
+  const verdict = await judge(spec.expectation, observation.fields, spec.probe.primaryField, { deadlineMs, signal });
   return { spec, observation, ok: verdict.ok, failures: verdict.failures, durationMs };
 }
 

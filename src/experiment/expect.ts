@@ -1,12 +1,15 @@
 // The `expect` language: comparators (">= 0.995"), ranges ("200..299", "2xx"), regexes ("/^#EXTM3U/"),
-// literal equality, and objects of those per field of an observation. Parsing and judging are pure.
+// literal equality, and objects of those per field of an observation. Parsing is pure and synchronous
+// (zod refinements use it); judging is async only because a large regex match runs off the main thread.
+
+import { compileSafeRegex, RegexRefusedError, testSafeRegex, type SafeRegex } from "./safe-regex.js";
 
 export type Comparator = "<" | "<=" | ">" | ">=" | "==" | "!=";
 
 export type Matcher =
   | { kind: "compare"; op: Comparator; value: number; source: string }
   | { kind: "range"; min: number; max: number; source: string }
-  | { kind: "regex"; regex: RegExp; source: string }
+  | { kind: "regex"; regex: SafeRegex; source: string }
   | { kind: "equals"; value: string | number | boolean | null; source: string };
 
 export type Expectation = Matcher | { kind: "fields"; fields: Record<string, Expectation> };
@@ -65,9 +68,10 @@ function parseMatcherString(raw: string): Matcher {
   const regex = REGEX.exec(source);
   if (regex) {
     try {
-      return { kind: "regex", regex: new RegExp(regex[1]!, regex[2]!.replace(/[gy]/g, "")), source };
+      return { kind: "regex", regex: compileSafeRegex(regex[1]!, regex[2]!), source };
     } catch (err) {
-      throw new ExpectSyntaxError(`invalid regular expression ${source}: ${(err as Error).message}`);
+      if (err instanceof RegexRefusedError) throw new ExpectSyntaxError(err.message);
+      throw err;
     }
   }
   if (/^(<=|>=|==|!=|<|>)/.test(source)) {
@@ -82,35 +86,64 @@ export interface Verdict {
   failures: string[];
 }
 
+export interface JudgeOptions {
+  /** How long regex matching may take, ms; each regex check gets this long. Default 1s. */
+  deadlineMs?: number | undefined;
+  /** Cancels regex matching still under way (the run is ending). */
+  signal?: AbortSignal | undefined;
+}
+
+const DEFAULT_DEADLINE_MS = 1000;
+
 /**
  * Judge an observation. `primaryField` is what a bare matcher (not a mapping) applies to, e.g.
- * "status" for the http probe.
+ * "status" for the http probe. Checks run together, so the whole verdict takes at most one deadline.
  */
-export function judge(expectation: Expectation, fields: Record<string, unknown>, primaryField: string): Verdict {
-  const failures: string[] = [];
-  if (expectation.kind === "fields") judgeFields(expectation.fields, fields, "", failures);
-  else judgeOne(expectation, lookup(fields, primaryField), primaryField, failures);
+export async function judge(expectation: Expectation, fields: Record<string, unknown>, primaryField: string, options: JudgeOptions = {}): Promise<Verdict> {
+  const checks: Promise<string | undefined>[] = [];
+  const context = { deadlineMs: options.deadlineMs ?? DEFAULT_DEADLINE_MS, signal: options.signal };
+  if (expectation.kind === "fields") judgeFields(expectation.fields, fields, "", checks, context);
+  else checks.push(judgeOne(expectation, lookup(fields, primaryField), primaryField, context));
+  const failures = (await Promise.all(checks)).filter((f): f is string => f !== undefined);
   return { ok: failures.length === 0, failures };
 }
 
-function judgeFields(expected: Record<string, Expectation>, actual: unknown, prefix: string, failures: string[]): void {
+interface CheckContext {
+  deadlineMs: number;
+  signal: AbortSignal | undefined;
+}
+
+function judgeFields(expected: Record<string, Expectation>, actual: unknown, prefix: string, checks: Promise<string | undefined>[], context: CheckContext): void {
   for (const [key, expectation] of Object.entries(expected)) {
     const name = prefix ? `${prefix}.${key}` : key;
     const value = lookup(actual, key);
-    if (expectation.kind === "fields") judgeFields(expectation.fields, value, name, failures);
-    else judgeOne(expectation, value, name, failures);
+    if (expectation.kind === "fields") judgeFields(expectation.fields, value, name, checks, context);
+    else checks.push(judgeOne(expectation, value, name, context));
   }
 }
 
-function judgeOne(matcher: Matcher, value: unknown, name: string, failures: string[]): void {
-  if (value === undefined) {
-    failures.push(`${name} is missing (expected ${matcher.source})`);
-    return;
+/** The failure sentence, or undefined when the value matches. */
+async function judgeOne(matcher: Matcher, value: unknown, name: string, context: CheckContext): Promise<string | undefined> {
+  if (value === undefined) return `${name} is missing (expected ${matcher.source})`;
+  const mismatch = `${name} ${show(value)} does not match ${matcher.source}`;
+  if (matcher.kind !== "regex") return matches(matcher, value) ? undefined : mismatch;
+  const text = typeof value === "string" ? value : (JSON.stringify(value) ?? String(value));
+  const result = await testSafeRegex(matcher.regex, text, { timeoutMs: context.deadlineMs, signal: context.signal });
+  const regex = matcher.regex.shown;
+  switch (result.status) {
+    case "done":
+      return result.matched ? undefined : mismatch;
+    case "timeout":
+      return `${name}: the regex ${regex} did not finish matching within ${context.deadlineMs}ms (text of ${text.length} characters); counted as not matching`;
+    case "cancelled":
+      return `${name}: matching the regex ${regex} was cancelled; counted as not matching`;
+    case "failed":
+      return `${name}: the regex ${regex} could not be matched (${result.message}); counted as not matching`;
   }
-  if (!matches(matcher, value)) failures.push(`${name} ${show(value)} does not match ${matcher.source}`);
 }
 
-export function matches(matcher: Matcher, value: unknown): boolean {
+/** Does a non-regex matcher accept the value? (Regexes need `judge`, which bounds their time.) */
+export function matches(matcher: Exclude<Matcher, { kind: "regex" }>, value: unknown): boolean {
   switch (matcher.kind) {
     case "compare": {
       const n = asNumber(value);
@@ -129,8 +162,6 @@ export function matches(matcher: Matcher, value: unknown): boolean {
       const n = asNumber(value);
       return n !== undefined && n >= matcher.min && n <= matcher.max;
     }
-    case "regex":
-      return matcher.regex.test(typeof value === "string" ? value : JSON.stringify(value));
     case "equals":
       if (typeof matcher.value === "string" && typeof value !== "string") return String(value) === matcher.value;
       return value === matcher.value;

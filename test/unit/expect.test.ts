@@ -3,63 +3,64 @@ import { ExpectSyntaxError, judge, lookup, parseExpectation } from "../../src/ex
 
 const check = (expectation: unknown, fields: Record<string, unknown>, primary = "value") =>
   judge(parseExpectation(expectation), fields, primary);
+const passes = async (expectation: unknown, fields: Record<string, unknown>) => (await check(expectation, fields)).ok;
 
 describe("the expect language", () => {
-  it("compares numbers with every comparator", () => {
-    expect(check(">= 0.995", { value: 0.996 }).ok).toBe(true);
-    expect(check(">= 0.995", { value: 0.99 }).ok).toBe(false);
-    expect(check("< 500", { value: 499.9 }).ok).toBe(true);
-    expect(check("<= 500", { value: 500 }).ok).toBe(true);
-    expect(check("> 1", { value: 1 }).ok).toBe(false);
-    expect(check("== 200", { value: 200 }).ok).toBe(true);
-    expect(check("!= 200", { value: 200 }).ok).toBe(false);
+  it("compares numbers with every comparator", async () => {
+    expect(await passes(">= 0.995", { value: 0.996 })).toBe(true);
+    expect(await passes(">= 0.995", { value: 0.99 })).toBe(false);
+    expect(await passes("< 500", { value: 499.9 })).toBe(true);
+    expect(await passes("<= 500", { value: 500 })).toBe(true);
+    expect(await passes("> 1", { value: 1 })).toBe(false);
+    expect(await passes("== 200", { value: 200 })).toBe(true);
+    expect(await passes("!= 200", { value: 200 })).toBe(false);
   });
 
-  it("accepts inclusive ranges and rejects empty ones", () => {
-    expect(check("200..299", { value: 204 }).ok).toBe(true);
-    expect(check("200..299", { value: 300 }).ok).toBe(false);
+  it("accepts inclusive ranges and rejects empty ones", async () => {
+    expect(await passes("200..299", { value: 204 })).toBe(true);
+    expect(await passes("200..299", { value: 300 })).toBe(false);
     expect(() => parseExpectation("300..200")).toThrow(ExpectSyntaxError);
   });
 
-  it("reads HTTP status classes such as 2xx and 5xx as ranges", () => {
-    expect(check("2xx", { value: 204 }).ok).toBe(true);
-    expect(check("2xx", { value: 301 }).ok).toBe(false);
-    expect(check("5XX", { value: 503 }).ok).toBe(true);
+  it("reads HTTP status classes such as 2xx and 5xx as ranges", async () => {
+    expect(await passes("2xx", { value: 204 })).toBe(true);
+    expect(await passes("2xx", { value: 301 })).toBe(false);
+    expect(await passes("5XX", { value: 503 })).toBe(true);
   });
 
-  it("matches strings with regular expressions, flags included", () => {
-    expect(check("/^#EXTM3U/", { value: "#EXTM3U\n#EXT-X-VERSION:3" }).ok).toBe(true);
-    expect(check("/extm3u/i", { value: "#EXTM3U" }).ok).toBe(true);
-    expect(check("/^#EXTM3U/", { value: "<html>" }).ok).toBe(false);
+  it("matches strings with regular expressions, flags included", async () => {
+    expect(await passes("/^#EXTM3U/", { value: "#EXTM3U\n#EXT-X-VERSION:3" })).toBe(true);
+    expect(await passes("/extm3u/i", { value: "#EXTM3U" })).toBe(true);
+    expect(await passes("/^#EXTM3U/", { value: "<html>" })).toBe(false);
     expect(() => parseExpectation("/(unclosed/")).toThrow(/invalid regular expression/);
   });
 
-  it("treats other scalars as literals", () => {
-    expect(check(true, { value: true }).ok).toBe(true);
-    expect(check(true, { value: false }).ok).toBe(false);
-    expect(check(200, { value: 200 }).ok).toBe(true);
-    expect(check("ok", { value: "ok" }).ok).toBe(true);
-    expect(check("ok", { value: "broken" }).ok).toBe(false);
+  it("treats other scalars as literals", async () => {
+    expect(await passes(true, { value: true })).toBe(true);
+    expect(await passes(true, { value: false })).toBe(false);
+    expect(await passes(200, { value: 200 })).toBe(true);
+    expect(await passes("ok", { value: "ok" })).toBe(true);
+    expect(await passes("ok", { value: "broken" })).toBe(false);
   });
 
   it("explains a comparator without a number", () => {
     expect(() => parseExpectation(">= fast")).toThrow(/needs a number/);
   });
 
-  it("checks several fields and names each one that fails", () => {
-    const verdict = check({ status: "200..299", latencyMs: "< 500" }, { status: 503, latencyMs: 712 });
+  it("checks several fields and names each one that fails", async () => {
+    const verdict = await check({ status: "200..299", latencyMs: "< 500" }, { status: 503, latencyMs: 712 });
     expect(verdict.ok).toBe(false);
     expect(verdict.failures).toEqual(['status 503 does not match "200..299"'.replace(/"/g, ""), "latencyMs 712 does not match < 500"]);
   });
 
-  it("follows JSON paths inside nested fields", () => {
+  it("follows JSON paths inside nested fields", async () => {
     const fields = { json: { data: { items: [{ id: 7 }] }, status: "ok" } };
-    expect(check({ json: { "data.items[0].id": ">= 7", status: "ok" } }, fields).ok).toBe(true);
-    expect(check({ json: { "$.data.items[0].id": "< 7" } }, fields).ok).toBe(false);
+    expect(await passes({ json: { "data.items[0].id": ">= 7", status: "ok" } }, fields)).toBe(true);
+    expect(await passes({ json: { "$.data.items[0].id": "< 7" } }, fields)).toBe(false);
   });
 
-  it("reports a missing field as a failure, not a pass", () => {
-    const verdict = check({ status: 200 }, {});
+  it("reports a missing field as a failure, not a pass", async () => {
+    const verdict = await check({ status: 200 }, {});
     expect(verdict.ok).toBe(false);
     expect(verdict.failures[0]).toMatch(/status is missing/);
   });
@@ -68,8 +69,8 @@ describe("the expect language", () => {
     expect(lookup({ "x.cache": "HIT", x: { cache: "MISS" } }, "x.cache")).toBe("HIT");
   });
 
-  it("never treats a non-number as satisfying a numeric comparison", () => {
-    expect(check("< 500", { value: "soon" }).ok).toBe(false);
-    expect(check("< 500", { value: null }).ok).toBe(false);
+  it("never treats a non-number as satisfying a numeric comparison", async () => {
+    expect(await passes("< 500", { value: "soon" })).toBe(false);
+    expect(await passes("< 500", { value: null })).toBe(false);
   });
 });

@@ -117,6 +117,13 @@ describe("reporting problems with file, line and column", () => {
     expect(problems(VALID.replace("status: 200", 'status: "/(/"'))[0]).toMatch(/^exp\.yaml:10:23: steadyState\[0\]\.expect\.status: invalid regular expression/);
   });
 
+  it("reports a regex RE2 cannot run at its place, saying why and what to write instead", () => {
+    const [problem] = problems(VALID.replace('latencyMs: "< 500"', String.raw`body: '/(\w+) \1/'`));
+    expect(problem).toContain(String.raw`exp.yaml:10:34: steadyState[0].expect.body: unsupported regular expression /(\w+) \1/: a backreference \1 at character 7 is not supported`);
+    expect(problem).toMatch(/exponential time/);
+    expect(problem).toMatch(/write out the text/);
+  });
+
   it("refuses a fault that starts after the method ends", () => {
     expect(problems(VALID.replace("at: 2s", "at: 12s"))[0]).toMatch(/faults\[0\]\.at: fault "freeze" starts at 12s, after the method ends \(duration 10s\)/);
   });

@@ -80,7 +80,7 @@ async function requestExpecting(request: Request, rule: { timeout: number; expec
   } catch (err) {
     throw new AdapterError(`${what}: ${request.method} ${request.url} failed: ${(err as Error).message}`, { action: "http.request" });
   }
-  if (!judge(expected, { status }, "status").ok) {
+  if (!(await judge(expected, { status }, "status", { deadlineMs: rule.timeout, signal })).ok) {
     throw new AdapterError(`${what}: ${request.method} ${request.url} answered ${status}, expected ${rule.expectStatus}`, { action: "http.request" });
   }
 }
