@@ -5,6 +5,7 @@
 import { Command, CommanderError, Option } from "commander";
 import { ChaoscastError, EXIT, InternalError, UsageError } from "../errors.js";
 import { chaoscastVersion } from "../version.js";
+import { forTerminalLines } from "../util/terminal-text.js";
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -31,7 +32,8 @@ export function buildProgram(): Command {
     .option("--debug", "show stack traces for errors")
     .showSuggestionAfterError(true)
     .exitOverride()
-    .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, "chaoscast: ")) })
+    // Commander quotes unknown options and arguments as typed: escape them like any outside text.
+    .configureOutput({ outputError: (text, write) => write(forTerminalLines(text.replace(/^error: /, "chaoscast: "))) })
     .addHelpText(
       "after",
       `
@@ -247,8 +249,10 @@ export async function main(argv: string[]): Promise<number> {
       return err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.code === "commander.help" ? EXIT.passed : EXIT.invalid;
     }
     const error = err instanceof ChaoscastError ? err : new InternalError(err instanceof Error ? err.message : String(err), { cause: err });
-    process.stderr.write(`${error.userMessage()}\n`);
-    if (debug && !(error instanceof InternalError) && error.stack) process.stderr.write(`${error.stack}\n`);
+    // Messages are chaoscast's own lines, but they quote file names, values and what services
+    // answered: each line is kept, nothing in it can drive the terminal.
+    process.stderr.write(`${forTerminalLines(error.userMessage())}\n`);
+    if (debug && !(error instanceof InternalError) && error.stack) process.stderr.write(`${forTerminalLines(error.stack)}\n`);
     return error.exitCode;
   }
 }

@@ -1,7 +1,7 @@
 // Variables: `${vars.name}` (defaults in the file, overridden by CHAOSCAST_VAR_name, then --var
 // name=value) and `${env:NAME}`. Anything read from the environment is a secret: it is substituted
 // for the run but the display copy (journal, plan, output) keeps the placeholder, and its value is
-// recorded so that free text can be scrubbed.
+// recorded so that free text can be scrubbed. Names and titles keep the placeholder even for the run.
 
 import { didYouMean } from "../util/did-you-mean.js";
 
@@ -39,6 +39,21 @@ export interface VarInputs {
 const PLACEHOLDER = /\$\$\{|\$\{([^}]*)\}/g;
 const ENV_PREFIX = "CHAOSCAST_VAR_";
 
+/**
+ * Text that names or describes the experiment and its parts. It is printed, journaled, written to
+ * state files and turned into run ids, where scrubbing cannot reach every use (a slug, an escaped
+ * copy): a secret there is kept as its placeholder, in the run copy too.
+ */
+function namesSomething(path: Path): boolean {
+  const [first, second, third] = path;
+  if (path.length === 1) return first === "title" || first === "description";
+  if (path.length === 2) return first === "tags" && typeof second === "number";
+  return path.length === 3 && (first === "faults" || first === "steadyState" || first === "rollbacks") && typeof second === "number" && third === "name";
+}
+
+/** `lock:` is an identifier that changes behaviour (which runs exclude each other): it cannot hold a placeholder instead. */
+const isLock = (path: Path) => path.length === 1 && path[0] === "lock";
+
 /** Split "name=value" from --var; throws a message for the user when malformed. */
 export function parseVarFlag(flag: string): [string, string] {
   const eq = flag.indexOf("=");
@@ -57,6 +72,14 @@ export function interpolateDocument(doc: unknown, inputs: VarInputs): Interpolat
     if (typeof node === "string") {
       if (inVarsBlock) return { value: node, display: node };
       const part = substitute(node, path, vars, inputs.env, problems, secrets);
+      if (part.secret && namesSomething(path)) return { value: part.shown, display: part.display };
+      if (part.secret && isLock(path)) {
+        problems.push({
+          path,
+          message: `secrets cannot be used in lock: ${String(part.display)} is read from the environment (every \${env:…} and CHAOSCAST_VAR_… value is a secret), and a lock scope is written to lock files and shown to other runs; write the scope in the file or pass it with --var`,
+        });
+        return { value: part.display, display: part.display };
+      }
       return { value: part.value, display: part.display };
     }
     if (Array.isArray(node)) {
@@ -155,39 +178,51 @@ function substitute(
   problems: VarProblem[],
   secrets: Secrets,
 ): Part {
-  if (!text.includes("${")) return { value: text, display: text, secret: false };
+  if (!text.includes("${")) return { value: text, display: text, shown: text, secret: false };
   const whole = /^\$\{([^}]*)\}$/.exec(text);
   let value = "";
   let display = "";
+  let shown = "";
   let secret = false;
   let lastIndex = 0;
-  let single: Part | undefined;
+  let single: Resolved | undefined;
   for (const match of text.matchAll(PLACEHOLDER)) {
-    value += text.slice(lastIndex, match.index);
-    display += text.slice(lastIndex, match.index);
+    const literal = text.slice(lastIndex, match.index);
+    value += literal;
+    display += literal;
+    shown += literal;
     lastIndex = match.index + match[0].length;
     if (match[0] === "$${") {
       value += "${";
       display += "$${";
+      shown += "${";
       continue;
     }
     const resolved = resolvePlaceholder(match[1]!.trim(), match[0], path, vars, env, problems, secrets);
     value += String(resolved.value);
     display += String(resolved.display);
+    shown += String(resolved.secret ? resolved.display : resolved.value);
     secret ||= resolved.secret;
     if (whole) single = resolved;
   }
   value += text.slice(lastIndex);
   display += text.slice(lastIndex);
+  shown += text.slice(lastIndex);
   // A value that is exactly one placeholder keeps the variable's type (vars: { count: 3 }).
-  return single ?? { value, display, secret };
+  if (single) return { ...single, shown: single.secret ? single.display : single.value };
+  return { value, display, shown, secret };
 }
 
-/** A substituted piece of text, and whether any of it came from the environment. */
-interface Part {
+/** One placeholder resolved, and whether its value came from the environment. */
+interface Resolved {
   value: unknown;
   display: unknown;
   secret: boolean;
+}
+
+/** A substituted piece of text; `shown` is the value with every secret kept as its placeholder. */
+interface Part extends Resolved {
+  shown: unknown;
 }
 
 function resolvePlaceholder(
@@ -198,7 +233,7 @@ function resolvePlaceholder(
   env: Record<string, string | undefined>,
   problems: VarProblem[],
   secrets: Secrets,
-): Part {
+): Resolved {
   if (expr.startsWith("env:")) {
     const name = expr.slice(4);
     if (name === "") {

@@ -7,6 +7,7 @@ import path from "node:path";
 import type { CompiledExperiment } from "../experiment/types.js";
 import type { Outcome, RunEvent } from "../engine/events.js";
 import { chaoscastVersion } from "../version.js";
+import { makeRedactor } from "../engine/redact.js";
 
 export interface JournalFault {
   fault: string;
@@ -92,7 +93,8 @@ export function buildJournal(experiment: CompiledExperiment, events: readonly Ru
     reason: finished.reason,
     recovered: finished.recovered,
     stillInjected: finished.stillInjected,
-    experiment: experiment.display,
+    // The display keeps secrets as placeholders; scrub anyway, in case a value found its way in.
+    experiment: makeRedactor(experiment.secrets)(experiment.display),
     faults,
     observations: events.filter((e) => e.type === "observation").length,
     breaches: events.filter((e) => e.type === "breach").length,

@@ -70,5 +70,44 @@ describe("variables", () => {
   it("explains an empty environment variable name", () => {
     expect(run({ a: "${env:}" }).problems[0]!.message).toMatch(/names no environment variable/);
   });
-});
 
+  it("keeps a secret's placeholder, not its value, in the title, description, tags and names, in the run copy too", () => {
+    const doc = {
+      vars: { region: "eu" },
+      title: "Edge in ${vars.region} with ${env:TOKEN}",
+      description: "Uses ${vars.token}",
+      tags: ["${env:TOKEN}", "plain"],
+      faults: [{ name: "break ${env:TOKEN}", with: { header: "Bearer ${env:TOKEN}" } }],
+      steadyState: [{ name: "${vars.token} probe" }],
+      rollbacks: [{ name: "undo $${literal} ${env:TOKEN}" }],
+    };
+    const out = run(doc, {}, { TOKEN: "s3cr3t-value", CHAOSCAST_VAR_token: "from-the-env" });
+    expect(out.problems).toEqual([]);
+    expect(out.value).toMatchObject({
+      title: "Edge in eu with ${env:TOKEN}",
+      description: "Uses ${vars.token}",
+      tags: ["${env:TOKEN}", "plain"],
+      faults: [{ name: "break ${env:TOKEN}", with: { header: "Bearer s3cr3t-value" } }],
+      steadyState: [{ name: "${vars.token} probe" }],
+      rollbacks: [{ name: "undo ${literal} ${env:TOKEN}" }],
+    });
+    const { vars: _vars, faults, ...shown } = out.value as { vars: unknown; faults: { name: string }[] };
+    const names = JSON.stringify([shown, faults.map((f) => f.name)]);
+    expect(names).not.toContain("s3cr3t-value");
+    expect(names).not.toContain("from-the-env");
+  });
+
+  it("refuses a secret in lock:, where the scope is an identifier, at the lock key", () => {
+    for (const [lock, env] of [
+      ["edge-${env:SCOPE}", { SCOPE: "team-a" }],
+      ["${vars.scope}", { CHAOSCAST_VAR_scope: "team-a" }],
+    ] as const) {
+      const out = run({ vars: { scope: "x" }, lock }, {}, env);
+      expect(out.problems).toHaveLength(1);
+      expect(out.problems[0]!.path).toEqual(["lock"]);
+      expect(out.problems[0]!.message).toMatch(/^secrets cannot be used in lock: /);
+      expect(JSON.stringify(out)).not.toMatch(/"lock":"[^"]*team-a/);
+    }
+    expect(run({ lock: "edge-${vars.scope}" }, { scope: "team-a" }).value).toEqual({ lock: "edge-team-a" });
+  });
+});

@@ -13,6 +13,7 @@ import { makeStyle } from "../render/style.js";
 import type { CommonOptions } from "../shared.js";
 import { runCommand } from "./run.js";
 import { CONTAINER_ROLES } from "../../demo/containers.js";
+import { forTerminal } from "../../util/terminal-text.js";
 
 const EXPERIMENTS = fileURLToPath(new URL("../../../experiments/demo/", import.meta.url));
 const DOCKER_EXPERIMENTS = fileURLToPath(new URL("../../../experiments/docker/", import.meta.url));
@@ -32,7 +33,7 @@ export async function demoCommand(mode: "run" | "up" | "down", options: DemoOpti
   if (options.docker) {
     const { clearDemoLeftovers } = await import("../../demo/containers.js");
     const leftovers = await clearDemoLeftovers();
-    if (leftovers.removed.length) out(style.dim(`Removed ${leftovers.removed.length} container(s) an earlier demo left behind: ${leftovers.removed.join(", ")}`));
+    if (leftovers.removed.length) out(style.dim(`Removed ${leftovers.removed.length} container(s) an earlier demo left behind: ${forTerminal(leftovers.removed.join(", "))}`));
     const [live] = leftovers.live;
     if (live) {
       throw new PreflightError(
@@ -60,7 +61,7 @@ export async function demoCommand(mode: "run" | "up" | "down", options: DemoOpti
     if (mode === "up") {
       out("");
       out("Run an experiment against it, e.g.:");
-      out(`  npx chaoscast run ${displayPath(experiments)} ${vars.map((v) => `--var ${v}`).join(" ")} --var duration=20s`);
+      out(`  npx chaoscast run ${forTerminal(displayPath(experiments))} ${vars.map((v) => `--var ${v}`).join(" ")} --var duration=20s`);
       out(style.dim("Ctrl-C stops the stack (to run it in the background, start node bin/chaoscast.js demo up, not npx: npx does not pass signals on)."));
       await new Promise<void>((resolve) => {
         for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(signal, () => resolve());
@@ -83,9 +84,10 @@ export async function demoCommand(mode: "run" | "up" | "down", options: DemoOpti
       const expected = /Expected outcome: ([a-z-]+)/.exec(readFileSync(path.resolve(row.file), "utf8"))?.[1] ?? "passed";
       const ok = expected === row.outcome;
       if (ok) asDocumented += 1;
-      out(`  ${(ok ? style.green("✔") : style.red("✖"))} ${path.basename(row.file).padEnd(40)} expected ${expected.padEnd(8)} got ${row.outcome.padEnd(16)} ${style.dim(`${Math.round(row.durationMs / 1000)}s`)}`);
+      // The journals are files on disk, read back: what they say is printed as text, never as controls.
+      out(`  ${(ok ? style.green("✔") : style.red("✖"))} ${forTerminal(path.basename(row.file)).padEnd(40)} expected ${expected.padEnd(8)} got ${forTerminal(String(row.outcome)).padEnd(16)} ${style.dim(`${Math.round(row.durationMs / 1000)}s`)}`);
     }
-    out(`${asDocumented} of ${rows.length} experiment(s) ended as documented. Journals: ${journals}`);
+    out(`${asDocumented} of ${rows.length} experiment(s) ended as documented. Journals: ${forTerminal(journals)}`);
     return asDocumented === rows.length && rows.length > 0 ? 0 : 1;
   } finally {
     await stack.stop();
@@ -114,9 +116,9 @@ async function waitUntilPlaying(metricsUrl: string, viewers: number): Promise<vo
 async function demoDown(out: (line: string) => void, style: ReturnType<typeof makeStyle>): Promise<number> {
   const { clearDemoLeftovers } = await import("../../demo/containers.js");
   const first = await clearDemoLeftovers();
-  if (first.removed.length) out(`Removed ${first.removed.length} container(s) an earlier demo left behind: ${first.removed.join(", ")}`);
+  if (first.removed.length) out(`Removed ${first.removed.length} container(s) an earlier demo left behind: ${forTerminal(first.removed.join(", "))}`);
   for (const stack of first.live) {
-    out(`Stopping the demo stack of chaoscast pid ${stack.pid} (${stack.containers.join(", ")})…`);
+    out(`Stopping the demo stack of chaoscast pid ${stack.pid} (${forTerminal(stack.containers.join(", "))})…`);
     try {
       process.kill(stack.pid, "SIGTERM");
     } catch {
@@ -128,10 +130,10 @@ async function demoDown(out: (line: string) => void, style: ReturnType<typeof ma
   while (left.live.length > 0 && performance.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 200));
     left = await clearDemoLeftovers();
-    if (left.removed.length) out(`Removed ${left.removed.length} container(s) of a stopped demo: ${left.removed.join(", ")}`);
+    if (left.removed.length) out(`Removed ${left.removed.length} container(s) of a stopped demo: ${forTerminal(left.removed.join(", "))}`);
   }
   if (left.live.length > 0) {
-    for (const stack of left.live) out(style.red(`✖ the demo stack of chaoscast pid ${stack.pid} did not stop within 20 s; its containers: ${stack.containers.join(", ")}`));
+    for (const stack of left.live) out(style.red(`✖ the demo stack of chaoscast pid ${stack.pid} did not stop within 20 s; its containers: ${forTerminal(stack.containers.join(", "))}`));
     return 1;
   }
   if (first.removed.length === 0 && first.live.length === 0) out("No demo stack runs in Docker here; nothing to stop.");

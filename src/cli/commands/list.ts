@@ -6,6 +6,7 @@ import { didYouMean } from "../../util/did-you-mean.js";
 import { makeStyle } from "../render/style.js";
 import { registry, type CommonOptions } from "../shared.js";
 import { SelectionSchema } from "../../targets/select.js";
+import { forTerminal, terminalSafeJson } from "../../util/terminal-text.js";
 
 export async function listCommand(what: string | undefined, options: CommonOptions): Promise<number> {
   const style = makeStyle(process.stdout, options.color);
@@ -43,11 +44,12 @@ export async function listCommand(what: string | undefined, options: CommonOptio
     items = items.filter((i) => i.name === what || i.name.startsWith(`${what}.`) || (i.kind === "target" && i.name === what));
     if (items.length === 0) {
       const names = [...actions, ...probes].map((i) => i.name);
-      throw new UsageError(`no action or probe named "${what}"${didYouMean(what, names)}; try: chaoscast list`);
+      // Quoted as one escaped line: main() keeps a message's line breaks, so a value must not bring its own.
+      throw new UsageError(`no action or probe named "${forTerminal(what)}"${didYouMean(what, names)}; try: chaoscast list`);
     }
   }
   if (options.output === "json") {
-    process.stdout.write(`${JSON.stringify(items, null, 2)}\n`);
+    process.stdout.write(`${terminalSafeJson(items, 2)}\n`);
     return 0;
   }
   const out: string[] = [];

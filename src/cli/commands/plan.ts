@@ -11,6 +11,7 @@ import type { Target } from "../../engine/types.js";
 import { buildTimeline } from "../../engine/timeline.js";
 import { makeRedactor } from "../../engine/redact.js";
 import { makeStyle } from "../render/style.js";
+import { forTerminal as t, terminalSafeJson } from "../../util/terminal-text.js";
 import { defaultSeed, loadExperiments, registry, type CommonOptions } from "../shared.js";
 
 export async function planCommand(paths: string[], options: CommonOptions): Promise<number> {
@@ -61,7 +62,7 @@ export async function planCommand(paths: string[], options: CommonOptions): Prom
     plans.push(plan);
     if (options.output !== "json") printPlan(plan, style);
   }
-  if (options.output === "json") process.stdout.write(`${JSON.stringify(plans.length === 1 ? plans[0] : plans, null, 2)}\n`);
+  if (options.output === "json") process.stdout.write(`${terminalSafeJson(plans.length === 1 ? plans[0] : plans, 2)}\n`);
   return exit;
 }
 
@@ -100,35 +101,40 @@ function describePlan(
   };
 }
 
+/**
+ * The plan as text. Nearly every string in it came from outside chaoscast (the file's title and
+ * names, target labels, selector values, messages quoting them): each goes through forTerminal,
+ * and the `with` and `expect` values through terminalSafeJson, before any colour is added.
+ */
 function printPlan(plan: ReturnType<typeof describePlan> & { policy: { files: string[]; ok: boolean; violations: string[] } }, style: ReturnType<typeof makeStyle>): void {
   const out: string[] = [];
-  out.push(`${style.bold(plan.title)}  ${style.dim(`${plan.file} · method ${formatDuration(plan.methodMs)} · seed ${plan.seed}`)}`);
-  out.push(style.bold("Targets") + (plan.targets.some((t) => t.chosen.length < t.candidates) ? style.dim(`  (a run picks these with --seed ${plan.seed}; without it, its own seed picks)`) : ""));
-  for (const t of plan.targets) {
-    out.push(`  ${t.name}: ${t.chosen.length} of ${t.candidates} ${t.description}`);
-    for (const c of t.chosen) out.push(`    → ${c.label}`);
-    for (const c of t.excluded) out.push(style.dim(`    ✗ ${c.label} (excluded: chaoscast.io/exclude=true)`));
+  out.push(`${style.bold(t(plan.title))}  ${style.dim(`${t(plan.file)} · method ${formatDuration(plan.methodMs)} · seed ${t(plan.seed)}`)}`);
+  out.push(style.bold("Targets") + (plan.targets.some((x) => x.chosen.length < x.candidates) ? style.dim(`  (a run picks these with --seed ${t(plan.seed)}; without it, its own seed picks)`) : ""));
+  for (const target of plan.targets) {
+    out.push(`  ${t(target.name)}: ${target.chosen.length} of ${target.candidates} ${t(target.description)}`);
+    for (const c of target.chosen) out.push(`    → ${t(c.label)}`);
+    for (const c of target.excluded) out.push(style.dim(`    ✗ ${t(c.label)} (excluded: chaoscast.io/exclude=true)`));
   }
-  if (!plan.preflight.ok) out.push(style.red(`  ✖ ${plan.preflight.problem}`));
+  if (!plan.preflight.ok) out.push(style.red(`  ✖ ${t(plan.preflight.problem ?? "")}`));
   out.push(style.bold("Timeline"));
   for (const step of plan.timeline) {
-    const hits = step.target ? ` → ${step.target}${step.hits.length ? ` (${step.hits.join(", ")})` : ""}` : "";
+    const hits = step.target ? ` → ${t(step.target)}${step.hits.length ? ` (${t(step.hits.join(", "))})` : ""}` : "";
     const note = step.event === "inject" && !step.reversible ? style.yellow(" [cannot be reverted]") : "";
-    out.push(`  ${formatDuration(step.atMs).padStart(6)}  ${step.event.padEnd(6)} ${step.fault} (${step.action})${hits} ${style.dim(JSON.stringify(step.with))}${note}`);
+    out.push(`  ${formatDuration(step.atMs).padStart(6)}  ${step.event.padEnd(6)} ${t(step.fault)} (${t(step.action)})${hits} ${style.dim(terminalSafeJson(step.with))}${note}`);
   }
   out.push(`  ${formatDuration(plan.methodMs).padStart(6)}  end    method ends; everything still injected is reverted`);
   out.push(style.bold("Steady-state hypothesis"));
   if (plan.steadyState.length === 0) out.push(style.yellow("  (none: nothing is watched, the run cannot abort on a breach)"));
-  for (const p of plan.steadyState) out.push(`  ${p.name} (${p.probe}): expect ${JSON.stringify(p.expect)}`);
+  for (const p of plan.steadyState) out.push(`  ${t(p.name)} (${t(p.probe)}): expect ${terminalSafeJson(p.expect)}`);
   out.push(
     `${style.bold("Abort")} after ${plan.abort.after} consecutive breach(es), probes every ${formatDuration(plan.abort.intervalMs)}${plan.abort.graceMs ? `, ${formatDuration(plan.abort.graceMs)} grace after each injection` : ""}; recovery within ${formatDuration(plan.recovery.timeoutMs)}`,
   );
-  if (plan.rollbacks.length) out.push(`${style.bold("Extra rollback steps")}: ${plan.rollbacks.map((r) => `${r.name} (${r.action})`).join(", ")}`);
+  if (plan.rollbacks.length) out.push(`${style.bold("Extra rollback steps")}: ${plan.rollbacks.map((r) => `${t(r.name)} (${t(r.action)})`).join(", ")}`);
   out.push(style.bold("Blast-radius policy"));
   if (plan.policy.files.length === 0) out.push(style.dim("  no .chaoscast.yaml found (here, in a parent directory or in your home): no limits beyond the experiment's own"));
-  else out.push(style.dim(`  from ${plan.policy.files.join(", ")}`));
+  else out.push(style.dim(`  from ${t(plan.policy.files.join(", "))}`));
   if (plan.policy.ok) out.push(style.green(`  ✔ within the policy`));
-  for (const v of plan.policy.violations) out.push(style.red(`  ✖ refused: ${v}`));
+  for (const v of plan.policy.violations) out.push(style.red(`  ✖ refused: ${t(v)}`));
   out.push(style.dim("Nothing was injected."));
   process.stdout.write(`${out.join("\n")}\n\n`);
 }

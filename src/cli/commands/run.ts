@@ -6,6 +6,7 @@ import { access, mkdir, stat } from "node:fs/promises";
 import { entryKind } from "../../util/atomic-file.js";
 import path from "node:path";
 import { displayPath } from "../../util/display-path.js";
+import { forTerminal, terminalSafeJson } from "../../util/terminal-text.js";
 import { createInterface } from "node:readline/promises";
 import { PolicyError, UsageError } from "../../errors.js";
 import type { CompiledExperiment } from "../../experiment/types.js";
@@ -94,7 +95,7 @@ export async function runCommand(paths: string[], options: RunCommandOptions): P
         lock: { dir: locksDir(), waitMs },
         sink: (event) => {
           events.push(event);
-          if (output === "jsonl") process.stdout.write(`${JSON.stringify(event)}\n`);
+          if (output === "jsonl") process.stdout.write(`${terminalSafeJson(event)}\n`);
           else renderer?.event(event);
         },
         ...(output === "text" && !options.yes && canPrompt() ? { confirm: (plan: ResolvedPlan) => confirm(plan, renderer!, interrupts.signal) } : {}),
@@ -105,10 +106,10 @@ export async function runCommand(paths: string[], options: RunCommandOptions): P
       outcomes.push(result.outcome);
       try {
         await writeJournal(file, journal);
-        if (renderer) renderer.line(style.dim(`journal: ${displayPath(file)}`));
+        if (renderer) renderer.line(style.dim(`journal: ${forTerminal(displayPath(file))}`));
       } catch (err) {
         // The run is over and rolled back; its outcome stands, but say loudly that the record is missing.
-        process.stderr.write(`chaoscast: could not write the journal to ${displayPath(file)}: ${(err as Error).message}\n`);
+        process.stderr.write(`chaoscast: could not write the journal to ${forTerminal(displayPath(file))}: ${forTerminal((err as Error).message)}\n`);
       }
       if (result.internalError !== undefined) throw result.internalError;
       if (result.outcome === "rollback-failed") {
@@ -123,10 +124,10 @@ export async function runCommand(paths: string[], options: RunCommandOptions): P
   if (interrupts.crash() !== undefined) throw interrupts.crash();
   const worst = worstOutcome(outcomes);
   if (output === "json") {
-    process.stdout.write(`${JSON.stringify(journals.length === 1 ? journals[0] : { outcome: worst, exitCode: OUTCOME_EXIT[worst], runs: journals }, null, 2)}\n`);
+    process.stdout.write(`${terminalSafeJson(journals.length === 1 ? journals[0] : { outcome: worst, exitCode: OUTCOME_EXIT[worst], runs: journals }, 2)}\n`);
   }
   if (renderer && experiments.length > 1) {
-    renderer.line(style.bold(`\n${outcomes.length} of ${experiments.length} experiment(s) run: ${outcomes.map((o, i) => `${experiments[i]!.title} → ${o}`).join("; ")}`));
+    renderer.line(style.bold(`\n${outcomes.length} of ${experiments.length} experiment(s) run: ${outcomes.map((o, i) => `${forTerminal(experiments[i]!.title)} → ${o}`).join("; ")}`));
   }
   return OUTCOME_EXIT[worst];
 }

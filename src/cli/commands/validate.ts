@@ -7,6 +7,7 @@ import { makeStyle } from "../render/style.js";
 import { makeRedactor } from "../../engine/redact.js";
 import { checkVarFlagsUsed, parseVarFlags, registry, type CommonOptions } from "../shared.js";
 import type { CompiledExperiment } from "../../experiment/types.js";
+import { forTerminal, terminalSafeJson } from "../../util/terminal-text.js";
 
 export async function validateCommand(paths: string[], options: CommonOptions): Promise<number> {
   const files = await expandPaths(paths);
@@ -21,19 +22,19 @@ export async function validateCommand(paths: string[], options: CommonOptions): 
       loaded.push(experiment);
       const title = makeRedactor(experiment.secrets)(experiment.title);
       results.push({ file: shown, valid: true, title, problems: [] });
-      if (options.output !== "json") process.stdout.write(`${style.green("✔")} ${shown}: ${title}\n`);
+      if (options.output !== "json") process.stdout.write(`${style.green("✔")} ${forTerminal(shown)}: ${forTerminal(title)}\n`);
     } catch (err) {
       if (!(err instanceof ExperimentError)) throw err;
       results.push({ file: shown, valid: false, problems: err.problems.map(toJson) });
       if (options.output !== "json") {
-        process.stdout.write(`${style.red("✖")} ${shown}: ${err.problems.length} problem(s)\n`);
-        for (const problem of err.problems) process.stderr.write(`  ${formatProblem(problem)}\n`);
+        process.stdout.write(`${style.red("✖")} ${forTerminal(shown)}: ${err.problems.length} problem(s)\n`);
+        for (const problem of err.problems) process.stderr.write(`  ${forTerminal(formatProblem(problem))}\n`);
       }
     }
   }
   const invalid = results.filter((r) => !r.valid).length;
   if (invalid === 0) checkVarFlagsUsed(vars.cli, loaded);
-  if (options.output === "json") process.stdout.write(`${JSON.stringify({ valid: invalid === 0, files: results }, null, 2)}\n`);
+  if (options.output === "json") process.stdout.write(`${terminalSafeJson({ valid: invalid === 0, files: results }, 2)}\n`);
   else if (files.length > 1) process.stdout.write(`${files.length - invalid} of ${files.length} file(s) valid\n`);
   return invalid === 0 ? 0 : 4;
 }

@@ -5,6 +5,7 @@ import type { ChalkInstance } from "chalk";
 import type { Ora } from "ora";
 import type { Phase, RunEvent } from "../../engine/events.js";
 import { formatDuration } from "../../experiment/duration.js";
+import { forTerminalDeep } from "../../util/terminal-text.js";
 
 const PHASE_LABEL: Record<Phase, string> = {
   preflight: "Preflight: resolving targets",
@@ -50,7 +51,10 @@ export class TextRenderer {
     this.spinner?.stop();
   }
 
-  event(e: RunEvent): void {
+  event(raw: RunEvent): void {
+    // Every string in an event came from outside (titles, fault names, what a service answered,
+    // errors, labels): escaped once here, before any colour is added, so no field is forgotten.
+    const e = forTerminalDeep(raw);
     const s = this.style;
     switch (e.type) {
       case "run-started":
