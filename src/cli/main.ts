@@ -60,6 +60,7 @@ ${EXIT_CODES_HELP}`,
     .option("--journal <path>", "where to write the journal (a directory when running several files)")
     .option("--wait-lock [duration]", "wait (default 10m) for another run holding the experiment's lock instead of skipping")
     .option("--respect-schedule", "skip (exit 5) outside the experiment's schedule windows or on a blackout day")
+    .option("--watchdog <duration|off>", "how long the run may stop responding before its watchdog ends it and rolls back (default 3s, at least 1s)")
     .addOption(outputOption(["text", "json", "jsonl"]))
     .addHelpText(
       "after",
@@ -72,7 +73,10 @@ Examples:
   $ chaoscast run exp.yaml --wait-lock 30m   (queue behind a run of the same lock scope)
 
 Ctrl-C (SIGINT), SIGTERM, SIGHUP or SIGQUIT at any time rolls back every injected fault before
-exiting. If chaoscast is killed outright (kill -9), \`chaoscast rollback\` undoes what it left.
+exiting. Each run also starts a watchdog process: if chaoscast is killed outright (kill -9), or
+stops responding for longer than --watchdog (a frozen event loop, Ctrl-Z), the watchdog ends it,
+rolls back from the state file and writes the journal, with no one at the keyboard.
+\`chaoscast rollback\` undoes whatever even the watchdog could not.
 ${EXIT_CODES_HELP}`,
     )
     .action(async (paths: string[], options) => {

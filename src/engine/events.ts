@@ -44,6 +44,8 @@ export type RunEventBody =
   | { type: "revert-failed"; fault: string; target: TargetRef | null; revert: string; error: string }
   | { type: "rollback-step"; step: string; action: string; ok: boolean; error?: string }
   | { type: "note"; message: string }
+  /** The run's watchdog took over: the run's process died or froze, and the watchdog rolls back. */
+  | { type: "watchdog"; reason: string; watchdogPid: number }
   | {
       type: "run-finished";
       outcome: Outcome;

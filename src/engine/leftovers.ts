@@ -90,10 +90,13 @@ export async function revertLeftover(
   registry: RegistryView,
   emit: (event: RunEventBody) => void,
   policy: RollbackPolicy = DEFAULT_ROLLBACK_POLICY,
+  /** Set by the run's watchdog: why it took the run over, recorded in the state file first. */
+  watchdogReason?: string,
 ): Promise<LeftoverResult> {
   const stateFile = StateFile.adopt(run.file, run.state);
   // Take the run over, so a second `chaoscast rollback` started meanwhile sees a live owner.
   await stateFile.setOwner(await currentOwner());
+  if (watchdogReason !== undefined) await stateFile.recordWatchdog(watchdogReason);
   // Faults that cannot be undone (a kill) were reported; there is nothing to keep them on record for.
   for (const record of run.irreversible) await stateFile.put({ ...record, state: "reverted" });
   const restored = new Map<number, string>();

@@ -92,6 +92,22 @@ export class RunLock {
 }
 
 /**
+ * The lock a rollback of one run holds while it reverts: `chaoscast rollback` and the run's watchdog
+ * may both come for a dead run, and two of them at once would run every revert twice.
+ */
+export function acquireRollbackLock(dir: string, run: { runId: string; experimentFile: string }, waitMs = 60_000): Promise<RunLock> {
+  return RunLock.acquire({
+    dir,
+    scope: `rollback of ${run.runId}`,
+    runId: `rollback-${process.pid}`,
+    experiment: run.experimentFile,
+    waitMs,
+    signal: new AbortController().signal,
+    onNote: () => {},
+  });
+}
+
+/**
  * Remove a stale lock, so that of several runs finding it at once exactly one removes it: the
  * removal itself is guarded by an exclusive `.takeover` file, and the lock is re-read under that
  * guard, so a fresh lock another run has just created is never removed.

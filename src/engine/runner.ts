@@ -37,6 +37,11 @@ export interface RunOptions {
   dryRun?: boolean;
   /** Where the write-ahead state file goes (.chaoscast/state); without it faults are only tracked in memory. */
   stateDir?: string;
+  /**
+   * Called with the state file once it exists and before anything is injected: the CLI hands it to
+   * the run's watchdog. A failure skips the run, with nothing injected.
+   */
+  arm?: (stateFile: string) => Promise<void>;
   /** Take the experiment's lock (in `dir`) before anything else; wait up to `waitMs` for a held one. */
   lock?: { dir: string; waitMs: number };
   /** The blast-radius policy in force (.chaoscast.yaml). */
@@ -251,6 +256,14 @@ async function runLifecycle(experiment: CompiledExperiment, options: RunOptions,
       state = await StateFile.create(options.stateDir, options.runId, await currentOwner(), { file: path.resolve(experiment.file), title: redact(experiment.title) });
     } catch (err) {
       return finish("skipped", `cannot write the run's state file in ${options.stateDir} (${errorMessage(err)}); nothing was injected`);
+    }
+    if (options.arm) {
+      try {
+        await options.arm(state.file);
+      } catch (err) {
+        await state.close().catch(() => {});
+        return finish("skipped", `the watchdog could not be armed (${errorMessage(err)}); nothing was injected`);
+      }
     }
   }
   const ledger = new FaultLedger({ state, protect: protectSecrets(experiment.secretSources), warn: (message) => emit({ type: "note", message }) });

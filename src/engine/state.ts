@@ -50,6 +50,8 @@ export const RunStateSchema = z.object({
   /** running: the owner is (or was, if it died) in the middle of the run; finished: it ended with faults left. */
   status: z.enum(["running", "finished"]),
   faults: z.array(StateFaultSchema),
+  /** Set when the run's watchdog took the run over (the run died or froze): who, when and why. */
+  watchdog: z.object({ pid: z.int(), at: z.string(), reason: z.string().max(1000) }).optional(),
 });
 export type RunState = z.output<typeof RunStateSchema>;
 
@@ -94,6 +96,11 @@ export class StateFile {
   async setOwner(owner: ProcessOwner): Promise<void> {
     this.state.runOwner ??= this.state.owner;
     this.state.owner = owner;
+    await this.flush();
+  }
+
+  async recordWatchdog(reason: string): Promise<void> {
+    this.state.watchdog = { pid: process.pid, at: new Date().toISOString(), reason };
     await this.flush();
   }
 

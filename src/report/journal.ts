@@ -43,7 +43,10 @@ export interface Journal {
   events: RunEvent[];
 }
 
-export function buildJournal(experiment: CompiledExperiment, events: readonly RunEvent[]): Journal {
+/** What a journal needs of the experiment: the display copy, and the secrets to scrub from it. */
+export type JournaledExperiment = Pick<CompiledExperiment, "display" | "secrets">;
+
+export function buildJournal(experiment: JournaledExperiment, events: readonly RunEvent[]): Journal {
   const started = events.find((e) => e.type === "run-started");
   const finished = events.find((e) => e.type === "run-finished");
   if (!started || started.type !== "run-started" || !finished || finished.type !== "run-finished") {

@@ -9,9 +9,9 @@ import { describe, expect, it } from "vitest";
 import { startProxyServer } from "../../src/proxy/server.js";
 import { CLI, freePort, processState, runCli, startServer, waitForOutput, workdir, writeExperiment } from "../helpers/processes.js";
 
-/** Start a run of `file` and SIGKILL it once it has printed `after`. */
+/** Start a run of `file` without its watchdog and SIGKILL it once it has printed `after`: what is left is rollback's to undo. */
 async function crashRun(dir: string, file: string, after: string): Promise<void> {
-  const child = execa(process.execPath, [CLI, "run", file, "--yes"], { cwd: dir, env: { CI: "1", NO_COLOR: "1", CHAOSCAST_DIR: path.join(dir, ".chaoscast") }, reject: false, stdin: "ignore" });
+  const child = execa(process.execPath, [CLI, "run", file, "--yes", "--watchdog", "off"], { cwd: dir, env: { CI: "1", NO_COLOR: "1", CHAOSCAST_DIR: path.join(dir, ".chaoscast") }, reject: false, stdin: "ignore" });
   await waitForOutput(child, after);
   child.kill("SIGKILL");
   await child;
@@ -163,7 +163,7 @@ faults:
       method: POST
       revert: { url: "${server.url}/admin/repair?token=\${env:ADMIN_TOKEN}" }
 `);
-      const child = execa(process.execPath, [CLI, "run", "switch.yaml", "--yes"], { cwd: dir, env: { CI: "1", NO_COLOR: "1", CHAOSCAST_DIR: path.join(dir, ".chaoscast"), ADMIN_TOKEN: token, CHAOSCAST_VAR_n: "1" }, reject: false, stdin: "ignore" });
+      const child = execa(process.execPath, [CLI, "run", "switch.yaml", "--yes", "--watchdog", "off"], { cwd: dir, env: { CI: "1", NO_COLOR: "1", CHAOSCAST_DIR: path.join(dir, ".chaoscast"), ADMIN_TOKEN: token, CHAOSCAST_VAR_n: "1" }, reject: false, stdin: "ignore" });
       await waitForOutput(child, "injected switch off");
       child.kill("SIGKILL");
       await child;
@@ -195,7 +195,7 @@ faults:
     try {
       const dir = workdir();
       writeExperiment(dir, "down.yaml", `version: 1\ntitle: edge down\nduration: 60s\ntargets:\n  edge: { proxy: { name: edge, api: "${api}", lease: 3s } }\nfaults:\n  - { name: edge down, action: proxy.down, target: edge }\n`);
-      const child = execa(process.execPath, [CLI, "run", "down.yaml", "--yes"], { cwd: dir, env: { CI: "1", NO_COLOR: "1", CHAOSCAST_DIR: path.join(dir, ".chaoscast") }, reject: false, stdin: "ignore" });
+      const child = execa(process.execPath, [CLI, "run", "down.yaml", "--yes", "--watchdog", "off"], { cwd: dir, env: { CI: "1", NO_COLOR: "1", CHAOSCAST_DIR: path.join(dir, ".chaoscast") }, reject: false, stdin: "ignore" });
       await waitForOutput(child, "injected edge down");
       const plain = await runCli(["rollback"], { cwd: dir });
       expect(plain.all).toContain("still running");

@@ -17,7 +17,8 @@ import type { RunEventBody } from "../../engine/events.js";
 import { didYouMean } from "../../util/did-you-mean.js";
 import { makeStyle } from "../render/style.js";
 import { chaoscastDir, locksDir, registry, stateDir, type CommonOptions } from "../shared.js";
-import { RunLock, sweepStaleLocks } from "../../engine/lock.js";
+import { acquireRollbackLock, type RunLock, sweepStaleLocks } from "../../engine/lock.js";
+import { recentWatchdogRecords } from "../../watchdog/log.js";
 import { readState } from "../../engine/state.js";
 
 export interface RollbackOptions extends CommonOptions {
@@ -55,17 +56,13 @@ async function endRunProcess(owner: ProcessOwner): Promise<string | null> {
   return "it did not exit within 5 s of SIGKILL";
 }
 
-async function takeRollbackLock(run: LeftoverRun): Promise<RunLock> {
-  return RunLock.acquire({
-    dir: locksDir(),
-    scope: `rollback of ${run.state.runId}`,
-    runId: `rollback-${process.pid}`,
-    experiment: run.state.experiment.file,
-    waitMs: 60_000,
-    signal: new AbortController().signal,
-    onNote: () => {},
-  });
+function takeRollbackLock(run: LeftoverRun): Promise<RunLock> {
+  return acquireRollbackLock(locksDir(), { runId: run.state.runId, experimentFile: run.state.experiment.file });
 }
+
+/** Watchdog takeovers are reported for a day after, the latest few. */
+const WATCHDOG_REPORT_MS = 24 * 3600_000;
+const WATCHDOG_REPORT_COUNT = 5;
 
 /**
  * Drop a dead run's record without reverting anything: for faults undone by hand, or that can no
@@ -105,6 +102,12 @@ export async function rollbackCommand(options: RollbackOptions): Promise<number>
     for (const lock of await sweepStaleLocks(locksDir())) out(style.dim(`removed the stale lock of run ${t(lock.runId)} (pid ${lock.owner.pid} is no longer running)`));
   }
   const { runs, unreadable } = await findLeftovers(dir);
+  // What the watchdogs did lately, with no one at the keyboard: the first thing to know after a crash.
+  const watchdog = await recentWatchdogRecords(chaoscastDir(), WATCHDOG_REPORT_MS);
+  for (const record of watchdog.slice(-WATCHDOG_REPORT_COUNT)) {
+    const failed = record.failed.length ? style.red(`, ${record.failed.length} could not be: ${t(record.failed.join("; "))}`) : "";
+    out(style.dim(`the watchdog of run ${t(record.runId)} (${t(record.experiment.title)}) took over at ${t(record.at)}: ${t(record.reason)}; ${record.reverted.length} fault(s) reverted`) + failed + style.dim(record.journal ? `; journal: ${t(record.journal)}` : ""));
+  }
 
   // A dead run killed before its first injection, or after its last revert but before it could
   // remove its record, left nothing: clear the record so it does not linger.
@@ -141,7 +144,7 @@ export async function rollbackCommand(options: RollbackOptions): Promise<number>
   if (chosen.length === 0) {
     const skipped = busy.length + elsewhere.length;
     out(unreadable.length || skipped ? "Nothing else to roll back." : `Nothing to roll back: no run left faults behind (${t(dir)}).`);
-    if (json) process.stdout.write(`${terminalSafeJson({ stateDir: dir, runs: [], skipped: [...busy, ...elsewhere].map((r) => r.state.runId), unreadable }, 2)}\n`);
+    if (json) process.stdout.write(`${terminalSafeJson({ stateDir: dir, watchdog, runs: [], skipped: [...busy, ...elsewhere].map((r) => r.state.runId), unreadable }, 2)}\n`);
     // A run still in progress has its faults in effect: a CI gate on --dry-run must not pass it.
     if (options.dryRun && busy.length > 0) return EXIT.rollbackFailed;
     return unreadable.length ? EXIT.rollbackFailed : EXIT.passed;
@@ -213,7 +216,7 @@ export async function rollbackCommand(options: RollbackOptions): Promise<number>
       await lock?.release();
     }
   }
-  if (json) process.stdout.write(`${terminalSafeJson({ stateDir: dir, runs: report, skipped: [...busy, ...elsewhere].map((r) => r.state.runId), unreadable }, 2)}\n`);
+  if (json) process.stdout.write(`${terminalSafeJson({ stateDir: dir, watchdog, runs: report, skipped: [...busy, ...elsewhere].map((r) => r.state.runId), unreadable }, 2)}\n`);
   if (options.dryRun) {
     out(style.dim("Nothing was changed (--dry-run)."));
     // A gate for CI and cron: non-zero while anything may still be injected (in effect, or not

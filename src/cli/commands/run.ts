@@ -19,7 +19,10 @@ import { runExperiment, staticFacts, type ResolvedPlan } from "../../engine/runn
 import { makeRedactor } from "../../engine/redact.js";
 import { buildJournal, writeJournal, type Journal } from "../../report/journal.js";
 import { trapInterrupts } from "../interrupts.js";
-import { canPrompt, defaultSeed, isInteractive, loadExperiments, locksDir, preparePrivateDirs, registry, runsDir, stateDir, type CommonOptions } from "../shared.js";
+import { currentOwner } from "../../util/process-owner.js";
+import type { WatchdogGuard } from "../../watchdog/guard.js";
+import { DEFAULT_HANG_MS, MIN_HANG_MS } from "../../watchdog/protocol.js";
+import { canPrompt, chaoscastDir, defaultSeed, isInteractive, loadExperiments, locksDir, preparePrivateDirs, registry, runsDir, stateDir, type CommonOptions } from "../shared.js";
 import { makeStyle } from "../render/style.js";
 import { TextRenderer } from "../render/text.js";
 
@@ -29,6 +32,8 @@ export interface RunCommandOptions extends CommonOptions {
   journal?: string;
   waitLock?: string | boolean;
   respectSchedule?: boolean;
+  /** How long the run may stop heart-beating before its watchdog ends it and rolls back; "off" for none. */
+  watchdog?: string;
 }
 
 /** What the policy forbids in the files themselves refuses the whole batch before anything runs. */
@@ -47,8 +52,19 @@ function lockWaitMs(option: string | boolean | undefined): number {
   return ms;
 }
 
+/** The hang bound in ms, or undefined for --watchdog off. */
+function watchdogHangMs(option: string | undefined): number | undefined {
+  if (option === undefined) return DEFAULT_HANG_MS;
+  if (option === "off") return undefined;
+  const ms = parseDuration(option);
+  if (ms === undefined) throw new UsageError(`--watchdog ${option}: expected a duration such as 3s (how long the run may stop responding before its watchdog rolls back), or off`);
+  if (ms < MIN_HANG_MS) throw new UsageError(`--watchdog ${option}: at least ${MIN_HANG_MS / 1000}s, or an ordinary pause (a long garbage collection, a loaded machine) could pass for a hang`);
+  return ms;
+}
+
 export async function runCommand(paths: string[], options: RunCommandOptions): Promise<number> {
   const waitMs = lockWaitMs(options.waitLock);
+  const hangMs = watchdogHangMs(options.watchdog);
   const experiments = await loadExperiments(paths, options);
   const { policy } = await loadPolicy();
   refuseStaticViolations(experiments, policy);
@@ -65,6 +81,12 @@ export async function runCommand(paths: string[], options: RunCommandOptions): P
   }
   const seed = options.seed ?? defaultSeed();
   await warnAboutLeftovers(style);
+  const warn = (message: string) => {
+    if (renderer) renderer.line(style.yellow(message));
+    else process.stderr.write(`${message}\n`);
+  };
+  // A dry run injects nothing, so there is nothing for a watchdog to roll back.
+  const guard = hangMs !== undefined && !options.dryRun ? await startWatchdog(hangMs, warn) : undefined;
 
   let events: RunEvent[] = [];
   const interrupts = trapInterrupts((signal, first) => {
@@ -93,8 +115,10 @@ export async function runCommand(paths: string[], options: RunCommandOptions): P
         policy,
         respectSchedule: options.respectSchedule ?? false,
         lock: { dir: locksDir(), waitMs },
+        ...(guard ? { arm: (stateFile: string) => guard.arm(runId, stateFile, journalFor(journalTarget, runId), experiment.display) } : {}),
         sink: (event) => {
           events.push(event);
+          guard?.event(runId, event);
           if (output === "jsonl") process.stdout.write(`${terminalSafeJson(event)}\n`);
           else renderer?.event(event);
         },
@@ -111,6 +135,7 @@ export async function runCommand(paths: string[], options: RunCommandOptions): P
         // The run is over and rolled back; its outcome stands, but say loudly that the record is missing.
         process.stderr.write(`chaoscast: could not write the journal to ${forTerminal(displayPath(file))}: ${forTerminal((err as Error).message)}\n`);
       }
+      guard?.disarm(runId);
       if (result.internalError !== undefined) throw result.internalError;
       if (result.outcome === "rollback-failed") {
         const left = experiments.length - index - 1;
@@ -120,6 +145,7 @@ export async function runCommand(paths: string[], options: RunCommandOptions): P
     }
   } finally {
     interrupts.dispose();
+    await guard?.finish();
   }
   if (interrupts.crash() !== undefined) throw interrupts.crash();
   const worst = worstOutcome(outcomes);
@@ -130,6 +156,21 @@ export async function runCommand(paths: string[], options: RunCommandOptions): P
     renderer.line(style.bold(`\n${outcomes.length} of ${experiments.length} experiment(s) run: ${outcomes.map((o, i) => `${forTerminal(experiments[i]!.title)} → ${o}`).join("; ")}`));
   }
   return OUTCOME_EXIT[worst];
+}
+
+async function startWatchdog(hangMs: number, warn: (message: string) => void): Promise<WatchdogGuard> {
+  const { WatchdogGuard } = await import("../../watchdog/guard.js");
+  return WatchdogGuard.start({
+    run: await currentOwner(),
+    hangMs,
+    dirs: { chaoscast: chaoscastDir(), state: stateDir(), locks: locksDir(), runs: runsDir() },
+    onLost: (why) => warn(`warning: ${why}; this run goes on without its watchdog (if it is killed or freezes now, \`chaoscast rollback\` undoes what it left)`),
+  });
+}
+
+/** Where the watchdog writes the journal if it has to: an absolute path, as the run would have. */
+function journalFor(target: JournalTarget, runId: string): JournalTarget {
+  return target.kind === "dir" ? { kind: "file", path: path.resolve(target.path, `${runId}.json`) } : { kind: "file", path: path.resolve(target.path) };
 }
 
 /** Faults a dead run left behind would distort this run's results: say so before starting. */

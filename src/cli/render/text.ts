@@ -127,6 +127,9 @@ export class TextRenderer {
       case "note":
         this.line(s.dim(`  note: ${e.message}`));
         return;
+      case "watchdog":
+        this.line(s.yellow(`  watchdog (pid ${e.watchdogPid}) took over: ${e.reason}`));
+        return;
       case "run-finished": {
         this.spinner?.stop();
         const paint = (OUTCOME_STYLE[e.outcome] ?? ((x: ChalkInstance) => x))(s);
