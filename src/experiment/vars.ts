@@ -38,6 +38,8 @@ export interface VarInputs {
 
 const PLACEHOLDER = /\$\$\{|\$\{([^}]*)\}/g;
 const ENV_PREFIX = "CHAOSCAST_VAR_";
+/** The most text substitution may produce in one document, as for YAML aliases. */
+export const MAX_SUBSTITUTED_CHARS = 4 * 1024 * 1024;
 
 /**
  * Text that names or describes the experiment and its parts. It is printed, journaled, written to
@@ -68,10 +70,20 @@ export function interpolateDocument(doc: unknown, inputs: VarInputs): Interpolat
   const problems: VarProblem[] = [];
   const secrets: Secrets = new Map();
   const vars = collectVars(doc, inputs, problems, secrets);
+  // A large variable used many times is the same bomb as a YAML alias: bound what substitution adds.
+  let substituted = 0;
   const walk = (node: unknown, path: Path, inVarsBlock: boolean): { value: unknown; display: unknown } => {
     if (typeof node === "string") {
       if (inVarsBlock) return { value: node, display: node };
+      if (substituted > MAX_SUBSTITUTED_CHARS) return { value: node, display: node };
       const part = substitute(node, path, vars, inputs.env, problems, secrets);
+      if (node.includes("${")) {
+        substituted += String(part.value).length;
+        if (substituted > MAX_SUBSTITUTED_CHARS) {
+          problems.push({ path, message: `variables expand the document past ${MAX_SUBSTITUTED_CHARS / (1024 * 1024)} MiB of substituted text here; use large values fewer times, or not at all` });
+          return { value: node, display: node };
+        }
+      }
       if (part.secret && namesSomething(path)) return { value: part.shown, display: part.display };
       if (part.secret && isLock(path)) {
         problems.push({

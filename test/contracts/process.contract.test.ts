@@ -4,7 +4,7 @@
 import { afterAll } from "vitest";
 import { registry } from "../../src/registry.js";
 import type { RunContext } from "../../src/engine/types.js";
-import { processState, startServer, type TestServer } from "../helpers/processes.js";
+import { pollUntil, processState, startServer, type TestServer } from "../helpers/processes.js";
 import { adapterContract, failingCase, runAdapterContract, type Arranged } from "./adapter-contract.js";
 
 const ctx: RunContext = { signal: new AbortController().signal, runId: "process-contract", note: () => {}, defer: () => {} };
@@ -19,10 +19,10 @@ interface Seen {
   stopped: boolean;
 }
 
-async function aServer(prepare: (server: TestServer) => void = () => {}): Promise<Arranged<Seen>> {
+async function aServer(prepare: (server: TestServer) => Promise<void> | void = () => {}): Promise<Arranged<Seen>> {
   const server = await startServer();
   servers.push(server);
-  prepare(server);
+  await prepare(server);
   const def = registry.targetKinds.get("process")!;
   const [target] = await def.resolve(def.selector.parse({ pid: server.pid }), ctx);
   if (!target) throw new Error(`the test server (pid ${server.pid}) was not found as a target`);
@@ -51,7 +51,12 @@ runAdapterContract({
       action: "process.suspend",
       params: {},
       when: "someone else froze the process",
-      arrange: () => aServer((server) => process.kill(server.pid, "SIGSTOP")),
+      // A signal is delivered after kill() returns: wait until the kernel shows the process stopped.
+      arrange: () =>
+        aServer(async (server) => {
+          process.kill(server.pid, "SIGSTOP");
+          await pollUntil(() => processState(server.pid) === "T", 5_000);
+        }),
       error: /is already stopped; chaoscast will not take over a freeze it did not make/,
     }),
   ],

@@ -111,3 +111,12 @@ describe("variables", () => {
     expect(run({ lock: "edge-${vars.scope}" }, { scope: "team-a" }).value).toEqual({ lock: "edge-team-a" });
   });
 });
+
+describe("a variable used many times", () => {
+  it("is refused, located, once its substitutions pass the size bound, instead of growing the document without limit", () => {
+    const big = "x".repeat(512 * 1024);
+    const doc = { vars: { big }, faults: Array.from({ length: 20 }, (_, i) => ({ name: `f${i}`, with: { body: "${vars.big}" } })) };
+    const result = interpolateDocument(doc, { cli: {}, env: {} });
+    expect(result.problems).toEqual([expect.objectContaining({ path: ["faults", 8, "with", "body"], message: expect.stringMatching(/past 4 MiB of substituted text/) })]);
+  });
+});
