@@ -4,8 +4,9 @@
 
 import { afterAll } from "vitest";
 import path from "node:path";
-import { removeTempDirs, tempDir } from "./temp.js";
+import { removeTempDirs, tempPath } from "./temp.js";
 
-process.env.CHAOSCAST_DIR = path.join(tempDir("chaoscast-home-"), "chaoscast");
+// Not created here: a file whose tests are all skipped never runs afterAll, and must leave nothing.
+process.env.CHAOSCAST_DIR = path.join(tempPath("chaoscast-home-"), "chaoscast");
 
 afterAll(() => removeTempDirs());

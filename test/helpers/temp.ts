@@ -2,6 +2,7 @@
 // nothing in /tmp. Every test file gets its own CHAOSCAST_DIR too (see setup.ts), so nothing a
 // test runs writes to the real ~/.local/state/chaoscast.
 
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -11,6 +12,17 @@ const made: string[] = [];
 /** A new empty directory under the system's temporary directory, removed after this test file. */
 export function tempDir(prefix = "chaoscast-test-"): string {
   const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
+
+/**
+ * A fresh path in the temporary directory, not created: whoever needs it creates it, and it is
+ * removed with the rest. A test file whose tests are all skipped (whose afterAll never runs) then
+ * leaves nothing behind.
+ */
+export function tempPath(prefix = "chaoscast-test-"): string {
+  const dir = path.join(tmpdir(), `${prefix}${randomBytes(6).toString("hex")}`);
   made.push(dir);
   return dir;
 }
