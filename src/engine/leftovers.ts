@@ -31,6 +31,17 @@ function isPending(f: StateFault): boolean {
   return f.state !== "reverted" && f.revert !== null;
 }
 
+/** A run's state seen as what it left: the faults still to revert, and those that cannot be. */
+export function leftoverOf(file: string, state: RunState, liveness: Liveness): LeftoverRun {
+  return {
+    file,
+    state,
+    liveness,
+    pending: state.faults.filter(isPending),
+    irreversible: state.faults.filter((f) => f.revert === null && f.state !== "reverted"),
+  };
+}
+
 export async function findLeftovers(stateDir: string): Promise<Leftovers> {
   const runs: LeftoverRun[] = [];
   const unreadable: Leftovers["unreadable"] = [];
@@ -39,14 +50,7 @@ export async function findLeftovers(stateDir: string): Promise<Leftovers> {
       unreadable.push(listing);
       continue;
     }
-    const { state, file } = listing;
-    runs.push({
-      file,
-      state,
-      liveness: await ownerLiveness(state.owner),
-      pending: state.faults.filter(isPending),
-      irreversible: state.faults.filter((f) => f.revert === null && f.state !== "reverted"),
-    });
+    runs.push(leftoverOf(listing.file, listing.state, await ownerLiveness(listing.state.owner)));
   }
   return { runs, unreadable };
 }

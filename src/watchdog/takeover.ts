@@ -5,11 +5,11 @@
 import path from "node:path";
 import { errorMessage } from "../errors.js";
 import type { RunEvent, RunEventBody } from "../engine/events.js";
-import { revertLeftover, type LeftoverRun } from "../engine/leftovers.js";
+import { leftoverOf, revertLeftover } from "../engine/leftovers.js";
 import { acquireRollbackLock, sweepStaleLocks } from "../engine/lock.js";
 import { OUTCOME_EXIT } from "../engine/outcome.js";
 import type { RegistryView } from "../engine/registry-view.js";
-import { listStates, readState, type RunState, type StateFault } from "../engine/state.js";
+import { listStates, readState, type StateFault } from "../engine/state.js";
 import { buildJournal, writeJournal } from "../report/journal.js";
 import { entryKind } from "../util/atomic-file.js";
 import { ensurePrivateDir } from "../util/private-dir.js";
@@ -40,14 +40,14 @@ export async function takeOver(input: TakeoverInput): Promise<TakeoverReport[]> 
   const listings = await listStates(start.dirs.state).catch(() => []);
   // The run's own state files: those it handed over (arm), and any it created without getting that
   // far (killed between writing the file and the hand-over).
-  const files = new Map<string, { runId: string; state?: RunState }>();
+  const files = new Map<string, string>();
   for (const listing of listings) {
-    if ("state" in listing && listing.state.status === "running" && sameProcess(listing.state.owner, start.run)) files.set(listing.file, { runId: listing.state.runId, state: listing.state });
+    if ("state" in listing && listing.state.status === "running" && sameProcess(listing.state.owner, start.run)) files.set(listing.file, listing.state.runId);
   }
-  for (const [runId, armed] of input.armed) if (!files.has(armed.arm.stateFile)) files.set(armed.arm.stateFile, { runId });
+  for (const [runId, armed] of input.armed) files.set(armed.arm.stateFile, runId);
 
   const reports: TakeoverReport[] = [];
-  for (const [file, { runId }] of files) {
+  for (const [file, runId] of files) {
     reports.push(await takeOverRun(input, file, runId));
   }
   await sweepStaleLocks(start.dirs.locks).catch(() => []);
@@ -72,11 +72,9 @@ async function takeOverRun(input: TakeoverInput, file: string, runId: string): P
         summary = "the run had already rolled back everything it injected";
       } else if ("problem" in fresh) {
         // A state file that can no longer be trusted: say so, and leave it to a human.
-        {
-          outcome = "rollback-failed";
-          report.failed.push(`the state file ${file}: ${fresh.problem}`);
-          summary = `its state file cannot be used (${fresh.problem}); run chaoscast rollback --dry-run`;
-        }
+        outcome = "rollback-failed";
+        report.failed.push(`the state file ${file}: ${fresh.problem}`);
+        summary = `its state file cannot be used (${fresh.problem}); run chaoscast rollback --dry-run`;
       } else {
         const state = fresh.state;
         report.experiment = state.experiment;
@@ -84,9 +82,8 @@ async function takeOverRun(input: TakeoverInput, file: string, runId: string): P
         if (liveOwner) {
           summary = `another process (pid ${state.owner.pid}) has taken the run over; the watchdog left it to that process`;
         } else {
-          const pending = state.faults.filter((f) => f.state !== "reverted" && f.revert !== null);
-          const irreversible = state.faults.filter((f) => f.revert === null && f.state !== "reverted");
-          const run: LeftoverRun = { file, state, liveness: "dead", pending, irreversible };
+          const run = leftoverOf(file, state, "dead");
+          const pending = run.pending;
           const result = await revertLeftover(run, input.registry, emit, undefined, reason);
           report.reverted = result.reverted.map(describeFault);
           report.failed = result.failed.map((f) => `${describeFault(f.fault)}: ${f.error}`);

@@ -12,7 +12,7 @@ import { ownerLiveness, unprovenRunProcess, type ProcessOwner } from "../../util
 import { checkPrivateDir } from "../../util/private-dir.js";
 import { forTerminal as t, terminalSafeJson } from "../../util/terminal-text.js";
 import { PreflightError, UsageError, EXIT } from "../../errors.js";
-import { checkLeftover, findLeftovers, revertLeftover, type LeftoverRun } from "../../engine/leftovers.js";
+import { checkLeftover, findLeftovers, leftoverOf, revertLeftover, type LeftoverRun } from "../../engine/leftovers.js";
 import type { RunEventBody } from "../../engine/events.js";
 import { didYouMean } from "../../util/did-you-mean.js";
 import { makeStyle } from "../render/style.js";
@@ -73,7 +73,7 @@ async function forgetRun(run: LeftoverRun, dryRun: boolean, out: (line: string) 
   const lock = dryRun ? undefined : await takeRollbackLock(run);
   try {
     const fresh = await readState(run.file);
-    const faults = "state" in fresh ? fresh.state.faults.filter((f) => f.state !== "reverted" && f.revert !== null) : [];
+    const faults = "state" in fresh ? leftoverOf(run.file, fresh.state, run.liveness).pending : [];
     out(style.bold(`${dryRun ? "Would forget" : "Forgetting"} ${describeRun(run)}, reverting nothing`));
     for (const f of faults) out(style.yellow(`  ! ${t(f.fault)}${f.target ? ` on ${t(f.target.label)}` : ""}: not reverted by chaoscast; make sure it is undone (${t(f.revert!.description)})`));
     if (!dryRun) await unlink(run.file).catch((err: NodeJS.ErrnoException) => {
@@ -165,7 +165,7 @@ export async function rollbackCommand(options: RollbackOptions): Promise<number>
         out(style.dim(`${describeRun(run)}: already rolled back by another chaoscast rollback (or its watchdog)`));
         continue;
       }
-      run = { ...run, state: fresh.state, pending: fresh.state.faults.filter((f) => f.state !== "reverted" && f.revert !== null) };
+      run = leftoverOf(run.file, fresh.state, run.liveness);
     }
     try {
       out(style.bold(`${options.dryRun ? "Would roll back" : "Rolling back"} ${describeRun(run)}`));
