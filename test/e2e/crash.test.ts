@@ -72,7 +72,7 @@ describe("a run killed with SIGKILL at a random moment", () => {
     const dir = workdir();
     writeExperiment(dir, "crash.yaml", experiment());
     const killAfterMs = Math.round(150 + seededRandom(`crash-${seed}`)() * 2600);
-    const child = execa(process.execPath, [CLI, "run", "crash.yaml", "--yes"], { cwd: dir, env: { CI: "1", NO_COLOR: "1", CHAOSCAST_DIR: path.join(dir, ".chaoscast") }, reject: false, stdin: "ignore" });
+    const child = execa(process.execPath, [CLI, "run", "crash.yaml", "--yes", "--watchdog", "off"], { cwd: dir, env: { CI: "1", NO_COLOR: "1", CHAOSCAST_DIR: path.join(dir, ".chaoscast") }, reject: false, stdin: "ignore" });
     await new Promise((resolve) => setTimeout(resolve, killAfterMs));
     child.kill("SIGKILL");
     await child;

@@ -1,13 +1,14 @@
 // The docker adapter through the CLI, as a user runs it: a pause that is reverted at the end of
-// the run, one whose run is SIGKILLed mid-pause and undone by `chaoscast rollback`, the same for a
-// rate cap (docker.netem), and a netem fault the kernel cannot take, refused before anything else.
+// the run, one whose run is SIGKILLed mid-pause and undone by `chaoscast rollback` (watchdog off) and
+// one undone by the watchdog alone, the same for a rate cap (docker.netem), and a netem fault the kernel
+// cannot take, refused before anything else.
 
 import { execa } from "execa";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runHelper } from "../../src/adapters/docker/helper.js";
 import { containerFactory, engineAvailable, ensureImages, TC_IMAGE } from "../helpers/docker.js";
-import { CLI, runCli, waitForOutput, workdir, writeExperiment } from "../helpers/processes.js";
+import { CLI, pollUntil, runCli, waitForOutput, workdir, writeExperiment } from "../helpers/processes.js";
 
 const available = await engineAvailable();
 const containers = containerFactory();
@@ -77,7 +78,7 @@ faults:
     const c = await containers.start();
     const dir = workdir();
     writeExperiment(dir, "pause.yaml", experiment(c.name, "60s"));
-    const child = execa(process.execPath, [CLI, "run", "pause.yaml", "--yes"], { cwd: dir, env: { CI: "1", NO_COLOR: "1", CHAOSCAST_DIR: path.join(dir, ".chaoscast") }, reject: false, stdin: "ignore" });
+    const child = execa(process.execPath, [CLI, "run", "pause.yaml", "--yes", "--watchdog", "off"], { cwd: dir, env: { CI: "1", NO_COLOR: "1", CHAOSCAST_DIR: path.join(dir, ".chaoscast") }, reject: false, stdin: "ignore" });
     await waitForOutput(child, "injected freeze edge");
     child.kill("SIGKILL");
     await child;
@@ -87,6 +88,21 @@ faults:
     const rollback = await runCli(["rollback"], { cwd: dir });
     expect(rollback.exitCode, rollback.all).toBe(0);
     expect((await containers.state(c.id)).Paused).toBe(false);
+  });
+
+  it("undoes a pause left by a run killed with SIGKILL through its watchdog, with no one running rollback", async () => {
+    const c = await containers.start();
+    const dir = workdir();
+    writeExperiment(dir, "pause.yaml", experiment(c.name, "60s"));
+    const child = execa(process.execPath, [CLI, "run", "pause.yaml", "--yes"], { cwd: dir, env: { CI: "1", NO_COLOR: "1", CHAOSCAST_DIR: path.join(dir, ".chaoscast") }, reject: false, stdin: "ignore" });
+    await waitForOutput(child, "injected freeze edge");
+    expect((await containers.state(c.id)).Paused).toBe(true);
+    child.kill("SIGKILL");
+    await child;
+    await pollUntil(async () => !(await containers.state(c.id)).Paused, 10_000);
+    const dry = await runCli(["rollback", "--dry-run"], { cwd: dir });
+    expect(dry.all).toContain("Nothing to roll back");
+    expect(dry.all).toMatch(/the watchdog of run .* took over/);
   });
 
   const netemExperiment = (name: string, faults: string) => `version: 1
@@ -101,7 +117,7 @@ ${faults}`;
     const c = await containers.start({ networkMode: "none" });
     const dir = workdir();
     writeExperiment(dir, "cap.yaml", netemExperiment(c.name, `  - { name: cap, action: docker.netem, target: box, with: { rate: 1mbit, device: lo, image: "${TC_IMAGE}" } }\n`));
-    const child = execa(process.execPath, [CLI, "run", "cap.yaml", "--yes"], { cwd: dir, env: { CI: "1", NO_COLOR: "1", CHAOSCAST_DIR: path.join(dir, ".chaoscast") }, reject: false, stdin: "ignore" });
+    const child = execa(process.execPath, [CLI, "run", "cap.yaml", "--yes", "--watchdog", "off"], { cwd: dir, env: { CI: "1", NO_COLOR: "1", CHAOSCAST_DIR: path.join(dir, ".chaoscast") }, reject: false, stdin: "ignore" });
     await waitForOutput(child, "injected cap");
     child.kill("SIGKILL");
     await child;

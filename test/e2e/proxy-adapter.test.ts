@@ -141,7 +141,8 @@ faults:
 
   it("leaves toxics that vanish within their lease when the run is killed with SIGKILL", async () => {
     const file = writeExperiment(dir, "killed.yaml", experiment("action: proxy.latency, with: { latency: 10ms }", { lease: "2s", duration: "60s", latencyBudget: 1000 }));
-    const child = runCli(["run", file], { cwd: dir });
+    // Without its watchdog, so what removes the toxics is the lease alone.
+    const child = runCli(["run", file, "--watchdog", "off"], { cwd: dir });
     await waitForOutput(child, "injected edge fault");
     // Past the first refresh, so the lease is being kept alive by the run.
     await new Promise((resolve) => setTimeout(resolve, 1200));

@@ -106,9 +106,9 @@ export function waitForOutput(child: { stdout: NodeJS.ReadableStream | null }, t
 }
 
 /** Poll until `condition` holds; fails the test after `timeoutMs` instead of sleeping blindly. */
-export async function pollUntil(condition: () => boolean, timeoutMs: number): Promise<void> {
+export async function pollUntil(condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs}ms`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
