@@ -111,7 +111,7 @@ ${EXIT_CODES_HELP}`,
 
   program
     .command("rollback")
-    .description("undo the faults a crashed or failed run left behind (reads .chaoscast/state)")
+    .description("undo the faults a crashed or failed run left behind (reads the state directory)")
     .option("--run <id>", "only this run")
     .option("--all", "also runs whose chaoscast process is still alive (a hung run): it is ended with SIGKILL first, then what it left is reverted")
     .option("--dry-run", "show what each run left and whether it is still in effect; change nothing")
@@ -126,10 +126,13 @@ Examples:
   $ chaoscast rollback --run 20261124T101500Z-edge-latency-1a2b
   $ chaoscast rollback --run 20261124T101500Z-edge-latency-1a2b --forget   after undoing it by hand
 
-A run writes how to undo each fault to .chaoscast/state/<run-id>.json before injecting it
-(CHAOSCAST_DIR moves .chaoscast). Runs whose process is still alive are left alone (unless --all).
+A run writes how to undo each fault to state/<run-id>.json in chaoscast's state directory
+($CHAOSCAST_DIR, else $XDG_STATE_HOME/chaoscast, else ~/.local/state/chaoscast) before injecting
+it, whatever the working directory, so rollback from cron or another shell finds it. Runs whose
+process is still alive are left alone (unless --all); their watchdogs roll them back if they die.
 Exit 0 when nothing is left injected, 3 when something could not be reverted (named in the
-output and kept on record for another try), 5 when --run names a run that is still alive.`,
+output and kept on record for another try), 5 when --run names a run that is still alive.
+With --dry-run: 0 only when nothing is still in effect, else 3, so a CI step can gate on it.`,
     )
     .action(async (options) => {
       const { rollbackCommand } = await import("./commands/rollback.js");

@@ -1,6 +1,6 @@
-// One run per lock scope: a lock file created exclusively (O_EXCL) in .chaoscast/locks. A lock
-// whose owner has died is stale and taken over with a warning; a live one makes the run wait
-// (--wait-lock) or skip.
+// One run per lock scope: a lock file created exclusively (O_EXCL) in locks/ of chaoscast's state
+// directory (CHAOSCAST_DIR, or ~/.local/state/chaoscast). A lock whose owner has died is stale and
+// taken over with a warning; a live one makes the run wait (--wait-lock) or skip.
 
 import { createHash } from "node:crypto";
 import { mkdir, open, readdir, stat, unlink } from "node:fs/promises";

@@ -35,7 +35,7 @@ export interface RunOptions {
   confirm?: (plan: ResolvedPlan) => Promise<boolean>;
   /** Stop after the steady-state check: nothing is injected. */
   dryRun?: boolean;
-  /** Where the write-ahead state file goes (.chaoscast/state); without it faults are only tracked in memory. */
+  /** Where the write-ahead state file goes (<state directory>/state); without it faults are only tracked in memory. */
   stateDir?: string;
   /**
    * Called with the state file once it exists and before anything is injected: the CLI hands it to

@@ -1,6 +1,6 @@
-// The run's write-ahead state file, .chaoscast/state/<run-id>.json: what the run has injected and
-// how to undo each fault, written (fsync + atomic rename) before each injection and after each
-// revert, so `chaoscast rollback` can finish the job of a run that died.
+// The run's write-ahead state file, state/<run-id>.json in chaoscast's state directory: what the
+// run has injected and how to undo each fault, written (fsync + atomic rename) before each
+// injection and after each revert, so `chaoscast rollback` can finish the job of a run that died.
 
 import { readdir, unlink, mkdir } from "node:fs/promises";
 import path from "node:path";

@@ -34,6 +34,7 @@ export function describeFileType(info: Stats): string {
   if (info.isBlockDevice()) return "a block device";
   if (info.isSocket()) return "a socket";
   if (info.isSymbolicLink()) return "a symbolic link";
+  if (info.isFile()) return "a regular file";
   return "not a regular file";
 }
 

@@ -1,8 +1,12 @@
 // A small client for the fault proxy's (Toxiproxy-compatible) API, used by the proxy adapter.
 // Every call has a timeout and says which API and proxy it was talking to when it fails.
 
+import { z } from "zod";
 import { AdapterError } from "../../errors.js";
 import { httpRequest } from "../../util/http-request.js";
+
+/** A fault proxy's API (or a link's) address: host:port, the form the client puts after http://. */
+export const ProxyAddressSchema = z.string().regex(/^[^\s:/]+:\d+$/, { error: 'expected host:port, e.g. "127.0.0.1:8474"' });
 
 export interface ProxyState {
   name: string;

@@ -1,14 +1,15 @@
 // Undoing proxy faults from data alone: remove exactly the toxic the fault added, or bring a link
-// that the fault took down back up; each then reads the proxy to check it is really so.
+// that the fault took down back up; each then reads the proxy to check it is really so. The data is
+// held to the experiment's own schema: it may come back from a state file.
 
 import { z } from "zod";
 import { AdapterError } from "../../errors.js";
 import { defineRevert } from "../../engine/types.js";
-import { ProxyApiClient } from "./client.js";
+import { ProxyAddressSchema, ProxyApiClient } from "./client.js";
 
 export const removeToxicRevert = defineRevert({
   kind: "proxy.remove-toxic",
-  data: z.object({ api: z.string(), proxy: z.string(), toxic: z.string() }),
+  data: z.object({ api: ProxyAddressSchema, proxy: z.string(), toxic: z.string() }),
   describe: (data) => `remove toxic ${data.toxic} from proxy ${data.proxy}`,
   async run(data, ctx) {
     const client = new ProxyApiClient(data.api);
@@ -21,7 +22,7 @@ export const removeToxicRevert = defineRevert({
 
 export const enableRevert = defineRevert({
   kind: "proxy.enable",
-  data: z.object({ api: z.string(), proxy: z.string() }),
+  data: z.object({ api: ProxyAddressSchema, proxy: z.string() }),
   describe: (data) => `bring proxy ${data.proxy} up`,
   async run(data) {
     await new ProxyApiClient(data.api).setEnabled(data.proxy, true);

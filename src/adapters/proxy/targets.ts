@@ -6,9 +6,9 @@ import { PreflightError, AdapterError } from "../../errors.js";
 import { defineTargets, type RunContext } from "../../engine/types.js";
 import { DurationSchema } from "../../experiment/common-schemas.js";
 import { didYouMean } from "../../util/did-you-mean.js";
-import { ProxyApiClient } from "./client.js";
+import { ProxyAddressSchema, ProxyApiClient } from "./client.js";
 
-const Address = z.string().regex(/^[^\s:/]+:\d+$/, { error: 'expected host:port, e.g. "127.0.0.1:8474"' });
+const Address = ProxyAddressSchema;
 
 export const ProxySelectorSchema = z
   .object({
