@@ -17,7 +17,9 @@ describe("chaoscast demo", () => {
     const result = await runCli(["demo", "--duration", "5s"], { cwd: dir });
     expect(result.exitCode, result.all).toBe(0);
     expect(result.stdout).toMatch(/7 of 7 experiment\(s\) ended as documented/);
-    const journalsDir = /Journals: (\S+)/.exec(result.stdout)![1]!;
+    // The game day's journals are kept with every run's, in the state directory, not in /tmp.
+    const journalsDir = path.resolve(dir, /Journals: (\S+)/.exec(result.stdout)![1]!);
+    expect(path.dirname(journalsDir)).toBe(path.join(dir, ".chaoscast", "runs"));
     const journals = readdirSync(journalsDir).map((f) => JSON.parse(readFileSync(path.join(journalsDir, f), "utf8")) as Journal);
     const byName = (name: string) => journals.find((j) => j.file.includes(name))!;
     // The origin 5xx burst aborts and its toxic was removed (the revert checks the proxy).

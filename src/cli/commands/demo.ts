@@ -2,15 +2,14 @@
 // run the flagship game day (experiments/demo/) against it, show a table, and stop everything.
 // `chaoscast demo up` keeps the stack running until Ctrl-C.
 
-import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { displayPath } from "../../util/display-path.js";
 import { fileURLToPath } from "node:url";
 import { PreflightError } from "../../errors.js";
 import { parseMetrics } from "../../adapters/metrics/parse.js";
 import { makeStyle } from "../render/style.js";
-import type { CommonOptions } from "../shared.js";
+import { preparePrivateDirs, runsDir, type CommonOptions } from "../shared.js";
 import { runCommand } from "./run.js";
 import { CONTAINER_ROLES } from "../../demo/containers.js";
 import { forTerminal } from "../../util/terminal-text.js";
@@ -71,7 +70,11 @@ export async function demoCommand(mode: "run" | "up" | "down", options: DemoOpti
     }
 
     out("");
-    const journals = mkdtempSync(path.join(tmpdir(), "chaoscast-demo-"));
+    // The game day's journals are kept with every other run's (runs/ in chaoscast's state
+    // directory), one directory per game day, rather than left in /tmp.
+    await preparePrivateDirs(runsDir());
+    const journals = path.join(runsDir(), `demo-${new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}-${process.pid}`);
+    mkdirSync(journals, { mode: 0o700 });
     await runCommand([experiments], { ...options, var: [...vars, `duration=${options.duration}`], yes: true, journal: `${journals}/`, output: "text" });
     const rows = readdirSync(journals)
       .filter((f) => f.endsWith(".json"))
@@ -87,7 +90,7 @@ export async function demoCommand(mode: "run" | "up" | "down", options: DemoOpti
       // The journals are files on disk, read back: what they say is printed as text, never as controls.
       out(`  ${(ok ? style.green("✔") : style.red("✖"))} ${forTerminal(path.basename(row.file)).padEnd(40)} expected ${expected.padEnd(8)} got ${forTerminal(String(row.outcome)).padEnd(16)} ${style.dim(`${Math.round(row.durationMs / 1000)}s`)}`);
     }
-    out(`${asDocumented} of ${rows.length} experiment(s) ended as documented. Journals: ${forTerminal(journals)}`);
+    out(`${asDocumented} of ${rows.length} experiment(s) ended as documented. Journals: ${forTerminal(displayPath(journals))}`);
     return asDocumented === rows.length && rows.length > 0 ? 0 : 1;
   } finally {
     await stack.stop();
