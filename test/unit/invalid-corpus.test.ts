@@ -78,7 +78,6 @@ describe("the corpus of invalid experiments", () => {
   });
 
   it.each(cases.map((c) => [c.file, c] as const))("%s is refused with its message at its place", async (_name, c) => {
-    const started = performance.now();
     let error: unknown;
     try {
       const loaded = await loadAll(await expandPaths([path.join(SHOWN_DIR, c.file)]), { registry, vars: { cli: c.vars, env: cleanEnv() } });
@@ -86,8 +85,7 @@ describe("the corpus of invalid experiments", () => {
     } catch (err) {
       error = err;
     }
-    // Refused quickly, billion laughs and deep nesting included.
-    expect(performance.now() - started).toBeLessThan(1000);
+    // How fast (billion laughs and deep nesting included) is bench/loader.js's to measure.
     expect(error).toBeInstanceOf(ExperimentError);
     const problems = (error as ExperimentError).problems;
     expect((error as ChaoscastError).exitCode).toBe(EXIT.invalid);
