@@ -8,7 +8,7 @@ import type { RunEventBody } from "./events.js";
 import { FaultLedger, type InjectedFault } from "./injected.js";
 import { makeRedactor, protectSecrets, restoreSecrets } from "./redact.js";
 import type { RegistryView } from "./registry-view.js";
-import { DEFAULT_ROLLBACK_POLICY, revertOne, revertPerformer, type RollbackPolicy } from "./rollback.js";
+import { DEFAULT_ROLLBACK_POLICY, parseRevertData, revertOne, revertPerformer, type RollbackPolicy } from "./rollback.js";
 import { listStates, StateFile, type RunState, type StateFault } from "./state.js";
 
 export interface LeftoverRun {
@@ -73,7 +73,7 @@ export async function checkLeftover(run: LeftoverRun, registry: RegistryView): P
     }
     const ctx = { signal: AbortSignal.timeout(10_000), runId: run.state.runId, note: () => {}, defer: () => {} };
     try {
-      const data = def.data.parse(restoreSecrets(revert.data, revert.secrets ?? []));
+      const data = parseRevertData(def, revert.kind, restoreSecrets(revert.data, revert.secrets ?? []));
       const problem = await def.verify(data, ctx);
       checks.push({ fault, status: problem ? "in-effect" : "undone", detail: problem ?? "already undone" });
     } catch (err) {

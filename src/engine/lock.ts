@@ -10,6 +10,7 @@ import { formatDuration } from "../experiment/duration.js";
 import { sleep } from "../util/abortable.js";
 import { currentOwner, ownerLiveness, type ProcessOwner } from "../util/process-owner.js";
 import { syncDirectory } from "../util/atomic-file.js";
+import { jsonNestsDeeperThan } from "../util/json-depth.js";
 import { FileReadError, readRegularText } from "../util/safe-read.js";
 
 export interface LockHolder {
@@ -158,7 +159,9 @@ async function tryCreate(file: string, holder: object): Promise<boolean> {
 async function readHolder(file: string): Promise<LockHolder | "gone" | "unreadable"> {
   try {
     // Bounded and typed: a FIFO or a huge file planted as a lock must not hang or flood the run.
-    const holder = JSON.parse(await readRegularText(file, { maxBytes: 64 * 1024, kind: "lock files", noFollow: true })) as LockHolder;
+    const text = await readRegularText(file, { maxBytes: 64 * 1024, kind: "lock files", noFollow: true });
+    if (jsonNestsDeeperThan(text, 16)) return "unreadable";
+    const holder = JSON.parse(text) as LockHolder;
     const complete = typeof holder?.owner?.pid === "number" && typeof holder.owner.host === "string" && typeof holder.runId === "string";
     return complete ? holder : "unreadable";
   } catch (err) {

@@ -1,6 +1,7 @@
 // Undoing faults: each revert retried with backoff, a failing one never stopping the others,
 // in reverse order of injection. Rollback ignores the run's abort signal: it must always finish.
 
+import type { z } from "zod";
 import type { RollbackStep } from "../experiment/types.js";
 import { sleep } from "../util/abortable.js";
 import { AdapterError, errorMessage } from "../errors.js";
@@ -40,12 +41,21 @@ export function revertPerformer(reverts: ReadonlyMap<string, RevertDef>): Perfor
     const def = reverts.get(revert.kind);
     // Both can come from a state file written by another version of chaoscast, or edited by hand.
     if (!def) throw new AdapterError(`this chaoscast has no way to revert "${revert.kind}" (was the state file written by another version?)`);
-    const parsed = def.data.safeParse(revert.data);
-    if (!parsed.success) throw new AdapterError(`the data recorded to revert "${revert.kind}" is malformed: ${parsed.error.issues[0]?.message} at ${parsed.error.issues[0]?.path.join(".")}`);
-    await def.run(parsed.data, ctx);
-    const problem = def.verify ? await def.verify(parsed.data, ctx) : null;
+    const data = parseRevertData(def, revert.kind, revert.data);
+    await def.run(data, ctx);
+    const problem = def.verify ? await def.verify(data, ctx) : null;
     if (problem) throw new AdapterError(`not reverted: ${problem}`);
   };
+}
+
+/** A revert's data checked against its adapter's schema, or an AdapterError that says what is wrong, in one line. */
+export function parseRevertData<T>(def: { data: z.ZodType<T> }, kind: string, data: unknown): T {
+  const parsed = def.data.safeParse(data);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  // A bad record key (a header name) wraps the rule it broke: say the rule.
+  const message = (issue && "issues" in issue && Array.isArray(issue.issues) ? (issue.issues[0] as { message?: string } | undefined)?.message : undefined) ?? issue?.message ?? "unknown shape";
+  throw new AdapterError(`the data recorded to revert "${kind}" is malformed: ${message}${issue?.path.length ? ` at ${issue.path.map(String).join(".")}` : ""}`);
 }
 
 export interface RevertDeps {

@@ -8,6 +8,7 @@ import { z } from "zod";
 import { writeFileAtomic } from "../util/atomic-file.js";
 import type { ProcessOwner } from "../util/process-owner.js";
 import { checkPrivateFile } from "../util/private-dir.js";
+import { jsonNestsDeeperThan } from "../util/json-depth.js";
 import { FileReadError, readRegularText } from "../util/safe-read.js";
 
 export const STATE_VERSION = 1;
@@ -143,6 +144,7 @@ export async function listStates(dir: string): Promise<StateListing[]> {
 
 /** Larger than any run writes (a record per fault); a bigger file is not one chaoscast wrote. */
 const MAX_STATE_BYTES = 4 * 1024 * 1024;
+const MAX_STATE_DEPTH = 64;
 
 /**
  * Read one state file as untrusted input: `rollback` and the watchdog execute what it says, so it
@@ -157,6 +159,8 @@ export async function readState(file: string): Promise<StateListing> {
   } catch (err) {
     return { file, problem: `cannot read it: ${err instanceof FileReadError ? err.reason : ((err as NodeJS.ErrnoException).code ?? (err as Error).message)}` };
   }
+  // Far deeper than any record a run writes, and shallow enough for every recursive walk of it.
+  if (jsonNestsDeeperThan(text, MAX_STATE_DEPTH)) return { file, problem: `it nests more than ${MAX_STATE_DEPTH} levels deep, which no chaoscast state file does` };
   let json: unknown;
   try {
     json = JSON.parse(text);

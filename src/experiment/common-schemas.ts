@@ -7,7 +7,10 @@ import { describeValue } from "../util/describe.js";
 import { parseExpectation } from "./expect.js";
 
 /** Nothing chaoscast waits for should take longer than a day; it also keeps timers in range. */
-const MAX_DURATION_MS = 24 * 3_600_000;
+export const MAX_DURATION_MS = 24 * 3_600_000;
+
+/** Milliseconds as recorded in a state file for a revert: the range a DurationSchema parses to. */
+export const RecordedMsSchema = z.number().int().min(0).max(MAX_DURATION_MS);
 
 const durationMessage = (input: unknown) =>
   `expected a duration like 250ms, 2s, 5m or 1h, found ${describeValue(input)}${typeof input === "number" ? " (add a unit)" : ""}`;
@@ -63,3 +66,13 @@ export const MatcherTextSchema = z.string().superRefine((text, ctx) => {
     ctx.addIssue({ code: "custom", message: (err as Error).message });
   }
 });
+
+// RFC 9110: a header name is a token; a value may not hold a line break or NUL (a request split in two).
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const HEADER_VALUE = /^[^\r\n\0]*$/;
+
+/** Request headers; names and values are checked here, so a bad one is a located error, not a failed request. */
+export const HttpHeadersSchema = z.record(
+  z.string().regex(HEADER_NAME, { error: "expected a header name (letters, digits and !#$%&'*+.^_`|~-, no spaces or colons)" }),
+  z.string().regex(HEADER_VALUE, { error: "a header value may not contain a line break or a NUL character" }),
+);

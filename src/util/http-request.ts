@@ -37,53 +37,73 @@ export function httpRequest(options: HttpRequestOptions): Promise<HttpResponse> 
   const elapsed = () => Math.round((performance.now() - started) * 10) / 10;
   const maxBody = options.maxBodyBytes ?? 1024 * 1024;
   return new Promise((resolve, reject) => {
-    const url = new URL(options.url);
-    const client = url.protocol === "https:" ? https : http;
     let settled = false;
+    let timer: NodeJS.Timeout | undefined;
+    let req: http.ClientRequest | undefined;
     const fail = (message: string) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       options.signal.removeEventListener("abort", onAbort);
-      req.destroy();
+      req?.destroy();
       reject(new HttpRequestError(message, elapsed()));
     };
     const onAbort = () => fail(abortMessage(options.signal, options.timeoutMs));
-    const timer = setTimeout(() => fail(`timed out after ${options.timeoutMs}ms`), options.timeoutMs);
-    const req = client.request(
-      url,
-      {
-        method: options.method,
-        headers: options.body !== undefined ? { "content-length": String(Buffer.byteLength(options.body)), ...options.headers } : options.headers,
-        agent: false,
-        rejectUnauthorized: !options.insecure,
-      },
-      (res) => {
-        const ttfbMs = elapsed();
-        const chunks: Buffer[] = [];
-        let kept = 0;
-        let total = 0;
-        res.on("data", (chunk: Buffer) => {
-          total += chunk.length;
-          if (kept < maxBody) {
-            chunks.push(chunk.subarray(0, maxBody - kept));
-            kept += Math.min(chunk.length, maxBody - kept);
-          }
-        });
-        res.on("error", (err) => fail(err.message));
-        res.on("end", () => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          options.signal.removeEventListener("abort", onAbort);
-          const headers: Record<string, string> = {};
-          for (const [name, value] of Object.entries(res.headers)) {
-            if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value;
-          }
-          resolve({ status: res.statusCode ?? 0, headers, body: Buffer.concat(chunks).toString("utf8"), bodyBytes: total, ttfbMs, latencyMs: elapsed() });
-        });
-      },
-    );
+    let url: URL;
+    try {
+      url = new URL(options.url);
+    } catch {
+      return fail("not a valid URL");
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") return fail(`${url.protocol} URLs are not requested; only http: and https:`);
+    // A timeout Node cannot hold (over ~24.8 days, or not a positive number) is refused, not wrapped to 1 ms.
+    if (!(options.timeoutMs > 0 && options.timeoutMs <= 2 ** 31 - 1)) return fail(`a timeout of ${options.timeoutMs} ms is out of range`);
+    const client = url.protocol === "https:" ? https : http;
+    timer = setTimeout(() => fail(`timed out after ${options.timeoutMs}ms`), options.timeoutMs);
+    const request = (callback: (res: http.IncomingMessage) => void): http.ClientRequest | undefined => {
+      try {
+        return client.request(
+          url,
+          {
+            method: options.method,
+            headers: options.body !== undefined ? { "content-length": String(Buffer.byteLength(options.body)), ...options.headers } : options.headers,
+            agent: false,
+            rejectUnauthorized: !options.insecure,
+          },
+          callback,
+        );
+      } catch (err) {
+        // Node checks the method and header names and values before sending: an invalid one throws here.
+        fail((err as Error).message);
+        return undefined;
+      }
+    };
+    req = request((res) => {
+      const ttfbMs = elapsed();
+      const chunks: Buffer[] = [];
+      let kept = 0;
+      let total = 0;
+      res.on("data", (chunk: Buffer) => {
+        total += chunk.length;
+        if (kept < maxBody) {
+          chunks.push(chunk.subarray(0, maxBody - kept));
+          kept += Math.min(chunk.length, maxBody - kept);
+        }
+      });
+      res.on("error", (err) => fail(err.message));
+      res.on("end", () => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        options.signal.removeEventListener("abort", onAbort);
+        const headers: Record<string, string> = {};
+        for (const [name, value] of Object.entries(res.headers)) {
+          if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value;
+        }
+        resolve({ status: res.statusCode ?? 0, headers, body: Buffer.concat(chunks).toString("utf8"), bodyBytes: total, ttfbMs, latencyMs: elapsed() });
+      });
+    });
+    if (!req) return;
     req.on("error", (err: NodeJS.ErrnoException) => fail(err.code ? `${err.code} ${err.message.replace(new RegExp(`^.*${err.code}\\s*`), "")}`.trim() : err.message));
     if (options.signal.aborted) return onAbort();
     options.signal.addEventListener("abort", onAbort, { once: true });

@@ -6,6 +6,7 @@
 import { readFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { hostname } from "node:os";
+import path from "node:path";
 
 export interface ProcessOwner {
   pid: number;
@@ -92,6 +93,27 @@ export async function forbiddenPid(pid: number): Promise<string | null> {
 }
 
 /**
+ * Whether a command line is one that owns runs: Node running chaoscast's launcher (bin/chaoscast.js,
+ * an installed `chaoscast` link, or dist/cli/main.js) with `run` or `demo` as its command. A name
+ * merely mentioned (`tail -f chaoscast.log`, an editor on a chaoscast file) does not count, nor do
+ * chaoscast's other commands (a `chaoscast proxy`, another `chaoscast rollback`).
+ */
+export function isChaoscastRun(argv: string[]): boolean {
+  if (!/^node(js)?[\d.]*$/.test(path.basename(argv[0] ?? ""))) return false;
+  // Node's own options come before the script; one that takes a separate value makes the value
+  // look like the script, which then fails the test: the safe direction.
+  let i = 1;
+  while (i < argv.length && argv[i]!.startsWith("-")) i++;
+  const script = argv[i] ?? "";
+  const name = path.basename(script);
+  const launcher = name === "chaoscast" || name === "chaoscast.js" || script.endsWith(path.join("dist", "cli", "main.js"));
+  if (!launcher) return false;
+  // chaoscast's global options are flags: the first argument that is not one is the command.
+  const command = argv.slice(i + 1).find((arg) => !arg.startsWith("-"));
+  return command === "run" || command === "demo";
+}
+
+/**
  * Whether the process at `owner.pid` is provably the chaoscast process a record names: same host,
  * same pid and start time (a record without a start time proves nothing on Linux), its command
  * line that of chaoscast, and not a process chaoscast must never signal. Null when it is.
@@ -106,7 +128,9 @@ export async function unprovenRunProcess(owner: ProcessOwner): Promise<string | 
     if (owner.startTime === null) return `the record gives pid ${owner.pid} without its start time, so it cannot be told from another process with that pid`;
     if (startTime !== owner.startTime) return `pid ${owner.pid} is now another process (started at tick ${startTime}, not ${owner.startTime})`;
     const cmdline = await readFile(`/proc/${owner.pid}/cmdline`, "utf8").catch(() => "");
-    if (!cmdline.includes("chaoscast")) return `pid ${owner.pid} is not a chaoscast process (its command line does not name chaoscast)`;
+    if (!isChaoscastRun(cmdline.split("\0").filter((arg, i, all) => arg !== "" || i < all.length - 1))) {
+      return `pid ${owner.pid} is not a chaoscast run (its command line is not node running chaoscast's run or demo command)`;
+    }
   }
   return null;
 }

@@ -7,6 +7,7 @@ import { open, rename, stat } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 import { checkPrivateFile } from "../util/private-dir.js";
+import { jsonNestsDeeperThan } from "../util/json-depth.js";
 import { readRegularText } from "../util/safe-read.js";
 
 export const WATCHDOG_LOG = "watchdog.jsonl";
@@ -59,7 +60,7 @@ export async function recentWatchdogRecords(chaoscastDir: string, sinceMs: numbe
   }
   const records: WatchdogRecord[] = [];
   for (const line of text.split("\n")) {
-    if (!line.trim()) continue;
+    if (!line.trim() || jsonNestsDeeperThan(line, 16)) continue;
     let json: unknown;
     try {
       json = JSON.parse(line);

@@ -5,7 +5,7 @@
 // stack trace and nothing raw on the terminal, and must never signal a process it was not meant to.
 
 import { spawnSync, type ChildProcess, spawn } from "node:child_process";
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -33,6 +33,9 @@ const Planted = z
     /** `bytes` copies of `fill` (a file larger than any chaoscast should read). */
     fill: z.string().optional(),
     bytes: z.number().int().optional(),
+    /** Added to the end of the file (made if missing), `times` times. */
+    append: z.string().optional(),
+    times: z.number().int().optional(),
     fifo: z.boolean().optional(),
     dir: z.boolean().optional(),
     symlink: z.string().optional(),
@@ -45,8 +48,11 @@ const Case = z
   .object({
     says: z.string(),
     plant: z.array(Planted).default([]),
-    /** Start a `sleep` this case may name as {sleeper} / {sleeperStart}; it must still be running after. */
-    sleeper: z.boolean().default(false),
+    /**
+     * Start a `sleep` (or this command, {node} being Node) that the case may name as {sleeper} /
+     * {sleeperStart}; it must still be running, not stopped, after.
+     */
+    sleeper: z.union([z.boolean(), z.array(z.string()).min(1)]).default(false),
     env: z.record(z.string(), z.string()).default({}),
     argv: z.array(z.string()),
     exit: z.number().int(),
@@ -117,7 +123,8 @@ function stateOf(runId: string, overrides: Record<string, unknown>): unknown {
 function plant(entry: z.output<typeof Planted>, tokens: Tokens): string {
   const file = fill(entry.path, tokens);
   mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  if (entry.dir) mkdirSync(file, { recursive: true });
+  if (entry.append !== undefined) appendFileSync(file, fill(entry.append, tokens).repeat(entry.times ?? 1), { mode: 0o600 });
+  else if (entry.dir) mkdirSync(file, { recursive: true });
   else if (entry.fifo) spawnSync("mkfifo", [file]);
   else if (entry.symlink !== undefined) symlinkSync(fill(entry.symlink, tokens), file);
   else if (entry.state) writeFileSync(file, `${JSON.stringify(stateOf(path.basename(file, ".json"), fillValue(entry.state, tokens) as Record<string, unknown>), null, 2)}\n`, { mode: 0o600 });
@@ -175,7 +182,8 @@ async function runCase(spec: Case): Promise<void> {
   mkdirSync(tokens.home!, { recursive: true });
   let sleeper: ChildProcess | undefined;
   if (spec.sleeper) {
-    sleeper = spawn("sleep", ["120"], { stdio: "ignore" });
+    const [command, ...args] = spec.sleeper === true ? ["sleep", "120"] : spec.sleeper.map((a) => a.replaceAll("{node}", process.execPath));
+    sleeper = spawn(command!, args, { stdio: "ignore" });
     sleepers.push(sleeper);
     tokens.sleeper = String(sleeper.pid);
     tokens.sleeperStart = startTimeOf(sleeper.pid!);

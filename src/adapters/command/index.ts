@@ -5,7 +5,7 @@ import path from "node:path";
 import { z } from "zod";
 import { AdapterError } from "../../errors.js";
 import { defineAction, defineProbe, defineRevert, revertWith, type Adapter, type RunContext } from "../../engine/types.js";
-import { ArgvSchema, DurationSchema } from "../../experiment/common-schemas.js";
+import { ArgvSchema, DurationSchema, RecordedMsSchema } from "../../experiment/common-schemas.js";
 import { abortMessage } from "../../util/abortable.js";
 
 const CommonShape = {
@@ -86,7 +86,8 @@ async function runExpectingSuccess(argv: string[], options: { cwd?: string | und
 // The undo command exiting 0 is its only check: what a program changes is not observable in general.
 const commandRevert = defineRevert({
   kind: "command.run",
-  data: z.object({ command: z.array(z.string()).min(1), cwd: z.string(), env: z.record(z.string(), z.string()), timeout: z.number() }),
+  // Held to the action's own rules (an argument array, an absolute directory, a timer in range): the data may come back from a state file.
+  data: z.object({ command: ArgvSchema, cwd: z.string().refine((dir) => path.isAbsolute(dir), { error: "expected an absolute directory" }), env: z.record(z.string(), z.string()), timeout: RecordedMsSchema.min(1) }),
   describe: (data) => `run ${data.command.join(" ")}`,
   run: (data, ctx) => runExpectingSuccess(data.command, data, "revert", ctx.signal),
 });

@@ -3,7 +3,7 @@
 
 import { z } from "zod";
 import { defineProbe, type Adapter } from "../../engine/types.js";
-import { DurationSchema } from "../../experiment/common-schemas.js";
+import { DurationSchema, HttpHeadersSchema } from "../../experiment/common-schemas.js";
 import { FetchFailed, ManifestError, play } from "./player.js";
 
 const Params = z
@@ -14,7 +14,7 @@ const Params = z
     abr: z.boolean().default(true).meta({ description: "Switch renditions by measured throughput, as a player does." }),
     retries: z.int().min(0).max(10).default(2).meta({ description: "Retries per request, as a player does." }),
     segmentTimeout: DurationSchema.prefault("4s").meta({ description: "Give up on one request after this long." }),
-    headers: z.record(z.string(), z.string()).default({}).meta({ description: "Request headers, e.g. x-viewer-id." }),
+    headers: HttpHeadersSchema.default({}).meta({ description: "Request headers, e.g. x-viewer-id." }),
     timeout: DurationSchema.prefault("20s").meta({ description: "Give up on the whole playback after this long." }),
   })
   .strict();

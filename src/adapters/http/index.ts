@@ -4,7 +4,7 @@
 import { z } from "zod";
 import { AdapterError } from "../../errors.js";
 import { defineAction, defineProbe, defineRevert, revertWith, type Adapter, type RunContext } from "../../engine/types.js";
-import { DurationSchema, MatcherTextSchema } from "../../experiment/common-schemas.js";
+import { DurationSchema, HttpHeadersSchema, MatcherTextSchema, RecordedMsSchema } from "../../experiment/common-schemas.js";
 import { parseExpectation, judge } from "../../experiment/expect.js";
 import { httpRequest, HttpRequestError } from "../../util/http-request.js";
 
@@ -12,7 +12,7 @@ const UrlSchema = z
   .url({ protocol: /^https?$/, error: (iss) => `expected an http:// or https:// URL, found ${JSON.stringify(iss.input)}` })
   .meta({ description: "The URL to request." });
 const MethodSchema = z.enum(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
-const HeadersSchema = z.record(z.string(), z.string()).default({}).meta({ description: "Request headers." });
+const HeadersSchema = HttpHeadersSchema.default({}).meta({ description: "Request headers." });
 
 const RequestShape = {
   url: UrlSchema,
@@ -89,14 +89,15 @@ async function requestExpecting(request: Request, rule: { timeout: number; expec
 // not something chaoscast can observe in general.
 const requestRevert = defineRevert({
   kind: "http.request",
+  // Held to the action's own rules: the data may come back from a state file.
   data: z.object({
-    url: z.string(),
-    method: z.string(),
-    headers: z.record(z.string(), z.string()),
+    url: UrlSchema,
+    method: MethodSchema,
+    headers: HttpHeadersSchema,
     body: z.string().optional(),
     insecure: z.boolean(),
-    timeout: z.number(),
-    expectStatus: z.string(),
+    timeout: RecordedMsSchema.min(1),
+    expectStatus: MatcherTextSchema,
   }),
   describe: (data) => `${data.method} ${data.url}`,
   run: (data, ctx) => requestExpecting(data, data, "revert", ctx.signal),
@@ -117,7 +118,7 @@ export const httpRequestAction = defineAction({
         .object({
           url: UrlSchema.optional().meta({ description: "Defaults to the same URL." }),
           method: MethodSchema.optional().meta({ description: "Defaults to the same method." }),
-          headers: z.record(z.string(), z.string()).optional().meta({ description: "Defaults to the same headers." }),
+          headers: HttpHeadersSchema.optional().meta({ description: "Defaults to the same headers." }),
           body: z.string().optional().meta({ description: "Request body (never copied from the fault's request)." }),
         })
         .strict()

@@ -145,8 +145,8 @@ export async function rollbackCommand(options: RollbackOptions): Promise<number>
     const skipped = busy.length + elsewhere.length;
     out(unreadable.length || skipped ? "Nothing else to roll back." : `Nothing to roll back: no run left faults behind (${t(dir)}).`);
     if (json) process.stdout.write(`${terminalSafeJson({ stateDir: dir, watchdog, runs: [], skipped: [...busy, ...elsewhere].map((r) => r.state.runId), unreadable }, 2)}\n`);
-    // A run still in progress has its faults in effect: a CI gate on --dry-run must not pass it.
-    if (options.dryRun && busy.length > 0) return EXIT.rollbackFailed;
+    // A run still in progress, or one of another host, may have faults in effect: a CI gate on --dry-run must not pass it.
+    if (options.dryRun && busy.length + elsewhere.length > 0) return EXIT.rollbackFailed;
     return unreadable.length ? EXIT.rollbackFailed : EXIT.passed;
   }
 
@@ -221,8 +221,8 @@ export async function rollbackCommand(options: RollbackOptions): Promise<number>
     out(style.dim("Nothing was changed (--dry-run)."));
     // A gate for CI and cron: non-zero while anything may still be injected (in effect, or not
     // observable and so not known to be undone), or a state file cannot be read.
-    if (inEffect > 0 || busy.length > 0) {
-      out(style.yellow(`${inEffect} fault(s) may still be in effect (${t(dir)}); \`chaoscast rollback\` undoes them.`));
+    if (inEffect > 0 || busy.length > 0 || elsewhere.length > 0) {
+      if (inEffect > 0) out(style.yellow(`${inEffect} fault(s) may still be in effect (${t(dir)}); \`chaoscast rollback\` undoes them.`));
       return EXIT.rollbackFailed;
     }
     return unreadable.length ? EXIT.rollbackFailed : EXIT.passed;

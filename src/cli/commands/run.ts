@@ -212,7 +212,10 @@ async function journalLocation(option: string | undefined, count: number): Promi
     await mkdir(dir, { recursive: true });
     await access(dir, constants.W_OK);
   } catch (err) {
-    throw new UsageError(`--journal ${option}: cannot write to ${dir} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === "EEXIST" || code === "ENOTDIR" ? "a part of that path is a file, not a directory" : code === "EACCES" || code === "EPERM" ? "permission denied" : code === "EROFS" ? "read-only file system" : (code ?? (err as Error).message);
+    throw new UsageError(`--journal ${option}: cannot write to ${dir}: ${why}`);
   }
   return isDir ? { kind: "dir", path: option } : { kind: "file", path: option };
 }
