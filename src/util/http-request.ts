@@ -60,50 +60,45 @@ export function httpRequest(options: HttpRequestOptions): Promise<HttpResponse> 
     if (!(options.timeoutMs > 0 && options.timeoutMs <= 2 ** 31 - 1)) return fail(`a timeout of ${options.timeoutMs} ms is out of range`);
     const client = url.protocol === "https:" ? https : http;
     timer = setTimeout(() => fail(`timed out after ${options.timeoutMs}ms`), options.timeoutMs);
-    const request = (callback: (res: http.IncomingMessage) => void): http.ClientRequest | undefined => {
-      try {
-        return client.request(
-          url,
-          {
-            method: options.method,
-            headers: options.body !== undefined ? { "content-length": String(Buffer.byteLength(options.body)), ...options.headers } : options.headers,
-            agent: false,
-            rejectUnauthorized: !options.insecure,
-          },
-          callback,
-        );
-      } catch (err) {
-        // Node checks the method and header names and values before sending: an invalid one throws here.
-        fail((err as Error).message);
-        return undefined;
-      }
-    };
-    req = request((res) => {
-      const ttfbMs = elapsed();
-      const chunks: Buffer[] = [];
-      let kept = 0;
-      let total = 0;
-      res.on("data", (chunk: Buffer) => {
-        total += chunk.length;
-        if (kept < maxBody) {
-          chunks.push(chunk.subarray(0, maxBody - kept));
-          kept += Math.min(chunk.length, maxBody - kept);
-        }
-      });
-      res.on("error", (err) => fail(err.message));
-      res.on("end", () => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        options.signal.removeEventListener("abort", onAbort);
-        const headers: Record<string, string> = {};
-        for (const [name, value] of Object.entries(res.headers)) {
-          if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value;
-        }
-        resolve({ status: res.statusCode ?? 0, headers, body: Buffer.concat(chunks).toString("utf8"), bodyBytes: total, ttfbMs, latencyMs: elapsed() });
-      });
-    });
-    if (!req) return;
+    try {
+      req = client.request(
+        url,
+        {
+          method: options.method,
+          headers: options.body !== undefined ? { "content-length": String(Buffer.byteLength(options.body)), ...options.headers } : options.headers,
+          agent: false,
+          rejectUnauthorized: !options.insecure,
+        },
+        (res) => {
+          const ttfbMs = elapsed();
+          const chunks: Buffer[] = [];
+          let kept = 0;
+          let total = 0;
+          res.on("data", (chunk: Buffer) => {
+            total += chunk.length;
+            if (kept < maxBody) {
+              chunks.push(chunk.subarray(0, maxBody - kept));
+              kept += Math.min(chunk.length, maxBody - kept);
+            }
+          });
+          res.on("error", (err) => fail(err.message));
+          res.on("end", () => {
+            if (settled) return;
+            settled = true;
+            clearTimeout(timer);
+            options.signal.removeEventListener("abort", onAbort);
+            const headers: Record<string, string> = {};
+            for (const [name, value] of Object.entries(res.headers)) {
+              if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value;
+            }
+            resolve({ status: res.statusCode ?? 0, headers, body: Buffer.concat(chunks).toString("utf8"), bodyBytes: total, ttfbMs, latencyMs: elapsed() });
+          });
+        },
+      );
+    } catch (err) {
+      // Node checks the method and header names and values before sending: an invalid one throws here.
+      return fail((err as Error).message);
+    }
     req.on("error", (err: NodeJS.ErrnoException) => fail(err.code ? `${err.code} ${err.message.replace(new RegExp(`^.*${err.code}\\s*`), "")}`.trim() : err.message));
     if (options.signal.aborted) return onAbort();
     options.signal.addEventListener("abort", onAbort, { once: true });
