@@ -42,22 +42,30 @@ function sizeText(bytes: number): string {
   return bytes >= 1024 * 1024 && bytes % (1024 * 1024) === 0 ? `${bytes / (1024 * 1024)} MiB` : bytes >= 1024 && bytes % 1024 === 0 ? `${bytes / 1024} KiB` : `${bytes} bytes`;
 }
 
-function openProblem(err: NodeJS.ErrnoException): FileReadError {
+/** Why a file system call on a path failed, in words (for reads, and for a directory chaoscast makes to write in); undefined for a code without words here. */
+export function fsErrorReason(err: NodeJS.ErrnoException): string | undefined {
   switch (err.code) {
     case "ENOENT":
-      return new FileReadError("no such file", err.code);
+      return "no such file";
     case "EACCES":
     case "EPERM":
-      return new FileReadError("permission denied", err.code);
+      return "permission denied";
     case "ENOTDIR":
-      return new FileReadError("a part of the path is not a directory", err.code);
+    case "EEXIST": // from mkdir -p: a file stands where a directory of the path should be
+      return "a part of the path is not a directory";
     case "ELOOP":
-      return new FileReadError("it is a symbolic link (or a loop of them); name the file itself", err.code);
+      return "it is a symbolic link (or a loop of them); name the file itself";
     case "ENAMETOOLONG":
-      return new FileReadError("the path is too long", err.code);
+      return "the path is too long";
+    case "EROFS":
+      return "read-only file system";
     default:
-      return new FileReadError(`cannot read it (${err.code ?? err.message})`, err.code);
+      return undefined;
   }
+}
+
+function openProblem(err: NodeJS.ErrnoException): FileReadError {
+  return new FileReadError(fsErrorReason(err) ?? `cannot read it (${err.code ?? err.message})`, err.code);
 }
 
 /**

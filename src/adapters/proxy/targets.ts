@@ -8,14 +8,12 @@ import { DurationSchema } from "../../experiment/common-schemas.js";
 import { didYouMean } from "../../util/did-you-mean.js";
 import { ProxyAddressSchema, ProxyApiClient } from "./client.js";
 
-const Address = ProxyAddressSchema;
-
 export const ProxySelectorSchema = z
   .object({
     name: z.string().min(1).optional().meta({ description: "The proxy's name on a running fault proxy (or a name for an embedded link)." }),
-    api: Address.default("127.0.0.1:8474").meta({ description: "The running fault proxy's API address." }),
-    listen: Address.optional().meta({ description: "Embedded link: the run starts its own proxy listening here…" }),
-    upstream: Address.optional().meta({ description: "…forwarding to this address, and stops it when the run is over." }),
+    api: ProxyAddressSchema.default("127.0.0.1:8474").meta({ description: "The running fault proxy's API address." }),
+    listen: ProxyAddressSchema.optional().meta({ description: "Embedded link: the run starts its own proxy listening here…" }),
+    upstream: ProxyAddressSchema.optional().meta({ description: "…forwarding to this address, and stops it when the run is over." }),
     http: z.boolean().default(false).meta({ description: "Embedded link: relay HTTP, so HTTP faults can apply." }),
     lease: DurationSchema.refine((ms) => ms >= 2_000, { message: "lease must be at least 2s" })
       .prefault("10s")

@@ -10,7 +10,7 @@ import { PreflightError } from "../../errors.js";
 import { parseMetrics } from "../../adapters/metrics/parse.js";
 import { makeStyle } from "../render/style.js";
 import { preparePrivateDirs, runsDir, type CommonOptions } from "../shared.js";
-import { runCommand } from "./run.js";
+import { compactStamp, runCommand } from "./run.js";
 import { CONTAINER_ROLES } from "../../demo/containers.js";
 import { forTerminal } from "../../util/terminal-text.js";
 
@@ -73,7 +73,7 @@ export async function demoCommand(mode: "run" | "up" | "down", options: DemoOpti
     // The game day's journals are kept with every other run's (runs/ in chaoscast's state
     // directory), one directory per game day, rather than left in /tmp.
     await preparePrivateDirs(runsDir());
-    const journals = path.join(runsDir(), `demo-${new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}-${process.pid}`);
+    const journals = path.join(runsDir(), `demo-${compactStamp()}-${process.pid}`);
     mkdirSync(journals, { mode: 0o700 });
     await runCommand([experiments], { ...options, var: [...vars, `duration=${options.duration}`], yes: true, journal: `${journals}/`, output: "text" });
     const rows = readdirSync(journals)

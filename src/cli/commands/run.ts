@@ -4,6 +4,7 @@
 import { constants } from "node:fs";
 import { access, mkdir, stat } from "node:fs/promises";
 import { entryKind } from "../../util/atomic-file.js";
+import { fsErrorReason } from "../../util/safe-read.js";
 import path from "node:path";
 import { displayPath } from "../../util/display-path.js";
 import { forTerminal, terminalSafeJson } from "../../util/terminal-text.js";
@@ -212,10 +213,7 @@ async function journalLocation(option: string | undefined, count: number): Promi
     await mkdir(dir, { recursive: true });
     await access(dir, constants.W_OK);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why =
-      code === "EEXIST" || code === "ENOTDIR" ? "a part of that path is a file, not a directory" : code === "EACCES" || code === "EPERM" ? "permission denied" : code === "EROFS" ? "read-only file system" : (code ?? (err as Error).message);
-    throw new UsageError(`--journal ${option}: cannot write to ${dir}: ${why}`);
+    throw new UsageError(`--journal ${option}: cannot write to ${dir}: ${fsErrorReason(err as NodeJS.ErrnoException) ?? (err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   return isDir ? { kind: "dir", path: option } : { kind: "file", path: option };
 }
@@ -227,8 +225,13 @@ async function isLinkToStream(file: string): Promise<boolean> {
   return target !== undefined && (target.isFIFO() || target.isCharacterDevice());
 }
 
+/** Now as a compact UTC stamp (20261206T013000Z): the start of run ids and of the demo's journal directory. */
+export function compactStamp(date = new Date()): string {
+  return date.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+}
+
 export function makeRunId(title: string): string {
-  const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  const stamp = compactStamp();
   const slug = title.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 32) || "run";
   return `${stamp}-${slug}-${Math.random().toString(16).slice(2, 6)}`;
 }
