@@ -45,11 +45,14 @@ describe.skipIf(process.platform !== "linux")("the run's watchdog", () => {
     const child = runCli(["run", writeExperiment(dir, "kill.yaml", freezeFor("60s")), "--yes"], { cwd: dir });
     await waitForOutput(child, "injected freeze");
     expect(processState(server.pid)).toBe("T");
-    expect(watchdogsOf(child.pid!)).toHaveLength(1);
+    const runPid = child.pid!;
+    expect(watchdogsOf(runPid)).toHaveLength(1);
     child.kill("SIGKILL");
     await child;
     await pollUntil(() => processState(server.pid) !== "T", 10_000);
-    await pollUntil(() => readJournalsSafe(dir).length > 0, 10_000);
+    // The watchdog writes the journal, then its own log line (which names the journal), then exits:
+    // its exit is the one signal that all of it is on disk.
+    await pollUntil(() => watchdogsOf(runPid).length === 0, 10_000);
     const [journal] = readJournalsSafe(dir);
     expect(journal).toMatchObject({ outcome: "aborted", reason: expect.stringMatching(/died before it finished rolling back; the watchdog reverted 1 of 1 fault/) });
     expect((journal!.events as { type: string }[]).map((e) => e.type)).toEqual(expect.arrayContaining(["run-started", "fault-injected", "watchdog", "fault-reverted", "run-finished"]));
