@@ -1,7 +1,8 @@
 // The set of proxies a server runs, with Toxiproxy's create, populate and reset semantics.
 
 import { apiErrors } from "./errors.js";
-import { FaultProxy, splitHostPort, type ProxyEvents } from "./proxy.js";
+import { FaultProxy, type ProxyEvents } from "./proxy.js";
+import { splitHostPort } from "./address.js";
 import { MAX_TIMER_MS } from "../util/abortable.js";
 
 export interface ProxyInput {

@@ -8,8 +8,8 @@ import picomatch from "picomatch";
 import { viewerBucket } from "./toxics/http.js";
 import { sleep } from "../util/abortable.js";
 import { writeWithBackpressure } from "../util/backpressure.js";
-import type { HttpEffect, HttpToxicType } from "./toxics/types.js";
-import { splitHostPort, type ToxicRecord } from "./proxy.js";
+import type { HttpEffect, HttpToxicType, ToxicRecord } from "./toxics/types.js";
+import { splitHostPort } from "./address.js";
 
 const HOP_BY_HOP = ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer"];
 

@@ -9,27 +9,8 @@ import { Link } from "./link.js";
 import { apiErrors, ProxyApiError } from "./errors.js";
 import { findToxicType } from "./toxics/index.js";
 import { MAX_TIMER_MS } from "../util/abortable.js";
-import type { ToxicType } from "./toxics/types.js";
-
-export type Stream = "upstream" | "downstream";
-
-export interface ToxicRecord {
-  name: string;
-  type: string;
-  stream: Stream;
-  toxicity: number;
-  attributes: Record<string, unknown>;
-  /** Lease length in ms (chaoscast extension); 0 or absent: no lease. */
-  ttl?: number;
-  /** Per-link state that survives updates (limit_data's byte count), keyed by connection id. */
-  state: Map<number, Record<string, unknown>>;
-  def: ToxicType;
-  leaseTimer?: NodeJS.Timeout;
-  /** Aborted when the toxic is removed: held requests and pending delays are released. */
-  removed: AbortController;
-  /** Per-request dice of HTTP toxics, seeded by the toxic's name: random, yet reproducible. */
-  random: () => number;
-}
+import type { Stream, ToxicRecord, ToxicType } from "./toxics/types.js";
+import { splitHostPort } from "./address.js";
 
 export interface ToxicInput {
   name?: unknown;
@@ -274,11 +255,4 @@ function parseAttributes(def: ToxicType, input: unknown, current: Record<string,
     throw apiErrors.badBody(`attribute ${issue.path.join(".")}: ${issue.message}`);
   }
   return parsed.data as Record<string, unknown>;
-}
-
-export function splitHostPort(address: string): { host: string; port: number } {
-  const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(address.trim());
-  if (!match) throw apiErrors.badBody(`address "${address}" is not host:port`);
-  const host = match[1] ?? match[2] ?? "";
-  return { host: host === "" || host === "localhost" ? "127.0.0.1" : host, port: Number(match[3]) };
 }

@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { createApiServer } from "./api.js";
 import { ProxyCollection, type ProxyInput } from "./collection.js";
 import type { ProxyEvents } from "./proxy.js";
-import { splitHostPort } from "./proxy.js";
+import { splitHostPort } from "./address.js";
 
 export interface ProxyServer {
   /** Base URL of the API, e.g. http://127.0.0.1:8474 */

@@ -69,3 +69,24 @@ export function defineHttpToxic<S extends z.ZodObject>(def: Omit<HttpToxicType<S
   return { layer: "http", ...def } as unknown as ToxicType;
 }
 
+/** Which way a toxic acts: on what the client sends, or on what it receives. */
+export type Stream = "upstream" | "downstream";
+
+/** A toxic as a link holds it: its settings, the state it keeps, and what ends it. */
+export interface ToxicRecord {
+  name: string;
+  type: string;
+  stream: Stream;
+  toxicity: number;
+  attributes: Record<string, unknown>;
+  /** Lease length in ms (chaoscast extension); 0 or absent: no lease. */
+  ttl?: number;
+  /** Per-link state that survives updates (limit_data's byte count), keyed by connection id. */
+  state: Map<number, Record<string, unknown>>;
+  def: ToxicType;
+  leaseTimer?: NodeJS.Timeout;
+  /** Aborted when the toxic is removed: held requests and pending delays are released. */
+  removed: AbortController;
+  /** Per-request dice of HTTP toxics, seeded by the toxic's name: random, yet reproducible. */
+  random: () => number;
+}
