@@ -14,8 +14,8 @@ const HEAVY = "a[ab]{80}$";
 const MiB = 1 << 20;
 
 export async function run({ quick, signal, log }) {
-  const { compileSafeRegex, testSafeRegex } = await import(path.join(ROOT, "dist/experiment/safe-regex.js"));
-  const { judge, parseExpectation } = await import(path.join(ROOT, "dist/experiment/expect.js"));
+  const { compileSafeRegex, testSafeRegex } = await import(path.join(ROOT, "dist/util/safe-regex.js"));
+  const { judge, parseExpectation } = await import(path.join(ROOT, "dist/contract/expect.js"));
   const checkpoint = () => {
     if (signal.aborted) throw signal.reason;
   };

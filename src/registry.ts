@@ -8,7 +8,7 @@ import { metricsAdapter } from "./adapters/metrics/index.js";
 import { processAdapter } from "./adapters/process/index.js";
 import { proxyAdapter } from "./adapters/proxy/index.js";
 import { tcpAdapter } from "./adapters/tcp/index.js";
-import { RegistryView } from "./engine/registry-view.js";
+import { RegistryView } from "./contract/registry-view.js";
 
 export const adapters = [processAdapter, proxyAdapter, dockerAdapter, commandAdapter, httpAdapter, tcpAdapter, metricsAdapter, hlsAdapter] as const;
 

@@ -5,7 +5,7 @@ import { homedir } from "node:os";
 import path from "node:path";
 import { UsageError } from "../errors.js";
 import { expandPaths, loadAll } from "../experiment/loader.js";
-import type { CompiledExperiment } from "../experiment/types.js";
+import type { CompiledExperiment } from "../contract/compiled-experiment.js";
 import { parseVarFlag } from "../experiment/vars.js";
 import { registry } from "../registry.js";
 import { didYouMean } from "../util/did-you-mean.js";

@@ -1,11 +1,11 @@
 // Running the steady-state probes: all at once, each bounded by its timeout (and, during the
 // method, by the abort interval), each observation judged against its expectation.
 
-import { judge } from "../experiment/expect.js";
-import type { ProbeSpec } from "../experiment/types.js";
-import { lookup } from "../experiment/expect.js";
+import { judge } from "../contract/expect.js";
+import type { ProbeSpec } from "../contract/compiled-experiment.js";
+import { lookup } from "../contract/expect.js";
 import { combinedSignal } from "../util/abortable.js";
-import type { Observation } from "./types.js";
+import type { Observation } from "../contract/adapter.js";
 
 export interface ProbeResult {
   spec: ProbeSpec;

@@ -3,10 +3,10 @@
 // `chaoscast rollback` should the run die.
 
 import { errorMessage } from "../errors.js";
-import type { TargetRef } from "./events.js";
-import { secretRefs, type SecretProtector } from "./redact.js";
+import type { TargetRef } from "../contract/events.js";
+import { secretRefs, type SecretProtector } from "../contract/redact.js";
 import type { StateFile } from "./state.js";
-import type { Revert } from "./types.js";
+import type { Revert } from "../contract/adapter.js";
 
 export interface InjectedFault {
   seq: number;

@@ -4,10 +4,10 @@
 
 import { errorMessage } from "../errors.js";
 import { currentOwner, ownerLiveness, type Liveness } from "../util/process-owner.js";
-import type { RunEventBody } from "./events.js";
+import type { RunEventBody } from "../contract/events.js";
 import { FaultLedger, type InjectedFault } from "./injected.js";
-import { makeRedactor, protectSecrets, restoreSecrets } from "./redact.js";
-import type { RegistryView } from "./registry-view.js";
+import { makeRedactor, protectSecrets, restoreSecrets } from "../contract/redact.js";
+import type { RegistryView } from "../contract/registry-view.js";
 import { DEFAULT_ROLLBACK_POLICY, parseRevertData, revertOne, revertPerformer, type RollbackPolicy } from "./rollback.js";
 import { listStates, StateFile, type RunState, type StateFault } from "./state.js";
 

@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { mkdir, open, readdir, stat, unlink } from "node:fs/promises";
 import path from "node:path";
 import { PreflightError } from "../errors.js";
-import { formatDuration } from "../experiment/duration.js";
+import { formatDuration } from "../contract/duration.js";
 import { sleep } from "../util/abortable.js";
 import { currentOwner, ownerLiveness, type ProcessOwner } from "../util/process-owner.js";
 import { syncDirectory } from "../util/atomic-file.js";

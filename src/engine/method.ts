@@ -1,15 +1,15 @@
 // The method: faults injected on their timeline while the steady-state probes run every
 // abort.interval; `abort.after` consecutive breaches abort it at once.
 
-import type { CompiledExperiment } from "../experiment/types.js";
+import type { CompiledExperiment } from "../contract/compiled-experiment.js";
 import { errorMessage } from "../errors.js";
 import { sleep } from "../util/abortable.js";
-import type { Phase, RunEventBody } from "./events.js";
+import type { Phase, RunEventBody } from "../contract/events.js";
 import { checkHypothesis, primaryValue } from "./hypothesis.js";
 import type { FaultLedger, InjectedFault } from "./injected.js";
 import { DEFAULT_ROLLBACK_POLICY, revertOne, type PerformRevert } from "./rollback.js";
 import { buildTimeline } from "./timeline.js";
-import type { Revert, RunContext, Target } from "./types.js";
+import type { Revert, RunContext, Target } from "../contract/adapter.js";
 
 export interface MethodOptions {
   experiment: CompiledExperiment;

@@ -1,7 +1,7 @@
 // Outcomes and their exit codes, and how outcomes of several experiments combine.
 
 import { EXIT } from "../errors.js";
-import type { Outcome } from "./events.js";
+import type { Outcome } from "../contract/events.js";
 
 export const OUTCOME_EXIT: Record<Outcome, number> = {
   passed: EXIT.passed,

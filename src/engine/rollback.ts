@@ -2,12 +2,12 @@
 // in reverse order of injection. Rollback ignores the run's abort signal: it must always finish.
 
 import type { z } from "zod";
-import type { RollbackStep } from "../experiment/types.js";
+import type { RollbackStep } from "../contract/compiled-experiment.js";
 import { sleep } from "../util/abortable.js";
 import { AdapterError, errorMessage } from "../errors.js";
 import type { FaultLedger, InjectedFault } from "./injected.js";
-import type { RunEventBody } from "./events.js";
-import type { Revert, RevertDef, RunContext, Target } from "./types.js";
+import type { RunEventBody } from "../contract/events.js";
+import type { Revert, RevertDef, RunContext, Target } from "../contract/adapter.js";
 
 export interface RollbackPolicy {
   attempts: number;

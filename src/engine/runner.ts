@@ -1,28 +1,28 @@
 // The run lifecycle: preflight → steady state before → method → rollback → recovery → outcome.
 // Rollback is in a `finally`: errors, aborts and interrupts all pass through it.
 
-import type { CompiledExperiment } from "../experiment/types.js";
+import type { CompiledExperiment } from "../contract/compiled-experiment.js";
 import { ChaoscastError, errorMessage, PreflightError } from "../errors.js";
 import { sleep } from "../util/abortable.js";
-import { formatDuration } from "../experiment/duration.js";
-import { selectTargets } from "../targets/select.js";
-import type { EventSink, Outcome, RunEventBody } from "./events.js";
+import { formatDuration } from "../contract/duration.js";
+import { selectTargets } from "../contract/selection.js";
+import type { EventSink, Outcome, RunEventBody } from "../contract/events.js";
 import { checkHypothesis, primaryValue, type CheckResult } from "./hypothesis.js";
 import { FaultLedger, type InjectedFault } from "./injected.js";
 import { StateFile } from "./state.js";
 import { RunLock } from "./lock.js";
-import { scheduleVerdict } from "./schedule.js";
-import { checkResolved, checkStatic, combineViolations, EXCLUDE_LABEL, isExcluded, NO_POLICY, type Policy, type ResolvedBlock, type StaticFacts, type Violation } from "../targets/policy.js";
+import { scheduleVerdict } from "../contract/schedule.js";
+import { checkResolved, checkStatic, combineViolations, EXCLUDE_LABEL, isExcluded, NO_POLICY, type Policy, type ResolvedBlock, type StaticFacts, type Violation } from "../policy/rules.js";
 import { currentOwner } from "../util/process-owner.js";
-import { protectSecrets } from "./redact.js";
+import { protectSecrets } from "../contract/redact.js";
 import path from "node:path";
 import { OUTCOME_EXIT } from "./outcome.js";
-import { makeRedactor } from "./redact.js";
-import type { RegistryView } from "./registry-view.js";
+import { makeRedactor } from "../contract/redact.js";
+import type { RegistryView } from "../contract/registry-view.js";
 import { revertPerformer, rollbackAll, runRollbackSteps } from "./rollback.js";
 import { runMethod } from "./method.js";
-import type { Phase } from "./events.js";
-import type { RunContext, Target } from "./types.js";
+import type { Phase } from "../contract/events.js";
+import type { RunContext, Target } from "../contract/adapter.js";
 
 export interface RunOptions {
   registry: RegistryView;

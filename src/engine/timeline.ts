@@ -1,7 +1,7 @@
 // The method's schedule: when each fault is injected and, if it has its own duration, when it is
 // reverted early. Pure, so the order and timing can be tested without running anything.
 
-import type { FaultSpec } from "../experiment/types.js";
+import type { FaultSpec } from "../contract/compiled-experiment.js";
 
 export type TimelineStep = { atMs: number; kind: "inject" | "end"; fault: number };
 

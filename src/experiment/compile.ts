@@ -1,14 +1,14 @@
 // The checks a schema cannot express (a fault names an existing target of the right kind, names are
 // unique, the timeline fits) and the binding of each action and probe to its definition.
 
-import type { RegistryView } from "../engine/registry-view.js";
-import type { ActionDef } from "../engine/types.js";
+import type { RegistryView } from "../contract/registry-view.js";
+import type { ActionDef } from "../contract/adapter.js";
 import { didYouMean } from "../util/did-you-mean.js";
-import { ExpectSyntaxError, parseExpectation, type Expectation } from "./expect.js";
-import { formatDuration } from "./duration.js";
+import { ExpectSyntaxError, parseExpectation, type Expectation } from "../contract/expect.js";
+import { formatDuration } from "../contract/duration.js";
 import type { ExperimentDocument } from "./schema.js";
-import type { Selection } from "../targets/select.js";
-import type { CompiledExperiment, FaultSpec, ProbeSpec, RollbackStep, TargetSpec } from "./types.js";
+import type { Selection } from "../contract/selection.js";
+import type { CompiledExperiment, FaultSpec, ProbeSpec, RollbackStep, TargetSpec } from "../contract/compiled-experiment.js";
 
 /**
  * Problems beyond this many are not shown (see the loader): no "did you mean" search for them. The

@@ -2,7 +2,7 @@
 // each action's and probe's parameters as rows (for `chaoscast list` and the docs).
 
 import { z } from "zod";
-import type { RegistryView } from "../engine/registry-view.js";
+import type { RegistryView } from "../contract/registry-view.js";
 import { buildExperimentSchema } from "./schema.js";
 
 export function experimentJsonSchema(registry: RegistryView): Record<string, unknown> {

@@ -2,12 +2,12 @@
 // the single source of truth for validation, TypeScript types, `chaoscast list` and the JSON Schema.
 
 import { z } from "zod";
-import type { ActionDef, ProbeDef } from "../engine/types.js";
-import type { RegistryView } from "../engine/registry-view.js";
-import { SelectionSchema } from "../targets/select.js";
-import { ScheduleSchema } from "../engine/schedule.js";
-import { DurationSchema, NameSchema, PositiveDurationSchema } from "./common-schemas.js";
-import { formatDuration } from "./duration.js";
+import type { ActionDef, ProbeDef } from "../contract/adapter.js";
+import type { RegistryView } from "../contract/registry-view.js";
+import { SelectionSchema } from "../contract/selection.js";
+import { ScheduleSchema } from "../contract/schedule.js";
+import { DurationSchema, NameSchema, PositiveDurationSchema } from "../contract/common-schemas.js";
+import { formatDuration } from "../contract/duration.js";
 
 // The problem is reported at the key, so the message need not repeat it.
 const refineAtLeast = (min: number) => [(ms: number) => ms >= min, { error: (iss: { input: unknown }) => `expected at least ${min}ms, found ${formatDuration(Number(iss.input))}` }] as const;

@@ -4,10 +4,10 @@ import { mkdir } from "node:fs/promises";
 import { writeOutputFile } from "../util/output-file.js";
 import { terminalSafeJson } from "../util/terminal-text.js";
 import path from "node:path";
-import type { CompiledExperiment } from "../experiment/types.js";
-import type { Outcome, RunEvent } from "../engine/events.js";
+import type { CompiledExperiment } from "../contract/compiled-experiment.js";
+import type { Outcome, RunEvent } from "../contract/events.js";
 import { chaoscastVersion } from "../version.js";
-import { makeRedactor } from "../engine/redact.js";
+import { makeRedactor } from "../contract/redact.js";
 
 export interface JournalFault {
   fault: string;

@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { ChaoscastError, EXIT } from "../errors.js";
-import type { RunEvent } from "../engine/events.js";
+import type { RunEvent } from "../contract/events.js";
 import type { ProcessOwner } from "../util/process-owner.js";
 import { HEARTBEAT_MS, WATCHDOG_ARGUMENT, type JournalTarget, type RunMessage, type StartMessage, type WatchdogMessage } from "./protocol.js";
 

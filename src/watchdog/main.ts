@@ -6,7 +6,7 @@ import { hostname } from "node:os";
 import path from "node:path";
 import { sleep } from "../util/abortable.js";
 import { HAS_PROC, startTimeOf } from "../util/process-owner.js";
-import type { RunEvent } from "../engine/events.js";
+import type { RunEvent } from "../contract/events.js";
 import { RunMessageSchema, StartMessageSchema, WATCHDOG_ARGUMENT, type StartMessage, type WatchdogMessage } from "./protocol.js";
 import type { ArmedRun, TakeoverInput } from "./takeover.js";
 

@@ -3,7 +3,7 @@
 // since the watchdog acts (SIGKILL, reverts) on what they say.
 
 import { z } from "zod";
-import type { RunEvent } from "../engine/events.js";
+import type { RunEvent } from "../contract/events.js";
 import { RunIdSchema } from "../engine/state.js";
 
 /** The argument that names a watchdog process in `ps` (and tells it from anything else). */

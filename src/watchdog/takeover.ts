@@ -4,11 +4,11 @@
 
 import path from "node:path";
 import { errorMessage } from "../errors.js";
-import type { RunEvent, RunEventBody } from "../engine/events.js";
+import type { RunEvent, RunEventBody } from "../contract/events.js";
 import { leftoverOf, revertLeftover } from "../engine/leftovers.js";
 import { acquireRollbackLock, sweepStaleLocks } from "../engine/lock.js";
 import { OUTCOME_EXIT } from "../engine/outcome.js";
-import type { RegistryView } from "../engine/registry-view.js";
+import type { RegistryView } from "../contract/registry-view.js";
 import { listStates, readState, type StateFault } from "../engine/state.js";
 import { buildJournal, writeJournal } from "../report/journal.js";
 import { entryKind } from "../util/atomic-file.js";

@@ -6,7 +6,7 @@ import { isDeepStrictEqual } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { registry } from "../../src/registry.js";
 import { revertPerformer } from "../../src/engine/rollback.js";
-import type { Revert, RunContext, Target } from "../../src/engine/types.js";
+import type { Revert, RunContext, Target } from "../../src/contract/adapter.js";
 
 /** A fresh target on the real backend, and what the backend shows of it. */
 export interface Arranged<O> {

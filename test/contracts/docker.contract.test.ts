@@ -3,7 +3,7 @@
 
 import { registry } from "../../src/registry.js";
 import { execIn } from "../../src/adapters/docker/exec.js";
-import type { RunContext, Target } from "../../src/engine/types.js";
+import type { RunContext, Target } from "../../src/contract/adapter.js";
 import { BUSYBOX, containerFactory, engineAvailable, TC_IMAGE } from "../helpers/docker.js";
 import { adapterContract, failingCase, runAdapterContract, type Arranged, type ContractCase, type FailingCase } from "./adapter-contract.js";
 

@@ -3,7 +3,7 @@
 
 import { afterAll } from "vitest";
 import { registry } from "../../src/registry.js";
-import type { RunContext } from "../../src/engine/types.js";
+import type { RunContext } from "../../src/contract/adapter.js";
 import { pollUntil, processState, startServer, type TestServer } from "../helpers/processes.js";
 import { adapterContract, failingCase, runAdapterContract, type Arranged } from "./adapter-contract.js";
 

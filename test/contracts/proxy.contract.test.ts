@@ -5,7 +5,7 @@ import { afterAll, beforeAll } from "vitest";
 import { registry } from "../../src/registry.js";
 import { ProxyApiClient } from "../../src/adapters/proxy/client.js";
 import { startProxyServer, type ProxyServer } from "../../src/proxy/server.js";
-import type { RunContext } from "../../src/engine/types.js";
+import type { RunContext } from "../../src/contract/adapter.js";
 import { startServer, type TestServer } from "../helpers/processes.js";
 import { adapterContract, failingCase, runAdapterContract, type Arranged } from "./adapter-contract.js";
 

@@ -2,8 +2,8 @@
 // probe really reads it, and its reverts can be made to fail, so engine behaviour is observable.
 
 import { z } from "zod";
-import { defineAction, defineProbe, defineRevert, defineTargets, revertWith, type Adapter } from "../../src/engine/types.js";
-import { RegistryView } from "../../src/engine/registry-view.js";
+import { defineAction, defineProbe, defineRevert, defineTargets, revertWith, type Adapter } from "../../src/contract/adapter.js";
+import { RegistryView } from "../../src/contract/registry-view.js";
 import { adapters } from "../../src/registry.js";
 
 export interface World {

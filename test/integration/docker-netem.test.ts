@@ -6,7 +6,7 @@ import { registry } from "../../src/registry.js";
 import { revertPerformer } from "../../src/engine/rollback.js";
 import { execIn } from "../../src/adapters/docker/exec.js";
 import { runHelper } from "../../src/adapters/docker/helper.js";
-import type { RunContext, Target } from "../../src/engine/types.js";
+import type { RunContext, Target } from "../../src/contract/adapter.js";
 import { containerFactory, engineAvailable, ensureImages, TC_IMAGE } from "../helpers/docker.js";
 
 const available = await engineAvailable();

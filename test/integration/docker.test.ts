@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { registry } from "../../src/registry.js";
 import { revertPerformer } from "../../src/engine/rollback.js";
 import { execIn } from "../../src/adapters/docker/exec.js";
-import type { RunContext, Target } from "../../src/engine/types.js";
+import type { RunContext, Target } from "../../src/contract/adapter.js";
 import { BUSYBOX, containerFactory, engineAvailable, ensureImages } from "../helpers/docker.js";
 
 const available = await engineAvailable();

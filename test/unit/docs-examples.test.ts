@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { existsSync, readFileSync } from "node:fs";
 import { parseExperiment } from "../../src/experiment/loader.js";
 import { registry } from "../../src/registry.js";
-import { parsePolicy } from "../../src/targets/policy-file.js";
+import { parsePolicy } from "../../src/policy/file.js";
 
 // Docs that cannot rot: every yaml/json example in the docs is a complete experiment that the real
 // loader accepts, and every action and probe has at least one.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { formatDuration, parseDuration } from "../../src/experiment/duration.js";
-import { parsePercent } from "../../src/experiment/percent.js";
+import { formatDuration, parseDuration } from "../../src/contract/duration.js";
+import { parsePercent } from "../../src/contract/percent.js";
 
 describe("durations", () => {
   it("reads milliseconds, seconds, minutes, hours and combinations", () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseExperiment } from "../../src/experiment/loader.js";
 import { runExperiment } from "../../src/engine/runner.js";
-import type { RunEvent } from "../../src/engine/events.js";
+import type { RunEvent } from "../../src/contract/events.js";
 import { makeWorld, memoryRegistry, type World } from "../helpers/memory-adapter.js";
 
 interface Scenario {

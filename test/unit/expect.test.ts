@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ExpectSyntaxError, judge, lookup, parseExpectation } from "../../src/experiment/expect.js";
+import { ExpectSyntaxError, judge, lookup, parseExpectation } from "../../src/contract/expect.js";
 
 const check = (expectation: unknown, fields: Record<string, unknown>, primary = "value") =>
   judge(parseExpectation(expectation), fields, primary);

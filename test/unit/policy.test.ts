@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkResolved, checkStatic, combineViolations, isExcluded, mergePolicies, type PolicyLimits } from "../../src/targets/policy.js";
+import { checkResolved, checkStatic, combineViolations, isExcluded, mergePolicies, type PolicyLimits } from "../../src/policy/rules.js";
 
 const from = (file: string, limits: PolicyLimits) => ({ limits, source: (key: string) => `${file}:${key}` });
 

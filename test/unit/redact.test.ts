@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { makeRedactor, protectSecrets, restoreSecrets, secretRefs } from "../../src/engine/redact.js";
+import { makeRedactor, protectSecrets, restoreSecrets, secretRefs } from "../../src/contract/redact.js";
 import { describeValue } from "../../src/util/describe.js";
 
 describe("secret scrubbing", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { judge, parseExpectation, type JudgeOptions } from "../../src/experiment/expect.js";
-import { compileSafeRegex, INLINE_WORK_LIMIT, MAX_PATTERN_LENGTH } from "../../src/experiment/safe-regex.js";
+import { judge, parseExpectation, type JudgeOptions } from "../../src/contract/expect.js";
+import { compileSafeRegex, INLINE_WORK_LIMIT, MAX_PATTERN_LENGTH } from "../../src/util/safe-regex.js";
 import { regexThreadsStarted } from "../../src/util/regex-thread.js";
 
 const check = (expectation: unknown, fields: Record<string, unknown>, options?: JudgeOptions) => judge(parseExpectation(expectation), fields, "value", options);

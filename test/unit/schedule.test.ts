@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseWindow, scheduleVerdict, type Schedule } from "../../src/engine/schedule.js";
+import { parseWindow, scheduleVerdict, type Schedule } from "../../src/contract/schedule.js";
 
 const at = (iso: string) => new Date(iso);
 const schedule = (s: Partial<Schedule>): Schedule => ({ timezone: "UTC", ...s });

@@ -7,7 +7,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseExperiment } from "../../src/experiment/loader.js";
 import { runExperiment } from "../../src/engine/runner.js";
-import type { RunEvent } from "../../src/engine/events.js";
+import type { RunEvent } from "../../src/contract/events.js";
 import type { RunState } from "../../src/engine/state.js";
 import { buildJournal } from "../../src/report/journal.js";
 import { ExperimentError } from "../../src/errors.js";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { selectTargets } from "../../src/targets/select.js";
+import { selectTargets } from "../../src/contract/selection.js";
 import { buildTimeline } from "../../src/engine/timeline.js";
-import type { FaultSpec } from "../../src/experiment/types.js";
+import type { FaultSpec } from "../../src/contract/compiled-experiment.js";
 
 const candidates = Array.from({ length: 20 }, (_, i) => ({ id: `pid:${1000 + i}` }));
 

@@ -6,7 +6,7 @@ import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { Chalk } from "chalk";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { RunEvent, RunEventBody } from "../../src/engine/events.js";
+import type { RunEvent, RunEventBody } from "../../src/contract/events.js";
 import { TextRenderer } from "../../src/cli/render/text.js";
 import { main } from "../../src/cli/main.js";
 import { tempDir } from "../helpers/temp.js";

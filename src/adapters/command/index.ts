@@ -4,8 +4,8 @@
 import path from "node:path";
 import { z } from "zod";
 import { AdapterError } from "../../errors.js";
-import { defineAction, defineProbe, defineRevert, revertWith, type Adapter, type RunContext } from "../../engine/types.js";
-import { ArgvSchema, DurationSchema, RecordedMsSchema } from "../../experiment/common-schemas.js";
+import { defineAction, defineProbe, defineRevert, revertWith, type Adapter, type RunContext } from "../../contract/adapter.js";
+import { ArgvSchema, DurationSchema, RecordedMsSchema } from "../../contract/common-schemas.js";
 import { abortMessage } from "../../util/abortable.js";
 
 const CommonShape = {

@@ -7,15 +7,15 @@
 import { constants } from "node:os";
 import { z } from "zod";
 import { AdapterError } from "../../errors.js";
-import { defineAction, revertWith, type Target } from "../../engine/types.js";
-import { ArgvSchema, DurationSchema } from "../../experiment/common-schemas.js";
+import { defineAction, revertWith, type Target } from "../../contract/adapter.js";
+import { ArgvSchema, DurationSchema } from "../../contract/common-schemas.js";
 import { createExec, execExpectingSuccess, spawnIn } from "./exec.js";
 import { requireImage } from "./helper.js";
 import { cpusetOf, removeStressHelpersRevert, runningStressHelpers, startStressHelper } from "./stress-helpers.js";
 import { sleep } from "../../util/abortable.js";
 import { dockerEngine, engineError, statusOf } from "./client.js";
 import { containerOf, mustRun, runningState, stoppableState } from "./checks.js";
-import { formatDuration } from "../../experiment/duration.js";
+import { formatDuration } from "../../contract/duration.js";
 import { endpointOn, execRevert, leftRun, processesMarked, inspectResources, reconnectRevert, restoreResourcesRevert, startRevert, type Attachment, type LimitKind, stopBurnersRevert, unpauseRevert, waitForContainer, type ContainerState } from "./reverts.js";
 import type { ContainerData } from "./targets.js";
 import type { EndpointSettings } from "dockerode";

@@ -1,7 +1,7 @@
 // What every docker action checks first: that its target is a container, and that it runs.
 
 import { AdapterError } from "../../errors.js";
-import type { Target } from "../../engine/types.js";
+import type { Target } from "../../contract/adapter.js";
 import { engineAddress, engineId } from "./client.js";
 import { inspectContainer, type ContainerState } from "./reverts.js";
 import type { ContainerData } from "./targets.js";

@@ -1,7 +1,7 @@
 // The `docker` adapter: containers on a Docker engine (dockerode), found by name, labels, image or
 // Compose service.
 
-import type { Adapter, RevertDef } from "../../engine/types.js";
+import type { Adapter, RevertDef } from "../../contract/adapter.js";
 import { AdapterError } from "../../errors.js";
 import { engineAddress, engineId } from "./client.js";
 import { exec, kill, limit, networkDisconnect, pause, restart, stop, stress } from "./actions.js";

@@ -6,8 +6,8 @@
 
 import { z } from "zod";
 import { AdapterError } from "../../errors.js";
-import { defineAction, defineRevert, revertWith } from "../../engine/types.js";
-import { DurationSchema, PercentSchema } from "../../experiment/common-schemas.js";
+import { defineAction, defineRevert, revertWith } from "../../contract/adapter.js";
+import { DurationSchema, PercentSchema } from "../../contract/common-schemas.js";
 import { dockerEngine, engineError } from "./client.js";
 import { containerOf, runningState } from "./checks.js";
 import { requireImage, runHelper, type HelperOutcome } from "./helper.js";

@@ -1,8 +1,8 @@
 // The `docker` probe: how the containers a selector matches are doing, as the engine reports it.
 
 import { z } from "zod";
-import { defineProbe } from "../../engine/types.js";
-import { DurationSchema } from "../../experiment/common-schemas.js";
+import { defineProbe } from "../../contract/adapter.js";
+import { DurationSchema } from "../../contract/common-schemas.js";
 import { abortMessage, combinedSignal } from "../../util/abortable.js";
 import { dockerEngine, engineError } from "./client.js";
 import { describeSelector, DockerSelectorSchema } from "./targets.js";

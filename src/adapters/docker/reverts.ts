@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { forbiddenPid } from "../../util/process-owner.js";
 import { z } from "zod";
 import { AdapterError } from "../../errors.js";
-import { defineRevert } from "../../engine/types.js";
+import { defineRevert } from "../../contract/adapter.js";
 import { sleep } from "../../util/abortable.js";
 import { dockerEngine, engineError, statusOf } from "./client.js";
 import { execExpectingSuccess, execIn, stopExec } from "./exec.js";

@@ -4,7 +4,7 @@
 // `chaoscast rollback` after a crash) finds and removes every helper through the engine alone.
 
 import { z } from "zod";
-import { defineRevert } from "../../engine/types.js";
+import { defineRevert } from "../../contract/adapter.js";
 import { sleep } from "../../util/abortable.js";
 import { dockerEngine, engineError, statusOf } from "./client.js";
 import { ContainerDataSchema } from "./reverts.js";

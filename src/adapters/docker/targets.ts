@@ -3,7 +3,7 @@
 
 import { z } from "zod";
 import { PreflightError } from "../../errors.js";
-import { defineTargets, type Target } from "../../engine/types.js";
+import { defineTargets, type Target } from "../../contract/adapter.js";
 import { dockerEngine, engineError } from "./client.js";
 
 export const DockerSelectorSchema = z

@@ -2,8 +2,8 @@
 // what it experienced: startup time, download speed against real time, bitrate, errors.
 
 import { z } from "zod";
-import { defineProbe, type Adapter } from "../../engine/types.js";
-import { DurationSchema, HttpHeadersSchema } from "../../experiment/common-schemas.js";
+import { defineProbe, type Adapter } from "../../contract/adapter.js";
+import { DurationSchema, HttpHeadersSchema } from "../../contract/common-schemas.js";
 import { FetchFailed, ManifestError, play } from "./player.js";
 
 const Params = z

@@ -3,9 +3,9 @@
 
 import { z } from "zod";
 import { AdapterError } from "../../errors.js";
-import { defineAction, defineProbe, defineRevert, revertWith, type Adapter, type RunContext } from "../../engine/types.js";
-import { DurationSchema, HttpHeadersSchema, MatcherTextSchema, RecordedMsSchema } from "../../experiment/common-schemas.js";
-import { parseExpectation, judge } from "../../experiment/expect.js";
+import { defineAction, defineProbe, defineRevert, revertWith, type Adapter, type RunContext } from "../../contract/adapter.js";
+import { DurationSchema, HttpHeadersSchema, MatcherTextSchema, RecordedMsSchema } from "../../contract/common-schemas.js";
+import { parseExpectation, judge } from "../../contract/expect.js";
 import { httpRequest, HttpRequestError } from "../../util/http-request.js";
 
 const UrlSchema = z

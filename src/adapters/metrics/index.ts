@@ -3,8 +3,8 @@
 // successive scrapes (counter resets handled).
 
 import { z } from "zod";
-import { defineProbe, type Adapter, type Observation } from "../../engine/types.js";
-import { DurationSchema } from "../../experiment/common-schemas.js";
+import { defineProbe, type Adapter, type Observation } from "../../contract/adapter.js";
+import { DurationSchema } from "../../contract/common-schemas.js";
 import { sleep } from "../../util/abortable.js";
 import { didYouMean } from "../../util/did-you-mean.js";
 import { httpRequest } from "../../util/http-request.js";

@@ -4,7 +4,7 @@
 import { constants } from "node:os";
 import { z } from "zod";
 import { AdapterError } from "../../errors.js";
-import { defineAction, revertWith, type Target } from "../../engine/types.js";
+import { defineAction, revertWith, type Target } from "../../contract/adapter.js";
 import { readProcess } from "./proc.js";
 import { resumeRevert, sameProcess, send, signalRevert, waitForState, type ProcessData } from "./reverts.js";
 

@@ -1,6 +1,6 @@
 // The `process` adapter: local processes by pid, name or listening port.
 
-import type { Adapter } from "../../engine/types.js";
+import type { Adapter } from "../../contract/adapter.js";
 import { kill, signal, suspend } from "./actions.js";
 import { resumeRevert, signalRevert } from "./reverts.js";
 import { processTargets } from "./targets.js";

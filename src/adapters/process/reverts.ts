@@ -5,7 +5,7 @@
 import { constants } from "node:os";
 import { z } from "zod";
 import { AdapterError } from "../../errors.js";
-import { defineRevert } from "../../engine/types.js";
+import { defineRevert } from "../../contract/adapter.js";
 import { sleep } from "../../util/abortable.js";
 import { forbiddenPid, HAS_PROC } from "../../util/process-owner.js";
 import { readProcess } from "./proc.js";

@@ -2,7 +2,7 @@
 
 import { z } from "zod";
 import { PreflightError } from "../../errors.js";
-import { defineTargets, type Target } from "../../engine/types.js";
+import { defineTargets, type Target } from "../../contract/adapter.js";
 import { listProcesses, matchesName, ownLineage, pidsListeningOn, processLabels, readProcess, type ProcessInfo } from "./proc.js";
 
 export const ProcessSelectorSchema = z

@@ -3,9 +3,9 @@
 
 import { z } from "zod";
 import { AdapterError } from "../../errors.js";
-import { defineAction, revertWith, type ActionDef, type RunContext, type Target } from "../../engine/types.js";
+import { defineAction, revertWith, type ActionDef, type RunContext, type Target } from "../../contract/adapter.js";
 import { enableRevert, removeToxicRevert } from "./reverts.js";
-import { DurationSchema, PercentSchema } from "../../experiment/common-schemas.js";
+import { DurationSchema, PercentSchema } from "../../contract/common-schemas.js";
 import { ProxyApiClient } from "./client.js";
 import { LeaseKeeper } from "./lease.js";
 import { MEDIA_SEGMENTS } from "../../proxy/toxics/http.js";

@@ -1,6 +1,6 @@
 // The `proxy` adapter: faults on links of a running fault proxy (chaoscast proxy or Toxiproxy).
 
-import type { Adapter } from "../../engine/types.js";
+import type { Adapter } from "../../contract/adapter.js";
 import {
   bandwidth,
   down,

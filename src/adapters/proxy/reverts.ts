@@ -4,7 +4,7 @@
 
 import { z } from "zod";
 import { AdapterError } from "../../errors.js";
-import { defineRevert } from "../../engine/types.js";
+import { defineRevert } from "../../contract/adapter.js";
 import { ProxyAddressSchema, ProxyApiClient } from "./client.js";
 
 export const removeToxicRevert = defineRevert({

@@ -3,8 +3,8 @@
 
 import { z } from "zod";
 import { PreflightError, AdapterError } from "../../errors.js";
-import { defineTargets, type RunContext } from "../../engine/types.js";
-import { DurationSchema } from "../../experiment/common-schemas.js";
+import { defineTargets, type RunContext } from "../../contract/adapter.js";
+import { DurationSchema } from "../../contract/common-schemas.js";
 import { didYouMean } from "../../util/did-you-mean.js";
 import { ProxyAddressSchema, ProxyApiClient } from "./client.js";
 

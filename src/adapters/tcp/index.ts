@@ -2,8 +2,8 @@
 
 import net from "node:net";
 import { z } from "zod";
-import { defineProbe, type Adapter } from "../../engine/types.js";
-import { DurationSchema } from "../../experiment/common-schemas.js";
+import { defineProbe, type Adapter } from "../../contract/adapter.js";
+import { DurationSchema } from "../../contract/common-schemas.js";
 import { abortMessage } from "../../util/abortable.js";
 
 function connect(host: string, port: number, timeoutMs: number, signal: AbortSignal): Promise<number> {

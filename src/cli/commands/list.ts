@@ -5,7 +5,7 @@ import { paramRows } from "../../experiment/json-schema.js";
 import { didYouMean } from "../../util/did-you-mean.js";
 import { makeStyle } from "../render/style.js";
 import { registry, type CommonOptions } from "../shared.js";
-import { SelectionSchema } from "../../targets/select.js";
+import { SelectionSchema } from "../../contract/selection.js";
 import { forTerminal, terminalSafeJson } from "../../util/terminal-text.js";
 
 export async function listCommand(what: string | undefined, options: CommonOptions): Promise<number> {

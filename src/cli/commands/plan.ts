@@ -1,15 +1,15 @@
 // `chaoscast plan`: resolve targets and show the fault timeline, probes and abort rule. Read-only.
 
 import { PreflightError } from "../../errors.js";
-import { formatDuration } from "../../experiment/duration.js";
-import type { CompiledExperiment } from "../../experiment/types.js";
+import { formatDuration } from "../../contract/duration.js";
+import type { CompiledExperiment } from "../../contract/compiled-experiment.js";
 import { preflightActions, resolveTargets, staticFacts } from "../../engine/runner.js";
-import { checkResolved, checkStatic, combineViolations, type ResolvedBlock } from "../../targets/policy.js";
-import { loadPolicy } from "../../targets/policy-file.js";
-import type { RunEventBody } from "../../engine/events.js";
-import type { Target } from "../../engine/types.js";
+import { checkResolved, checkStatic, combineViolations, type ResolvedBlock } from "../../policy/rules.js";
+import { loadPolicy } from "../../policy/file.js";
+import type { RunEventBody } from "../../contract/events.js";
+import type { Target } from "../../contract/adapter.js";
 import { buildTimeline } from "../../engine/timeline.js";
-import { makeRedactor } from "../../engine/redact.js";
+import { makeRedactor } from "../../contract/redact.js";
 import { makeStyle } from "../render/style.js";
 import { forTerminal as t, terminalSafeJson } from "../../util/terminal-text.js";
 import { defaultSeed, loadExperiments, registry, type CommonOptions } from "../shared.js";

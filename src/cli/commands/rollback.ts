@@ -13,7 +13,7 @@ import { checkPrivateDir } from "../../util/private-dir.js";
 import { forTerminal as t, terminalSafeJson } from "../../util/terminal-text.js";
 import { PreflightError, UsageError, EXIT } from "../../errors.js";
 import { checkLeftover, findLeftovers, leftoverOf, revertLeftover, type LeftoverRun } from "../../engine/leftovers.js";
-import type { RunEventBody } from "../../engine/events.js";
+import type { RunEventBody } from "../../contract/events.js";
 import { didYouMean } from "../../util/did-you-mean.js";
 import { makeStyle } from "../render/style.js";
 import { chaoscastDir, locksDir, registry, stateDir, type CommonOptions } from "../shared.js";

@@ -4,9 +4,9 @@ import { displayPath } from "../../util/display-path.js";
 import { ExperimentError, formatProblem } from "../../errors.js";
 import { expandPaths, loadExperiment } from "../../experiment/loader.js";
 import { makeStyle } from "../render/style.js";
-import { makeRedactor } from "../../engine/redact.js";
+import { makeRedactor } from "../../contract/redact.js";
 import { checkVarFlagsUsed, parseVarFlags, registry, type CommonOptions } from "../shared.js";
-import type { CompiledExperiment } from "../../experiment/types.js";
+import type { CompiledExperiment } from "../../contract/compiled-experiment.js";
 import { forTerminal, terminalSafeJson } from "../../util/terminal-text.js";
 
 export async function validateCommand(paths: string[], options: CommonOptions): Promise<number> {

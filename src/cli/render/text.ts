@@ -3,8 +3,8 @@
 
 import type { ChalkInstance } from "chalk";
 import type { Ora } from "ora";
-import type { Phase, RunEvent } from "../../engine/events.js";
-import { formatDuration } from "../../experiment/duration.js";
+import type { Phase, RunEvent } from "../../contract/events.js";
+import { formatDuration } from "../../contract/duration.js";
 import { forTerminalDeep } from "../../util/terminal-text.js";
 
 const PHASE_LABEL: Record<Phase, string> = {

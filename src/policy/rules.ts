@@ -4,8 +4,8 @@
 
 import picomatch from "picomatch";
 import { z } from "zod";
-import { DurationSchema, PercentSchema } from "../experiment/common-schemas.js";
-import { formatDuration } from "../experiment/duration.js";
+import { DurationSchema, PercentSchema } from "../contract/common-schemas.js";
+import { formatDuration } from "../contract/duration.js";
 
 export const EXCLUDE_LABEL = "chaoscast.io/exclude";
 

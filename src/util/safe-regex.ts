@@ -2,7 +2,7 @@
 // when the file is loaded, matched on this thread only when the work is small, else on a worker.
 
 import { RE2JS } from "re2js";
-import { matchInThread, type ThreadMatch } from "../util/regex-thread.js";
+import { matchInThread, type ThreadMatch } from "./regex-thread.js";
 import { explainRe2Error, findUnsupported } from "./regex-refusals.js";
 
 /** Longer patterns are refused: matching time grows with the pattern's size as well as the text's. */

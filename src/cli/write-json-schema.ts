@@ -2,7 +2,7 @@
 
 import { writeFileSync } from "node:fs";
 import { registry } from "../registry.js";
-import { experimentJsonSchema } from "./json-schema.js";
+import { experimentJsonSchema } from "../experiment/json-schema.js";
 
 const target = new URL("../../schema/experiment.schema.json", import.meta.url);
 writeFileSync(target, `${JSON.stringify(experimentJsonSchema(registry), null, 2)}\n`);

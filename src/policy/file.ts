@@ -15,7 +15,7 @@ import { ExperimentError, UsageError, type Problem } from "../errors.js";
 import { locate } from "../experiment/positions.js";
 import { explainIssue } from "../experiment/zod-issues.js";
 import { formatPath } from "../experiment/loader.js";
-import { mergePolicies, PolicyFileSchema, type Policy, type PolicyKey, type PolicyLimits } from "./policy.js";
+import { mergePolicies, PolicyFileSchema, type Policy, type PolicyKey, type PolicyLimits } from "./rules.js";
 
 export const POLICY_FILE = ".chaoscast.yaml";
 

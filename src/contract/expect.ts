@@ -2,7 +2,7 @@
 // literal equality, and objects of those per field of an observation. Parsing is pure and synchronous
 // (zod refinements use it); judging is async only because a large regex match runs off the main thread.
 
-import { compileSafeRegex, RegexRefusedError, testSafeRegex, type SafeRegex } from "./safe-regex.js";
+import { compileSafeRegex, RegexRefusedError, testSafeRegex, type SafeRegex } from "../util/safe-regex.js";
 
 export type Comparator = "<" | "<=" | ">" | ">=" | "==" | "!=";
 

@@ -1,10 +1,10 @@
 // The compiled experiment the engine runs: validated, variables substituted, durations in ms,
 // expectations parsed and every action and probe bound to its definition.
 
-import type { ActionDef, ProbeDef } from "../engine/types.js";
+import type { ActionDef, ProbeDef } from "./adapter.js";
 import type { Expectation } from "./expect.js";
-import type { Selection } from "../targets/select.js";
-import type { Schedule } from "../engine/schedule.js";
+import type { Selection } from "./selection.js";
+import type { Schedule } from "./schedule.js";
 
 export interface TargetSpec {
   name: string;

@@ -2,7 +2,7 @@
 // bounded by min/max. The choice is seeded so that `plan` and `run` with the same seed agree.
 
 import { z } from "zod";
-import { PercentSchema } from "../experiment/common-schemas.js";
+import { PercentSchema } from "./common-schemas.js";
 import { seededRandom } from "../util/random.js";
 
 export const SelectionSchema = z

@@ -1,6 +1,6 @@
 // Lookups over a list of adapters: every action, probe and target kind they provide.
 
-import type { ActionDef, Adapter, ProbeDef, RevertDef, TargetDef } from "./types.js";
+import type { ActionDef, Adapter, ProbeDef, RevertDef, TargetDef } from "./adapter.js";
 
 export class RegistryView {
   readonly actions: ReadonlyMap<string, ActionDef>;
