@@ -3,7 +3,7 @@
 
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Registry } from "prom-client";
+import type { Registry } from "prom-client";
 
 export interface Service {
   name: string;

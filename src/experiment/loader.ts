@@ -352,10 +352,10 @@ function jsonSyntaxError(text: string, start: number, where: (offset: number) =>
         return undefined;
       }
       if (c === "\\") {
-        const escape = /\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})/y;
-        escape.lastIndex = i;
-        if (!escape.test(text)) return { offset: i, message: `invalid escape ${JSON.stringify(text.slice(i, i + 2))} in a string` };
-        i = escape.lastIndex - 1;
+        const escapeSequence = /\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})/y;
+        escapeSequence.lastIndex = i;
+        if (!escapeSequence.test(text)) return { offset: i, message: `invalid escape ${JSON.stringify(text.slice(i, i + 2))} in a string` };
+        i = escapeSequence.lastIndex - 1;
       } else if (c < " ") {
         return { offset: i, message: c === "\n" ? `the string at ${where(opening)} is not closed on its line` : "a control character in a string must be escaped (\\t, \\u0000 …)" };
       }

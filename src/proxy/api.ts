@@ -3,7 +3,7 @@
 
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import { chaoscastVersion } from "../version.js";
-import { ProxyCollection, type ProxyInput } from "./collection.js";
+import type { ProxyCollection, ProxyInput } from "./collection.js";
 import { apiErrors, ProxyApiError } from "./errors.js";
 import { toxicJson, type ToxicInput } from "./proxy.js";
 

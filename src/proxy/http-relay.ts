@@ -164,7 +164,10 @@ export class HttpRelay {
     // Only media playlists freeze; a master playlist (variants) is passed through.
     if (body.includes("#EXTINF")) {
       let byPath = this.frozen.get(record);
-      if (!byPath) this.frozen.set(record, (byPath = new Map()));
+      if (!byPath) {
+        byPath = new Map();
+        this.frozen.set(record, byPath);
+      }
       const frozen = byPath.get(path);
       if (frozen) answer = frozen;
       else byPath.set(path, answer);

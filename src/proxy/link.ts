@@ -67,7 +67,10 @@ export class Link {
 
   replaceToxic(name: string, instance: LinkToxic, toxicity: number): void {
     const index = this.chain.findIndex((t) => t.name === name);
-    if (index < 0) return this.addToxic(name, instance, toxicity);
+    if (index < 0) {
+      this.addToxic(name, instance, toxicity);
+      return;
+    }
     const old = this.chain[index]!;
     old.controller.abort();
     const controller = new AbortController();

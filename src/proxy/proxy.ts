@@ -236,7 +236,10 @@ export function toxicJson(t: ToxicRecord) {
 
 function stateFor(record: ToxicRecord, connectionId: number): Record<string, unknown> {
   let state = record.state.get(connectionId);
-  if (!state) record.state.set(connectionId, (state = {}));
+  if (!state) {
+    state = {};
+    record.state.set(connectionId, state);
+  }
   return state;
 }
 

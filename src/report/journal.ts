@@ -49,7 +49,7 @@ export type JournaledExperiment = Pick<CompiledExperiment, "display" | "secrets"
 export function buildJournal(experiment: JournaledExperiment, events: readonly RunEvent[]): Journal {
   const started = events.find((e) => e.type === "run-started");
   const finished = events.find((e) => e.type === "run-finished");
-  if (!started || started.type !== "run-started" || !finished || finished.type !== "run-finished") {
+  if (started?.type !== "run-started" || !finished || finished.type !== "run-finished") {
     throw new Error("a journal needs a run-started and a run-finished event");
   }
   const faults: JournalFault[] = [];

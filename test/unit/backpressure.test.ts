@@ -4,19 +4,28 @@ import { afterEach, describe, expect, it } from "vitest";
 import { writeWithBackpressure } from "../../src/util/backpressure.js";
 
 const cleanup: (() => void)[] = [];
-afterEach(() => cleanup.splice(0).forEach((f) => f()));
+afterEach(() => {
+  for (const f of cleanup.splice(0)) f();
+});
 
 /** A connected socket pair on 127.0.0.1 whose far end reads nothing, so writes fill the buffers. */
 async function stalledPair(): Promise<{ near: net.Socket; far: net.Socket }> {
   const server = net.createServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const farP = new Promise<net.Socket>((resolve) => server.once("connection", (s) => (s.pause(), resolve(s))));
+  const farP = new Promise<net.Socket>((resolve) => server.once("connection", (s) => {
+    s.pause();
+    resolve(s);
+  }));
   const near = net.connect((server.address() as AddressInfo).port, "127.0.0.1");
   await new Promise((resolve) => near.once("connect", resolve));
   const far = await farP;
   near.on("error", () => {});
   far.on("error", () => {});
-  cleanup.push(() => (near.destroy(), far.destroy(), server.close()));
+  cleanup.push(() => {
+    near.destroy();
+    far.destroy();
+    server.close();
+  });
   return { near, far };
 }
 

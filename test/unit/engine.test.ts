@@ -110,21 +110,21 @@ describe("the run lifecycle", () => {
   });
 
   it("skips when a target matches nothing", async () => {
-    const yaml = header("a").replace("c: { mem: { prefix: c } }", "z: { mem: { prefix: z } }") + "faults:\n  - { name: break z, target: z, action: mem.break }\n";
+    const yaml = `${header("a").replace("c: { mem: { prefix: c } }", "z: { mem: { prefix: z } }")}faults:\n  - { name: break z, target: z, action: mem.break }\n`;
     const { result } = await run({ yaml });
     expect(result.outcome).toBe("skipped");
     expect(result.reason).toMatch(/target "z" matched nothing/);
   });
 
   it("reports a deviation when the steady state does not return after rollback", async () => {
-    const yaml = header("a").replace("after: 2", "after: 1000") + "faults:\n  - { name: destroy a, target: a, action: mem.destroy }\n";
+    const yaml = `${header("a").replace("after: 2", "after: 1000")}faults:\n  - { name: destroy a, target: a, action: mem.destroy }\n`;
     const { result } = await run({ yaml });
     expect(result.outcome).toBe("deviated");
     expect(result.exitCode).toBe(1);
   });
 
   it("does not count breaches inside the grace period after an injection", async () => {
-    const yaml = header("a").replace("after: 2", "after: 2, grace: 10s").replace("duration: 600ms", "duration: 400ms") + "faults:\n  - { name: break a, target: a, action: mem.break, duration: 200ms }\n";
+    const yaml = `${header("a").replace("after: 2", "after: 2, grace: 10s").replace("duration: 600ms", "duration: 400ms")}faults:\n  - { name: break a, target: a, action: mem.break, duration: 200ms }\n`;
     const { result, events } = await run({ yaml });
     expect(events.some((e) => e.type === "observation" && !e.ok && !e.counted)).toBe(true);
     expect(events.filter((e) => e.type === "breach")).toHaveLength(0);
@@ -140,7 +140,7 @@ describe("the run lifecycle", () => {
   });
 
   it("rolls back when interrupted during the method", async () => {
-    const yaml = header("c").replace("duration: 600ms", "duration: 30s") + "faults:\n  - { name: break b, target: b, action: mem.break }\n";
+    const yaml = `${header("c").replace("duration: 600ms", "duration: 30s")}faults:\n  - { name: break b, target: b, action: mem.break }\n`;
     const { result, world } = await run({ yaml, interruptAfterMs: 150 });
     expect(result.outcome).toBe("aborted");
     expect(result.reason).toMatch(/interrupted by SIGINT/);
@@ -173,7 +173,7 @@ describe("the run lifecycle", () => {
   });
 
   it("mentions isolated breaches in a passed run", async () => {
-    const yaml = header("a").replace("after: 2", "after: 1000").replace("duration: 600ms", "duration: 400ms") + "faults:\n  - { name: break a, target: a, action: mem.break, duration: 200ms }\n";
+    const yaml = `${header("a").replace("after: 2", "after: 1000").replace("duration: 600ms", "duration: 400ms")}faults:\n  - { name: break a, target: a, action: mem.break, duration: 200ms }\n`;
     const { result } = await run({ yaml });
     expect(result.outcome).toBe("passed");
     expect(result.reason).toMatch(/apart from \d+ isolated breach\(es\), fewer than 1000 in a row/);

@@ -97,7 +97,7 @@ const junk = fc.oneof(
   { arbitrary: fc.string({ unit: "grapheme", maxLength: 8 }), weight: 1 },
   { arbitrary: fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v) ?? "null"), weight: 2 },
   { arbitrary: depth.map((n) => "[".repeat(n) + "]".repeat(n)), weight: 1 },
-  { arbitrary: depth.map((n) => "{a: ".repeat(n) + "1" + "}".repeat(n)), weight: 1 },
+  { arbitrary: depth.map((n) => `${"{a: ".repeat(n)}1${"}".repeat(n)}`), weight: 1 },
   { arbitrary: fc.integer({ min: 1, max: 400 }).map((n) => "9".repeat(n)), weight: 1 },
   { arbitrary: fc.integer({ min: 1_000, max: 300_000 }).map((n) => "x".repeat(n)), weight: 1 },
 );
@@ -285,7 +285,7 @@ describe("the loader, given hostile text", () => {
     ];
     for (let n = 20; n <= 2500; n += 45) {
       for (const [name, at] of places) {
-        const text = at(n % 2 ? "[".repeat(n) + "1" + "]".repeat(n) : "{a: ".repeat(n) + "1" + "}".repeat(n));
+        const text = at(n % 2 ? `${"[".repeat(n)}1${"]".repeat(n)}` : `${"{a: ".repeat(n)}1${"}".repeat(n)}`);
         const error = checkParse(text, "deep.yaml");
         if (n > 64) expect(error?.message, `${name}, depth ${n}`).toMatch(/nested/);
       }

@@ -14,7 +14,7 @@
 import { readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { ChaoscastError, EXIT, ExperimentError, formatProblem } from "../../src/errors.js";
+import { type ChaoscastError, EXIT, ExperimentError, formatProblem } from "../../src/errors.js";
 import { expandPaths, loadAll } from "../../src/experiment/loader.js";
 import { registry } from "../../src/registry.js";
 import { ROOT, runCli } from "../helpers/processes.js";

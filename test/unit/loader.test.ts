@@ -148,7 +148,7 @@ describe("reporting problems with file, line and column", () => {
   });
 
   it("refuses two faults with the same name", () => {
-    const text = VALID + "  - name: freeze\n    target: api\n    action: process.kill\n";
+    const text = `${VALID}  - name: freeze\n    target: api\n    action: process.kill\n`;
     expect(problems(text)[0]).toMatch(/faults\[1\]\.name: two faults are named "freeze"/);
   });
 
@@ -164,7 +164,7 @@ describe("reporting problems with file, line and column", () => {
   });
 
   it("rejects keys of later format features instead of ignoring them", () => {
-    expect(problems(VALID + "budget: { slo: x }\n")[0]).toMatch(/unknown key "budget"/);
+    expect(problems(`${VALID}budget: { slo: x }\n`)[0]).toMatch(/unknown key "budget"/);
   });
 
   it("reports every problem of a file at once", () => {
@@ -187,7 +187,7 @@ describe("reporting problems with file, line and column", () => {
   });
 
   it("refuses an abort interval too short to probe in", () => {
-    expect(problems(VALID + "abort: { interval: 0s }\n")[0]).toMatch(/abort\.interval: expected at least 50ms, found 0ms/);
+    expect(problems(`${VALID}abort: { interval: 0s }\n`)[0]).toMatch(/abort\.interval: expected at least 50ms, found 0ms/);
   });
 
   it("refuses selecting 0% of targets", () => {
@@ -205,7 +205,7 @@ describe("reporting problems with file, line and column", () => {
   });
 
   it("explains that a file holds one experiment", () => {
-    expect(problems(VALID + "---\nversion: 1\n")[0]).toMatch(/a file holds one experiment, but a second YAML document/);
+    expect(problems(`${VALID}---\nversion: 1\n`)[0]).toMatch(/a file holds one experiment, but a second YAML document/);
   });
 });
 

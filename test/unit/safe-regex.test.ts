@@ -24,7 +24,8 @@ function abText(): string {
     seed = (seed * 1103515245 + 12345) & 0x7fffffff;
     chars.push(seed & 0x100 ? "a" : "b");
   }
-  return (ab = chars.join(""));
+  ab = chars.join("");
+  return ab;
 }
 
 /** Seconds of work for re2js on abText() (hundreds of NFA threads alive at every position): far past every deadline used here. */

@@ -41,7 +41,7 @@ describe("text from outside on its way to a terminal", () => {
   });
 
   it("escapes every string of a value, keys included, and nothing else", () => {
-    expect(forTerminalDeep({ title: "a\x1b[2J", n: 3, list: ["b\nc", null], ["k\u202E"]: true })).toEqual({ title: "a\\e[2J", n: 3, list: ["b\\nc", null], ["k\\u202e"]: true });
+    expect(forTerminalDeep({ title: "a\x1b[2J", n: 3, list: ["b\nc", null], "k\u202E": true })).toEqual({ title: "a\\e[2J", n: 3, list: ["b\\nc", null], "k\\u202e": true });
   });
 
   it("writes JSON a terminal cannot be driven by, that still parses to the same value", () => {

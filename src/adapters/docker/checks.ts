@@ -8,7 +8,7 @@ import type { ContainerData } from "./targets.js";
 
 /** The container a target names, with the engine it lives on (recorded with every revert). */
 export async function containerOf(target: Target | null, action: string): Promise<ContainerData> {
-  if (!target || target.kind !== "docker") throw new AdapterError(`${action} was given no docker target`);
+  if (target?.kind !== "docker") throw new AdapterError(`${action} was given no docker target`);
   const { id, name } = target.data as unknown as ContainerData;
   return { id, name, engine: await engineId(), engineAt: engineAddress() };
 }

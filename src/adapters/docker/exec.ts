@@ -4,7 +4,6 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { forbiddenPid } from "../../util/process-owner.js";
 import { PassThrough } from "node:stream";
-import type Dockerode from "dockerode";
 import { AdapterError } from "../../errors.js";
 import { sleep } from "../../util/abortable.js";
 import { dockerEngine, engineError, statusOf } from "./client.js";

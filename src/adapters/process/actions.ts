@@ -12,7 +12,7 @@ const SIGNAL_NAMES = Object.keys(constants.signals) as [string, ...string[]];
 const SignalSchema = z.enum(SIGNAL_NAMES, { error: (iss) => `expected a signal name such as SIGTERM, SIGKILL or SIGHUP, found ${JSON.stringify(iss.input)}` });
 
 function processData(target: Target | null): ProcessData {
-  if (!target || target.kind !== "process") throw new AdapterError("a process action was given no process target");
+  if (target?.kind !== "process") throw new AdapterError("a process action was given no process target");
   return target.data as unknown as ProcessData;
 }
 

@@ -32,7 +32,7 @@ const RateSchema = z
   .meta({ description: 'Throughput: "800kbit", "1mbit", "125KB" (per second).' });
 
 function target(data: Target | null): ProxyTargetData {
-  if (!data || data.kind !== "proxy") throw new AdapterError("a proxy action was given no proxy target");
+  if (data?.kind !== "proxy") throw new AdapterError("a proxy action was given no proxy target");
   return data.data as unknown as ProxyTargetData;
 }
 
