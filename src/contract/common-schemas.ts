@@ -27,7 +27,7 @@ export const DurationSchema = z
     }
     return ms;
   })
-  .meta({ description: "A duration: 250ms, 2s, 1.5s, 5m, 1h, 1m30s." });
+  .meta({ title: "duration", examples: ["250ms", "2s", "1.5s", "5m", "1h", "1m30s"] });
 
 /** A length of time that must not be zero (a method, a fault's hold time). */
 export const PositiveDurationSchema = DurationSchema.refine((ms) => ms > 0, { message: "expected a duration longer than 0s" });
@@ -45,7 +45,7 @@ export const PercentSchema = z
     }
     return parsed;
   })
-  .meta({ description: "A percentage: 25% or 25 (0..100)." });
+  .meta({ title: "percentage", examples: ["25%", 25] });
 
 /** A program and its arguments. Never a shell string: each element is passed as-is. */
 export const ArgvSchema = z

@@ -7,9 +7,9 @@ import { seededRandom } from "../util/random.js";
 
 export const SelectionSchema = z
   .object({
-    count: z.int().min(1).optional().meta({ description: "Exactly this many targets (at most the number found)." }),
-    percent: PercentSchema.optional().meta({ description: "This share of the targets found, rounded up." }),
-    min: z.int().min(0).optional().meta({ description: "Choose at least this many; refuse to run when fewer are found." }),
+    count: z.int().min(1).optional().meta({ description: "Choose this many (all of them if fewer are found)." }),
+    percent: PercentSchema.optional().meta({ description: "Choose this share of the candidates, rounded up (10% of 5 → 1)." }),
+    min: z.int().min(0).optional().meta({ description: "Choose at least this many; if fewer candidates exist, the run is skipped." }),
     max: z.int().min(1).optional().meta({ description: "Never choose more than this many." }),
     seed: z.union([z.string(), z.int()]).optional().meta({ description: "Makes the choice reproducible; overrides --seed." }),
   })

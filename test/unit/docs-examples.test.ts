@@ -1,15 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { existsSync, readFileSync } from "node:fs";
 import { parseExperiment } from "../../src/experiment/loader.js";
 import { registry } from "../../src/registry.js";
 import { parsePolicy } from "../../src/policy/file.js";
+import { docPages, readDoc } from "../helpers/docs.js";
 
-// Docs that cannot rot: every yaml/json example in the docs is a complete experiment that the real
-// loader accepts, and every action and probe has at least one.
-const DOCS = ["README.md", "docs/experiment-format.md", "docs/proxy.md", "docs/safety.md", "docs/adapters/docker.md"].filter((f) => existsSync(new URL(`../../${f}`, import.meta.url)));
+// Docs that cannot rot: every yaml/json example in the docs (every page, found by itself) is a
+// complete experiment that the real loader accepts, and every action and probe has at least one.
+const DOCS = docPages();
 
 function examples(file: string): { lang: string; text: string; line: number }[] {
-  const text = readFileSync(new URL(`../../${file}`, import.meta.url), "utf8");
+  const text = readDoc(file);
   const found: { lang: string; text: string; line: number }[] = [];
   const fence = /^```(yaml|json)\n([\s\S]*?)^```/gm;
   for (const match of text.matchAll(fence)) {
@@ -21,7 +21,7 @@ function examples(file: string): { lang: string; text: string; line: number }[] 
 /** A block whose first key is `policy:` is a .chaoscast.yaml, not an experiment. */
 const isPolicy = (text: string) => /^policy:/m.test(text) && !/^version:/m.test(text);
 
-describe.each(DOCS)("examples in %s", (file) => {
+describe.each(DOCS.filter((file) => examples(file).length > 0))("examples in %s", (file) => {
   it.each(examples(file).map((e) => [`${e.lang} block at line ${e.line}`, e] as const))("%s is a valid experiment or policy file", (_name, example) => {
     const where = `${file}:${example.line}`;
     if (isPolicy(example.text)) expect(Object.keys(parsePolicy(example.text, where).limits).length).toBeGreaterThan(0);

@@ -9,8 +9,8 @@ import { ArgvSchema, DurationSchema, RecordedMsSchema } from "../../contract/com
 import { abortMessage } from "../../util/abortable.js";
 
 const CommonShape = {
-  cwd: z.string().optional().meta({ description: "Working directory." }),
-  env: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({}).meta({ description: "Extra environment variables." }),
+  cwd: z.string().optional().meta({ description: "Working directory; chaoscast's own when not given." }),
+  env: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({}).meta({ description: "Extra environment variables (numbers and booleans are passed as text)." }),
 };
 
 interface Outcome {
@@ -56,7 +56,7 @@ export const commandProbe = defineProbe({
   name: "command",
   description: "Run a program; observe its exit code, output and duration.",
   params: z
-    .object({ command: ArgvSchema, ...CommonShape, timeout: DurationSchema.prefault("10s").meta({ description: "Kill it after this long." }) })
+    .object({ command: ArgvSchema, ...CommonShape, timeout: DurationSchema.prefault("10s").meta({ description: "Kill it after this long (SIGTERM, then SIGKILL 1 s later)." }) })
     .strict(),
   example: { command: ["curl", "-sf", "http://127.0.0.1:8080/health"], timeout: "5s" },
   primaryField: "exitCode",
@@ -103,7 +103,7 @@ export const commandRun = defineAction({
       command: ArgvSchema,
       revert: ArgvSchema.optional().meta({ description: "A program that undoes the fault, run on rollback." }),
       ...CommonShape,
-      timeout: DurationSchema.prefault("30s").meta({ description: "Kill it after this long." }),
+      timeout: DurationSchema.prefault("30s").meta({ description: "Kill it after this long (SIGTERM, then SIGKILL 1 s later)." }),
     })
     .strict(),
   example: { command: ["systemctl", "stop", "recommendations"], revert: ["systemctl", "start", "recommendations"] },

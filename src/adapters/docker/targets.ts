@@ -13,7 +13,7 @@ export const DockerSelectorSchema = z
       .optional()
       .meta({ description: "Container names (without the leading /), one or a list." }),
     labels: z.record(z.string(), z.string()).optional().meta({ description: "Labels every chosen container carries, e.g. { ott.role: payment }." }),
-    image: z.string().min(1).optional().meta({ description: "Containers running this image (as `docker ps` shows it)." }),
+    image: z.string().min(1).optional().meta({ description: "Containers started from this image (Docker's ancestor filter, as `docker ps` shows it)." }),
     compose: z
       .object({ project: z.string().min(1), service: z.string().min(1) })
       .strict()

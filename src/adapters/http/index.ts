@@ -10,7 +10,7 @@ import { httpRequest, HttpRequestError } from "../../util/http-request.js";
 
 const UrlSchema = z
   .url({ protocol: /^https?$/, error: (iss) => `expected an http:// or https:// URL, found ${JSON.stringify(iss.input)}` })
-  .meta({ description: "The URL to request." });
+  .meta({ description: "The URL to request (http:// or https://)." });
 const MethodSchema = z.enum(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
 const HeadersSchema = HttpHeadersSchema.default({}).meta({ description: "Request headers." });
 
@@ -18,7 +18,7 @@ const RequestShape = {
   url: UrlSchema,
   method: MethodSchema.default("GET").meta({ description: "HTTP method." }),
   headers: HeadersSchema,
-  body: z.string().optional().meta({ description: "Request body." }),
+  body: z.string().optional().meta({ description: "Request body (content-length is set for you; set content-type yourself)." }),
   insecure: z.boolean().default(false).meta({ description: "Accept any TLS certificate (test endpoints only)." }),
 };
 
@@ -34,10 +34,10 @@ export const httpProbe = defineProbe({
     status: "HTTP status code",
     latencyMs: "time to the end of the body, ms",
     ttfbMs: "time to the response headers, ms",
-    headers: "response headers (lower-case names)",
+    headers: "response headers, lower-case names; repeated headers joined with \", \"",
     body: "response body as text (first 1 MiB)",
-    json: "the body parsed as JSON; name paths like data.items[0].id",
-    bytes: "body size in bytes",
+    json: "the body parsed as JSON, when the content type mentions json or the body starts with { or [; absent otherwise. Check inside it with paths such as data.items[0].id",
+    bytes: "body size in bytes (all of it, not only the first 1 MiB)",
   },
   defaultExpect: { status: "200..399" },
   timeoutOf: (params) => params.timeout,
@@ -113,7 +113,7 @@ export const httpRequestAction = defineAction({
     .object({
       ...RequestShape,
       timeout: DurationSchema.prefault("10s").meta({ description: "Give up after this long." }),
-      expectStatus: MatcherTextSchema.default("200..299").meta({ description: "Statuses that count as success (expect syntax)." }),
+      expectStatus: MatcherTextSchema.default("200..299").meta({ description: "Statuses that count as success, in expect syntax: \"200..299\", \"== 204\", \"< 500\"." }),
       revert: z
         .object({
           url: UrlSchema.optional().meta({ description: "Defaults to the same URL." }),

@@ -7,9 +7,9 @@ import { listProcesses, matchesName, ownLineage, pidsListeningOn, processLabels,
 
 export const ProcessSelectorSchema = z
   .object({
-    pid: z.int().min(2, { error: "pid 1 (init) is never a target" }).optional().meta({ description: "A process id." }),
-    name: z.string().min(1).optional().meta({ description: "Processes whose name (or argv[0] basename) is exactly this." }),
-    port: z.int().min(1).max(65535).optional().meta({ description: "The process listening on this TCP port." }),
+    pid: z.int().min(2, { error: "pid 1 (init) is never a target" }).optional().meta({ description: "The process with this id (pid 1 is refused)." }),
+    name: z.string().min(1).optional().meta({ description: "Every process whose kernel name is exactly this, or whose argv[0] basename is. On Linux the kernel name (comm) is cut to 15 characters; argv[0] is not." }),
+    port: z.int().min(1).max(65535).optional().meta({ description: "Every process holding a TCP socket in LISTEN state on this port (any local address, IPv4 or IPv6); pre-fork servers may give several." }),
   })
   .strict()
   .refine((s) => [s.pid, s.name, s.port].filter((v) => v !== undefined).length === 1, {

@@ -15,6 +15,8 @@ const StreamSchema = z
   .enum(["downstream", "upstream"])
   .default("downstream")
   .meta({ description: "downstream: towards the client (responses); upstream: towards the server (requests)." });
+const Jitter = DurationSchema.prefault("0ms").meta({ description: "Random variation of the delay, up to this much either way." });
+
 const Common = {
   stream: StreamSchema,
   toxicity: PercentSchema.prefault(100).meta({ description: "Share of connections affected (each connection is in or out)." }),
@@ -77,7 +79,7 @@ export const latency = toxicAction({
   name: "proxy.latency",
   description: "Delay data on the link by latency ± jitter.",
   toxic: "latency",
-  params: z.object({ latency: DurationSchema, jitter: DurationSchema.prefault("0ms"), ...Common }).strict(),
+  params: z.object({ latency: DurationSchema.meta({ description: "Delay added to each chunk of data, from the moment it arrived." }), jitter: Jitter, ...Common }).strict(),
   example: { latency: "800ms", jitter: "100ms" },
   attributes: (p) => ({ latency: p.latency, jitter: p.jitter }),
 });
@@ -95,7 +97,7 @@ export const timeout = toxicAction({
   name: "proxy.timeout",
   description: "Stop all data; close each connection after `timeout` without data (0s: keep them hanging).",
   toxic: "timeout",
-  params: z.object({ timeout: DurationSchema.prefault("0s"), ...Common }).strict(),
+  params: z.object({ timeout: DurationSchema.prefault("0s").meta({ description: "Close each connection this long after its data stopped; 0s keeps it hanging until the fault ends." }), ...Common }).strict(),
   example: { timeout: "5s" },
   attributes: (p) => ({ timeout: p.timeout }),
 });
@@ -104,7 +106,7 @@ export const resetPeer = toxicAction({
   name: "proxy.reset-peer",
   description: "Reset connections (TCP RST) on their next data, after `timeout`.",
   toxic: "reset_peer",
-  params: z.object({ timeout: DurationSchema.prefault("0s"), ...Common }).strict(),
+  params: z.object({ timeout: DurationSchema.prefault("0s").meta({ description: "On its next data, wait this long, then reset the connection (TCP RST); 0s resets at once." }), ...Common }).strict(),
   example: { timeout: "0s" },
   attributes: (p) => ({ timeout: p.timeout }),
 });
@@ -205,7 +207,7 @@ export const httpLatency = toxicAction({
   name: "proxy.http-latency",
   description: "Delay the responses to matching requests (e.g. segments but not playlists).",
   toxic: "http_latency",
-  params: z.object({ latency: DurationSchema, jitter: DurationSchema.prefault("0ms"), ...HttpScope, ...Common }).strict(),
+  params: z.object({ latency: DurationSchema.meta({ description: "Delay added before each matching response." }), jitter: Jitter, ...HttpScope, ...Common }).strict(),
   example: { latency: "800ms", match: { path: "**/*.ts" }, percent: "20%" },
   attributes: (p) => ({ ...scope(p), latency: p.latency, jitter: p.jitter }),
 });

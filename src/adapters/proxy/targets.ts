@@ -10,14 +10,14 @@ import { ProxyAddressSchema, ProxyApiClient } from "./client.js";
 
 export const ProxySelectorSchema = z
   .object({
-    name: z.string().min(1).optional().meta({ description: "The proxy's name on a running fault proxy (or a name for an embedded link)." }),
+    name: z.string().min(1).optional().meta({ description: "The proxy's name on a running fault proxy (required there; a wrong name is reported with a suggestion before anything runs), or a name for an embedded link." }),
     api: ProxyAddressSchema.default("127.0.0.1:8474").meta({ description: "The running fault proxy's API address." }),
-    listen: ProxyAddressSchema.optional().meta({ description: "Embedded link: the run starts its own proxy listening here…" }),
-    upstream: ProxyAddressSchema.optional().meta({ description: "…forwarding to this address, and stops it when the run is over." }),
+    listen: ProxyAddressSchema.optional().meta({ description: "Embedded link: the run starts its own proxy listening here (host:port)…" }),
+    upstream: ProxyAddressSchema.optional().meta({ description: "…forwarding to this address, and stops it when the run is over (after recovery)." }),
     http: z.boolean().default(false).meta({ description: "Embedded link: relay HTTP, so HTTP faults can apply." }),
     lease: DurationSchema.refine((ms) => ms >= 2_000, { message: "lease must be at least 2s" })
       .prefault("10s")
-      .meta({ description: "How long a fault outlives chaoscast if it dies; refreshed while the run is alive." }),
+      .meta({ description: "How long a fault outlives chaoscast if it dies (at least 2s); refreshed while the run is alive." }),
   })
   .strict()
   .refine((s) => (s.listen === undefined) === (s.upstream === undefined), { message: "an embedded link needs both listen and upstream" })

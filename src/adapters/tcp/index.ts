@@ -38,7 +38,7 @@ export const tcpProbe = defineProbe({
     .strict(),
   example: { host: "127.0.0.1", port: 8080 },
   primaryField: "connected",
-  fields: { connected: "true when the connection opened", connectMs: "time to connect, ms" },
+  fields: { connected: "true when the connection opened", connectMs: "time to connect, ms; only present when connected" },
   defaultExpect: { connected: true },
   timeoutOf: (params) => params.timeout,
   async run(params, ctx) {
