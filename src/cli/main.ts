@@ -116,6 +116,7 @@ ${EXIT_CODES_HELP}`,
     .option("--all", "also runs whose chaoscast process is still alive (a hung run): it is ended with SIGKILL first, then what it left is reverted")
     .option("--dry-run", "show what each run left and whether it is still in effect; change nothing")
     .option("--forget", "with --run: drop that run's record without reverting anything (faults you undid by hand, or that can no longer be undone)")
+    .option("--context <name>", "also look in this Kubernetes context for faults runs recorded there (from any machine or state directory) and undo those whose run is gone")
     .addOption(outputOption(["text", "json"]))
     .addHelpText(
       "after",
@@ -125,6 +126,8 @@ Examples:
   $ chaoscast rollback --dry-run       list it, with each fault checked against its target
   $ chaoscast rollback --run 20261124T101500Z-edge-latency-1a2b
   $ chaoscast rollback --run 20261124T101500Z-edge-latency-1a2b --forget   after undoing it by hand
+  $ chaoscast rollback --context prod-eu   also what runs recorded in that cluster (another
+                                       laptop's, a CronJob's) and left when they died
 
 A run writes how to undo each fault to state/<run-id>.json in chaoscast's state directory
 ($CHAOSCAST_DIR, else $XDG_STATE_HOME/chaoscast, else ~/.local/state/chaoscast) before injecting
@@ -132,7 +135,10 @@ it, whatever the working directory, so rollback from cron or another shell finds
 process is still alive are left alone (unless --all); their watchdogs roll them back if they die.
 Exit 0 when nothing is left injected, 3 when something could not be reverted (named in the
 output and kept on record for another try), 5 when --run names a run that is still alive.
-With --dry-run: 0 only when nothing is still in effect, else 3, so a CI step can gate on it.`,
+With --dry-run: 0 only when nothing is still in effect, else 3, so a CI step can gate on it.
+A Kubernetes fault is also recorded in its cluster (a ConfigMap labelled
+app.kubernetes.io/managed-by=chaoscast, with a lease the run renews): --context finds those. A
+record whose run is alive on this host, or whose lease is fresh, is left alone.`,
     )
     .action(async (options) => {
       const { rollbackCommand } = await import("./commands/rollback.js");

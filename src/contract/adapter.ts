@@ -72,6 +72,8 @@ export interface TargetDef<S extends z.ZodType = z.ZodType> {
   resolve(selector: z.output<S>, ctx: RunContext): Promise<Target[]>;
   /** One line describing a selector for plans, e.g. "process listening on port 8080". */
   describe(selector: z.output<S>): string;
+  /** Where the selector reaches (context, namespaces), from local configuration only. */
+  scope?(selector: z.output<S>): Promise<TargetScope>;
 }
 
 export interface ActionDef<P extends z.ZodType = z.ZodType> {
@@ -138,6 +140,38 @@ export interface ProbeDef<P extends z.ZodType = z.ZodType> {
   run(params: z.output<P>, ctx: ProbeContext): Promise<Observation>;
 }
 
+/**
+ * A fault an adapter also recorded in the backend itself (a Kubernetes ConfigMap, an EC2 tag), so
+ * that `chaoscast rollback` run from another machine or state directory can find and undo it.
+ */
+export interface RecordedFault {
+  runId: string;
+  /** Where the record is kept, for messages: "ConfigMap payment/chaoscast-fault-1a2b (context prod)". */
+  where: string;
+  fault: string;
+  action: string;
+  target: { id: string; label: string } | null;
+  revert: { kind: string; data: Record<string, unknown>; description: string };
+  /** The process that made the fault. */
+  owner: { pid: number; startTime: string | null; host: string };
+  /** When the run last renewed the record's lease, and how long a lease lasts. */
+  renewedAt: string;
+  leaseMs: number;
+}
+
+/** Finding the records of an adapter that keeps them in its backend. */
+export interface FaultRecords {
+  /** What scopes a search, in the words of `chaoscast rollback`'s option, e.g. "context". */
+  scope: string;
+  find(scope: string | undefined, ctx: RunContext): Promise<{ records: RecordedFault[]; unreadable: { where: string; problem: string }[] }>;
+}
+
+/** Where a target block reaches, known without asking the backend (for the policy, before any request). */
+export interface TargetScope {
+  context?: string;
+  namespaces?: string[];
+}
+
 /** One folder under src/adapters: its targets (if any), actions and probes. */
 export interface Adapter {
   kind: string;
@@ -147,6 +181,8 @@ export interface Adapter {
   probes: readonly ProbeDef[];
   /** Every kind of Revert its actions produce. */
   reverts?: readonly RevertDef[];
+  /** Faults it records in its backend, for `chaoscast rollback` from anywhere. */
+  records?: FaultRecords;
 }
 
 // Definitions are written with precise parameter types; the registry holds them erased.

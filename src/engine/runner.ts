@@ -12,7 +12,7 @@ import { FaultLedger, type InjectedFault } from "./injected.js";
 import { StateFile } from "./state.js";
 import { RunLock } from "./lock.js";
 import { scheduleVerdict } from "../contract/schedule.js";
-import { checkResolved, checkStatic, combineViolations, EXCLUDE_LABEL, isExcluded, NO_POLICY, type Policy, type ResolvedBlock, type StaticFacts, type Violation } from "../policy/rules.js";
+import { checkResolved, checkScopes, checkStatic, combineViolations, EXCLUDE_LABEL, isExcluded, NO_POLICY, type BlockScope, type Policy, type ResolvedBlock, type StaticFacts, type Violation } from "../policy/rules.js";
 import { currentOwner } from "../util/process-owner.js";
 import { protectSecrets } from "../contract/redact.js";
 import path from "node:path";
@@ -70,6 +70,22 @@ export interface ResolvedTargets {
   targets: Map<string, Target[]>;
   /** Per target block: candidates (after exclusions) and the chosen ones, for the policy. */
   blocks: ResolvedBlock[];
+}
+
+/** Where each target block reaches (context, namespaces), from local configuration only: no request is sent. */
+export async function targetScopes(experiment: CompiledExperiment, registry: RegistryView): Promise<BlockScope[]> {
+  const scopes: BlockScope[] = [];
+  for (const spec of experiment.targets) {
+    const def = registry.targetKinds.get(spec.kind);
+    if (!def?.scope) continue;
+    try {
+      scopes.push({ target: spec.name, ...(await def.scope(spec.selector)) });
+    } catch (err) {
+      if (err instanceof ChaoscastError) throw new PreflightError(`target "${spec.name}": ${err.userMessage()}`, { cause: err });
+      throw new PreflightError(`target "${spec.name}": ${errorMessage(err)}`, { cause: err });
+    }
+  }
+  return scopes;
 }
 
 export async function resolveTargets(
@@ -214,6 +230,12 @@ async function runLifecycle(experiment: CompiledExperiment, options: RunOptions,
           cleanups.push(() => lock.release());
           // Waiting for the lock may have outlasted the window: judge the clock again.
           checkSchedule();
+        }
+        // Contexts and namespaces the policy does not allow are refused before a request reaches them.
+        const reach = checkScopes(await targetScopes(experiment, options.registry), policy);
+        if (reach.length > 0) {
+          violations = [...checkStatic(staticFacts(experiment), policy), ...reach];
+          return new Map<string, Target[]>();
         }
         const resolved = await resolveTargets(experiment, options.registry, options.seed, ctx, emit);
         violations = combineViolations(checkStatic(staticFacts(experiment), policy), checkResolved(resolved.blocks, policy));

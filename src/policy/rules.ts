@@ -146,6 +146,36 @@ export function checkResolved(blocks: readonly ResolvedBlock[], policy: Policy):
   return out;
 }
 
+/** Where a target block reaches (its context and namespaces), known before any request. */
+export interface BlockScope {
+  target: string;
+  context?: string | undefined;
+  namespaces?: string[] | undefined;
+}
+
+/**
+ * allowContexts and allowNamespaces judged on where the blocks reach, before a single request is
+ * sent: a run against a context or namespace the policy does not allow never talks to it.
+ */
+export function checkScopes(scopes: readonly BlockScope[], policy: Policy): Violation[] {
+  const out: Violation[] = [];
+  for (const scope of scopes) {
+    const reaches: [key: "allowContexts" | "allowNamespaces", field: string, values: string[]][] = [
+      ["allowContexts", "context", scope.context === undefined ? [] : [scope.context]],
+      ["allowNamespaces", "namespace", scope.namespaces ?? []],
+    ];
+    for (const [key, field, values] of reaches) {
+      const rules = policy[key];
+      if (!rules) continue;
+      for (const value of values) {
+        const refusing = allowedByAll(rules, value);
+        if (refusing) out.push({ limit: key, target: scope.target, message: `target "${scope.target}" reaches ${field} "${value}", which the policy's ${key} (${refusing.value.join(", ")}) does not allow (${refusing.source}); nothing was sent to it` });
+      }
+    }
+  }
+  return out;
+}
+
 export function isExcluded(target: { labels?: Record<string, string> | undefined }): boolean {
   return target.labels?.[EXCLUDE_LABEL]?.trim().toLowerCase() === "true";
 }

@@ -3,8 +3,8 @@
 import { PreflightError } from "../../errors.js";
 import { formatDuration } from "../../contract/duration.js";
 import type { CompiledExperiment } from "../../contract/compiled-experiment.js";
-import { preflightActions, resolveTargets, staticFacts } from "../../engine/runner.js";
-import { checkResolved, checkStatic, combineViolations, type ResolvedBlock } from "../../policy/rules.js";
+import { preflightActions, resolveTargets, staticFacts, targetScopes } from "../../engine/runner.js";
+import { checkResolved, checkScopes, checkStatic, combineViolations, type ResolvedBlock, type Violation } from "../../policy/rules.js";
 import { loadPolicy } from "../../policy/file.js";
 import type { RunEventBody } from "../../contract/events.js";
 import type { Target } from "../../contract/adapter.js";
@@ -31,16 +31,21 @@ export async function planCommand(paths: string[], options: CommonOptions): Prom
     let violations;
     try {
       const ctx = { signal: new AbortController().signal, runId: "plan", note: () => {}, defer: (cleanup: () => Promise<void>) => void cleanups.push(cleanup) };
+      // A context or namespace the policy does not allow is never contacted, not even to list targets.
+      let reach: Violation[] = [];
       try {
-        ({ targets, blocks } = await resolveTargets(experiment, registry, seed, ctx, (e) => {
-          if (e.type === "targets-resolved") resolved.push(e);
-        }));
+        reach = checkScopes(await targetScopes(experiment, registry), policy);
+        if (reach.length === 0) {
+          ({ targets, blocks } = await resolveTargets(experiment, registry, seed, ctx, (e) => {
+            if (e.type === "targets-resolved") resolved.push(e);
+          }));
+        }
       } catch (err) {
         if (!(err instanceof PreflightError)) throw err;
         problem = err.message;
         exit = 5;
       }
-      violations = combineViolations(checkStatic(staticFacts(experiment), policy), problem ? [] : checkResolved(blocks, policy));
+      violations = reach.length > 0 ? [...checkStatic(staticFacts(experiment), policy), ...reach] : combineViolations(checkStatic(staticFacts(experiment), policy), problem ? [] : checkResolved(blocks, policy));
       // The actions' own checks (e.g. that the kernel has netem), as a run makes them: only for
       // targets the policy allows, since some look at the target (helper containers in its namespace).
       if (!problem && violations.length === 0) {

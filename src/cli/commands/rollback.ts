@@ -20,6 +20,8 @@ import { chaoscastDir, locksDir, registry, stateDir, type CommonOptions } from "
 import { acquireRollbackLock, type RunLock, sweepStaleLocks } from "../../engine/lock.js";
 import { recentWatchdogRecords } from "../../watchdog/log.js";
 import { readState } from "../../engine/state.js";
+import { recordState, revertRecorded } from "../../engine/recorded.js";
+import type { RunContext } from "../../contract/adapter.js";
 
 export interface RollbackOptions extends CommonOptions {
   run?: string;
@@ -27,6 +29,8 @@ export interface RollbackOptions extends CommonOptions {
   dryRun?: boolean;
   /** Drop the record of `run` without reverting (what it left was undone by hand, or cannot be). */
   forget?: boolean;
+  /** Also search this context (adapters that record faults in their backend) for what dead runs left. */
+  context?: string;
 }
 
 function describeRun(run: LeftoverRun): string {
@@ -92,6 +96,25 @@ export async function rollbackCommand(options: RollbackOptions): Promise<number>
   const out = (line: string) => {
     if (!json) process.stdout.write(`${line}\n`);
   };
+  let report: Record<string, unknown> = {};
+  const local = await rollbackStateDir(options, style, out, (r) => {
+    report = r;
+  });
+  let exit = local;
+  if (options.context !== undefined) {
+    const cluster = await rollbackRecorded(options, style, out);
+    report = { ...report, recorded: cluster.report };
+    if (exit === EXIT.passed) exit = cluster.exit;
+  }
+  if (json) process.stdout.write(`${terminalSafeJson(report, 2)}\n`);
+  return exit;
+}
+
+type Out = (line: string) => void;
+type Style = ReturnType<typeof makeStyle>;
+
+/** The runs in the state directory: what dead runs left, reverted (or checked, with --dry-run). */
+async function rollbackStateDir(options: RollbackOptions, style: Style, out: Out, setReport: (report: Record<string, unknown>) => void): Promise<number> {
   const dir = stateDir();
   // Nothing was ever run from this directory: nothing to roll back, and nothing to create.
   if (existsSync(chaoscastDir())) {
@@ -119,6 +142,8 @@ export async function rollbackCommand(options: RollbackOptions): Promise<number>
   let chosen = runs.filter((r) => r.pending.length > 0 || r.irreversible.length > 0);
   if (options.run) {
     const run = runs.find((r) => r.state.runId === options.run);
+    // A run known only to the cluster (made from another machine or state directory) is --context's.
+    if (!run && options.context !== undefined && !options.forget) return EXIT.passed;
     if (!run) {
       const ids = runs.map((r) => r.state.runId);
       throw new UsageError(t(`--run ${options.run}: no state for that run in ${dir}${didYouMean(options.run, ids)}${ids.length ? `; runs with state: ${ids.join(", ")}` : "; there is none"}`));
@@ -144,7 +169,7 @@ export async function rollbackCommand(options: RollbackOptions): Promise<number>
   if (chosen.length === 0) {
     const skipped = busy.length + elsewhere.length;
     out(unreadable.length || skipped ? "Nothing else to roll back." : `Nothing to roll back: no run left faults behind (${t(dir)}).`);
-    if (json) process.stdout.write(`${terminalSafeJson({ stateDir: dir, watchdog, runs: [], skipped: [...busy, ...elsewhere].map((r) => r.state.runId), unreadable }, 2)}\n`);
+    setReport({ stateDir: dir, watchdog, runs: [], skipped: [...busy, ...elsewhere].map((r) => r.state.runId), unreadable });
     // A run still in progress, or one of another host, may have faults in effect: a CI gate on --dry-run must not pass it.
     if (options.dryRun && busy.length + elsewhere.length > 0) return EXIT.rollbackFailed;
     return unreadable.length ? EXIT.rollbackFailed : EXIT.passed;
@@ -216,7 +241,7 @@ export async function rollbackCommand(options: RollbackOptions): Promise<number>
       await lock?.release();
     }
   }
-  if (json) process.stdout.write(`${terminalSafeJson({ stateDir: dir, watchdog, runs: report, skipped: [...busy, ...elsewhere].map((r) => r.state.runId), unreadable }, 2)}\n`);
+  setReport({ stateDir: dir, watchdog, runs: report, skipped: [...busy, ...elsewhere].map((r) => r.state.runId), unreadable });
   if (options.dryRun) {
     out(style.dim("Nothing was changed (--dry-run)."));
     // A gate for CI and cron: non-zero while anything may still be injected (in effect, or not
@@ -233,4 +258,51 @@ export async function rollbackCommand(options: RollbackOptions): Promise<number>
   }
   out(style.green("Everything those runs left has been reverted."));
   return EXIT.passed;
+}
+
+/**
+ * Faults adapters recorded in their backends (Kubernetes: ConfigMaps), found in --context from any
+ * machine or state directory. A record whose run is still alive here, or whose lease is fresh, is
+ * left alone; the rest are reverted, and each revert removes its record.
+ */
+async function rollbackRecorded(options: RollbackOptions, style: Style, out: Out): Promise<{ exit: number; report: unknown[] }> {
+  const ctx: RunContext = { signal: new AbortController().signal, runId: "rollback", note: (m) => out(style.dim(`  ${t(m)}`)), defer: (cleanup) => void cleanup().catch(() => {}) };
+  const report: unknown[] = [];
+  let problems = 0;
+  for (const adapter of registry.adapters.filter((a) => a.records)) {
+    const found = await adapter.records!.find(options.context, ctx);
+    const scope = `${adapter.kind} ${adapter.records!.scope} ${options.context}`;
+    for (const u of found.unreadable) {
+      out(style.red(`✖ ${t(u.where)}: ${t(u.problem)}; left alone, check it by hand`));
+      problems += 1;
+    }
+    const records = options.run ? found.records.filter((r) => r.runId === options.run) : found.records;
+    if (records.length === 0) out(style.dim(`No fault recorded in ${t(scope)}${options.run ? ` by run ${t(options.run)}` : ""}.`));
+    for (const record of records) {
+      const state = await recordState(record);
+      const what = `${t(record.fault)} (run ${t(record.runId)}; ${t(record.where)})`;
+      if (state.state === "held") {
+        out(style.dim(`skipped ${what}: ${t(state.why)}`));
+        report.push({ runId: record.runId, where: record.where, fault: record.fault, status: "held", detail: state.why });
+        if (options.dryRun) problems += 1;
+        continue;
+      }
+      if (options.dryRun) {
+        out(`${style.red("recorded")}  ${what}: ${t(state.why)}; revert: ${t(record.revert.description)}`);
+        report.push({ runId: record.runId, where: record.where, fault: record.fault, status: "abandoned", detail: state.why, revert: record.revert.description });
+        problems += 1;
+        continue;
+      }
+      out(style.bold(`Rolling back ${what}: ${t(state.why)}`));
+      const ok = await revertRecorded(record, registry, (event) => {
+        if (event.type === "fault-reverted") out(`  ${style.green("✔")} reverted${event.notes.length ? style.dim(` (${t(event.notes.join("; "))})`) : ""}`);
+        else if (event.type === "revert-retry") out(style.dim(`  … ${t(event.error)}; retrying in ${event.retryInMs}ms`));
+        else if (event.type === "revert-failed") out(style.red(`  ✖ still injected: ${t(event.error)} (revert: ${t(event.revert)})`));
+        else if (event.type === "note") out(style.dim(`  ${t(event.message)}`));
+      });
+      report.push({ runId: record.runId, where: record.where, fault: record.fault, status: ok ? "reverted" : "revert-failed" });
+      if (!ok) problems += 1;
+    }
+  }
+  return { exit: problems > 0 ? EXIT.rollbackFailed : EXIT.passed, report };
 }

@@ -1,0 +1,185 @@
+// The Kubernetes actions on pods and workloads. Each checks its object in prepare, returns the
+// revert (written ahead by the engine), records the fault in the cluster before changing anything
+// when there is something to undo, and confirms through the API that the fault took effect.
+
+import { createHash } from "node:crypto";
+import { z } from "zod";
+import { defineAction, revertWith } from "../../contract/adapter.js";
+import { DurationSchema } from "../../contract/common-schemas.js";
+import { AdapterError } from "../../errors.js";
+import { call, callOrMissing } from "./api.js";
+import { objectOf, recordedRevert } from "./faults.js";
+import { readObject, reconnect } from "./objects.js";
+import { mergePatch } from "./records.js";
+import { ISOLATE_LABEL, isolateRevert, recoverRevert, scaleRevert, setUnschedulable, uncordonRevert } from "./reverts.js";
+import { requestFor } from "./targets.js";
+import { readScale, writeScale } from "./workloads.js";
+
+interface PodLike {
+  metadata?: { uid?: string; deletionTimestamp?: unknown; ownerReferences?: { kind: string; name: string; controller?: boolean }[]; labels?: Record<string, string> };
+}
+
+export const deletePod = defineAction({
+  name: "kubernetes.delete-pod",
+  description: "Delete pods; the revert waits until their owner has every replica ready again and reports how long that took.",
+  target: "kubernetes",
+  params: z
+    .object({
+      gracePeriod: DurationSchema.optional().meta({ description: "Grace period for the pod to stop; the pod's own terminationGracePeriodSeconds when not given. 0s kills at once." }),
+      allowBare: z.boolean().default(false).meta({ description: "Also delete a pod no controller owns (nothing will bring it back)." }),
+      recoveryTimeout: DurationSchema.prefault("2m").meta({ description: "How long the owner may take to have every replica ready again before the revert fails." }),
+    })
+    .strict(),
+  example: { gracePeriod: "0s" },
+  reversible: "always",
+  async prepare(params, target, ctx) {
+    const ref = objectOf("kubernetes.delete-pod", target, ["pod"]);
+    const clients = await reconnect(ref);
+    const pod = (await readObject(clients, ref, ctx)) as PodLike | undefined;
+    if (!pod || pod.metadata?.uid !== ref.uid) throw new AdapterError(`kubernetes.delete-pod: pod ${ref.namespace}/${ref.name} is gone (or was replaced) since it was chosen`, { action: "kubernetes.delete-pod", target: target!.id });
+    const owner = pod.metadata?.ownerReferences?.find((o) => o.controller);
+    const known = ["ReplicaSet", "StatefulSet", "DaemonSet", "ReplicationController"] as const;
+    const ownerKind = known.find((k) => k === owner?.kind);
+    if (!owner || !ownerKind) {
+      if (!params.allowBare) throw new AdapterError(`kubernetes.delete-pod: pod ${ref.namespace}/${ref.name} has no controller${owner ? ` chaoscast knows how to wait for (owned by a ${owner.kind})` : ""}, so nothing would bring it back; set allowBare: true to delete it anyway`, { action: "kubernetes.delete-pod", target: target!.id });
+    }
+    return {
+      revert: owner && ownerKind ? revertWith(recoverRevert, { ref, owner: { kind: ownerKind, name: owner.name }, timeoutMs: params.recoveryTimeout }) : null,
+      async apply() {
+        const namespace = ref.namespace ?? "";
+        const grace = params.gracePeriod === undefined ? undefined : Math.round(params.gracePeriod / 1000);
+        // Preconditions: delete this pod, not one that took its name since it was chosen.
+        const body = { preconditions: { uid: ref.uid }, ...(grace !== undefined ? { gracePeriodSeconds: grace } : {}) };
+        await call(requestFor("pod", "delete", ref.namespace, ref.name), () => clients.core.deleteNamespacedPod({ name: ref.name, namespace, body, ...(grace !== undefined ? { gracePeriodSeconds: grace } : {}) }), { signal: ctx.signal, context: clients.conn.context, onRetry: ctx.note });
+        const after = (await readObject(clients, ref, ctx)) as PodLike | undefined;
+        if (after && after.metadata?.uid === ref.uid && !after.metadata.deletionTimestamp) {
+          throw new AdapterError(`kubernetes.delete-pod: pod ${namespace}/${ref.name} is still there after its deletion was accepted`, { action: "kubernetes.delete-pod", target: target!.id });
+        }
+      },
+    };
+  },
+});
+
+export const scale = defineAction({
+  name: "kubernetes.scale",
+  description: "Scale a deployment or statefulset; the revert restores the recorded replica count.",
+  target: "kubernetes",
+  params: z.object({ replicas: z.int().min(0).max(100_000).meta({ description: "The replica count during the fault (0 takes the workload away)." }) }).strict(),
+  example: { replicas: 0 },
+  reversible: "always",
+  async prepare(params, target, ctx) {
+    const ref = objectOf("kubernetes.scale", target, ["deployment", "statefulset"]);
+    const clients = await reconnect(ref);
+    const before = await readScale(clients, ref, ctx);
+    if (!before) throw new AdapterError(`kubernetes.scale: ${ref.kind} ${ref.namespace}/${ref.name} is gone`, { action: "kubernetes.scale", target: target!.id });
+    const { revert, begin } = recordedRevert(scaleRevert, (record) => ({ ref, replicas: before.replicas, record }), { action: "kubernetes.scale", target: target!, namespace: ref.namespace });
+    if (before.replicas === params.replicas) ctx.note(`${ref.kind} ${ref.namespace}/${ref.name} already has ${params.replicas} replica(s)`);
+    return {
+      revert,
+      async apply(applyCtx) {
+        await begin(clients, applyCtx);
+        const now = await writeScale(clients, ref, params.replicas, applyCtx);
+        if (now !== params.replicas) throw new AdapterError(`kubernetes.scale: ${ref.kind} ${ref.namespace}/${ref.name} reports ${now} replica(s) after being scaled to ${params.replicas}`, { action: "kubernetes.scale", target: target!.id });
+      },
+    };
+  },
+});
+
+export const rolloutRestart = defineAction({
+  name: "kubernetes.rollout-restart",
+  description: "Restart a deployment's or statefulset's pods the way kubectl rollout restart does (a new template annotation); cannot be undone.",
+  target: "kubernetes",
+  params: z.object({}).strict(),
+  example: {},
+  reversible: "never",
+  async prepare(_params, target, ctx) {
+    const ref = objectOf("kubernetes.rollout-restart", target, ["deployment", "statefulset"]);
+    const clients = await reconnect(ref);
+    return {
+      revert: null,
+      async apply() {
+        const namespace = ref.namespace ?? "";
+        const stamp = new Date().toISOString();
+        const body = { spec: { template: { metadata: { annotations: { "kubectl.kubernetes.io/restartedAt": stamp } } } } };
+        const options = { signal: ctx.signal, context: clients.conn.context, onRetry: ctx.note };
+        const req = requestFor(ref.kind, "patch", ref.namespace, ref.name);
+        const patched =
+          ref.kind === "deployment"
+            ? await call(req, () => clients.apps.patchNamespacedDeployment({ name: ref.name, namespace, body }, mergePatch(clients)), options)
+            : await call(req, () => clients.apps.patchNamespacedStatefulSet({ name: ref.name, namespace, body }, mergePatch(clients)), options);
+        if (patched.spec?.template?.metadata?.annotations?.["kubectl.kubernetes.io/restartedAt"] !== stamp) {
+          throw new AdapterError(`kubernetes.rollout-restart: ${ref.kind} ${namespace}/${ref.name} did not take the restart annotation`, { action: "kubernetes.rollout-restart", target: target!.id });
+        }
+      },
+    };
+  },
+});
+
+interface LabelSelectorLike {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key: string; operator: string; values?: string[] }[];
+}
+
+export const networkIsolate = defineAction({
+  name: "kubernetes.network-isolate",
+  description: "Cut pods off the network with a NetworkPolicy that denies their ingress, egress or both; the revert deletes it. Needs a CNI that enforces NetworkPolicy.",
+  target: "kubernetes",
+  params: z.object({ direction: z.enum(["ingress", "egress", "both"]).default("both").meta({ description: "Which traffic is denied." }) }).strict(),
+  example: { direction: "both" },
+  reversible: "always",
+  async prepare(params, target, ctx) {
+    const ref = objectOf("kubernetes.network-isolate", target, ["pod", "deployment", "statefulset"]);
+    const clients = await reconnect(ref);
+    const namespace = ref.namespace ?? "";
+    const tag = createHash("sha256").update(`${ctx.runId}\0${target!.id}`).digest("hex").slice(0, 20);
+    const policy = `chaoscast-isolate-${tag}`;
+    let podSelector: LabelSelectorLike;
+    if (ref.kind === "pod") podSelector = { matchLabels: { [ISOLATE_LABEL]: tag } };
+    else {
+      const workload = (await readObject(clients, ref, ctx)) as { spec?: { selector?: LabelSelectorLike } } | undefined;
+      const selector = workload?.spec?.selector;
+      if (!selector || (!selector.matchLabels && !selector.matchExpressions)) throw new AdapterError(`kubernetes.network-isolate: ${ref.kind} ${namespace}/${ref.name} ${workload ? "has no pod selector" : "is gone"}`, { action: "kubernetes.network-isolate", target: target!.id });
+      podSelector = selector;
+    }
+    const { revert, begin } = recordedRevert(isolateRevert, (record) => ({ ref, policy, podLabel: ref.kind === "pod" ? tag : null, record }), { action: "kubernetes.network-isolate", target: target!, namespace: ref.namespace });
+    const types = params.direction === "both" ? ["Ingress", "Egress"] : [params.direction === "ingress" ? "Ingress" : "Egress"];
+    return {
+      revert,
+      async apply(applyCtx) {
+        await begin(clients, applyCtx);
+        const options = { signal: applyCtx.signal, context: clients.conn.context, onRetry: applyCtx.note };
+        // No rules of a listed type: everything of that type is denied to the selected pods.
+        const body = { metadata: { name: policy, namespace, labels: { "app.kubernetes.io/managed-by": "chaoscast" } }, spec: { podSelector, policyTypes: types } };
+        await call({ verb: "create", resource: "networkpolicies", group: "networking.k8s.io", namespace }, () => clients.networking.createNamespacedNetworkPolicy({ namespace, body }), options);
+        if (ref.kind === "pod") {
+          const labelled = await callOrMissing(requestFor("pod", "patch", ref.namespace, ref.name), () => clients.core.patchNamespacedPod({ name: ref.name, namespace, body: { metadata: { labels: { [ISOLATE_LABEL]: tag } } } }, mergePatch(clients)), options);
+          if (labelled?.metadata?.labels?.[ISOLATE_LABEL] !== tag) throw new AdapterError(`kubernetes.network-isolate: pod ${namespace}/${ref.name} ${labelled ? "did not take the label" : "is gone"}`, { action: "kubernetes.network-isolate", target: target!.id });
+        }
+      },
+    };
+  },
+});
+
+export const cordon = defineAction({
+  name: "kubernetes.cordon",
+  description: "Mark nodes unschedulable (new pods go elsewhere; running ones stay); the revert uncordons them.",
+  target: "kubernetes",
+  params: z.object({}).strict(),
+  example: {},
+  reversible: "always",
+  async prepare(_params, target, ctx) {
+    const ref = objectOf("kubernetes.cordon", target, ["node"]);
+    const clients = await reconnect(ref);
+    const node = (await readObject(clients, ref, ctx)) as { spec?: { unschedulable?: boolean } } | undefined;
+    if (!node) throw new AdapterError(`kubernetes.cordon: node ${ref.name} is gone`, { action: "kubernetes.cordon", target: target!.id });
+    if (node.spec?.unschedulable) throw new AdapterError(`kubernetes.cordon: node ${ref.name} is already cordoned; chaoscast will not take over (and later undo) a cordon it did not make`, { action: "kubernetes.cordon", target: target!.id });
+    const { revert, begin } = recordedRevert(uncordonRevert, (record) => ({ ref, record }), { action: "kubernetes.cordon", target: target!, namespace: null });
+    return {
+      revert,
+      async apply(applyCtx) {
+        await begin(clients, applyCtx);
+        if ((await setUnschedulable(ref, true, applyCtx)) !== true) throw new AdapterError(`kubernetes.cordon: node ${ref.name} did not become unschedulable`, { action: "kubernetes.cordon", target: target!.id });
+      },
+    };
+  },
+});

@@ -1,0 +1,153 @@
+// Every request to the API server goes through `call`: a busy cluster's 429 and 5xx answers are
+// retried with backoff (honouring Retry-After), and an error the user must act on becomes a sentence:
+// an RBAC 403 names the verb, resource and namespace and the Role rule that would allow it.
+
+import { AdapterError } from "../../errors.js";
+import { sleep } from "../../util/abortable.js";
+
+/** What a request does, in RBAC's words: enough to name the rule a 403 is missing. */
+export interface Request {
+  verb: "get" | "list" | "create" | "update" | "patch" | "delete" | "deletecollection";
+  /** The resource, with its subresource when there is one: "pods/eviction", "deployments/scale". */
+  resource: string;
+  /** The API group: "" for the core group, "apps", "networking.k8s.io", "policy". */
+  group: string;
+  namespace?: string;
+  name?: string;
+}
+
+export class KubeApiError extends AdapterError {
+  constructor(
+    message: string,
+    readonly status: number | undefined,
+    readonly reason: string | undefined,
+  ) {
+    super(message);
+  }
+}
+
+/** What an error from @kubernetes/client-node (ApiException) or the network says. */
+interface Seen {
+  status?: number;
+  reason?: string;
+  message: string;
+  retryAfterMs?: number;
+}
+
+function parseStatus(body: unknown): { message?: string; reason?: string } {
+  if (typeof body !== "string") return typeof body === "object" && body !== null ? (body as { message?: string; reason?: string }) : {};
+  try {
+    return JSON.parse(body) as { message?: string; reason?: string };
+  } catch {
+    return { message: body.slice(0, 300) };
+  }
+}
+
+function inspect(err: unknown): Seen {
+  const e = err as { code?: unknown; body?: unknown; headers?: Record<string, string>; message?: string; cause?: { code?: string } };
+  if (typeof e.code === "number") {
+    const status = parseStatus(e.body);
+    const retryAfter = Number(e.headers?.["retry-after"] ?? e.headers?.["Retry-After"]);
+    return {
+      status: e.code,
+      ...(status.reason ? { reason: status.reason } : {}),
+      message: status.message ?? `HTTP ${e.code}`,
+      ...(Number.isFinite(retryAfter) && retryAfter >= 0 ? { retryAfterMs: Math.min(retryAfter, 30) * 1000 } : {}),
+    };
+  }
+  const code = typeof e.code === "string" ? e.code : e.cause?.code;
+  return { message: code ? `${code}: ${e.message ?? ""}`.trim() : (e.message ?? String(err)) };
+}
+
+const RETRIED_STATUS = new Set([429, 500, 502, 503, 504]);
+const RETRIED_NETWORK = /^(ECONNRESET|ETIMEDOUT|EPIPE|EAI_AGAIN|ECONNREFUSED)\b/;
+export const MAX_ATTEMPTS = 6;
+
+function describe(req: Request): string {
+  const what = `${req.resource}${req.name ? ` "${req.name}"` : ""}`;
+  return `${req.verb} ${what}${req.namespace ? ` in namespace ${req.namespace}` : ""}`;
+}
+
+/** The Role (or ClusterRole) rule that allows a request, as YAML to paste. */
+export function ruleFor(req: Request): string {
+  const kind = req.namespace ? `Role in namespace ${req.namespace}` : "ClusterRole";
+  return `${kind} rule: { apiGroups: ["${req.group}"], resources: ["${req.resource}"], verbs: ["${req.verb}"] }`;
+}
+
+function failure(req: Request, seen: Seen, context: string | undefined): KubeApiError {
+  const where = context ? ` (context ${context})` : "";
+  if (seen.status === 403) {
+    return new KubeApiError(`kubernetes: not allowed to ${describe(req)}${where}: ${seen.message}. Grant it with a ${ruleFor(req)}`, 403, seen.reason);
+  }
+  if (seen.status === 401) return new KubeApiError(`kubernetes: the API server refused chaoscast's credentials${where}: ${seen.message}`, 401, seen.reason);
+  const status = seen.status ? ` (HTTP ${seen.status}${seen.reason ? ` ${seen.reason}` : ""})` : "";
+  return new KubeApiError(`kubernetes: could not ${describe(req)}${where}${status}: ${seen.message}`, seen.status, seen.reason);
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+  context?: string;
+  /** Called before each retry, for progress and journal notes. */
+  onRetry?: (message: string) => void;
+  /** Base of the exponential backoff, ms (tests shorten it). */
+  backoffMs?: number;
+}
+
+/**
+ * Run one request, retrying what a busy API server asks to be retried. A 404 is returned as
+ * `undefined` when `notFoundOk`; every other failure is a KubeApiError with a sentence.
+ */
+export async function call<T>(req: Request, send: () => Promise<T>, options: CallOptions = {}): Promise<T> {
+  const base = options.backoffMs ?? 200;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await send();
+    } catch (err) {
+      const seen = inspect(err);
+      const retryable = seen.status !== undefined ? RETRIED_STATUS.has(seen.status) : RETRIED_NETWORK.test(seen.message);
+      if (!retryable || attempt >= MAX_ATTEMPTS || options.signal?.aborted) throw failure(req, seen, options.context);
+      const waitMs = seen.retryAfterMs ?? Math.min(base * 2 ** (attempt - 1), 5_000) * (0.75 + Math.random() * 0.5);
+      options.onRetry?.(`${describe(req)}: ${seen.status ? `HTTP ${seen.status}` : seen.message}; retrying in ${Math.round(waitMs)}ms (attempt ${attempt + 1} of ${MAX_ATTEMPTS})`);
+      await sleep(waitMs, options.signal);
+    }
+  }
+}
+
+/** `call`, with a 404 answered as undefined: for reads and deletes of what may be gone. */
+export async function callOrMissing<T>(req: Request, send: () => Promise<T>, options: CallOptions = {}): Promise<T | undefined> {
+  try {
+    return await call(req, send, options);
+  } catch (err) {
+    if (err instanceof KubeApiError && err.status === 404) return undefined;
+    throw err;
+  }
+}
+
+/** Items per page of a list: small enough for a busy API server, large enough for few round trips. */
+export const PAGE_SIZE = 500;
+
+/** Every item of a list, fetched a page at a time (`limit` + `continue`), as big clusters need. */
+export async function listAll<T>(req: Request, page: (cont: string | undefined) => Promise<{ items: T[]; metadata?: { _continue?: string } }>, options: CallOptions = {}): Promise<T[]> {
+  const items: T[] = [];
+  let cont: string | undefined;
+  do {
+    const answer = await call(req, () => page(cont), options);
+    items.push(...answer.items);
+    cont = answer.metadata?._continue || undefined;
+  } while (cont);
+  return items;
+}
+
+/** Run `fn` over `items` with at most `limit` in flight; results in input order. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}

@@ -1,0 +1,145 @@
+// Faults recorded in the cluster itself, besides the local state file: one ConfigMap per fault in
+// the target's namespace (nodes': in `default`), labelled app.kubernetes.io/managed-by=chaoscast. A
+// `chaoscast rollback --context X` from another laptop, another state directory or a CronJob lists
+// them and undoes what a dead run left.
+//
+// Whether the run that wrote a record is dead: on the same host, its pid and start time say so; from
+// another host, the record's lease does. The run renews `renewedAt` every LEASE_MS / 3 while the fault
+// is in effect; a record not renewed for LEASE_MS belongs to a run that is gone.
+
+import { createHash, randomBytes } from "node:crypto";
+import { z } from "zod";
+import type { FaultRecords, RecordedFault, RunContext } from "../../contract/adapter.js";
+import { currentOwner } from "../../util/process-owner.js";
+import { call, callOrMissing, listAll, PAGE_SIZE, type Request } from "./api.js";
+import { clientsFor, connect, type Clients } from "./connection.js";
+
+export const MANAGED_BY = "app.kubernetes.io/managed-by";
+export const RUN_LABEL = "chaoscast.io/run";
+export const LEASE_MS = 30_000;
+/** Nodes belong to no namespace; their faults' records are kept here. */
+export const NODE_RECORDS_NAMESPACE = "default";
+
+export interface RecordLocation {
+  namespace: string;
+  name: string;
+}
+
+export const RecordLocationSchema = z.object({ namespace: z.string().min(1).max(63), name: z.string().regex(/^chaoscast-fault-[0-9a-f]{20}$/) }).strict();
+
+/** A record's place, chosen before the fault is made so the state file can name it. */
+export function recordLocation(namespace: string | null): RecordLocation {
+  return { namespace: namespace ?? NODE_RECORDS_NAMESPACE, name: `chaoscast-fault-${randomBytes(10).toString("hex")}` };
+}
+
+/** A label value is at most 63 characters: a longer run id is shortened with its hash. */
+function runLabel(runId: string): string {
+  return runId.length <= 63 ? runId : `${runId.slice(0, 46)}-${createHash("sha256").update(runId).digest("hex").slice(0, 16)}`;
+}
+
+const RecordSchema = z.object({
+  version: z.literal(1),
+  runId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/),
+  fault: z.string().max(200),
+  action: z.string().max(100),
+  target: z.object({ id: z.string().max(600), label: z.string().max(600) }).nullable(),
+  revert: z.object({ kind: z.string().max(100), data: z.record(z.string(), z.unknown()), description: z.string().max(2000) }),
+  owner: z.object({ pid: z.int(), startTime: z.string().max(40).nullable(), host: z.string().max(255) }),
+  leaseMs: z.int().min(1_000).max(3_600_000),
+});
+type RecordBody = z.output<typeof RecordSchema>;
+
+const configMapRequest = (verb: Request["verb"], namespace?: string, name?: string): Request => ({ verb, resource: "configmaps", group: "", ...(namespace ? { namespace } : {}), ...(name ? { name } : {}) });
+
+export interface NewRecord {
+  runId: string;
+  fault: string;
+  action: string;
+  target: { id: string; label: string } | null;
+  revert: { kind: string; data: Record<string, unknown>; description: string };
+}
+
+/** Write the record (before the fault is made); start renewing its lease. Returns the lease's stop. */
+export async function writeRecord(clients: Clients, at: RecordLocation, record: NewRecord, ctx: RunContext): Promise<() => Promise<void>> {
+  const body: RecordBody = { version: 1, ...record, owner: await currentOwner(), leaseMs: LEASE_MS };
+  const configMap = {
+    metadata: { name: at.name, namespace: at.namespace, labels: { [MANAGED_BY]: "chaoscast", [RUN_LABEL]: runLabel(record.runId) } },
+    data: { "record.json": JSON.stringify(body), renewedAt: new Date().toISOString() },
+  };
+  const options = { signal: ctx.signal, context: clients.conn.context, onRetry: ctx.note };
+  try {
+    await call(configMapRequest("create", at.namespace), () => clients.core.createNamespacedConfigMap({ namespace: at.namespace, body: configMap }), options);
+  } catch (err) {
+    // The same fault prepared again in one run (a retry): the record is rewritten, not duplicated.
+    if ((err as { status?: number }).status !== 409) throw err;
+    await call(configMapRequest("update", at.namespace, at.name), () => clients.core.replaceNamespacedConfigMap({ name: at.name, namespace: at.namespace, body: configMap }), options);
+  }
+  return keepLease(clients, at);
+}
+
+function keepLease(clients: Clients, at: RecordLocation): () => Promise<void> {
+  let inFlight: Promise<unknown> = Promise.resolve();
+  const timer = setInterval(() => {
+    inFlight = call(configMapRequest("patch", at.namespace, at.name), () =>
+      clients.core.patchNamespacedConfigMap({ name: at.name, namespace: at.namespace, body: { data: { renewedAt: new Date().toISOString() } } }, mergePatch(clients)),
+    ).catch(() => {
+      // A missed renewal only shortens the lease; the next one (or the revert) follows.
+    });
+  }, LEASE_MS / 3);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    await inFlight;
+  };
+}
+
+/** Request options that send a JSON merge patch (the client's default for patch is a JSON patch). */
+export function mergePatch(clients: Clients) {
+  const { k8s } = clients.conn;
+  return k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch);
+}
+
+/** Remove a record once its fault is undone; a record already gone is fine. */
+export async function deleteRecord(clients: Clients, at: RecordLocation, ctx: { signal?: AbortSignal }): Promise<void> {
+  await callOrMissing(configMapRequest("delete", at.namespace, at.name), () => clients.core.deleteNamespacedConfigMap({ name: at.name, namespace: at.namespace }), {
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+    context: clients.conn.context,
+  });
+}
+
+interface ConfigMapLike {
+  metadata?: { name?: string; namespace?: string };
+  data?: Record<string, string>;
+}
+
+/** The records in one context: every ConfigMap chaoscast manages, read as untrusted input. */
+export const kubernetesRecords: FaultRecords = {
+  scope: "context",
+  async find(context, ctx) {
+    const conn = await connect(context);
+    const clients = clientsFor(conn);
+    const items = await listAll<ConfigMapLike>(
+      configMapRequest("list"),
+      (cont) => clients.core.listConfigMapForAllNamespaces({ labelSelector: `${MANAGED_BY}=chaoscast`, limit: PAGE_SIZE, _continue: cont }),
+      { signal: ctx.signal, context: conn.context, onRetry: ctx.note },
+    );
+    const records: RecordedFault[] = [];
+    const unreadable: { where: string; problem: string }[] = [];
+    for (const item of items) {
+      const where = `ConfigMap ${item.metadata?.namespace ?? "?"}/${item.metadata?.name ?? "?"} (context ${conn.context})`;
+      if (!item.metadata?.name?.startsWith("chaoscast-fault-")) continue;
+      let parsed: RecordBody;
+      try {
+        const text = item.data?.["record.json"] ?? "";
+        if (text.length > 256 * 1024) throw new Error("larger than 256 KiB");
+        parsed = RecordSchema.parse(JSON.parse(text));
+      } catch (err) {
+        unreadable.push({ where, problem: `not a chaoscast fault record: ${err instanceof z.ZodError ? (err.issues[0]?.message ?? "malformed") : (err as Error).message}` });
+        continue;
+      }
+      const renewedAt = item.data?.renewedAt ?? "";
+      records.push({ ...parsed, where, renewedAt: Number.isFinite(Date.parse(renewedAt)) ? renewedAt : new Date(0).toISOString() });
+    }
+    return { records, unreadable };
+  },
+};

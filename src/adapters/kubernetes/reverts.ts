@@ -1,0 +1,149 @@
+// Undoing Kubernetes faults from recorded data alone (in the run, in `chaoscast rollback` from the
+// local state file, or from the record kept in the cluster). Each revert is idempotent, checks the
+// cluster is back, then removes the fault's record from the cluster.
+
+import { z } from "zod";
+import { defineRevert, type RunContext } from "../../contract/adapter.js";
+import { AdapterError } from "../../errors.js";
+import { sleep } from "../../util/abortable.js";
+import { callOrMissing, type Request } from "./api.js";
+import { reconnect } from "./objects.js";
+import { deleteRecord, mergePatch, RecordLocationSchema } from "./records.js";
+import { ObjectRefSchema } from "./targets.js";
+import { readScale, writeScale } from "./workloads.js";
+import { ownerReadiness, type Readiness } from "./readiness.js";
+
+const WorkloadRef = ObjectRefSchema.refine((r) => r.kind === "deployment" || r.kind === "statefulset", { message: "expected a deployment or statefulset" });
+const NodeRef = ObjectRefSchema.refine((r) => r.kind === "node", { message: "expected a node" });
+const PodRef = ObjectRefSchema.refine((r) => r.kind === "pod", { message: "expected a pod" });
+
+export const RecoverDataSchema = z
+  .object({
+    ref: PodRef,
+    owner: z.object({ kind: z.enum(["ReplicaSet", "StatefulSet", "DaemonSet", "ReplicationController"]), name: z.string().min(1).max(253) }).strict(),
+    timeoutMs: z.int().min(1_000).max(3_600_000),
+  })
+  .strict();
+
+export const ScaleDataSchema = z.object({ ref: WorkloadRef, replicas: z.int().min(0).max(1_000_000), record: RecordLocationSchema }).strict();
+
+export const IsolateDataSchema = z
+  .object({
+    ref: ObjectRefSchema,
+    policy: z.string().regex(/^chaoscast-isolate-[0-9a-f]{20}$/),
+    /** For a pod target: the pod labelled so the policy selects it alone. */
+    podLabel: z.string().regex(/^[0-9a-f]{20}$/).nullable(),
+    record: RecordLocationSchema,
+  })
+  .strict();
+
+export const UncordonDataSchema = z.object({ ref: NodeRef, record: RecordLocationSchema }).strict();
+
+/** The label that ties an isolated pod to its NetworkPolicy. */
+export const ISOLATE_LABEL = "chaoscast.io/isolate";
+
+function describeRef(ref: { kind: string; namespace: string | null; name: string; context: string }): string {
+  return `${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ""}${ref.name} (context ${ref.context})`;
+}
+
+function readinessText(r: Readiness): string {
+  return `${r.ready} of ${r.desired} ready`;
+}
+
+export const recoverRevert = defineRevert({
+  kind: "kubernetes.await-recovery",
+  data: RecoverDataSchema,
+  describe: (d) => `wait until ${d.owner.kind} ${d.ref.namespace}/${d.owner.name} has every replica ready again`,
+  async run(d, ctx) {
+    const clients = await reconnect(d.ref);
+    const started = performance.now();
+    for (;;) {
+      const now = await ownerReadiness(clients, d.ref.namespace ?? "", d.owner, ctx.signal);
+      if (!now) {
+        ctx.note(`${d.owner.kind} ${d.owner.name} is gone: nothing to wait for`);
+        return;
+      }
+      if (now.ready >= now.desired) {
+        ctx.note(`${d.owner.kind} ${d.ref.namespace}/${d.owner.name} recovered: ${readinessText(now)} after ${Math.round(performance.now() - started)}ms of waiting`);
+        return;
+      }
+      if (performance.now() - started > d.timeoutMs) throw new AdapterError(`${d.owner.kind} ${d.ref.namespace}/${d.owner.name} did not recover within ${Math.round(d.timeoutMs / 1000)}s of the pod's deletion (${readinessText(now)})`);
+      await sleep(250, ctx.signal);
+    }
+  },
+  async verify(d, ctx) {
+    const clients = await reconnect(d.ref);
+    const now = await ownerReadiness(clients, d.ref.namespace ?? "", d.owner, ctx.signal);
+    return now && now.ready < now.desired ? `${d.owner.kind} ${d.owner.name} has ${readinessText(now)}` : null;
+  },
+});
+
+export const scaleRevert = defineRevert({
+  kind: "kubernetes.restore-replicas",
+  data: ScaleDataSchema,
+  describe: (d) => `scale ${describeRef(d.ref)} back to ${d.replicas} replica(s)`,
+  async run(d, ctx) {
+    const clients = await reconnect(d.ref);
+    const scale = await readScale(clients, d.ref, ctx);
+    if (!scale) ctx.note(`${describeRef(d.ref)} is gone: nothing to scale back`);
+    else if (scale.replicas !== d.replicas) await writeScale(clients, d.ref, d.replicas, ctx);
+    await deleteRecord(clients, d.record, ctx);
+  },
+  async verify(d, ctx) {
+    const clients = await reconnect(d.ref);
+    const scale = await readScale(clients, d.ref, ctx);
+    return scale && scale.replicas !== d.replicas ? `${describeRef(d.ref)} has ${scale.replicas} replica(s), not ${d.replicas}` : null;
+  },
+});
+
+const networkPolicyRequest = (verb: Request["verb"], namespace: string, name: string): Request => ({ verb, resource: "networkpolicies", group: "networking.k8s.io", namespace, name });
+
+export const isolateRevert = defineRevert({
+  kind: "kubernetes.remove-network-policy",
+  data: IsolateDataSchema,
+  describe: (d) => `delete NetworkPolicy ${d.ref.namespace}/${d.policy}${d.podLabel ? ` and its label on pod ${d.ref.name}` : ""} (context ${d.ref.context})`,
+  async run(d, ctx) {
+    const clients = await reconnect(d.ref);
+    const namespace = d.ref.namespace ?? "";
+    const options = { signal: ctx.signal, context: clients.conn.context, onRetry: ctx.note };
+    const gone = await callOrMissing(networkPolicyRequest("delete", namespace, d.policy), () => clients.networking.deleteNamespacedNetworkPolicy({ name: d.policy, namespace }), options);
+    if (gone === undefined) ctx.note(`NetworkPolicy ${namespace}/${d.policy} was already gone`);
+    if (d.podLabel) {
+      // Only our own label comes off: a merge patch with null removes exactly that key.
+      await callOrMissing({ verb: "patch", resource: "pods", group: "", namespace, name: d.ref.name }, () => clients.core.patchNamespacedPod({ name: d.ref.name, namespace, body: { metadata: { labels: { [ISOLATE_LABEL]: null } } } }, mergePatch(clients)), options);
+    }
+    await deleteRecord(clients, d.record, ctx);
+  },
+  async verify(d, ctx) {
+    const clients = await reconnect(d.ref);
+    const namespace = d.ref.namespace ?? "";
+    const still = await callOrMissing(networkPolicyRequest("get", namespace, d.policy), () => clients.networking.readNamespacedNetworkPolicy({ name: d.policy, namespace }), { signal: ctx.signal, context: clients.conn.context });
+    return still ? `NetworkPolicy ${namespace}/${d.policy} still exists` : null;
+  },
+});
+
+export async function setUnschedulable(ref: z.output<typeof NodeRef>, value: boolean, ctx: RunContext): Promise<boolean | undefined> {
+  const clients = await reconnect(ref);
+  const node = await callOrMissing({ verb: "patch", resource: "nodes", group: "", name: ref.name }, () => clients.core.patchNode({ name: ref.name, body: { spec: { unschedulable: value ? true : null } } }, mergePatch(clients)), {
+    signal: ctx.signal,
+    context: clients.conn.context,
+    onRetry: ctx.note,
+  });
+  return node === undefined ? undefined : node.spec?.unschedulable === true;
+}
+
+export const uncordonRevert = defineRevert({
+  kind: "kubernetes.uncordon",
+  data: UncordonDataSchema,
+  describe: (d) => `uncordon node ${d.ref.name} (context ${d.ref.context})`,
+  async run(d, ctx) {
+    const now = await setUnschedulable(d.ref, false, ctx);
+    if (now === undefined) ctx.note(`node ${d.ref.name} is gone: nothing to uncordon`);
+    await deleteRecord(await reconnect(d.ref), d.record, ctx);
+  },
+  async verify(d, ctx) {
+    const clients = await reconnect(d.ref);
+    const node = await callOrMissing({ verb: "get", resource: "nodes", group: "", name: d.ref.name }, () => clients.core.readNode({ name: d.ref.name }), { signal: ctx.signal, context: clients.conn.context });
+    return node?.spec?.unschedulable ? `node ${d.ref.name} is still cordoned` : null;
+  },
+});

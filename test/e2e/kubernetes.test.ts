@@ -1,0 +1,145 @@
+// The Kubernetes adapter as a user runs it: the built CLI with KUBECONFIG pointing at the stand-in
+// API server (fixtures/kubernetes), which plays a cluster with controllers that bring deleted pods
+// back. These are the issue's own checks: a percentage of pods deleted and never an excluded one, a
+// deployment scaled to zero and restored, a context the policy does not allow refused before any
+// request, and a run killed mid-scale undone by `rollback` from its own and from another state dir.
+
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { writeFileSync } from "node:fs";
+import path from "node:path";
+import { startStandin, type Standin } from "../../fixtures/kubernetes/standin.js";
+import { pollUntil, readJournalsSafe, runCli, waitForOutput, workdir, writeExperiment } from "../helpers/processes.js";
+
+let cluster: Standin;
+let dir: string;
+let env: Record<string, string>;
+
+beforeEach(async () => {
+  cluster = await startStandin({ tls: true, token: "e2e-token" });
+  cluster.readyDelayMs = 100;
+  dir = workdir();
+  const kubeconfig = path.join(dir, "kubeconfig");
+  cluster.writeKubeconfig(kubeconfig, { context: "standin" });
+  env = { KUBECONFIG: kubeconfig };
+});
+afterEach(async () => {
+  await cluster.close();
+});
+
+const deletes = () => cluster.requests.filter((r) => r.method === "DELETE" && /\/pods\//.test(r.path));
+const replicasOf = (ns: string, name: string) => (cluster.get("deployments", ns, name) as { spec?: { replicas?: number } } | undefined)?.spec?.replicas;
+
+describe("the kubernetes adapter, run from the CLI against a stand-in API server", () => {
+  it("deletes about the selected percentage of pods, never an excluded one, and waits for them to come back", async () => {
+    cluster.addNamespace("playback");
+    cluster.addDeployment("playback", "playback-api", { replicas: 36, labels: { app: "playback-api" } });
+    cluster.addDeployment("playback", "playback-api-canary", { replicas: 4, labels: { app: "playback-api", track: "canary" }, podLabels: { "chaoscast.io/exclude": "true" } });
+    const file = writeExperiment(
+      dir,
+      "kill.yaml",
+      `version: 1
+title: playback-api pods killed at 5%
+duration: 1s
+targets:
+  api:
+    kubernetes: { namespace: playback, labelSelector: app=playback-api }
+    select: { percent: 5 }
+faults:
+  - { name: kill pods, target: api, action: kubernetes.delete-pod, with: { gracePeriod: 0s } }
+`,
+    );
+    const result = await runCli(["run", file, "--yes", "--seed", "7"], { cwd: dir, env });
+    expect(result.exitCode, result.all).toBe(0);
+    // 5% of 36 candidates (the 4 excluded ones are not candidates), rounded up: 2.
+    const deleted = deletes().map((r) => r.path.split("/").pop()!);
+    expect(deleted).toHaveLength(2);
+    for (const name of deleted) expect(name).not.toMatch(/canary/);
+    const [journal] = readJournalsSafe(dir);
+    expect(JSON.stringify(journal)).toMatch(/recovered: 36 of 36 ready/);
+    expect(cluster.list("pods", { namespace: "playback", labelSelector: "app=playback-api" }).length).toBe(40);
+  });
+
+  it("scales a deployment to zero and restores its replicas afterwards", async () => {
+    cluster.addNamespace("payment");
+    cluster.addDeployment("payment", "payment", { replicas: 3 });
+    const file = writeExperiment(
+      dir,
+      "scale.yaml",
+      `version: 1
+title: payment scaled to zero
+duration: 1s
+targets:
+  payment: { kubernetes: { namespace: payment, kind: deployment, names: [payment] } }
+faults:
+  - { name: no payment, target: payment, action: kubernetes.scale, with: { replicas: 0 } }
+`,
+    );
+    const child = runCli(["run", file, "--yes"], { cwd: dir, env });
+    await waitForOutput(child, "injected no payment");
+    expect(replicasOf("payment", "payment")).toBe(0);
+    expect(cluster.list("configmaps", { labelSelector: "app.kubernetes.io/managed-by=chaoscast" })).toHaveLength(1);
+    const result = await child;
+    expect(result.exitCode, result.all).toBe(0);
+    expect(replicasOf("payment", "payment")).toBe(3);
+    expect(cluster.list("configmaps", { labelSelector: "app.kubernetes.io/managed-by=chaoscast" })).toEqual([]);
+  });
+
+  it("refuses a context outside the policy's allowContexts with exit 4, before any request reaches the cluster", async () => {
+    cluster.addNamespace("payment");
+    cluster.addDeployment("payment", "payment", { replicas: 3 });
+    writeFileSync(path.join(dir, ".chaoscast.yaml"), "policy:\n  allowContexts: [staging-*]\n");
+    const file = writeExperiment(
+      dir,
+      "scale.yaml",
+      `version: 1
+title: payment scaled to zero
+duration: 1s
+targets:
+  payment: { kubernetes: { namespace: payment, kind: deployment, names: [payment] } }
+faults:
+  - { name: no payment, target: payment, action: kubernetes.scale, with: { replicas: 0 } }
+`,
+    );
+    cluster.clearRequests();
+    for (const command of [["run", file, "--yes"], ["plan", file]]) {
+      const result = await runCli(command, { cwd: dir, env });
+      expect(result.exitCode, result.all).toBe(4);
+      expect(result.all).toMatch(/context "standin", which the policy's allowContexts \(staging-\*\) does not allow/);
+    }
+    expect(cluster.requests).toEqual([]);
+    expect(replicasOf("payment", "payment")).toBe(3);
+  });
+
+  it.each([
+    ["its own state directory", false],
+    ["another state directory, through the record in the cluster", true],
+  ])("undoes a run killed mid-scale with rollback from %s", async (_how, elsewhere) => {
+    cluster.addNamespace("payment");
+    cluster.addDeployment("payment", "payment", { replicas: 3 });
+    const file = writeExperiment(
+      dir,
+      "scale.yaml",
+      `version: 1
+title: payment scaled to zero
+duration: 60s
+targets:
+  payment: { kubernetes: { namespace: payment, kind: deployment, names: [payment] } }
+faults:
+  - { name: no payment, target: payment, action: kubernetes.scale, with: { replicas: 0 } }
+`,
+    );
+    // No watchdog: the point is what rollback does with what a SIGKILLed run left.
+    const child = runCli(["run", file, "--yes", "--watchdog", "off"], { cwd: dir, env });
+    await waitForOutput(child, "injected no payment");
+    child.kill("SIGKILL");
+    await child;
+    expect(replicasOf("payment", "payment")).toBe(0);
+    const rollbackEnv = elsewhere ? { ...env, CHAOSCAST_DIR: path.join(workdir(), "other-state") } : env;
+    const args = elsewhere ? ["rollback", "--context", "standin"] : ["rollback"];
+    const result = await runCli(args, { cwd: dir, env: rollbackEnv });
+    expect(result.exitCode, result.all).toBe(0);
+    expect(replicasOf("payment", "payment")).toBe(3);
+    await pollUntil(() => cluster.list("configmaps", { labelSelector: "app.kubernetes.io/managed-by=chaoscast" }).length === 0, 5_000);
+    if (elsewhere) expect(result.stdout).toMatch(/kubernetes\.scale on deployment payment\/payment .*has ended/);
+  });
+});
