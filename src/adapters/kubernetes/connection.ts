@@ -7,6 +7,7 @@
 // configuration at all, the user is told what was looked for.
 
 import { existsSync, readFileSync } from "node:fs";
+import { isIPv6 } from "node:net";
 import { homedir } from "node:os";
 import path from "node:path";
 import { AdapterError } from "../../errors.js";
@@ -45,6 +46,18 @@ export interface Connection {
 
 export class KubeConfigError extends AdapterError {}
 
+/**
+ * Add another kubeconfig's clusters, users and contexts as kubectl merges KUBECONFIG files: the
+ * first file to name something wins, and the first current-context set is the one in force.
+ */
+function mergeFirstWins(into: KubeConfig, from: KubeConfig): void {
+  const add = <T extends { name: string }>(have: T[], more: T[]) => [...have, ...more.filter((m) => !have.some((h) => h.name === m.name))];
+  into.clusters = add(into.clusters, from.clusters);
+  into.users = add(into.users, from.users);
+  into.contexts = add(into.contexts, from.contexts);
+  if (!into.currentContext && from.currentContext) into.currentContext = from.currentContext;
+}
+
 function configFiles(env: NodeJS.ProcessEnv): string[] {
   if (env.KUBECONFIG) return env.KUBECONFIG.split(path.delimiter).filter((f) => f.length > 0);
   const home = path.join(env.HOME || homedir(), ".kube", "config");
@@ -56,27 +69,32 @@ async function loadConfig(env: NodeJS.ProcessEnv, root: string): Promise<{ kc: K
   const kc = new k8s.KubeConfig();
   const files = configFiles(env);
   if (files.length > 0) {
-    for (const [i, file] of files.entries()) {
-      if (!existsSync(file)) {
-        // kubectl skips a missing file in a KUBECONFIG list; a list of only missing files is an error below.
-        continue;
-      }
+    for (const file of files) {
+      // kubectl skips a missing file in a KUBECONFIG list; a list of only missing files is an error below.
+      if (!existsSync(file)) continue;
+      const one = new k8s.KubeConfig();
       try {
-        if (i === 0 || kc.getContexts().length === 0) kc.loadFromFile(file);
-        else {
-          const more = new k8s.KubeConfig();
-          more.loadFromFile(file);
-          kc.mergeConfig(more, true);
-        }
+        one.loadFromFile(file);
       } catch (err) {
         throw new KubeConfigError(`cannot read the kubeconfig ${file}: ${(err as Error).message}`);
       }
+      mergeFirstWins(kc, one);
     }
     if (kc.getContexts().length === 0) throw new KubeConfigError(`no usable kubeconfig: ${files.join(", ")} ${files.length > 1 ? "hold" : "holds"} no context (or do not exist)`);
     return { kc, k8s, source: { files: files.filter((f) => existsSync(f)), inCluster: false } };
   }
-  if (env.KUBERNETES_SERVICE_HOST && existsSync(`${root}${SERVICE_ACCOUNT_DIR}/token`)) {
-    kc.loadFromCluster(root || undefined);
+  const host = env.KUBERNETES_SERVICE_HOST;
+  const mount = `${root}${SERVICE_ACCOUNT_DIR}`;
+  if (host && existsSync(path.join(mount, "token"))) {
+    // The pod's service account, as the API server is reached from inside any pod: HTTPS to
+    // KUBERNETES_SERVICE_HOST:PORT, the mounted CA, and the token file re-read as it rotates.
+    const server = `https://${isIPv6(host) ? `[${host}]` : host}:${env.KUBERNETES_SERVICE_PORT || "443"}`;
+    kc.loadFromOptions({
+      clusters: [{ name: IN_CLUSTER_CONTEXT, server, caFile: path.join(mount, "ca.crt"), skipTLSVerify: false }],
+      users: [{ name: IN_CLUSTER_CONTEXT, authProvider: { name: "tokenFile", config: { tokenFile: path.join(mount, "token") } } }],
+      contexts: [{ name: IN_CLUSTER_CONTEXT, cluster: IN_CLUSTER_CONTEXT, user: IN_CLUSTER_CONTEXT, namespace: readNamespace(mount) }],
+      currentContext: IN_CLUSTER_CONTEXT,
+    });
     return { kc, k8s, source: { files: [], inCluster: true } };
   }
   throw new KubeConfigError("no Kubernetes configuration found: set KUBECONFIG, create ~/.kube/config, or run chaoscast in a pod with a service account");
