@@ -6,9 +6,12 @@
 
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { startStandin, type Standin } from "../../fixtures/kubernetes/standin.js";
-import { pollUntil, readJournalsSafe, runCli, waitForOutput, workdir, writeExperiment } from "../helpers/processes.js";
+import { kubectl, skipKubectl } from "../helpers/kubectl.js";
+import { pollUntil, readJournalsSafe, ROOT, runCli, waitForOutput, workdir, writeExperiment } from "../helpers/processes.js";
 
 let cluster: Standin;
 let dir: string;
@@ -27,6 +30,7 @@ afterEach(async () => {
 });
 
 const deletes = () => cluster.requests.filter((r) => r.method === "DELETE" && /\/pods\//.test(r.path));
+const spec = (obj: unknown) => (obj as { spec?: { replicas?: number } } | undefined)?.spec;
 const replicasOf = (ns: string, name: string) => (cluster.get("deployments", ns, name) as { spec?: { replicas?: number } } | undefined)?.spec?.replicas;
 
 describe("the kubernetes adapter, run from the CLI against a stand-in API server", () => {
@@ -78,6 +82,13 @@ faults:
     await waitForOutput(child, "injected no payment");
     expect(replicasOf("payment", "payment")).toBe(0);
     expect(cluster.list("configmaps", { labelSelector: "app.kubernetes.io/managed-by=chaoscast" })).toHaveLength(1);
+    if (!skipKubectl) {
+      // A client nobody here wrote sees the same: the deployment at zero, and the fault's record.
+      const seen = await kubectl(env.KUBECONFIG!, path.join(dir, "kube-cache"), "get", "deployment", "payment", "-n", "payment", "-o", "jsonpath={.spec.replicas}");
+      expect(seen.stdout, seen.stderr).toBe("0");
+      const recorded = await kubectl(env.KUBECONFIG!, path.join(dir, "kube-cache"), "get", "configmaps", "-A", "-l", "app.kubernetes.io/managed-by=chaoscast", "-o", "name");
+      expect(recorded.stdout).toMatch(/^configmap\/chaoscast-fault-[0-9a-f]{20}$/);
+    }
     const result = await child;
     expect(result.exitCode, result.all).toBe(0);
     expect(replicasOf("payment", "payment")).toBe(3);
@@ -141,5 +152,40 @@ faults:
     expect(replicasOf("payment", "payment")).toBe(3);
     await pollUntil(() => cluster.list("configmaps", { labelSelector: "app.kubernetes.io/managed-by=chaoscast" }).length === 0, 5_000);
     if (elsewhere) expect(result.stdout).toMatch(/kubernetes\.scale on deployment payment\/payment .*has ended/);
+  });
+});
+
+describe("the shipped experiments/kubernetes", () => {
+  /** Viewers' counters as the demo exports them: every start succeeds. */
+  async function viewersMetrics(): Promise<{ url: string; close: () => Promise<void> }> {
+    const started = Date.now();
+    const server = createServer((_req, res) => {
+      const starts = Math.floor((Date.now() - started) / 10) + 1;
+      res.setHeader("content-type", "text/plain; version=0.0.4");
+      res.end(`# TYPE playback_start_attempts_total counter\nplayback_start_attempts_total ${starts}\n# TYPE playback_start_success_total counter\nplayback_start_success_total ${starts}\n`);
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    return { url: `http://127.0.0.1:${port}/metrics`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  }
+
+  it.each([
+    ["01-playback-api-pod-killed.yaml", () => cluster.addDeployment("playback", "playback-api", { replicas: 100, labels: { app: "playback-api" } }), ["playback"]],
+    ["02-payment-isolated.yaml", () => cluster.addDeployment("payment", "payment", { replicas: 2 }), ["payment"]],
+    ["03-recommendations-scaled-to-zero.yaml", () => cluster.addDeployment("recommendations", "recommendations", { replicas: 3 }), ["recommendations"]],
+  ] as const)("%s passes against a cluster that heals, and leaves it as it was", async (file, seed, namespaces) => {
+    for (const ns of namespaces) cluster.addNamespace(ns);
+    seed();
+    const before = JSON.stringify(cluster.list("deployments").map((d) => [d.metadata.name, spec(d)?.replicas]));
+    const metrics = await viewersMetrics();
+    try {
+      const result = await runCli(["run", path.join(ROOT, "experiments", "kubernetes", file), "--yes", "--var", "duration=2s", "--var", `viewers_metrics=${metrics.url}`], { cwd: dir, env });
+      expect(result.exitCode, result.all).toBe(0);
+    } finally {
+      await metrics.close();
+    }
+    expect(JSON.stringify(cluster.list("deployments").map((d) => [d.metadata.name, spec(d)?.replicas]))).toBe(before);
+    expect(cluster.list("networkpolicies")).toEqual([]);
+    expect(cluster.list("configmaps", { labelSelector: "app.kubernetes.io/managed-by=chaoscast" })).toEqual([]);
   });
 });

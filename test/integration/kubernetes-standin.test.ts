@@ -3,35 +3,18 @@
 // token) so failures injected or rules added in one test stay there. The kubectl tests skip with
 // a note when kubectl is not on PATH, unless CHAOSCAST_REQUIRE_SERVICES=1, where they fail.
 
-import { accessSync, constants, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { PassThrough } from "node:stream";
 import * as k8s from "@kubernetes/client-node";
 import { execa } from "execa";
+import { kubectlPath, skipKubectl } from "../helpers/kubectl.js";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { startStandin, type Standin } from "../../fixtures/kubernetes/standin.js";
 import { tempDir } from "../helpers/temp.js";
 
 const TOKEN = "standin-test-token";
 const USER = "system:serviceaccount:chaos:chaoscast";
-
-/** kubectl's path on PATH, if any. */
-function findKubectl(): string | undefined {
-  for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
-    const candidate = path.join(dir, "kubectl");
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not in this directory
-    }
-  }
-  return undefined;
-}
-
-const kubectlPath = findKubectl();
-const requireServices = process.env.CHAOSCAST_REQUIRE_SERVICES === "1";
-if (!kubectlPath && !requireServices) process.stderr.write("\n  skipped: kubectl tests against the Kubernetes stand-in, kubectl is not on PATH.\n\n");
 
 /** A fresh stand-in per test, with a kubeconfig for it in a temporary directory. */
 function useStandin() {
@@ -284,7 +267,7 @@ describe("the Kubernetes stand-in with a capped page size, over plain HTTP", () 
   });
 });
 
-describe.skipIf(!kubectlPath && !requireServices)("the Kubernetes stand-in with kubectl", () => {
+describe.skipIf(skipKubectl)("the Kubernetes stand-in with kubectl", () => {
   const s = useStandin();
   const kubectl = async (...args: string[]) => {
     if (!kubectlPath) throw new Error("CHAOSCAST_REQUIRE_SERVICES=1 but kubectl is not on PATH");
