@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
 import { parseExperiment } from "../../src/experiment/loader.js";
 import { registry } from "../../src/registry.js";
 import { parsePolicy } from "../../src/policy/file.js";
@@ -20,11 +21,22 @@ function examples(file: string): { lang: string; text: string; line: number }[] 
 
 /** A block whose first key is `policy:` is a .chaoscast.yaml, not an experiment. */
 const isPolicy = (text: string) => /^policy:/m.test(text) && !/^version:/m.test(text);
+/** A block with apiVersion and kind is a Kubernetes manifest (RBAC, a CronJob), shown for users to apply. */
+const isManifest = (text: string) => /^apiVersion:/m.test(text) && /^kind:/m.test(text);
+
+/** A manifest must at least be one YAML document naming what it is. */
+function checkManifest(text: string): void {
+  const doc = parseYaml(text) as { apiVersion?: unknown; kind?: unknown; metadata?: { name?: unknown } };
+  expect(typeof doc.apiVersion).toBe("string");
+  expect(typeof doc.kind).toBe("string");
+  expect(typeof doc.metadata?.name).toBe("string");
+}
 
 describe.each(DOCS.filter((file) => examples(file).length > 0))("examples in %s", (file) => {
-  it.each(examples(file).map((e) => [`${e.lang} block at line ${e.line}`, e] as const))("%s is a valid experiment or policy file", (_name, example) => {
+  it.each(examples(file).map((e) => [`${e.lang} block at line ${e.line}`, e] as const))("%s is a valid experiment, policy file or manifest", (_name, example) => {
     const where = `${file}:${example.line}`;
-    if (isPolicy(example.text)) expect(Object.keys(parsePolicy(example.text, where).limits).length).toBeGreaterThan(0);
+    if (isManifest(example.text)) checkManifest(example.text);
+    else if (isPolicy(example.text)) expect(Object.keys(parsePolicy(example.text, where).limits).length).toBeGreaterThan(0);
     else expect(() => parseExperiment(example.text, where, { registry, vars: { cli: {}, env: {} } })).not.toThrow();
   });
 });
