@@ -335,3 +335,31 @@ describe("connecting like kubectl", () => {
     await perform(revert!, ctx);
   });
 });
+
+describe("records planted in the cluster", () => {
+  const plant = (revert: Record<string, unknown>) =>
+    cluster.create("configmaps", "payment", {
+      metadata: { name: "chaoscast-fault-00000000000000000001", labels: { "app.kubernetes.io/managed-by": "chaoscast" } },
+      data: {
+        "record.json": JSON.stringify({ version: 1, runId: "planted-run", fault: "planted", action: "kubernetes.scale", target: null, revert, owner: { pid: 99999, startTime: null, host: "elsewhere" }, leaseMs: 30_000 }),
+        renewedAt: "2020-01-01T00:00:00.000Z",
+      },
+    });
+
+  it("can never name another adapter's revert (a command, a signal to a local process)", async () => {
+    cluster.addNamespace("payment");
+    plant({ kind: "command.revert", data: { argv: ["touch", "/tmp/owned"], cwd: "/" }, description: "innocent" });
+    const { records: found, unreadable } = await kubernetesRecords.find("standin", ctx);
+    expect(found).toEqual([]);
+    expect(unreadable[0]?.problem).toMatch(/not a chaoscast fault record/);
+  });
+
+  it("can never send a revert to another cluster than the one it was found in", async () => {
+    cluster.addNamespace("payment");
+    const conn = await connect("standin");
+    plant({ kind: "kubernetes.restore-replicas", data: { ref: { context: "prod", server: "https://10.0.0.1:6443", kind: "deployment", namespace: "payment", name: "payment", uid: "" }, replicas: 0, record: { namespace: "payment", name: "chaoscast-fault-00000000000000000001" } }, description: "x" });
+    const { records: found, unreadable } = await kubernetesRecords.find("standin", ctx);
+    expect(found).toEqual([]);
+    expect(unreadable[0]?.problem).toContain(`names another cluster (context prod, server https://10.0.0.1:6443), not standin at ${conn.server}`);
+  });
+});

@@ -37,13 +37,16 @@ function runLabel(runId: string): string {
   return runId.length <= 63 ? runId : `${runId.slice(0, 46)}-${createHash("sha256").update(runId).digest("hex").slice(0, 16)}`;
 }
 
+/** The reverts a record may name: the adapter's own, never another adapter's (a process signal, a command). */
+export const RECORDED_KINDS = ["kubernetes.restore-replicas", "kubernetes.remove-network-policy", "kubernetes.uncordon"] as const;
+
 const RecordSchema = z.object({
   version: z.literal(1),
   runId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/),
   fault: z.string().max(200),
   action: z.string().max(100),
   target: z.object({ id: z.string().max(600), label: z.string().max(600) }).nullable(),
-  revert: z.object({ kind: z.string().max(100), data: z.record(z.string(), z.unknown()), description: z.string().max(2000) }),
+  revert: z.object({ kind: z.enum(RECORDED_KINDS), data: z.record(z.string(), z.unknown()), description: z.string().max(2000) }),
   owner: z.object({ pid: z.int(), startTime: z.string().max(40).nullable(), host: z.string().max(255) }),
   leaseMs: z.int().min(1_000).max(3_600_000),
 });
@@ -61,7 +64,8 @@ export interface NewRecord {
 
 /** Write the record (before the fault is made); start renewing its lease. Returns the lease's stop. */
 export async function writeRecord(clients: Clients, at: RecordLocation, record: NewRecord, ctx: RunContext): Promise<() => Promise<void>> {
-  const body: RecordBody = { version: 1, ...record, owner: await currentOwner(), leaseMs: LEASE_MS };
+  // Written by the run itself, so it holds; checked anyway, as every reader will check it.
+  const body: RecordBody = RecordSchema.parse({ version: 1, ...record, owner: await currentOwner(), leaseMs: LEASE_MS });
   const configMap = {
     metadata: { name: at.name, namespace: at.namespace, labels: { [MANAGED_BY]: "chaoscast", [RUN_LABEL]: runLabel(record.runId) } },
     data: { "record.json": JSON.stringify(body), renewedAt: new Date().toISOString() },
@@ -135,6 +139,13 @@ export const kubernetesRecords: FaultRecords = {
         parsed = RecordSchema.parse(JSON.parse(text));
       } catch (err) {
         unreadable.push({ where, problem: `not a chaoscast fault record: ${err instanceof z.ZodError ? (err.issues[0]?.message ?? "malformed") : (err as Error).message}` });
+        continue;
+      }
+      // Anyone who may write ConfigMaps could plant a record: it may only undo a fault in this very
+      // cluster, through this context, never reach another one.
+      const ref = parsed.revert.data.ref as { context?: unknown; server?: unknown } | undefined;
+      if (ref?.context !== conn.context || ref.server !== conn.server) {
+        unreadable.push({ where, problem: `it names another cluster (context ${String(ref?.context)}, server ${String(ref?.server)}), not ${conn.context} at ${conn.server}` });
         continue;
       }
       const renewedAt = item.data?.renewedAt ?? "";

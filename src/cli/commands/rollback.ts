@@ -279,6 +279,12 @@ async function rollbackRecorded(options: RollbackOptions, style: Style, out: Out
     const records = options.run ? found.records.filter((r) => r.runId === options.run) : found.records;
     if (records.length === 0) out(style.dim(`No fault recorded in ${t(scope)}${options.run ? ` by run ${t(options.run)}` : ""}.`));
     for (const record of records) {
+      // A record is data from the backend: it may only name a revert of the adapter that keeps it.
+      if (!adapter.reverts?.some((r) => r.kind === record.revert.kind)) {
+        out(style.red(`✖ ${t(record.where)}: names a revert "${t(record.revert.kind)}" that is not ${t(adapter.kind)}'s; left alone`));
+        problems += 1;
+        continue;
+      }
       const state = await recordState(record);
       const what = `${t(record.fault)} (run ${t(record.runId)}; ${t(record.where)})`;
       if (state.state === "held") {
