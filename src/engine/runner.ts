@@ -104,8 +104,10 @@ export async function resolveTargets(
     try {
       candidates = await def.resolve(spec.selector, ctx);
     } catch (err) {
-      if (err instanceof ChaoscastError) throw err;
-      throw new PreflightError(`target "${spec.name}": could not list ${def.describe(spec.selector)}: ${errorMessage(err)}`, { cause: err });
+      if (err instanceof PreflightError) throw err;
+      // Nothing is injected yet: a backend that cannot list (unreachable, refusing) skips the run.
+      const why = err instanceof ChaoscastError ? err.userMessage() : errorMessage(err);
+      throw new PreflightError(`target "${spec.name}": could not list ${def.describe(spec.selector)}: ${why}`, { cause: err });
     }
     // Excluded targets are not candidates at all: no selection, count or percentage can reach them.
     const excluded = candidates.filter(isExcluded);

@@ -76,7 +76,8 @@ async function loadConfig(env: NodeJS.ProcessEnv, root: string): Promise<{ kc: K
       try {
         one.loadFromFile(file);
       } catch (err) {
-        throw new KubeConfigError(`cannot read the kubeconfig ${file}: ${(err as Error).message}`);
+        // The YAML parser's message carries a multi-line snippet: its first line says what is wrong.
+        throw new KubeConfigError(`cannot read the kubeconfig ${file}: ${(err as Error).message.split("\n")[0]}`);
       }
       mergeFirstWins(kc, one);
     }
