@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { registry } from "../../src/registry.js";
 import { revertPerformer } from "../../src/engine/rollback.js";
 import type { Revert, RunContext, Target } from "../../src/contract/adapter.js";
+import { eventually } from "../helpers/poll.js";
 
 /** A fresh target on the real backend, and what the backend shows of it. */
 export interface Arranged<O> {
@@ -56,19 +57,6 @@ function fromStateFile(revert: Revert): Revert {
   return JSON.parse(JSON.stringify(revert)) as Revert;
 }
 
-/**
- * The observation once `wanted` holds, or the last one after `ms`. Some faults land asynchronously
- * (a signal is delivered when the kernel gets to it): the backend is polled, never slept on.
- */
-async function eventually<O>(observe: () => Promise<O>, wanted: (o: O) => boolean, ms = 5_000): Promise<O> {
-  const deadline = performance.now() + ms;
-  for (;;) {
-    const seen = await observe();
-    if (wanted(seen) || performance.now() > deadline) return seen;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
 export function adapterContract<O>(c: ContractCase<O>): ContractCase<unknown> {
   return c as unknown as ContractCase<unknown>;
 }
@@ -87,38 +75,46 @@ export function runAdapterContract(contract: AdapterContract): void {
       });
     }
 
+    // Each case is one test that arranges its own fresh target and takes it through every step, so
+    // it runs alone (-t) and in any order (--sequence.shuffle); the assertion messages name the step.
     for (const c of contract.cases) {
       describe(`${c.action} ${JSON.stringify(c.params)}`, () => {
-        let arranged: Arranged<unknown>;
-        let before: unknown;
-        let revert: Revert | null = null;
-        const ctx = context(`contract-${c.action}`);
-        const def = () => registry.actions.get(c.action)!;
+        it(`${c.does}, and the backend shows it; a revert from the recorded data alone restores the target, and a second one neither fails nor changes anything`, async () => {
+          const ctx = context(`contract-${c.action}`);
+          const def = registry.actions.get(c.action)!;
+          const arranged = await c.arrange();
+          const before = await arranged.observe();
+          let revert: Revert | null = null;
+          let reverted = false;
+          try {
+            // Inject, and the backend shows it. Some faults land asynchronously (a signal is delivered
+            // when the kernel gets to it): the backend is polled until it shows them, never slept on.
+            const params = def.params.parse({ ...c.params, ...arranged.params });
+            await def.preflight?.(params, arranged.target, ctx);
+            const injection = await def.prepare(params, arranged.target, ctx);
+            revert = injection.revert;
+            expect(revert, "a reversible action writes its revert before it acts").not.toBeNull();
+            await injection.apply(ctx);
+            const during = await eventually(arranged.observe, (o) => c.showsFault(o, before));
+            expect(c.showsFault(during, before), `injected: the backend shows ${JSON.stringify(during)}, before ${JSON.stringify(before)}`).toBe(true);
 
-        it(`${c.does}, and the backend shows it`, async () => {
-          arranged = await c.arrange();
-          before = await arranged.observe();
-          const params = def().params.parse({ ...c.params, ...arranged.params });
-          await def().preflight?.(params, arranged.target, ctx);
-          const injection = await def().prepare(params, arranged.target, ctx);
-          revert = injection.revert;
-          expect(revert, "a reversible action writes its revert before it acts").not.toBeNull();
-          await injection.apply(ctx);
-          const during = await eventually(arranged.observe, (o) => c.showsFault(o, before));
-          expect(c.showsFault(during, before), `the backend shows ${JSON.stringify(during)}, before ${JSON.stringify(before)}`).toBe(true);
-        });
+            // Reverted from the recorded data alone, the backend shows the target as it was. As the
+            // runner does: what keeps the fault alive in this process (a lease) stops first.
+            await revert!.release?.();
+            await perform(fromStateFile(revert!), ctx);
+            reverted = true;
+            expect(await eventually(arranged.observe, (o) => isDeepStrictEqual(o, before)), "reverted: the target is as it was").toEqual(before);
 
-        it("is reverted from the recorded data alone, and the backend shows the target as it was", async () => {
-          expect(revert).not.toBeNull();
-          // As the runner does: what keeps the fault alive in this process (a lease) stops first.
-          await revert!.release?.();
-          await perform(fromStateFile(revert!), ctx);
-          expect(await eventually(arranged.observe, (o) => isDeepStrictEqual(o, before))).toEqual(before);
-        });
-
-        it("reverts again as a no-op that neither fails nor changes anything", async () => {
-          await perform(fromStateFile(revert!), ctx);
-          expect(await arranged.observe()).toEqual(before);
+            // Reverted again: a no-op that neither fails nor changes anything.
+            await perform(fromStateFile(revert!), ctx);
+            expect(await arranged.observe(), "reverted again: nothing changed").toEqual(before);
+          } finally {
+            // A step that failed half-way leaves no fault on the backend for the tests after this one.
+            if (revert && !reverted) {
+              await (revert as Revert).release?.();
+              await perform(fromStateFile(revert), ctx).catch(() => {});
+            }
+          }
         });
       });
     }

@@ -5,11 +5,13 @@
 
 import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
+import { isDeepStrictEqual } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { execa } from "execa";
 import { startProxyServer, type ProxyServer } from "../../src/proxy/server.js";
 import { seededRandom } from "../../src/util/random.js";
-import { CLI, pollUntil, processState, runCli, startServer, workdir, writeExperiment, type TestServer } from "../helpers/processes.js";
-import { execa } from "execa";
+import { CLI, processState, runCli, startServer, workdir, writeExperiment, type TestServer } from "../helpers/processes.js";
+import { eventually } from "../helpers/poll.js";
 
 const RUNS = 20;
 
@@ -66,64 +68,105 @@ function leftover(): Leftover {
 
 const clean: Leftover = { suspended: false, toxics: 0, down: false };
 
+/** The CLI's environment in these runs: as CI runs it, with its state in the run's own directory. */
+const cliEnv = (dir: string) => ({ CI: "1", NO_COLOR: "1", CHAOSCAST_DIR: path.join(dir, ".chaoscast") });
+const stateRecords = (dir: string) => {
+  const stateDir = path.join(dir, ".chaoscast", "state");
+  return existsSync(stateDir) ? readdirSync(stateDir).filter((f) => f.endsWith(".json")) : [];
+};
+const injected = (l: Leftover) => l.suspended || l.toxics > 0 || l.down;
+
+/**
+ * Start a run in a fresh directory and SIGKILL it `killAfterMs` later; what it left at that moment.
+ * The wait is the scenario itself (the random moment of the crash), not a wait for a condition.
+ */
+async function killRun(args: string[], killAfterMs: number): Promise<{ dir: string; atKill: Leftover }> {
+  const dir = workdir();
+  writeExperiment(dir, "crash.yaml", experiment());
+  const child = execa(process.execPath, [CLI, "run", "crash.yaml", "--yes", ...args], { cwd: dir, env: cliEnv(dir), reject: false, stdin: "ignore" });
+  await new Promise((resolve) => setTimeout(resolve, killAfterMs));
+  child.kill("SIGKILL");
+  await child;
+  return { dir, atKill: leftover() };
+}
+
+/**
+ * Each seed's crash is made once, by whichever test needs it first: its own test, or the guard that
+ * counts over all seeds. So every test stands alone (-t, --sequence.shuffle) and no run is made
+ * twice. Only data is kept here; the assertions are the tests' own.
+ */
+function oncePerSeed<T>(make: (seed: number) => Promise<T>): (seed: number) => Promise<T> {
+  const made = new Map<number, Promise<T>>();
+  return (seed) => {
+    let outcome = made.get(seed);
+    if (!outcome) {
+      outcome = make(seed);
+      made.set(seed, outcome);
+    }
+    return outcome;
+  };
+}
+
+const seeds = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+
 describe("a run killed with SIGKILL at a random moment", () => {
-  let injectedAtKill = 0;
-
-  it.each(Array.from({ length: RUNS }, (_, i) => i + 1))("leaves nothing injected after chaoscast rollback (seed %i)", async (seed) => {
-    const dir = workdir();
-    writeExperiment(dir, "crash.yaml", experiment());
+  const crashed = oncePerSeed(async (seed) => {
     const killAfterMs = Math.round(150 + seededRandom(`crash-${seed}`)() * 2600);
-    const child = execa(process.execPath, [CLI, "run", "crash.yaml", "--yes", "--watchdog", "off"], { cwd: dir, env: { CI: "1", NO_COLOR: "1", CHAOSCAST_DIR: path.join(dir, ".chaoscast") }, reject: false, stdin: "ignore" });
-    await new Promise((resolve) => setTimeout(resolve, killAfterMs));
-    child.kill("SIGKILL");
-    await child;
-    const atKill = leftover();
-    if (atKill.suspended || atKill.toxics > 0 || atKill.down) injectedAtKill += 1;
-
+    const { dir, atKill } = await killRun(["--watchdog", "off"], killAfterMs);
     const rollback = await runCli(["rollback"], { cwd: dir });
+    const afterRollback = leftover();
+    const records = stateRecords(dir);
+    const again = await runCli(["rollback"], { cwd: dir });
+    return { killAfterMs, atKill, rollback, afterRollback, records, again };
+  });
+
+  it.each(seeds(RUNS))("leaves nothing injected after chaoscast rollback (seed %i)", async (seed) => {
+    const { killAfterMs, atKill, rollback, afterRollback, records, again } = await crashed(seed);
     expect(rollback.exitCode, `${rollback.all}\n(killed after ${killAfterMs}ms, left ${JSON.stringify(atKill)})`).toBe(0);
     expect(rollback.all).not.toMatch(/^\s+at /m);
-    expect(leftover(), `killed after ${killAfterMs}ms; left ${JSON.stringify(atKill)}; rollback said:\n${rollback.all}`).toEqual(clean);
+    expect(afterRollback, `killed after ${killAfterMs}ms; left ${JSON.stringify(atKill)}; rollback said:\n${rollback.all}`).toEqual(clean);
     // Nothing is left on record either: a second rollback has nothing to do.
-    const stateDir = path.join(dir, ".chaoscast", "state");
-    expect(existsSync(stateDir) ? readdirSync(stateDir).filter((f) => f.endsWith(".json")) : []).toEqual([]);
-    const again = await runCli(["rollback"], { cwd: dir });
+    expect(records).toEqual([]);
     expect(again.exitCode).toBe(0);
     expect(again.all).toContain("Nothing to roll back");
   });
 
-  it("killed most runs with faults in effect (so the test proves something)", () => {
+  // Counts over every seed's crash, making those no test has made yet: it holds on its own.
+  it("killed most runs with faults in effect (so the test proves something)", { timeout: RUNS * 10_000 }, async () => {
+    let injectedAtKill = 0;
+    for (const seed of seeds(RUNS)) if (injected((await crashed(seed)).atKill)) injectedAtKill += 1;
     expect(injectedAtKill).toBeGreaterThanOrEqual(RUNS / 2);
   });
 });
 
 describe("a run killed with SIGKILL at a random moment, with its watchdog on", () => {
-  let injectedAtKill = 0;
   const WATCHED_RUNS = 8;
-
-  it.each(Array.from({ length: WATCHED_RUNS }, (_, i) => i + 1))("leaves nothing injected, with no one running rollback (seed %i)", async (seed) => {
-    const dir = workdir();
-    writeExperiment(dir, "crash.yaml", experiment());
+  const crashed = oncePerSeed(async (seed) => {
     const killAfterMs = Math.round(300 + seededRandom(`watched-${seed}`)() * 2000);
-    const child = execa(process.execPath, [CLI, "run", "crash.yaml", "--yes"], { cwd: dir, env: { CI: "1", NO_COLOR: "1", CHAOSCAST_DIR: path.join(dir, ".chaoscast") }, reject: false, stdin: "ignore" });
-    await new Promise((resolve) => setTimeout(resolve, killAfterMs));
-    child.kill("SIGKILL");
-    await child;
-    const atKill = leftover();
-    if (atKill.suspended || atKill.toxics > 0 || atKill.down) injectedAtKill += 1;
+    const { dir, atKill } = await killRun([], killAfterMs);
     // The promise is "nothing left two seconds after the CLI dies"; the deadline here is looser
     // for a loaded CI machine, and bench/watchdog.js measures the real figure.
-    const stateDir = path.join(dir, ".chaoscast", "state");
-    const records = () => (existsSync(stateDir) ? readdirSync(stateDir).filter((f) => f.endsWith(".json")) : []);
-    await pollUntil(() => JSON.stringify(leftover()) === JSON.stringify(clean) && records().length === 0, 10_000).catch(() => {});
-    expect(leftover(), `killed after ${killAfterMs}ms; left ${JSON.stringify(atKill)}`).toEqual(clean);
-    expect(records()).toEqual([]);
+    const cleaned = await eventually(
+      () => ({ left: leftover(), records: stateRecords(dir) }),
+      (now) => isDeepStrictEqual(now.left, clean) && now.records.length === 0,
+      10_000,
+    );
     const dry = await runCli(["rollback", "--dry-run"], { cwd: dir });
+    return { killAfterMs, atKill, cleaned, dry };
+  });
+
+  it.each(seeds(WATCHED_RUNS))("leaves nothing injected, with no one running rollback (seed %i)", async (seed) => {
+    const { killAfterMs, atKill, cleaned, dry } = await crashed(seed);
+    expect(cleaned.left, `killed after ${killAfterMs}ms; left ${JSON.stringify(atKill)}`).toEqual(clean);
+    expect(cleaned.records).toEqual([]);
     expect(dry.exitCode, dry.all).toBe(0);
     expect(dry.all).toContain("Nothing to roll back");
   });
 
-  it("killed most watched runs with faults in effect (so the test proves something)", () => {
+  // Counts over every seed's crash, making those no test has made yet: it holds on its own.
+  it("killed most watched runs with faults in effect (so the test proves something)", { timeout: WATCHED_RUNS * 15_000 }, async () => {
+    let injectedAtKill = 0;
+    for (const seed of seeds(WATCHED_RUNS)) if (injected((await crashed(seed)).atKill)) injectedAtKill += 1;
     expect(injectedAtKill).toBeGreaterThanOrEqual(WATCHED_RUNS / 2);
   });
 });

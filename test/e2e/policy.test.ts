@@ -5,7 +5,8 @@ import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { execa, type ResultPromise } from "execa";
-import { processState, readJournals, runCli, workdir, writeExperiment } from "../helpers/processes.js";
+import { pollUntil, processState, readJournals, runCli, waitForOutput, workdir, writeExperiment } from "../helpers/processes.js";
+import { holdsFor } from "../helpers/poll.js";
 
 const children: ResultPromise[] = [];
 afterEach(async () => {
@@ -31,9 +32,9 @@ function sleepers(dir: string, count: number, excluded = 0): { name: string; pid
   return { name, pids };
 }
 
-const experiment = (name: string, select: string) => `version: 1
+const experiment = (name: string, select: string, duration = "300ms") => `version: 1
 title: freeze some sleepers
-duration: 300ms
+duration: ${duration}
 targets:
   sleepers: { process: { name: ${name} }, select: ${select} }
 faults:
@@ -89,15 +90,27 @@ describe("the blast-radius policy", () => {
   it("never selects a process labelled chaoscast.io/exclude=true", async () => {
     const dir = workdir();
     const { name, pids } = sleepers(dir, 3, 2);
-    writeExperiment(dir, "exp.yaml", experiment(name, "{ percent: 100 }"));
+    const [excluded, selectable] = [pids.slice(0, 2), pids[2]!];
+    // The fault is held for 1.5 s, so there is a window in which to watch it.
+    writeExperiment(dir, "exp.yaml", experiment(name, "{ percent: 100 }", "1500ms"));
     const plan = await cli(["plan", "exp.yaml"], dir);
     expect(plan.all).toContain("1 of 1 processes named");
     expect(plan.all.match(/excluded: chaoscast\.io\/exclude=true/g)).toHaveLength(2);
     const run = cli(["run", "exp.yaml", "--yes"], dir);
-    await new Promise((r) => setTimeout(r, 1_200));
-    // Only the unlabelled sleeper may ever be frozen.
-    expect(pids.slice(0, 2).map(processState)).toEqual(["S", "S"]);
-    expect((await run).exitCode).toBe(0);
+    await waitForOutput(run, "injected freeze", 15_000);
+    // A stop shows in /proc once the kernel has delivered the signal.
+    await pollUntil(() => processState(selectable) === "T", 5_000, `the unlabelled sleeper (pid ${selectable}) frozen`);
+    // All the while the fault is held (watched for 800 ms of its 1.5 s; the rest covers the time
+    // its output takes to get here), the unlabelled sleeper stays frozen and the labelled ones run:
+    // a run that ignored the label would have frozen all three.
+    await holdsFor(() => {
+      expect(excluded.map(processState), "the labelled sleepers, while the fault is held").toEqual(["S", "S"]);
+      expect(processState(selectable), "the unlabelled sleeper, while the fault is held").toBe("T");
+    }, 800);
+    const finished = await run;
+    expect(finished.exitCode, finished.all).toBe(0);
+    // The run's revert waits until the kernel shows the frozen one running again.
+    expect(pids.map(processState)).toEqual(["S", "S", "S"]);
 
     writeExperiment(dir, "all-excluded.yaml", experiment(name, "{ percent: 100 }").replace(`name: ${name}`, `pid: ${pids[0]}`));
     const none = await cli(["run", "all-excluded.yaml", "--yes"], dir);

@@ -143,10 +143,14 @@ faults:
     const file = writeExperiment(dir, "killed.yaml", experiment("action: proxy.latency, with: { latency: 10ms }", { lease: "2s", duration: "60s", latencyBudget: 1000 }));
     // Without its watchdog, so what removes the toxics is the lease alone.
     const child = runCli(["run", file, "--watchdog", "off"], { cwd: dir });
-    await waitForOutput(child, "injected edge fault");
-    // Past the first refresh, so the lease is being kept alive by the run.
-    await new Promise((resolve) => setTimeout(resolve, 1200));
-    expect(toxicsOnEdge()).toHaveLength(1);
+    await waitForOutput(child, "injected edge fault", 15_000);
+    // Past the first refresh, so the lease is being kept alive by the run: a refresh sets the
+    // toxic's lease timer anew.
+    const [injected] = toxicsOnEdge();
+    expect(injected?.ttl).toBe(2000);
+    const firstLease = injected!.leaseTimer;
+    await pollUntil(() => injected!.leaseTimer !== firstLease, 3000, "the run's first lease refresh");
+    expect(toxicsOnEdge()).toEqual([injected]);
     child.kill("SIGKILL");
     await child;
     const killedAt = Date.now();

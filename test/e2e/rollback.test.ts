@@ -8,6 +8,7 @@ import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { startProxyServer } from "../../src/proxy/server.js";
 import { CLI, freePort, processState, runCli, startServer, waitForOutput, workdir, writeExperiment } from "../helpers/processes.js";
+import { holdsFor } from "../helpers/poll.js";
 
 /** Start a run of `file` without its watchdog and SIGKILL it once it has printed `after`: what is left is rollback's to undo. */
 async function crashRun(dir: string, file: string, after: string): Promise<void> {
@@ -205,9 +206,9 @@ faults:
       expect(all.exitCode, all.all).toBe(0);
       expect(all.all).toMatch(/ended its process \(pid \d+\) with SIGKILL/);
       expect((await child).signal).toBe("SIGKILL");
-      // Past two lease refresh periods: nothing brings the link down again.
-      await new Promise((resolve) => setTimeout(resolve, 2_500));
-      expect(proxy.collection.get("edge").enabled).toBe(true);
+      // Watched for 2.5 s, past two of the run's lease refreshes (one a second for a 3 s lease):
+      // nothing brings the link down again at any moment.
+      await holdsFor(() => expect(proxy.collection.get("edge").enabled, "the link, after rollback --all").toBe(true), 2_500);
     } finally {
       await proxy.close();
       await upstream.stop();

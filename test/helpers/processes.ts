@@ -94,25 +94,40 @@ export function readJournalsSafe(dir: string): Record<string, unknown>[] {
   }
 }
 
-/** Resolves once the child has printed `text` on stdout (however the output was chunked). */
-export function waitForOutput(child: { stdout: NodeJS.ReadableStream | null }, text: string): Promise<void> {
-  return new Promise((resolve) => {
+/**
+ * Resolves once the child has printed `text` on stdout (however the output was chunked). Rejects,
+ * with what it did print, when its stdout ends first or `timeoutMs` (when given) pass, instead of
+ * leaving the test to hang until its own timeout.
+ */
+export function waitForOutput(child: { stdout: NodeJS.ReadableStream | null }, text: string, timeoutMs?: number): Promise<void> {
+  return new Promise((resolve, reject) => {
     let seen = "";
-    child.stdout!.on("data", (chunk: Buffer) => {
+    const stdout = child.stdout!;
+    const fail = (why: string) => {
+      stdout.off("data", onData);
+      stdout.off("end", onEnd);
+      reject(new Error(`the child did not print ${JSON.stringify(text)}: ${why}; it printed:\n${seen}`));
+    };
+    const timer = timeoutMs === undefined ? undefined : setTimeout(() => fail(`not within ${timeoutMs}ms`), timeoutMs);
+    const onEnd = () => {
+      clearTimeout(timer);
+      fail("its output ended");
+    };
+    const onData = (chunk: Buffer) => {
       seen += chunk.toString();
-      if (seen.includes(text)) resolve();
-    });
+      if (!seen.includes(text)) return;
+      clearTimeout(timer);
+      stdout.off("data", onData);
+      stdout.off("end", onEnd);
+      resolve();
+    };
+    stdout.on("data", onData);
+    stdout.once("end", onEnd);
   });
 }
 
-/** Poll until `condition` holds; fails the test after `timeoutMs` instead of sleeping blindly. */
-export async function pollUntil(condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs}ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+// Polling with a deadline lives in poll.ts; re-exported here, where the e2e tests have always found it.
+export { pollUntil } from "./poll.js";
 
 /** A TCP port on 127.0.0.1 that was free a moment ago. */
 export function freePort(): Promise<number> {

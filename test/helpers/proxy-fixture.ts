@@ -24,8 +24,20 @@ export function useProxyFixture() {
   let server: ProxyServer | undefined;
   let upstream: TestServer | undefined;
   let counter = 0;
+  /** What the proxy server reported, in order: leases that ran out, and leases it could not honour yet. */
+  const events = { expired: [] as { proxy: string; toxic: string }[], leaseErrors: [] as { proxy: string; message: string }[] };
   beforeAll(async () => {
-    server = await startProxyServer({ api: "127.0.0.1:0" });
+    server = await startProxyServer({
+      api: "127.0.0.1:0",
+      events: {
+        onToxicExpired(proxy, toxic) {
+          events.expired.push({ proxy, toxic });
+        },
+        onLeaseError(proxy, message) {
+          events.leaseErrors.push({ proxy, message });
+        },
+      },
+    });
     upstream = await startServer();
   });
   afterAll(async () => {
@@ -39,6 +51,7 @@ export function useProxyFixture() {
     get upstream(): TestServer {
       return upstream!;
     },
+    events,
     async link(options: LinkOptions = {}): Promise<TestLink> {
       const name = `link-${++counter}`;
       const proxy = await server!.collection.create({ name, upstream: `127.0.0.1:${upstream!.port}`, http: options.http ?? false, ...(options.listen ? { listen: options.listen } : {}) });

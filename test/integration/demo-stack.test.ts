@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startStack, type Stack } from "../../src/demo/stack.js";
 import { parseMetrics } from "../../src/adapters/metrics/parse.js";
+import { eventually } from "../helpers/poll.js";
 
 let stack: Stack;
 beforeAll(async () => {
@@ -18,11 +19,7 @@ async function metric(url: string, name: string, labels: Record<string, string> 
 describe("the embedded OTT stack", () => {
   it("boots, and its viewers start playback and keep playing", async () => {
     const url = stack.vars.viewers_metrics!;
-    let successes = 0;
-    for (let i = 0; i < 60 && successes < 8; i++) {
-      successes = await metric(url, "playback_start_success_total");
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    const successes = await eventually(() => metric(url, "playback_start_success_total"), (n) => n >= 8, 15_000, 250);
     expect(successes).toBeGreaterThanOrEqual(8);
     expect(await metric(url, "playback_start_attempts_total")).toBeGreaterThanOrEqual(successes);
     expect(await metric(url, "viewer_bitrate_bps")).toBeGreaterThan(0);
@@ -46,11 +43,7 @@ describe("the embedded OTT stack", () => {
     const before = await metric(stack.vars.viewers_metrics!, "segment_errors_total");
     link.addToxic({ name: "fail-segments", type: "http_error", attributes: { path: "**/*.ts", status: 503, percent: 50 } });
     try {
-      let after = before;
-      for (let i = 0; i < 40 && after === before; i++) {
-        await new Promise((r) => setTimeout(r, 250));
-        after = await metric(stack.vars.viewers_metrics!, "segment_errors_total");
-      }
+      const after = await eventually(() => metric(stack.vars.viewers_metrics!, "segment_errors_total"), (n) => n > before, 10_000, 250);
       expect(after).toBeGreaterThan(before);
     } finally {
       link.removeToxic("fail-segments");

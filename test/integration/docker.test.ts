@@ -8,6 +8,7 @@ import { revertPerformer } from "../../src/engine/rollback.js";
 import { execIn } from "../../src/adapters/docker/exec.js";
 import type { RunContext, Target } from "../../src/contract/adapter.js";
 import { BUSYBOX, containerFactory, engineAvailable, ensureImages } from "../helpers/docker.js";
+import { eventually, pollUntil } from "../helpers/poll.js";
 
 const available = await engineAvailable();
 const containers = containerFactory();
@@ -18,6 +19,11 @@ const perform = revertPerformer(registry.reverts);
 async function resolve(selector: Record<string, unknown>): Promise<Target[]> {
   const def = registry.targetKinds.get("docker")!;
   return def.resolve(def.selector.parse(selector), ctx);
+}
+
+/** The container's process list (busybox ps: pid, user, time, command line). */
+async function ps(c: { id: string; name: string }): Promise<string> {
+  return (await execIn(c, ["ps"], 5_000, ctx.signal)).output;
 }
 
 async function inject(action: string, target: Target, params: Record<string, unknown> = {}) {
@@ -90,9 +96,10 @@ describe.skipIf(!available)("the docker adapter against a real engine", () => {
     const [target] = await resolve({ names: c.name });
     const def = registry.actions.get("docker.stop")!;
     const injection = await def.prepare(def.params.parse({ timeout: "10s" }), target!, ctx);
-    // The stop the dead chaoscast had asked for goes on in the engine.
+    // The stop the dead chaoscast had asked for goes on in the engine: once PID 1 has its SIGTERM
+    // it runs its trap's `sleep 2` (a process of its own in ps), and the container still runs.
     const stopping = c.container.stop({ t: 10 });
-    await new Promise((r) => setTimeout(r, 300));
+    await pollUntil(async () => /\ssleep 2\s*$/m.test(await ps(c)), 5_000, "PID 1 handling the stop's SIGTERM");
     expect((await containers.state(c.id)).Running).toBe(true);
     await perform(JSON.parse(JSON.stringify(injection.revert)), ctx);
     await stopping;
@@ -109,11 +116,12 @@ describe.skipIf(!available)("the docker adapter against a real engine", () => {
     expect(injection.revert!.description).toBe(`stop sh in container ${c.name} if it still runs`);
     // The program the dead chaoscast had started, still running.
     await containers.docker.getExec(injection.revert!.data.execId as string).start({ Detach: true });
-    await new Promise((r) => setTimeout(r, 300));
-    expect((await execIn(c, ["ps"], 5_000, ctx.signal)).output).toContain("sleep 2");
+    expect(await eventually(() => ps(c), (seen) => seen.includes("sleep 2"))).toContain("sleep 2");
     await perform(JSON.parse(JSON.stringify(injection.revert)), ctx);
     expect(notes.at(-1)).toBe(`sh was still running in container ${c.name}; it was stopped`);
-    await new Promise((r) => setTimeout(r, 2_300));
+    // Once neither the shell nor anything it started runs (a stop is delivered asynchronously), it
+    // can no longer touch the file; and it has not.
+    await pollUntil(async () => !/sleep 2|\/tmp\/late/.test(await ps(c)), 5_000, "the program gone from the container");
     expect((await execIn(c, ["ls", "/tmp"], 5_000, ctx.signal)).output).not.toContain("late");
   });
 
@@ -144,9 +152,10 @@ describe.skipIf(!available)("the docker adapter against a real engine", () => {
     const def = registry.actions.get("docker.exec")!;
     const slow = await def.prepare(def.params.parse({ command: ["sh", "-c", "sleep 2; touch /tmp/late"], timeout: "300ms" }), target!, ctx);
     await expect(slow.apply(ctx)).rejects.toThrow(/timed out after 300ms; it was stopped/);
-    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    // Once neither the shell nor anything it started runs (a stop is delivered asynchronously), it
+    // can no longer touch the file; and it has not.
+    await pollUntil(async () => !/sleep 2|\/tmp\/late/.test(await ps(c)), 5_000, "the program gone from the container");
     expect((await execIn(c, ["ls", "/tmp"], 5_000, ctx.signal)).output).not.toContain("late");
-    expect((await execIn(c, ["ps"], 5_000, ctx.signal)).output).not.toContain("sleep 2");
   });
 
   it("observes containers with the docker probe", async () => {
@@ -168,9 +177,8 @@ describe.skipIf(!available)("the docker adapter against a real engine", () => {
     const probe = registry.probes.get("docker")!;
     const params = probe.params.parse({ containers: { labels: { app: tag } } });
     const observe = async () => (await probe.run(params, { signal: ctx.signal, timeoutMs: 5_000 })).fields;
-    const deadline = performance.now() + 10_000;
-    while ((await observe()).starting !== 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    expect(await observe()).toMatchObject({ running: 2, healthy: 1, unhealthy: 1, starting: 0 });
+    // Each healthcheck's first verdict comes after its interval: until then the container is "starting".
+    expect(await eventually(observe, (fields) => fields.starting === 0, 10_000, 100)).toMatchObject({ running: 2, healthy: 1, unhealthy: 1, starting: 0 });
   });
 
   it("lifts CPU and memory limits the container never had back to the whole host, since Docker cannot set none again", async () => {

@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import http from "node:http";
 import net from "node:net";
 import { fetchBytes, median, timedGet } from "../helpers/http.js";
+import { holdsFor } from "../helpers/poll.js";
 import { useProxyFixture } from "../helpers/proxy-fixture.js";
 
 const fixture = useProxyFixture();
@@ -95,8 +96,12 @@ describe("HTTP-aware toxics", () => {
     expect((await get(`${link.base}/live/media.m3u8`)).status).toBe(200);
     link.proxy.removeToxic("drop");
     link.proxy.addToxic({ name: "hang", type: "segment_drop", attributes: { mode: "hang" } });
-    const pending = fetchBytes(`${link.base}/live/seg-7.ts`, 5000);
-    await new Promise((r) => setTimeout(r, 300));
+    let answered = false;
+    const pending = fetchBytes(`${link.base}/live/seg-7.ts`, 5000).finally(() => {
+      answered = true;
+    });
+    // Held for 300 ms (the scenario: a viewer left waiting), watched all the while: no answer comes.
+    await holdsFor(() => expect(answered, "the segment request, while the toxic hangs it").toBe(false), 300);
     link.proxy.removeToxic("hang");
     const result = await pending;
     expect(result.status).toBeUndefined();

@@ -1,13 +1,21 @@
 import { describe, expect, it } from "vitest";
 import net from "node:net";
-import { freePort, pollUntil } from "../helpers/processes.js";
+import { freePort } from "../helpers/processes.js";
 import { abandonDownload, fetchBytes } from "../helpers/http.js";
+import { holdsFor, pollUntil } from "../helpers/poll.js";
 import { useProxyFixture } from "../helpers/proxy-fixture.js";
+import { openConnections } from "../helpers/sockets.js";
 
 // Regressions found by trying to break the proxy: none of these may crash it or silently do nothing.
 
 const fixture = useProxyFixture();
 const link = (options: { http?: boolean; toxics?: Record<string, unknown>[]; listen?: string } = {}) => fixture.link(options);
+
+/** How many /health requests the upstream test server has answered (from its own /metrics). */
+async function healthAnswers(upstream: string): Promise<number> {
+  const text = await (await fetch(`${upstream}/metrics`)).text();
+  return Number(/^fixture_health_total\{[^}]*\} (\d+)$/m.exec(text)?.[1] ?? Number.NaN);
+}
 
 const api = (method: string, path: string, body?: unknown) =>
   fetch(`${fixture.server.url}${path}`, { method, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) }).then(async (r) => ({ status: r.status, text: await r.text() }));
@@ -23,12 +31,17 @@ describe("the proxy under clients that give up, and odd values", () => {
       const slow = await link({ http: true, toxics: [{ type: "http_latency", attributes: { latency: 1000 } }] });
       const cancelled = await Promise.all(Array.from({ length: 5 }, () => abandonDownload(`${slow.base}/bytes?n=2000000`, 300)));
       expect(cancelled.filter((d) => d.complete)).toEqual([]);
-      await new Promise((r) => setTimeout(r, 1200));
+      // A request sent now waits out the same delay, begun after theirs: once it is answered, the
+      // cancelled ones' delays have ended too (the moment a crash would come), and the link still works.
+      expect((await fetchBytes(`${slow.base}/health`, 5000)).status).toBe(200);
       // Many viewers cancel big downloads at once.
       const plain = await link({ http: true });
+      const upstreamHeld = openConnections(fixture.upstream.port);
       const abandoned = await Promise.all(Array.from({ length: 20 }, () => abandonDownload(`${plain.base}/bytes?n=50000000`, 150)));
       expect(abandoned.filter((d) => d.complete)).toEqual([]);
-      await new Promise((r) => setTimeout(r, 500));
+      // Until the proxy has let go of every abandoned download, on both sides of it (its link and
+      // its connections to the upstream), the errors of their ends may still come.
+      await pollUntil(() => openConnections(plain.port) === 0 && openConnections(fixture.upstream.port) <= upstreamHeld, 5000, "the abandoned downloads' connections closed");
     } finally {
       process.off("unhandledRejection", onCrash);
       process.off("uncaughtException", onCrash);
@@ -57,11 +70,14 @@ describe("the proxy under clients that give up, and odd values", () => {
     socket.on("close", () => (closedAt = Date.now()));
     socket.on("error", () => {});
     await new Promise((r) => socket.once("connect", r));
+    const answered = () => healthAnswers(fixture.upstream.url);
+    const before = await answered();
     socket.write("GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
-    await new Promise((r) => setTimeout(r, 100));
+    // The upstream has answered through the proxy: the connection is live there, its close pending.
+    await pollUntil(async () => (await answered()) > before, 3000, "the request through the proxy answered upstream");
     hung.proxy.updateToxic("t", { attributes: { timeout: 0 } });
-    await new Promise((r) => setTimeout(r, 700));
-    expect(closedAt).toBe(0);
+    // Watched for 700 ms, well past the 400 ms at which the old timeout would have closed it.
+    await holdsFor(() => expect(closedAt, "the connection's close").toBe(0), 700);
     socket.destroy();
   });
 
@@ -77,7 +93,10 @@ describe("the proxy under clients that give up, and odd values", () => {
     const down = await link({ listen: `127.0.0.1:${port}` });
     expect((await api("POST", `/proxies/${down.name}`, { enabled: false, ttl: 200 })).status).toBe(200);
     const squatter = net.createServer().listen(port, "127.0.0.1");
-    await new Promise((r) => setTimeout(r, 600));
+    await new Promise((r) => squatter.once("listening", r));
+    // The lease ran out while the port was taken: the proxy says it cannot re-enable the link yet.
+    await pollUntil(() => fixture.events.leaseErrors.some((e) => e.proxy === down.name), 3000, "a lease error for the link");
+    expect(fixture.events.leaseErrors.find((e) => e.proxy === down.name)!.message).toMatch(/address already in use/);
     expect(down.proxy.enabled).toBe(false);
     await new Promise<void>((r) => squatter.close(() => r()));
     await pollUntil(() => down.proxy.enabled, 3000);

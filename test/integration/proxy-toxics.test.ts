@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import http from "node:http";
 import net from "node:net";
-import { pollUntil } from "../helpers/processes.js";
+import { holdsFor, pollUntil } from "../helpers/poll.js";
 import { fetchBytes, median, timedGet } from "../helpers/http.js";
 import { useProxyFixture } from "../helpers/proxy-fixture.js";
 
@@ -65,6 +65,7 @@ describe("toxics do what they say, measured on real connections", () => {
 
   it("timeout 0: data stops and the connection stays open", async () => {
     const stuck = await link([{ type: "timeout", attributes: { timeout: 0 } }]);
+    // Watched for 600 ms: data or a close at any moment in them ends the exchange early.
     const result = await rawExchange(stuck.port, GET_KEEPALIVE("/health"), 600);
     expect(result).toMatchObject({ bytes: 0, ending: "still open" });
   });
@@ -138,13 +139,18 @@ describe("leases", () => {
 
   it("refreshing the ttl keeps the toxic past its first expiry", async () => {
     const leased = await link();
+    const names = () => fixture.server.collection.get(leased.name).listToxics().map((t) => t.name);
     const res = await fetch(`${fixture.server.url}/proxies/${leased.name}/toxics`, { method: "POST", body: JSON.stringify({ name: "lease", type: "latency", attributes: { latency: 10 }, ttl: 400 }) });
+    // The toxic exists by the time the answer is here: its first lease ends at most 400 ms from now.
+    const firstExpiry = performance.now() + 400;
     expect(await res.json()).toMatchObject({ name: "lease", ttl: 400 });
+    // Refreshed part-way through its lease (the wait is the scenario: a keeper refreshing early).
     await new Promise((r) => setTimeout(r, 250));
-    await fetch(`${fixture.server.url}/proxies/${leased.name}/toxics/lease`, { method: "POST", body: JSON.stringify({ ttl: 400 }) });
-    await new Promise((r) => setTimeout(r, 250));
-    expect(fixture.server.collection.get(leased.name).listToxics().map((t) => t.name)).toEqual(["lease"]);
-    await pollUntil(() => fixture.server.collection.get(leased.name).listToxics().length === 0, 2000);
+    const refreshed = await fetch(`${fixture.server.url}/proxies/${leased.name}/toxics/lease`, { method: "POST", body: JSON.stringify({ ttl: 400 }) });
+    expect(refreshed.status).toBe(200);
+    // Watched from the refresh until 100 ms past the first expiry (the new one is 150 ms later still).
+    await holdsFor(() => expect(names(), "the toxics, after the refresh").toEqual(["lease"]), firstExpiry + 100 - performance.now());
+    await pollUntil(() => names().length === 0, 2000, "the refreshed lease running out");
   });
 });
 

@@ -2,6 +2,7 @@ import net from "node:net";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { writeWithBackpressure } from "../../src/util/backpressure.js";
+import { holdsFor } from "../helpers/poll.js";
 
 const cleanup: (() => void)[] = [];
 afterEach(() => {
@@ -39,9 +40,11 @@ describe("writeWithBackpressure", () => {
     const { near, far } = await stalledPair();
     await fillUntilFull(near);
     let resolved = false;
-    const write = writeWithBackpressure(near, Buffer.from("x")).then(() => (resolved = true));
-    await new Promise((r) => setTimeout(r, 50));
-    expect(resolved).toBe(false);
+    const write = writeWithBackpressure(near, Buffer.from("x")).then(() => {
+      resolved = true;
+    });
+    // Watched for 50 ms while nothing drains the buffer: the write stays pending all the while.
+    await holdsFor(() => expect(resolved, "the write, with the buffer full").toBe(false), 50, 5);
     far.resume();
     await write;
     expect(resolved).toBe(true);
