@@ -30,6 +30,15 @@ afterEach(async () => {
 });
 
 const deletes = () => cluster.requests.filter((r) => r.method === "DELETE" && /\/pods\//.test(r.path));
+/** payment's deployment scaled to zero for `duration`. */
+const scaleToZero = (duration: string) => `version: 1
+title: payment scaled to zero
+duration: ${duration}
+targets:
+  payment: { kubernetes: { namespace: payment, kind: deployment, names: [payment] } }
+faults:
+  - { name: no payment, target: payment, action: kubernetes.scale, with: { replicas: 0 } }
+`;
 const spec = (obj: unknown) => (obj as { spec?: { replicas?: number } } | undefined)?.spec;
 const replicasOf = (ns: string, name: string) => (cluster.get("deployments", ns, name) as { spec?: { replicas?: number } } | undefined)?.spec?.replicas;
 
@@ -69,14 +78,7 @@ faults:
     const file = writeExperiment(
       dir,
       "scale.yaml",
-      `version: 1
-title: payment scaled to zero
-duration: 1s
-targets:
-  payment: { kubernetes: { namespace: payment, kind: deployment, names: [payment] } }
-faults:
-  - { name: no payment, target: payment, action: kubernetes.scale, with: { replicas: 0 } }
-`,
+      scaleToZero("1s"),
     );
     const child = runCli(["run", file, "--yes"], { cwd: dir, env });
     await waitForOutput(child, "injected no payment");
@@ -102,14 +104,7 @@ faults:
     const file = writeExperiment(
       dir,
       "scale.yaml",
-      `version: 1
-title: payment scaled to zero
-duration: 1s
-targets:
-  payment: { kubernetes: { namespace: payment, kind: deployment, names: [payment] } }
-faults:
-  - { name: no payment, target: payment, action: kubernetes.scale, with: { replicas: 0 } }
-`,
+      scaleToZero("1s"),
     );
     cluster.clearRequests();
     for (const command of [["run", file, "--yes"], ["plan", file]]) {
@@ -130,14 +125,7 @@ faults:
     const file = writeExperiment(
       dir,
       "scale.yaml",
-      `version: 1
-title: payment scaled to zero
-duration: 60s
-targets:
-  payment: { kubernetes: { namespace: payment, kind: deployment, names: [payment] } }
-faults:
-  - { name: no payment, target: payment, action: kubernetes.scale, with: { replicas: 0 } }
-`,
+      scaleToZero("60s"),
     );
     // No watchdog: the point is what rollback does with what a SIGKILLed run left.
     const child = runCli(["run", file, "--yes", "--watchdog", "off"], { cwd: dir, env });

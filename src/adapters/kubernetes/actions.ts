@@ -1,4 +1,4 @@
-// The Kubernetes actions on pods and workloads. Each checks its object in prepare, returns the
+// The Kubernetes actions on pods and workloads (nodes: cordon.ts, drain.ts; exec: exec-kill.ts). Each checks its object in prepare, returns the
 // revert (written ahead by the engine), records the fault in the cluster before changing anything
 // when there is something to undo, and confirms through the API that the fault took effect.
 
@@ -8,10 +8,10 @@ import { defineAction, revertWith } from "../../contract/adapter.js";
 import { DurationSchema } from "../../contract/common-schemas.js";
 import { AdapterError } from "../../errors.js";
 import { call, callOrMissing } from "./api.js";
-import { objectOf, recordedRevert } from "./faults.js";
+import { livePod, objectOf, recordedRevert } from "./faults.js";
 import { readObject, reconnect } from "./objects.js";
 import { mergePatch } from "./records.js";
-import { ISOLATE_LABEL, isolateRevert, recoverRevert, scaleRevert, setUnschedulable, uncordonRevert } from "./reverts.js";
+import { ISOLATE_LABEL, isolateRevert, recoverRevert, scaleRevert } from "./reverts.js";
 import { requestFor } from "./targets.js";
 import { readScale, writeScale } from "./workloads.js";
 
@@ -33,10 +33,7 @@ export const deletePod = defineAction({
   example: { gracePeriod: "0s" },
   reversible: "always",
   async prepare(params, target, ctx) {
-    const ref = objectOf("kubernetes.delete-pod", target, ["pod"]);
-    const clients = await reconnect(ref);
-    const pod = (await readObject(clients, ref, ctx)) as PodLike | undefined;
-    if (!pod || pod.metadata?.uid !== ref.uid) throw new AdapterError(`kubernetes.delete-pod: pod ${ref.namespace}/${ref.name} is gone (or was replaced) since it was chosen`, { action: "kubernetes.delete-pod", target: target!.id });
+    const { ref, clients, pod } = await livePod<PodLike>("kubernetes.delete-pod", target, ctx);
     const owner = pod.metadata?.ownerReferences?.find((o) => o.controller);
     const known = ["ReplicaSet", "StatefulSet", "DaemonSet", "ReplicationController"] as const;
     const ownerKind = known.find((k) => k === owner?.kind);
@@ -155,30 +152,6 @@ export const networkIsolate = defineAction({
           const labelled = await callOrMissing(requestFor("pod", "patch", ref.namespace, ref.name), () => clients.core.patchNamespacedPod({ name: ref.name, namespace, body: { metadata: { labels: { [ISOLATE_LABEL]: tag } } } }, mergePatch(clients)), options);
           if (labelled?.metadata?.labels?.[ISOLATE_LABEL] !== tag) throw new AdapterError(`kubernetes.network-isolate: pod ${namespace}/${ref.name} ${labelled ? "did not take the label" : "is gone"}`, { action: "kubernetes.network-isolate", target: target!.id });
         }
-      },
-    };
-  },
-});
-
-export const cordon = defineAction({
-  name: "kubernetes.cordon",
-  description: "Mark nodes unschedulable (new pods go elsewhere; running ones stay); the revert uncordons them.",
-  target: "kubernetes",
-  params: z.object({}).strict(),
-  example: {},
-  reversible: "always",
-  async prepare(_params, target, ctx) {
-    const ref = objectOf("kubernetes.cordon", target, ["node"]);
-    const clients = await reconnect(ref);
-    const node = (await readObject(clients, ref, ctx)) as { spec?: { unschedulable?: boolean } } | undefined;
-    if (!node) throw new AdapterError(`kubernetes.cordon: node ${ref.name} is gone`, { action: "kubernetes.cordon", target: target!.id });
-    if (node.spec?.unschedulable) throw new AdapterError(`kubernetes.cordon: node ${ref.name} is already cordoned; chaoscast will not take over (and later undo) a cordon it did not make`, { action: "kubernetes.cordon", target: target!.id });
-    const { revert, begin } = recordedRevert(uncordonRevert, (record) => ({ ref, record }), { action: "kubernetes.cordon", target: target!, namespace: null });
-    return {
-      revert,
-      async apply(applyCtx) {
-        await begin(clients, applyCtx);
-        if ((await setUnschedulable(ref, true, applyCtx)) !== true) throw new AdapterError(`kubernetes.cordon: node ${ref.name} did not become unschedulable`, { action: "kubernetes.cordon", target: target!.id });
       },
     };
   },

@@ -10,9 +10,9 @@ import { AdapterError } from "../../errors.js";
 import { sleep } from "../../util/abortable.js";
 import { call, KubeApiError, listAll, mapLimit, PAGE_SIZE } from "./api.js";
 import type { Clients } from "./connection.js";
-import { objectOf, recordedRevert } from "./faults.js";
-import { readObject, reconnect } from "./objects.js";
-import { setUnschedulable, uncordonRevert } from "./reverts.js";
+import { prepareCordon } from "./cordon.js";
+import { objectOf } from "./faults.js";
+import { reconnect } from "./objects.js";
 
 /** Evictions in flight at once: a node's worth of pods without flooding the API server. */
 const EVICTION_CONCURRENCY = 8;
@@ -84,17 +84,11 @@ export const drain = defineAction({
     if (refusal) throw new AdapterError(`kubernetes.drain: node ${ref.name}: ${refusal}`, { action: "kubernetes.drain", target: target!.id });
   },
   async prepare(params, target, ctx) {
-    const ref = objectOf("kubernetes.drain", target, ["node"]);
-    const clients = await reconnect(ref);
-    const node = (await readObject(clients, ref, ctx)) as { spec?: { unschedulable?: boolean } } | undefined;
-    if (!node) throw new AdapterError(`kubernetes.drain: node ${ref.name} is gone`, { action: "kubernetes.drain", target: target!.id });
-    if (node.spec?.unschedulable) throw new AdapterError(`kubernetes.drain: node ${ref.name} is already cordoned; chaoscast will not take over (and later undo) a cordon it did not make`, { action: "kubernetes.drain", target: target!.id });
-    const { revert, begin } = recordedRevert(uncordonRevert, (record) => ({ ref, record }), { action: "kubernetes.drain", target: target!, namespace: null });
+    const { ref, clients, revert, cordon } = await prepareCordon("kubernetes.drain", target, ctx);
     return {
       revert,
       async apply(applyCtx) {
-        await begin(clients, applyCtx);
-        if ((await setUnschedulable(ref, true, applyCtx)) !== true) throw new AdapterError(`kubernetes.drain: node ${ref.name} did not become unschedulable`, { action: "kubernetes.drain", target: target!.id });
+        await cordon(applyCtx);
         const deadline = performance.now() + params.timeout;
         const { evict: pods, refusal } = evictable(await podsOn(clients, ref.name, applyCtx), params);
         if (refusal) throw new AdapterError(`kubernetes.drain: node ${ref.name}: ${refusal}`, { action: "kubernetes.drain", target: target!.id });

@@ -10,8 +10,8 @@ import { DurationSchema } from "../../contract/common-schemas.js";
 import { AdapterError } from "../../errors.js";
 import { sleep } from "../../util/abortable.js";
 import type { Clients } from "./connection.js";
-import { objectOf } from "./faults.js";
-import { readObject, reconnect } from "./objects.js";
+import { livePod } from "./faults.js";
+import { readObject } from "./objects.js";
 import type { ObjectRef } from "./targets.js";
 
 const SIGNALS = ["KILL", "TERM", "INT", "QUIT", "HUP", "ABRT", "SEGV", "USR1", "USR2"] as const;
@@ -72,10 +72,7 @@ export const execKill = defineAction({
   example: { signal: "KILL" },
   reversible: "never",
   async prepare(params, target, ctx) {
-    const ref = objectOf("kubernetes.exec-kill", target, ["pod"]);
-    const clients = await reconnect(ref);
-    const pod = (await readObject(clients, ref, ctx)) as PodStatus | undefined;
-    if (!pod || pod.metadata?.uid !== ref.uid) throw new AdapterError(`kubernetes.exec-kill: pod ${ref.namespace}/${ref.name} is gone`, { action: "kubernetes.exec-kill", target: target!.id });
+    const { ref, clients, pod } = await livePod<PodStatus>("kubernetes.exec-kill", target, ctx);
     const names = pod.spec?.containers?.map((c) => c.name) ?? [];
     const container = params.container ?? names[0];
     if (!container || !names.includes(container)) throw new AdapterError(`kubernetes.exec-kill: pod ${ref.namespace}/${ref.name} has no container "${params.container}" (it has ${names.join(", ") || "none"})`, { action: "kubernetes.exec-kill", target: target!.id });

@@ -5,6 +5,7 @@
 import { revertWith, type Revert, type RevertDef, type RunContext, type Target } from "../../contract/adapter.js";
 import { AdapterError } from "../../errors.js";
 import type { Clients } from "./connection.js";
+import { readObject, reconnect } from "./objects.js";
 import { recordLocation, writeRecord, type RecordLocation } from "./records.js";
 import { refOf, type ObjectKind, type ObjectRef } from "./targets.js";
 
@@ -32,4 +33,13 @@ export function recordedRevert(def: RevertDef, data: (record: RecordLocation) =>
       stopLease = await writeRecord(clients, record, { runId: ctx.runId, fault: `${where.action} on ${where.target.label}`, action: where.action, target: { id: where.target.id, label: where.target.label }, revert: { kind: revert.kind, data: revert.data, description: revert.description } }, ctx);
     },
   };
+}
+
+/** The pod an action was given, read now: refused when it is gone or another pod took its name. */
+export async function livePod<P>(action: string, target: Target | null, ctx: RunContext): Promise<{ ref: ObjectRef; clients: Clients; pod: P }> {
+  const ref = objectOf(action, target, ["pod"]);
+  const clients = await reconnect(ref);
+  const pod = (await readObject(clients, ref, ctx)) as (P & { metadata?: { uid?: string } }) | undefined;
+  if (!pod || pod.metadata?.uid !== ref.uid) throw new AdapterError(`${action}: pod ${ref.namespace}/${ref.name} is gone (or was replaced) since it was chosen`, { action, target: target!.id });
+  return { ref, clients, pod };
 }

@@ -2,7 +2,8 @@
 // in-cluster), through @kubernetes/client-node, loaded on first use.
 
 import type { Adapter } from "../../contract/adapter.js";
-import { cordon, deletePod, networkIsolate, rolloutRestart, scale } from "./actions.js";
+import { deletePod, networkIsolate, rolloutRestart, scale } from "./actions.js";
+import { cordon } from "./cordon.js";
 import { drain } from "./drain.js";
 import { execKill } from "./exec-kill.js";
 import { kubernetesProbe } from "./probe.js";
