@@ -100,6 +100,11 @@ export interface ActionDef<P extends z.ZodType = z.ZodType> {
    * changed; `prepare` still checks again at injection time.
    */
   preflight?(params: z.output<P>, target: Target | null, ctx: RunContext): Promise<void>;
+  /**
+   * Optional: where the action reaches beyond its target (a drain evicts pods of other namespaces),
+   * so the policy's allowContexts/allowNamespaces judge that too before anything is injected.
+   */
+  reach?(params: z.output<P>, target: Target | null, ctx: RunContext): Promise<TargetScope>;
 }
 
 export interface Injection {
@@ -157,6 +162,8 @@ export interface RecordedFault {
   /** When the run last renewed the record's lease, and how long a lease lasts. */
   renewedAt: string;
   leaseMs: number;
+  /** Drop the record without reverting (`rollback --run <id> --forget`). */
+  forget(): Promise<void>;
 }
 
 /** Finding the records of an adapter that keeps them in its backend. */

@@ -2,7 +2,7 @@
 // Rollback is in a `finally`: errors, aborts and interrupts all pass through it.
 
 import type { CompiledExperiment } from "../contract/compiled-experiment.js";
-import { ChaoscastError, errorMessage, PreflightError } from "../errors.js";
+import { ChaoscastError, errorMessage, PreflightError, UsageError } from "../errors.js";
 import { sleep } from "../util/abortable.js";
 import { formatDuration } from "../contract/duration.js";
 import { selectTargets } from "../contract/selection.js";
@@ -12,7 +12,8 @@ import { FaultLedger, type InjectedFault } from "./injected.js";
 import { StateFile } from "./state.js";
 import { RunLock } from "./lock.js";
 import { scheduleVerdict } from "../contract/schedule.js";
-import { checkResolved, checkScopes, checkStatic, combineViolations, EXCLUDE_LABEL, isExcluded, NO_POLICY, type BlockScope, type Policy, type ResolvedBlock, type StaticFacts, type Violation } from "../policy/rules.js";
+import { EXCLUDE_LABEL, isExcluded } from "../contract/exclusion.js";
+import { checkResolved, checkScopes, checkStatic, combineViolations, NO_POLICY, type BlockScope, type Policy, type ResolvedBlock, type StaticFacts, type Violation } from "../policy/rules.js";
 import { currentOwner } from "../util/process-owner.js";
 import { protectSecrets } from "../contract/redact.js";
 import path from "node:path";
@@ -79,8 +80,10 @@ export async function targetScopes(experiment: CompiledExperiment, registry: Reg
     const def = registry.targetKinds.get(spec.kind);
     if (!def?.scope) continue;
     try {
-      scopes.push({ target: spec.name, ...(await def.scope(spec.selector)) });
+      scopes.push({ who: `target "${spec.name}"`, target: spec.name, ...(await def.scope(spec.selector)) });
     } catch (err) {
+      // Bad input (a broken kubeconfig, a context that does not exist) is the user's to fix: exit 4.
+      if (err instanceof UsageError) throw new UsageError(`target "${spec.name}": ${err.message}`);
       if (err instanceof ChaoscastError) throw new PreflightError(`target "${spec.name}": ${err.userMessage()}`, { cause: err });
       throw new PreflightError(`target "${spec.name}": ${errorMessage(err)}`, { cause: err });
     }
@@ -105,6 +108,7 @@ export async function resolveTargets(
       candidates = await def.resolve(spec.selector, ctx);
     } catch (err) {
       if (err instanceof PreflightError) throw err;
+      if (err instanceof UsageError) throw new UsageError(`target "${spec.name}": ${err.message}`);
       // Nothing is injected yet: a backend that cannot list (unreachable, refusing) skips the run.
       const why = err instanceof ChaoscastError ? err.userMessage() : errorMessage(err);
       throw new PreflightError(`target "${spec.name}": could not list ${def.describe(spec.selector)}: ${why}`, { cause: err });
@@ -148,6 +152,22 @@ export async function runExperiment(experiment: CompiledExperiment, options: Run
 }
 
 /** Each action's own preflight check on each of its targets: a fault that cannot work stops the run before any is injected. */
+/** Where faults reach beyond their targets (a drain: the namespaces of the pods it would evict). */
+export async function actionReach(experiment: CompiledExperiment, targets: Map<string, Target[]>, ctx: RunContext): Promise<BlockScope[]> {
+  const scopes: BlockScope[] = [];
+  for (const fault of experiment.faults) {
+    if (!fault.action.reach) continue;
+    for (const target of fault.target ? (targets.get(fault.target) ?? []) : [null]) {
+      try {
+        scopes.push({ who: `fault "${fault.name}"${target ? ` on ${target.label}` : ""}`, ...(await fault.action.reach(fault.params, target, ctx)) });
+      } catch (err) {
+        throw new PreflightError(`fault "${fault.name}"${target ? ` on ${target.label}` : ""} cannot be checked against the policy: ${errorMessage(err)}`, { cause: err });
+      }
+    }
+  }
+  return scopes;
+}
+
 export async function preflightActions(experiment: CompiledExperiment, targets: Map<string, Target[]>, ctx: RunContext): Promise<void> {
   for (const fault of experiment.faults) {
     if (!fault.action.preflight) continue;
@@ -241,6 +261,7 @@ async function runLifecycle(experiment: CompiledExperiment, options: RunOptions,
         }
         const resolved = await resolveTargets(experiment, options.registry, options.seed, ctx, emit);
         violations = combineViolations(checkStatic(staticFacts(experiment), policy), checkResolved(resolved.blocks, policy));
+        if (violations.length === 0) violations = checkScopes(await actionReach(experiment, resolved.targets, ctx), policy);
         if (violations.length === 0) await preflightActions(experiment, resolved.targets, ctx);
         return resolved.targets;
       },

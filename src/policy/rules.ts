@@ -7,7 +7,6 @@ import { z } from "zod";
 import { DurationSchema, PercentSchema } from "../contract/common-schemas.js";
 import { formatDuration } from "../contract/duration.js";
 
-export const EXCLUDE_LABEL = "chaoscast.io/exclude";
 
 export const PolicySchema = z
   .object({
@@ -146,9 +145,12 @@ export function checkResolved(blocks: readonly ResolvedBlock[], policy: Policy):
   return out;
 }
 
-/** Where a target block reaches (its context and namespaces), known before any request. */
+/** Where a target block (or a fault beyond its target) reaches: its context and namespaces. */
 export interface BlockScope {
-  target: string;
+  /** Who reaches there, as a refusal names it: `target "api"`, `fault "drain" on node node-a`. */
+  who: string;
+  /** The target block, when the scope is one. */
+  target?: string;
   context?: string | undefined;
   namespaces?: string[] | undefined;
 }
@@ -169,13 +171,9 @@ export function checkScopes(scopes: readonly BlockScope[], policy: Policy): Viol
       if (!rules) continue;
       for (const value of values) {
         const refusing = allowedByAll(rules, value);
-        if (refusing) out.push({ limit: key, target: scope.target, message: `target "${scope.target}" reaches ${field} "${value}", which the policy's ${key} (${refusing.value.join(", ")}) does not allow (${refusing.source}); nothing was sent to it` });
+        if (refusing) out.push({ limit: key, ...(scope.target ? { target: scope.target } : {}), message: `${scope.who} reaches ${field} "${value}", which the policy's ${key} (${refusing.value.join(", ")}) does not allow (${refusing.source}); nothing was changed there` });
       }
     }
   }
   return out;
-}
-
-export function isExcluded(target: { labels?: Record<string, string> | undefined }): boolean {
-  return target.labels?.[EXCLUDE_LABEL]?.trim().toLowerCase() === "true";
 }

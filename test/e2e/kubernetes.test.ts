@@ -139,7 +139,59 @@ faults:
     expect(result.exitCode, result.all).toBe(0);
     expect(replicasOf("payment", "payment")).toBe(3);
     await pollUntil(() => cluster.list("configmaps", { labelSelector: "app.kubernetes.io/managed-by=chaoscast" }).length === 0, 5_000);
-    if (elsewhere) expect(result.stdout).toMatch(/kubernetes\.scale on deployment payment\/payment .*has ended/);
+    if (elsewhere) expect(result.stdout).toMatch(/scale deployment payment\/payment \(context standin\) back to 3 replica\(s\) \(run .*has ended/);
+  });
+});
+
+describe("the kubernetes adapter's checks before anything is injected", () => {
+  it("refuses a drain whose evictions reach a namespace outside allowNamespaces, with exit 4 and the node untouched", async () => {
+    cluster.addNode("node-a");
+    cluster.addNamespace("playback");
+    cluster.addNamespace("payment");
+    cluster.addDeployment("playback", "api", { replicas: 1 });
+    cluster.addDeployment("payment", "payment", { replicas: 1 });
+    writeFileSync(path.join(dir, ".chaoscast.yaml"), "policy:\n  allowNamespaces: [playback]\n");
+    const file = writeExperiment(dir, "drain.yaml", `version: 1\ntitle: drain\nduration: 1s\ntargets:\n  node: { kubernetes: { kind: node, names: [node-a] } }\nfaults:\n  - { name: drain it, target: node, action: kubernetes.drain }\n`);
+    const result = await runCli(["run", file, "--yes"], { cwd: dir, env });
+    expect(result.exitCode, result.all).toBe(4);
+    expect(result.all).toMatch(/fault "drain it" on node node-a \(context standin\) reaches namespace "payment", which the policy's allowNamespaces \(playback\) does not allow/);
+    expect((cluster.get("nodes", undefined, "node-a") as { spec?: { unschedulable?: boolean } } | undefined)?.spec?.unschedulable).toBeFalsy();
+    expect(cluster.requests.filter((r) => r.method !== "GET")).toEqual([]);
+  });
+
+  it("skips a run whose fault cannot work (a node someone else cordoned) before any fault of it is injected", async () => {
+    cluster.addNamespace("payment");
+    cluster.addDeployment("payment", "payment", { replicas: 3 });
+    cluster.addNode("node-a", {}, { unschedulable: true });
+    const file = writeExperiment(
+      dir,
+      "two.yaml",
+      `version: 1\ntitle: two faults\nduration: 1s\ntargets:\n  payment: { kubernetes: { namespace: payment, kind: deployment } }\n  node: { kubernetes: { kind: node } }\nfaults:\n  - { name: no payment, target: payment, action: kubernetes.scale, with: { replicas: 0 } }\n  - { name: cordon, target: node, action: kubernetes.cordon, at: 500ms }\n`,
+    );
+    const result = await runCli(["run", file, "--yes"], { cwd: dir, env });
+    expect(result.exitCode, result.all).toBe(5);
+    expect(result.all).toMatch(/already cordoned; chaoscast will not take over/);
+    expect(cluster.requests.filter((r) => r.method !== "GET")).toEqual([]);
+  });
+
+  it("drops a dead run's record in the cluster with --forget, reverting nothing", async () => {
+    cluster.addNamespace("payment");
+    cluster.addDeployment("payment", "payment", { replicas: 3 });
+    const child = runCli(["run", writeExperiment(dir, "scale.yaml", scaleToZero("60s")), "--yes", "--watchdog", "off"], { cwd: dir, env });
+    await waitForOutput(child, "injected no payment");
+    child.kill("SIGKILL");
+    await child;
+    const [record] = cluster.list("configmaps", { labelSelector: "app.kubernetes.io/managed-by=chaoscast" });
+    const runId = record!.metadata.labels!["chaoscast.io/run"]!;
+    const other = { ...env, CHAOSCAST_DIR: path.join(workdir(), "other-state") };
+    const result = await runCli(["rollback", "--context", "standin", "--run", runId, "--forget"], { cwd: dir, env: other });
+    expect(result.exitCode, result.all).toBe(0);
+    expect(result.stdout).toMatch(/forgot ConfigMap payment\/chaoscast-fault-[0-9a-f]+ .* reverting nothing/);
+    expect(cluster.list("configmaps", { labelSelector: "app.kubernetes.io/managed-by=chaoscast" })).toEqual([]);
+    expect(replicasOf("payment", "payment")).toBe(0);
+    // The local state still knows it: the run's own rollback restores it.
+    expect((await runCli(["rollback"], { cwd: dir, env })).exitCode).toBe(0);
+    expect(replicasOf("payment", "payment")).toBe(3);
   });
 });
 

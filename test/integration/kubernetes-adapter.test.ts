@@ -363,3 +363,70 @@ describe("records planted in the cluster", () => {
     expect(unreadable[0]?.problem).toContain(`names another cluster (context prod, server https://10.0.0.1:6443), not standin at ${conn.server}`);
   });
 });
+
+describe("records whose object does not carry their mark", () => {
+  it("are left alone, so a ConfigMap anyone may write cannot make rollback scale what chaoscast never touched", async () => {
+    cluster.addNamespace("playback");
+    cluster.addDeployment("playback", "playback-api", { replicas: 5 });
+    const conn = await connect("standin");
+    const name = "chaoscast-fault-00000000000000000002";
+    cluster.create("configmaps", "playback", {
+      metadata: { name, labels: { "app.kubernetes.io/managed-by": "chaoscast" } },
+      data: {
+        "record.json": JSON.stringify({
+          version: 1,
+          runId: "forged-run",
+          fault: "harmless",
+          action: "kubernetes.scale",
+          target: null,
+          revert: { kind: "kubernetes.restore-replicas", data: { ref: { context: conn.context, server: conn.server, kind: "deployment", namespace: "playback", name: "playback-api", uid: "" }, replicas: 0, during: 0, record: { namespace: "playback", name } }, description: "delete an old NetworkPolicy (harmless)" },
+          owner: { pid: 99999, startTime: null, host: "elsewhere" },
+          leaseMs: 30_000,
+        }),
+        renewedAt: "2020-01-01T00:00:00.000Z",
+      },
+    });
+    const { records: found, unreadable } = await kubernetesRecords.find("standin", ctx);
+    expect(found).toEqual([]);
+    expect(unreadable[0]?.problem).toMatch(/left alone: its deployment playback\/playback-api does not carry the fault's mark chaoscast\.io\/fault-00000000000000000002/);
+  });
+});
+
+describe("a hung API server", () => {
+  it("is given up on when the run is interrupted, and after the request timeout", async () => {
+    const { createServer } = await import("node:net");
+    const sockets: import("node:net").Socket[] = [];
+    const server = createServer((socket) => void sockets.push(socket)).listen(0, "127.0.0.1");
+    await new Promise((resolve) => server.once("listening", resolve));
+    const { call } = await import("../../src/adapters/kubernetes/api.js");
+    const never = () => new Promise<never>(() => {});
+    const interrupt = new AbortController();
+    setTimeout(() => interrupt.abort(), 100);
+    await expect(call({ verb: "list", resource: "pods", group: "" }, never, { signal: interrupt.signal })).rejects.toThrow(/list pods: interrupted/);
+    await expect(call({ verb: "list", resource: "pods", group: "" }, never, { requestTimeoutMs: 200 })).rejects.toThrow(/could not list pods: ETIMEDOUT: no answer within 200ms/);
+    for (const socket of sockets) socket.destroy();
+    server.close();
+  });
+});
+
+describe("delete-pod's wait for recovery", () => {
+  it("counts from the deletion, so a slow owner fails the revert once recoveryTimeout has passed since then", async () => {
+    cluster.addNamespace("playback");
+    cluster.addDeployment("playback", "api", { replicas: 2 });
+    cluster.readyDelayMs = 60_000;
+    const [pod] = await resolve({ namespace: "playback" });
+    const revert = await inject("kubernetes.delete-pod", { gracePeriod: "0s", recoveryTimeout: "1s" }, pod!);
+    await expect(perform(revert!, ctx)).rejects.toThrow(/ReplicaSet playback\/.* did not recover within 1s of the pod's deletion \(1 of 2 ready\)/);
+  });
+});
+
+describe("drain and the exclusion label", () => {
+  it("refuses to drain a node that runs a pod labelled chaoscast.io/exclude=true", async () => {
+    cluster.addNode("node-a");
+    cluster.addNamespace("billing");
+    cluster.addDeployment("billing", "ledger", { replicas: 1, podLabels: { "chaoscast.io/exclude": "true" } });
+    const [node] = await resolve({ kind: "node", names: ["node-a"] });
+    const def = registry.actions.get("kubernetes.drain")!;
+    await expect(def.preflight!(def.params.parse({}), node!, ctx)).rejects.toThrow(/runs 1 pod\(s\) labelled chaoscast\.io\/exclude=true that a drain would evict \(billing\/ledger-/);
+  });
+});

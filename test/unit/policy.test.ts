@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { checkResolved, checkStatic, combineViolations, isExcluded, mergePolicies, type PolicyLimits } from "../../src/policy/rules.js";
+import { checkResolved, checkStatic, combineViolations, mergePolicies, type PolicyLimits } from "../../src/policy/rules.js";
+import { isExcluded } from "../../src/contract/exclusion.js";
 
 const from = (file: string, limits: PolicyLimits) => ({ limits, source: (key: string) => `${file}:${key}` });
 

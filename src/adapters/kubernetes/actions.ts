@@ -10,7 +10,7 @@ import { AdapterError } from "../../errors.js";
 import { call, callOrMissing } from "./api.js";
 import { livePod, objectOf, recordedRevert } from "./faults.js";
 import { readObject, reconnect } from "./objects.js";
-import { mergePatch } from "./records.js";
+import { mergePatch } from "./connection.js";
 import { ISOLATE_LABEL, isolateRevert, recoverRevert, scaleRevert } from "./reverts.js";
 import { requestFor } from "./targets.js";
 import { readScale, writeScale } from "./workloads.js";
@@ -27,7 +27,9 @@ export const deletePod = defineAction({
     .object({
       gracePeriod: DurationSchema.optional().meta({ description: "Grace period for the pod to stop; the pod's own terminationGracePeriodSeconds when not given. 0s kills at once." }),
       allowBare: z.boolean().default(false).meta({ description: "Also delete a pod no controller owns (nothing will bring it back)." }),
-      recoveryTimeout: DurationSchema.prefault("2m").meta({ description: "How long the owner may take to have every replica ready again before the revert fails." }),
+      recoveryTimeout: DurationSchema.prefault("2m")
+        .refine((ms) => ms >= 1_000 && ms <= 120_000, { message: "recoveryTimeout must be between 1s and 2m (a rollback waits at most that long for one revert)" })
+        .meta({ description: "How long after the deletion the owner may take to have every replica ready again, at most 2m; later, the revert fails." }),
     })
     .strict(),
   example: { gracePeriod: "0s" },
@@ -41,7 +43,7 @@ export const deletePod = defineAction({
       if (!params.allowBare) throw new AdapterError(`kubernetes.delete-pod: pod ${ref.namespace}/${ref.name} has no controller${owner ? ` chaoscast knows how to wait for (owned by a ${owner.kind})` : ""}, so nothing would bring it back; set allowBare: true to delete it anyway`, { action: "kubernetes.delete-pod", target: target!.id });
     }
     return {
-      revert: owner && ownerKind ? revertWith(recoverRevert, { ref, owner: { kind: ownerKind, name: owner.name }, timeoutMs: params.recoveryTimeout }) : null,
+      revert: owner && ownerKind ? revertWith(recoverRevert, { ref, owner: { kind: ownerKind, name: owner.name }, timeoutMs: params.recoveryTimeout, deletedAt: Date.now() }) : null,
       async apply() {
         const namespace = ref.namespace ?? "";
         const grace = params.gracePeriod === undefined ? undefined : Math.round(params.gracePeriod / 1000);
@@ -69,7 +71,7 @@ export const scale = defineAction({
     const clients = await reconnect(ref);
     const before = await readScale(clients, ref, ctx);
     if (!before) throw new AdapterError(`kubernetes.scale: ${ref.kind} ${ref.namespace}/${ref.name} is gone`, { action: "kubernetes.scale", target: target!.id });
-    const { revert, begin } = recordedRevert(scaleRevert, (record) => ({ ref, replicas: before.replicas, record }), { action: "kubernetes.scale", target: target!, namespace: ref.namespace });
+    const { revert, begin } = recordedRevert(scaleRevert, (record) => ({ ref, replicas: before.replicas, during: params.replicas, record }), { action: "kubernetes.scale", target: target!, namespace: ref.namespace, marked: ref });
     if (before.replicas === params.replicas) ctx.note(`${ref.kind} ${ref.namespace}/${ref.name} already has ${params.replicas} replica(s)`);
     return {
       revert,

@@ -2,6 +2,7 @@
 // retried with backoff (honouring Retry-After), and an error the user must act on becomes a sentence:
 // an RBAC 403 names the verb, resource and namespace and the Role rule that would allow it.
 
+import { formatDuration } from "../../contract/duration.js";
 import { AdapterError } from "../../errors.js";
 import { sleep } from "../../util/abortable.js";
 
@@ -60,7 +61,8 @@ function inspect(err: unknown): Seen {
 }
 
 const RETRIED_STATUS = new Set([429, 500, 502, 503, 504]);
-const RETRIED_NETWORK = /^(ECONNRESET|ETIMEDOUT|EPIPE|EAI_AGAIN|ECONNREFUSED)\b/;
+// Not ETIMEDOUT: a request that went unanswered for REQUEST_TIMEOUT_MS is not a blip to wait out again.
+const RETRIED_NETWORK = /^(ECONNRESET|EPIPE|EAI_AGAIN|ECONNREFUSED)\b/;
 export const MAX_ATTEMPTS = 6;
 
 function describe(req: Request): string {
@@ -84,7 +86,38 @@ function failure(req: Request, seen: Seen, context: string | undefined): KubeApi
   return new KubeApiError(`kubernetes: could not ${describe(req)}${where}${status}: ${seen.message}`, seen.status, seen.reason);
 }
 
+/** How long one request may go unanswered: a hung API server (or a black-holed one) is a failure, not a wait. */
+export const REQUEST_TIMEOUT_MS = 30_000;
+
+class Interrupted extends Error {}
+
+/**
+ * The request, or a rejection when it takes longer than `timeoutMs` (retried like a reset
+ * connection) or the signal fires (not retried). The client cannot cancel a request itself, so a
+ * request given up on is left to end on its own.
+ */
+function bounded<T>(request: Promise<T>, signal: AbortSignal | undefined, timeoutMs: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    if (signal?.aborted) return reject(new Interrupted());
+    const onAbort = () => finish(() => reject(new Interrupted()));
+    const timer = setTimeout(() => finish(() => reject(Object.assign(new Error(`no answer within ${formatDuration(timeoutMs)}`), { code: "ETIMEDOUT" }))), timeoutMs);
+    timer.unref?.();
+    function finish(settle: () => void) {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+      settle();
+    }
+    signal?.addEventListener("abort", onAbort, { once: true });
+    request.then(
+      (value) => finish(() => resolve(value)),
+      (err: unknown) => finish(() => reject(err)),
+    );
+  });
+}
+
 export interface CallOptions {
+  /** How long one attempt may take (default REQUEST_TIMEOUT_MS). */
+  requestTimeoutMs?: number;
   signal?: AbortSignal;
   context?: string;
   /** Called before each retry, for progress and journal notes. */
@@ -101,8 +134,9 @@ export async function call<T>(req: Request, send: () => Promise<T>, options: Cal
   const base = options.backoffMs ?? 200;
   for (let attempt = 1; ; attempt++) {
     try {
-      return await send();
+      return await bounded(send(), options.signal, options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS);
     } catch (err) {
+      if (err instanceof Interrupted) throw new KubeApiError(`kubernetes: ${describe(req)}: interrupted`, undefined, "Interrupted");
       const seen = inspect(err);
       const retryable = seen.status !== undefined ? RETRIED_STATUS.has(seen.status) : RETRIED_NETWORK.test(seen.message);
       if (!retryable || attempt >= MAX_ATTEMPTS || options.signal?.aborted) throw failure(req, seen, options.context);

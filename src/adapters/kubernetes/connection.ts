@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { isIPv6 } from "node:net";
 import { homedir } from "node:os";
 import path from "node:path";
-import { AdapterError } from "../../errors.js";
+import { UsageError } from "../../errors.js";
 
 export type KubeModule = typeof import("@kubernetes/client-node");
 type KubeConfig = InstanceType<KubeModule["KubeConfig"]>;
@@ -44,7 +44,8 @@ export interface Connection {
   source: ConfigSource;
 }
 
-export class KubeConfigError extends AdapterError {}
+/** The kubeconfig (or its absence) is wrong: bad input, exit 4, before anything is injected. */
+export class KubeConfigError extends UsageError {}
 
 /**
  * Add another kubeconfig's clusters, users and contexts as kubectl merges KUBECONFIG files: the
@@ -172,4 +173,10 @@ export function clientsFor(conn: Connection): Clients {
     clientsOf.set(conn, clients);
   }
   return clients;
+}
+
+/** Request options that send a JSON merge patch (the client's default for patch is a JSON patch). */
+export function mergePatch(clients: Clients) {
+  const { k8s } = clients.conn;
+  return k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch);
 }

@@ -26,7 +26,7 @@ export async function prepareCordon(action: string, target: Target | null, ctx: 
   const node = (await readObject(clients, ref, ctx)) as { spec?: { unschedulable?: boolean } } | undefined;
   if (!node) throw new AdapterError(`${action}: node ${ref.name} is gone`, { action, target: target!.id });
   if (node.spec?.unschedulable) throw new AdapterError(`${action}: node ${ref.name} is already cordoned; chaoscast will not take over (and later undo) a cordon it did not make`, { action, target: target!.id });
-  const { revert, begin } = recordedRevert(uncordonRevert, (record) => ({ ref, record }), { action, target: target!, namespace: null });
+  const { revert, begin } = recordedRevert(uncordonRevert, (record) => ({ ref, record }), { action, target: target!, namespace: null, marked: ref });
   return {
     ref,
     clients,

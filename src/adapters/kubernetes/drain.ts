@@ -7,6 +7,7 @@ import { z } from "zod";
 import { defineAction, type RunContext } from "../../contract/adapter.js";
 import { DurationSchema } from "../../contract/common-schemas.js";
 import { AdapterError } from "../../errors.js";
+import { EXCLUDE_LABEL, isExcluded } from "../../contract/exclusion.js";
 import { sleep } from "../../util/abortable.js";
 import { call, KubeApiError, listAll, mapLimit, PAGE_SIZE } from "./api.js";
 import type { Clients } from "./connection.js";
@@ -18,8 +19,8 @@ import { reconnect } from "./objects.js";
 const EVICTION_CONCURRENCY = 8;
 
 interface PodOnNode {
-  metadata?: { name?: string; namespace?: string; uid?: string; annotations?: Record<string, string>; ownerReferences?: { kind: string; controller?: boolean }[]; deletionTimestamp?: unknown };
-  spec?: { volumes?: { emptyDir?: unknown }[] };
+  metadata?: { name?: string; namespace?: string; uid?: string; labels?: Record<string, string>; annotations?: Record<string, string>; ownerReferences?: { kind: string; controller?: boolean }[]; deletionTimestamp?: unknown };
+  spec?: { nodeName?: string; volumes?: { emptyDir?: unknown }[] };
   status?: { phase?: string };
 }
 
@@ -39,11 +40,19 @@ const name = (p: PodOnNode) => `${p.metadata?.namespace}/${p.metadata?.name}`;
 /** The pods a drain must evict, or why it cannot drain the node at all. */
 function evictable(pods: PodOnNode[], options: { allowBare: boolean; deleteEmptyDirData: boolean }): { evict: PodOnNode[]; refusal?: string } {
   const evict = pods.filter((p) => !isDaemon(p) && !isMirror(p) && !isFinished(p) && !p.metadata?.deletionTimestamp);
+  // An excluded pod is never hit: a drain that would evict one is refused, not narrowed, since the
+  // node would still be emptied around it.
+  const excluded = evict.filter((p) => isExcluded({ labels: p.metadata?.labels }));
+  if (excluded.length) return { evict, refusal: `it runs ${excluded.length} pod(s) labelled ${EXCLUDE_LABEL}=true that a drain would evict (${excluded.slice(0, 5).map(name).join(", ")}); choose another node` };
   const bare = evict.filter((p) => !p.metadata?.ownerReferences?.some((o) => o.controller));
   if (bare.length && !options.allowBare) return { evict, refusal: `${bare.length} pod(s) no controller owns would be lost (${bare.slice(0, 5).map(name).join(", ")}); set allowBare: true to evict them anyway` };
   const local = evict.filter((p) => p.spec?.volumes?.some((v) => v.emptyDir !== undefined));
   if (local.length && !options.deleteEmptyDirData) return { evict, refusal: `${local.length} pod(s) keep data in emptyDir volumes that eviction deletes (${local.slice(0, 5).map(name).join(", ")}); set deleteEmptyDirData: true to evict them anyway` };
   return { evict };
+}
+
+function interrupted(signal: AbortSignal, action: string, node: string): void {
+  if (signal.aborted) throw new AdapterError(`${action}: node ${node}: interrupted while evicting; what was evicted stays evicted, the node is uncordoned by the rollback`, { action });
 }
 
 async function evict(clients: Clients, pod: PodOnNode, deadline: number, ctx: RunContext): Promise<string | null> {
@@ -60,6 +69,7 @@ async function evict(clients: Clients, pod: PodOnNode, deadline: number, ctx: Ru
       if (!(err instanceof KubeApiError && err.status === 429)) throw err;
       if (performance.now() > deadline) return `${namespace}/${podName}: ${err.message}`;
       await sleep(1_000, ctx.signal);
+      interrupted(ctx.signal, "kubernetes.drain", pod.spec?.nodeName ?? "");
     }
   }
 }
@@ -78,10 +88,16 @@ export const drain = defineAction({
   example: { timeout: "2m" },
   reversible: "always",
   async preflight(params, target, ctx) {
+    await prepareCordon("kubernetes.drain", target, ctx);
     const ref = objectOf("kubernetes.drain", target, ["node"]);
-    const clients = await reconnect(ref);
-    const { refusal } = evictable(await podsOn(clients, ref.name, ctx), params);
+    const { refusal } = evictable(await podsOn(await reconnect(ref), ref.name, ctx), params);
     if (refusal) throw new AdapterError(`kubernetes.drain: node ${ref.name}: ${refusal}`, { action: "kubernetes.drain", target: target!.id });
+  },
+  // The pods it evicts may live in any namespace: the policy's allowNamespaces judges those too.
+  async reach(params, target, ctx) {
+    const ref = objectOf("kubernetes.drain", target, ["node"]);
+    const { evict: pods } = evictable(await podsOn(await reconnect(ref), ref.name, ctx), params);
+    return { context: ref.context, namespaces: [...new Set(pods.map((p) => p.metadata?.namespace ?? ""))].sort() };
   },
   async prepare(params, target, ctx) {
     const { ref, clients, revert, cordon } = await prepareCordon("kubernetes.drain", target, ctx);
@@ -92,7 +108,9 @@ export const drain = defineAction({
         const deadline = performance.now() + params.timeout;
         const { evict: pods, refusal } = evictable(await podsOn(clients, ref.name, applyCtx), params);
         if (refusal) throw new AdapterError(`kubernetes.drain: node ${ref.name}: ${refusal}`, { action: "kubernetes.drain", target: target!.id });
+        applyCtx.note(`node ${ref.name}: evicting ${pods.length} pod(s)${pods.length ? `: ${pods.slice(0, 10).map(name).join(", ")}${pods.length > 10 ? ", …" : ""}` : ""}`);
         const blocked = (await mapLimit(pods, EVICTION_CONCURRENCY, (pod) => evict(clients, pod, deadline, applyCtx))).filter((b): b is string => b !== null);
+        interrupted(applyCtx.signal, "kubernetes.drain", ref.name);
         if (blocked.length) throw new AdapterError(`kubernetes.drain: node ${ref.name}: ${blocked.length} pod(s) could not be evicted within ${Math.round(params.timeout / 1000)}s (a PodDisruptionBudget forbids it): ${blocked.slice(0, 3).join("; ")}`, { action: "kubernetes.drain", target: target!.id });
         // Evicted pods terminate on their own time; the drain is done when none is left.
         const evicted = new Set(pods.map((p) => p.metadata?.uid));
@@ -102,6 +120,7 @@ export const drain = defineAction({
           if (performance.now() > deadline) throw new AdapterError(`kubernetes.drain: node ${ref.name}: ${left.length} evicted pod(s) still there after ${Math.round(params.timeout / 1000)}s: ${left.slice(0, 3).map(name).join(", ")}`, { action: "kubernetes.drain", target: target!.id });
           if (round === 0) applyCtx.note(`node ${ref.name}: waiting for ${left.length} evicted pod(s) to go`);
           await sleep(500, applyCtx.signal);
+          interrupted(applyCtx.signal, "kubernetes.drain", ref.name);
         }
       },
     };

@@ -85,13 +85,14 @@ export const execKill = defineAction({
           throw new AdapterError(`kubernetes.exec-kill: could not exec in ${ref.namespace}/${ref.name} (${container}): ${(err as Error).message}`, { action: "kubernetes.exec-kill", target: target!.id });
         });
         if (result.status === "Failure") {
-          throw new AdapterError(`kubernetes.exec-kill: "${command.join(" ")}" failed in ${ref.namespace}/${ref.name} (${container}): ${result.message}${result.output ? `: ${result.output}` : ""} (the image needs a kill program)`, { action: "kubernetes.exec-kill", target: target!.id });
+          const missing = /not found|no such file|executable file/i.test(`${result.message} ${result.output}`);
+          throw new AdapterError(`kubernetes.exec-kill: "${command.join(" ")}" failed in ${ref.namespace}/${ref.name} (${container}): ${result.message}${result.output ? `: ${result.output}` : ""}${missing ? " (the image needs a kill program)" : ""}`, { action: "kubernetes.exec-kill", target: target!.id });
         }
         const deadline = performance.now() + params.within;
         for (;;) {
           const now = (await readObject(clients, ref, ctx)) as PodStatus | undefined;
           if (!now || now.metadata?.uid !== ref.uid || (restartsOf(now, container) ?? 0) > before) return;
-          if (performance.now() > deadline) throw new AdapterError(`kubernetes.exec-kill: container ${container} of ${ref.namespace}/${ref.name} did not restart within ${Math.round(params.within / 1000)}s of SIG${params.signal} (does its process handle the signal?)`, { action: "kubernetes.exec-kill", target: target!.id });
+          if (performance.now() > deadline) throw new AdapterError(`kubernetes.exec-kill: container ${container} of ${ref.namespace}/${ref.name} did not restart within ${Math.round(params.within / 1000)}s of SIG${params.signal}${params.signal === "KILL" ? "" : " (does its process handle the signal?)"}${params.pid === 1 ? "" : ` (only the end of PID 1 restarts a container; ${params.pid} may have ended without that)`}`, { action: "kubernetes.exec-kill", target: target!.id });
           await sleep(250, ctx.signal);
         }
       },

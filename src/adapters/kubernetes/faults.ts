@@ -6,6 +6,7 @@ import { revertWith, type Revert, type RevertDef, type RunContext, type Target }
 import { AdapterError } from "../../errors.js";
 import type { Clients } from "./connection.js";
 import { readObject, reconnect } from "./objects.js";
+import { carriesMarker, setMarker } from "./markers.js";
 import { recordLocation, writeRecord, type RecordLocation } from "./records.js";
 import { refOf, type ObjectKind, type ObjectRef } from "./targets.js";
 
@@ -19,10 +20,11 @@ export function objectOf(action: string, target: Target | null, kinds: readonly 
 
 /**
  * A revert whose fault is also recorded in the cluster. `record` is where (fixed now, so the local
- * state file names it too); `begin` writes the record and starts its lease, to be called in apply
- * before the cluster is changed. The revert's release stops the lease.
+ * state file names it too); `begin` writes the record, starts its lease and marks the object the
+ * fault changes (`marked`), to be called in apply before the cluster is changed. The revert's
+ * release stops the lease.
  */
-export function recordedRevert(def: RevertDef, data: (record: RecordLocation) => Record<string, unknown>, where: { action: string; target: Target; namespace: string | null }) {
+export function recordedRevert(def: RevertDef, data: (record: RecordLocation) => Record<string, unknown>, where: { action: string; target: Target; namespace: string | null; marked?: ObjectRef }) {
   const record = recordLocation(where.namespace);
   let stopLease: (() => Promise<void>) | undefined;
   const revert: Revert = revertWith(def, data(record), () => stopLease?.());
@@ -31,6 +33,10 @@ export function recordedRevert(def: RevertDef, data: (record: RecordLocation) =>
     record,
     async begin(clients: Clients, ctx: RunContext): Promise<void> {
       stopLease = await writeRecord(clients, record, { runId: ctx.runId, fault: `${where.action} on ${where.target.label}`, action: where.action, target: { id: where.target.id, label: where.target.label }, revert: { kind: revert.kind, data: revert.data, description: revert.description } }, ctx);
+      // The object's own mark, which ties the record to it (see markers.ts).
+      if (where.marked && !carriesMarker(await setMarker(clients, where.marked, record, ctx.runId, ctx), record, ctx.runId)) {
+        throw new AdapterError(`${where.action}: ${where.target.label} is gone, or did not take chaoscast's mark`, { action: where.action, target: where.target.id });
+      }
     },
   };
 }

@@ -106,7 +106,7 @@ export const kubernetesProbe = defineProbe({
           const want = desired ?? pods.length;
           const containers = pods.flatMap((p) => p.status?.containerStatuses ?? []);
           const fields = {
-            readyRatio: want > 0 ? ready / want : 0,
+            readyRatio: want > 0 ? Math.round((ready / want) * 10_000) / 10_000 : 0,
             desired: want,
             ready,
             pods: pods.length,

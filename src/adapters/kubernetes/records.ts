@@ -12,7 +12,10 @@ import { z } from "zod";
 import type { FaultRecords, RecordedFault, RunContext } from "../../contract/adapter.js";
 import { currentOwner } from "../../util/process-owner.js";
 import { call, callOrMissing, listAll, PAGE_SIZE, type Request } from "./api.js";
-import { clientsFor, connect, type Clients } from "./connection.js";
+import { clientsFor, connect, mergePatch, type Clients } from "./connection.js";
+import { carriesMarker, markerKey } from "./markers.js";
+import { readObject } from "./objects.js";
+import { ObjectRefSchema } from "./targets.js";
 
 export const MANAGED_BY = "app.kubernetes.io/managed-by";
 export const RUN_LABEL = "chaoscast.io/run";
@@ -97,12 +100,6 @@ function keepLease(clients: Clients, at: RecordLocation): () => Promise<void> {
   };
 }
 
-/** Request options that send a JSON merge patch (the client's default for patch is a JSON patch). */
-export function mergePatch(clients: Clients) {
-  const { k8s } = clients.conn;
-  return k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch);
-}
-
 /** Remove a record once its fault is undone; a record already gone is fine. */
 export async function deleteRecord(clients: Clients, at: RecordLocation, ctx: { signal?: AbortSignal }): Promise<void> {
   await callOrMissing(configMapRequest("delete", at.namespace, at.name), () => clients.core.deleteNamespacedConfigMap({ name: at.name, namespace: at.namespace }), {
@@ -114,6 +111,25 @@ export async function deleteRecord(clients: Clients, at: RecordLocation, ctx: { 
 interface ConfigMapLike {
   metadata?: { name?: string; namespace?: string };
   data?: Record<string, string>;
+}
+
+/**
+ * Why a record cannot be trusted to act on, or null when it can: it must be where its own data says
+ * it is, in its target's namespace (nodes': NODE_RECORDS_NAMESPACE), and an object it would scale or
+ * uncordon must carry its mark, which only the run that changed the object set.
+ */
+async function tiedToCluster(clients: Clients, record: RecordBody, at: RecordLocation, ctx: RunContext): Promise<string | null> {
+  const data = record.revert.data as { record?: { namespace?: unknown; name?: unknown }; ref?: { kind?: unknown; namespace?: unknown; name?: unknown } };
+  if (data.record?.namespace !== at.namespace || data.record.name !== at.name) return "its data names another record than itself";
+  const ref = ObjectRefSchema.safeParse(data.ref);
+  if (!ref.success) return "its data names no object chaoscast could have changed";
+  const home = ref.data.namespace ?? NODE_RECORDS_NAMESPACE;
+  if (home !== at.namespace) return `it is kept in namespace ${at.namespace}, not in ${home} where its object is`;
+  if (record.revert.kind === "kubernetes.remove-network-policy") return null;
+  const object = (await readObject(clients, ref.data, ctx)) as { metadata?: { annotations?: Record<string, string> } } | undefined;
+  if (!object) return `its ${ref.data.kind} ${ref.data.namespace ? `${ref.data.namespace}/` : ""}${ref.data.name} is gone (chaoscast rollback --run ${record.runId} --forget --context … drops the record)`;
+  if (!carriesMarker(object.metadata?.annotations, at, record.runId)) return `its ${ref.data.kind} ${ref.data.namespace ? `${ref.data.namespace}/` : ""}${ref.data.name} does not carry the fault's mark ${markerKey(at)} (already undone, or a record chaoscast did not write)`;
+  return null;
 }
 
 /** The records in one context: every ConfigMap chaoscast manages, read as untrusted input. */
@@ -131,7 +147,7 @@ export const kubernetesRecords: FaultRecords = {
     const unreadable: { where: string; problem: string }[] = [];
     for (const item of items) {
       const where = `ConfigMap ${item.metadata?.namespace ?? "?"}/${item.metadata?.name ?? "?"} (context ${conn.context})`;
-      if (!item.metadata?.name?.startsWith("chaoscast-fault-")) continue;
+      if (!item.metadata?.name || !RecordLocationSchema.shape.name.safeParse(item.metadata.name).success) continue;
       let parsed: RecordBody;
       try {
         const text = item.data?.["record.json"] ?? "";
@@ -148,8 +164,14 @@ export const kubernetesRecords: FaultRecords = {
         unreadable.push({ where, problem: `it names another cluster (context ${String(ref?.context)}, server ${String(ref?.server)}), not ${conn.context} at ${conn.server}` });
         continue;
       }
+      const tie = await tiedToCluster(clients, parsed, { namespace: item.metadata.namespace ?? "", name: item.metadata.name }, ctx);
+      if (tie) {
+        unreadable.push({ where, problem: `left alone: ${tie}` });
+        continue;
+      }
       const renewedAt = item.data?.renewedAt ?? "";
-      records.push({ ...parsed, where, renewedAt: Number.isFinite(Date.parse(renewedAt)) ? renewedAt : new Date(0).toISOString() });
+      const at = { namespace: item.metadata.namespace ?? "", name: item.metadata.name };
+      records.push({ ...parsed, where, renewedAt: Number.isFinite(Date.parse(renewedAt)) ? renewedAt : new Date(0).toISOString(), forget: () => deleteRecord(clients, at, ctx) });
     }
     return { records, unreadable };
   },

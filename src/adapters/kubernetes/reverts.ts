@@ -8,7 +8,9 @@ import { AdapterError } from "../../errors.js";
 import { sleep } from "../../util/abortable.js";
 import { callOrMissing, type Request } from "./api.js";
 import { reconnect } from "./objects.js";
-import { deleteRecord, mergePatch, RecordLocationSchema } from "./records.js";
+import { setMarker } from "./markers.js";
+import { mergePatch } from "./connection.js";
+import { deleteRecord, RecordLocationSchema } from "./records.js";
 import { ObjectRefSchema } from "./targets.js";
 import { readScale, writeScale } from "./workloads.js";
 import { ownerReadiness, type Readiness } from "./readiness.js";
@@ -22,10 +24,21 @@ export const RecoverDataSchema = z
     ref: PodRef,
     owner: z.object({ kind: z.enum(["ReplicaSet", "StatefulSet", "DaemonSet", "ReplicationController"]), name: z.string().min(1).max(253) }).strict(),
     timeoutMs: z.int().min(1_000).max(3_600_000),
+    /** When the pod was deleted (ms since the epoch, set as the fault is prepared). */
+    deletedAt: z.int().min(0),
   })
   .strict();
 
-export const ScaleDataSchema = z.object({ ref: WorkloadRef, replicas: z.int().min(0).max(1_000_000), record: RecordLocationSchema }).strict();
+export const ScaleDataSchema = z
+  .object({
+    ref: WorkloadRef,
+    /** The count before the fault, which the revert restores. */
+    replicas: z.int().min(0).max(1_000_000),
+    /** The count the fault set, to tell when someone else scaled it meanwhile. */
+    during: z.int().min(0).max(1_000_000),
+    record: RecordLocationSchema,
+  })
+  .strict();
 
 export const IsolateDataSchema = z
   .object({
@@ -56,7 +69,9 @@ export const recoverRevert = defineRevert({
   describe: (d) => `wait until ${d.owner.kind} ${d.ref.namespace}/${d.owner.name} has every replica ready again`,
   async run(d, ctx) {
     const clients = await reconnect(d.ref);
-    const started = performance.now();
+    // Judged from the deletion (the wall clock: this may run in another process, after a crash),
+    // so retried attempts share one deadline and the time to recovery is the pod's, not an attempt's.
+    const deadline = d.deletedAt + d.timeoutMs;
     for (;;) {
       const now = await ownerReadiness(clients, d.ref.namespace ?? "", d.owner, ctx.signal);
       if (!now) {
@@ -64,11 +79,12 @@ export const recoverRevert = defineRevert({
         return;
       }
       if (now.ready >= now.desired) {
-        ctx.note(`${d.owner.kind} ${d.ref.namespace}/${d.owner.name} recovered: ${readinessText(now)} after ${Math.round(performance.now() - started)}ms of waiting`);
+        ctx.note(`${d.owner.kind} ${d.ref.namespace}/${d.owner.name} recovered: ${readinessText(now)}, ${Math.max(0, Date.now() - d.deletedAt)}ms after the pod's deletion`);
         return;
       }
-      if (performance.now() - started > d.timeoutMs) throw new AdapterError(`${d.owner.kind} ${d.ref.namespace}/${d.owner.name} did not recover within ${Math.round(d.timeoutMs / 1000)}s of the pod's deletion (${readinessText(now)})`);
-      await sleep(250, ctx.signal);
+      if (Date.now() > deadline) throw new AdapterError(`${d.owner.kind} ${d.ref.namespace}/${d.owner.name} did not recover within ${Math.round(d.timeoutMs / 1000)}s of the pod's deletion (${readinessText(now)})`);
+      await sleep(Math.min(250, Math.max(1, deadline - Date.now())), ctx.signal);
+      if (ctx.signal.aborted) throw new AdapterError(`${d.owner.kind} ${d.ref.namespace}/${d.owner.name} was still recovering (${readinessText(now)}) when this attempt's time ran out`);
     }
   },
   async verify(d, ctx) {
@@ -86,7 +102,11 @@ export const scaleRevert = defineRevert({
     const clients = await reconnect(d.ref);
     const scale = await readScale(clients, d.ref, ctx);
     if (!scale) ctx.note(`${describeRef(d.ref)} is gone: nothing to scale back`);
-    else if (scale.replicas !== d.replicas) await writeScale(clients, d.ref, d.replicas, ctx);
+    else {
+      if (scale.replicas !== d.replicas && scale.replicas !== d.during) ctx.note(`${describeRef(d.ref)} had ${scale.replicas} replica(s), not the fault's ${d.during}: someone scaled it meanwhile; set back to ${d.replicas} as recorded`);
+      if (scale.replicas !== d.replicas) await writeScale(clients, d.ref, d.replicas, ctx);
+      await setMarker(clients, d.ref, d.record, null, ctx);
+    }
     await deleteRecord(clients, d.record, ctx);
   },
   async verify(d, ctx) {
@@ -138,8 +158,10 @@ export const uncordonRevert = defineRevert({
   describe: (d) => `uncordon node ${d.ref.name} (context ${d.ref.context})`,
   async run(d, ctx) {
     const now = await setUnschedulable(d.ref, false, ctx);
+    const clients = await reconnect(d.ref);
     if (now === undefined) ctx.note(`node ${d.ref.name} is gone: nothing to uncordon`);
-    await deleteRecord(await reconnect(d.ref), d.record, ctx);
+    else await setMarker(clients, d.ref, d.record, null, ctx);
+    await deleteRecord(clients, d.record, ctx);
   },
   async verify(d, ctx) {
     const clients = await reconnect(d.ref);

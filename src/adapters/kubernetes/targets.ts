@@ -104,8 +104,9 @@ async function listKind(clients: Clients, selector: KubernetesSelector, namespac
   }
 }
 
+/** What a person reads: the object, and which cluster it is in (a current context is easy to forget). */
 function label(ref: ObjectRef): string {
-  return `${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ""}${ref.name}`;
+  return `${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ""}${ref.name} (context ${ref.context})`;
 }
 
 /** A pod that is going away or has ended is no candidate: hitting it would prove nothing. */

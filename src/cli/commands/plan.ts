@@ -3,7 +3,7 @@
 import { PreflightError } from "../../errors.js";
 import { formatDuration } from "../../contract/duration.js";
 import type { CompiledExperiment } from "../../contract/compiled-experiment.js";
-import { preflightActions, resolveTargets, staticFacts, targetScopes } from "../../engine/runner.js";
+import { actionReach, preflightActions, resolveTargets, staticFacts, targetScopes } from "../../engine/runner.js";
 import { checkResolved, checkScopes, checkStatic, combineViolations, type ResolvedBlock, type Violation } from "../../policy/rules.js";
 import { loadPolicy } from "../../policy/file.js";
 import type { RunEventBody } from "../../contract/events.js";
@@ -50,7 +50,8 @@ export async function planCommand(paths: string[], options: CommonOptions): Prom
       // targets the policy allows, since some look at the target (helper containers in its namespace).
       if (!problem && violations.length === 0) {
         try {
-          await preflightActions(experiment, targets, ctx);
+          violations = checkScopes(await actionReach(experiment, targets, ctx), policy);
+          if (violations.length === 0) await preflightActions(experiment, targets, ctx);
         } catch (err) {
           if (!(err instanceof PreflightError)) throw err;
           problem = err.message;

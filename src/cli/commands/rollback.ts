@@ -11,7 +11,7 @@ import { sleep } from "../../util/abortable.js";
 import { ownerLiveness, unprovenRunProcess, type ProcessOwner } from "../../util/process-owner.js";
 import { checkPrivateDir } from "../../util/private-dir.js";
 import { forTerminal as t, terminalSafeJson } from "../../util/terminal-text.js";
-import { PreflightError, UsageError, EXIT } from "../../errors.js";
+import { errorMessage, PreflightError, UsageError, EXIT } from "../../errors.js";
 import { checkLeftover, findLeftovers, leftoverOf, revertLeftover, type LeftoverRun } from "../../engine/leftovers.js";
 import type { RunEventBody } from "../../contract/events.js";
 import { didYouMean } from "../../util/did-you-mean.js";
@@ -21,6 +21,7 @@ import { acquireRollbackLock, type RunLock, sweepStaleLocks } from "../../engine
 import { recentWatchdogRecords } from "../../watchdog/log.js";
 import { readState } from "../../engine/state.js";
 import { recordState, revertRecorded } from "../../engine/recorded.js";
+import { parseRevertData } from "../../engine/rollback.js";
 import type { RunContext } from "../../contract/adapter.js";
 
 export interface RollbackOptions extends CommonOptions {
@@ -143,7 +144,7 @@ async function rollbackStateDir(options: RollbackOptions, style: Style, out: Out
   if (options.run) {
     const run = runs.find((r) => r.state.runId === options.run);
     // A run known only to the cluster (made from another machine or state directory) is --context's.
-    if (!run && options.context !== undefined && !options.forget) return EXIT.passed;
+    if (!run && options.context !== undefined) return EXIT.passed;
     if (!run) {
       const ids = runs.map((r) => r.state.runId);
       throw new UsageError(t(`--run ${options.run}: no state for that run in ${dir}${didYouMean(options.run, ids)}${ids.length ? `; runs with state: ${ids.join(", ")}` : "; there is none"}`));
@@ -168,7 +169,7 @@ async function rollbackStateDir(options: RollbackOptions, style: Style, out: Out
 
   if (chosen.length === 0) {
     const skipped = busy.length + elsewhere.length;
-    out(unreadable.length || skipped ? "Nothing else to roll back." : `Nothing to roll back: no run left faults behind (${t(dir)}).`);
+    out(unreadable.length || skipped ? "Nothing else to roll back." : `Nothing to roll back: no run left faults behind in ${t(dir)}.`);
     setReport({ stateDir: dir, watchdog, runs: [], skipped: [...busy, ...elsewhere].map((r) => r.state.runId), unreadable });
     // A run still in progress, or one of another host, may have faults in effect: a CI gate on --dry-run must not pass it.
     if (options.dryRun && busy.length + elsewhere.length > 0) return EXIT.rollbackFailed;
@@ -277,16 +278,32 @@ async function rollbackRecorded(options: RollbackOptions, style: Style, out: Out
       problems += 1;
     }
     const records = options.run ? found.records.filter((r) => r.runId === options.run) : found.records;
-    if (records.length === 0) out(style.dim(`No fault recorded in ${t(scope)}${options.run ? ` by run ${t(options.run)}` : ""}.`));
-    for (const record of records) {
-      // A record is data from the backend: it may only name a revert of the adapter that keeps it.
-      if (!adapter.reverts?.some((r) => r.kind === record.revert.kind)) {
-        out(style.red(`✖ ${t(record.where)}: names a revert "${t(record.revert.kind)}" that is not ${t(adapter.kind)}'s; left alone`));
+    if (records.length === 0) out(style.dim(`No${found.unreadable.length ? " other" : ""} fault recorded in ${t(scope)}${options.run ? ` by run ${t(options.run)}` : ""}.`));
+    if (options.forget) {
+      // --forget needs --run (checked before): that run's records go, nothing is reverted.
+      for (const record of records) {
+        if (!options.dryRun) await record.forget();
+        out(style.yellow(`${options.dryRun ? "would forget" : "forgot"} ${t(record.where)} of run ${t(record.runId)}, reverting nothing: make sure it is undone (${t(record.revert.kind)})`));
+        report.push({ runId: record.runId, where: record.where, status: "forgotten" });
+      }
+      continue;
+    }
+    for (const found of records) {
+      // A record is data from the backend: it may only name a revert of the adapter that keeps it,
+      // and what it says of itself is not shown; what its data would do is.
+      const def = adapter.reverts?.find((r) => r.kind === found.revert.kind);
+      let description: string;
+      try {
+        if (!def) throw new Error(`it names a revert "${found.revert.kind}" that is not ${adapter.kind}'s`);
+        description = def.describe(parseRevertData(def, found.revert.kind, found.revert.data));
+      } catch (err) {
+        out(style.red(`✖ ${t(found.where)}: ${t(errorMessage(err))}; left alone`));
         problems += 1;
         continue;
       }
+      const record = { ...found, fault: description, revert: { ...found.revert, description } };
       const state = await recordState(record);
-      const what = `${t(record.fault)} (run ${t(record.runId)}; ${t(record.where)})`;
+      const what = `${t(description)} (run ${t(record.runId)}; ${t(record.where)})`;
       if (state.state === "held") {
         out(style.dim(`skipped ${what}: ${t(state.why)}`));
         report.push({ runId: record.runId, where: record.where, fault: record.fault, status: "held", detail: state.why });
