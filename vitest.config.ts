@@ -7,6 +7,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: "forks",
+    // Most files wait on real processes, servers and clusters rather than compute, and vitest's
+    // default (one worker per core but one) runs them one at a time on a 2-core machine.
+    maxWorkers: 3,
     setupFiles: ["test/helpers/setup.ts"],
   },
 });

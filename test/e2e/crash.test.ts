@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execa } from "execa";
 import { startProxyServer, type ProxyServer } from "../../src/proxy/server.js";
 import { seededRandom } from "../../src/util/random.js";
-import { CLI, processState, runCli, startServer, workdir, writeExperiment, type TestServer } from "../helpers/processes.js";
+import { CLI, processState, runCli, startServer, waitForOutput, workdir, writeExperiment, type TestServer } from "../helpers/processes.js";
 import { eventually } from "../helpers/poll.js";
 
 const RUNS = 20;
@@ -77,13 +77,16 @@ const stateRecords = (dir: string) => {
 const injected = (l: Leftover) => l.suspended || l.toxics > 0 || l.down;
 
 /**
- * Start a run in a fresh directory and SIGKILL it `killAfterMs` later; what it left at that moment.
- * The wait is the scenario itself (the random moment of the crash), not a wait for a condition.
+ * Start a run in a fresh directory and SIGKILL it `killAfterMs` after it has started (its first
+ * line, once Node and the experiment are loaded, so a loaded machine's slow start-up does not push
+ * every kill before the first injection); what it left at that moment. The wait is the scenario
+ * itself (the random moment of the crash), not a wait for a condition.
  */
 async function killRun(args: string[], killAfterMs: number): Promise<{ dir: string; atKill: Leftover }> {
   const dir = workdir();
   writeExperiment(dir, "crash.yaml", experiment());
   const child = execa(process.execPath, [CLI, "run", "crash.yaml", "--yes", ...args], { cwd: dir, env: cliEnv(dir), reject: false, stdin: "ignore" });
+  await waitForOutput(child, "▶", 20_000);
   await new Promise((resolve) => setTimeout(resolve, killAfterMs));
   child.kill("SIGKILL");
   await child;

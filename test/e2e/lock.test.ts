@@ -6,9 +6,9 @@ import { execa } from "execa";
 import { lockFileOf } from "../../src/engine/lock.js";
 import { readJournals, runCli, waitForOutput, workdir, writeExperiment, CLI } from "../helpers/processes.js";
 
-const experiment = (title: string, lock?: string) => `version: 1
+const experiment = (title: string, lock?: string, duration = "1500ms") => `version: 1
 title: ${title}
-${lock ? `lock: ${lock}\n` : ""}duration: 1500ms
+${lock ? `lock: ${lock}\n` : ""}duration: ${duration}
 faults:
   - { name: touch, action: command.run, with: { command: ["true"] } }
 `;
@@ -20,7 +20,8 @@ function startRun(dir: string, file: string) {
 describe("run locks", () => {
   it("skips a second run of the same experiment while the first holds its lock", async () => {
     const dir = workdir();
-    writeExperiment(dir, "exp.yaml", experiment("locked"));
+    // Held long enough for a second CLI to start on a loaded machine.
+    writeExperiment(dir, "exp.yaml", experiment("locked", undefined, "8s"));
     const first = startRun(dir, "exp.yaml");
     await waitForOutput(first, "injected touch");
     const second = await runCli(["run", "exp.yaml", "--yes"], { cwd: dir });
@@ -44,7 +45,7 @@ describe("run locks", () => {
 
   it("shares one scope between files that name the same lock", async () => {
     const dir = workdir();
-    writeExperiment(dir, "a.yaml", experiment("edge a", "edge"));
+    writeExperiment(dir, "a.yaml", experiment("edge a", "edge", "8s"));
     writeExperiment(dir, "b.yaml", experiment("edge b", "edge"));
     const first = startRun(dir, "a.yaml");
     await waitForOutput(first, "injected touch");
