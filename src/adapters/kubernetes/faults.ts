@@ -7,7 +7,8 @@ import { AdapterError } from "../../errors.js";
 import type { Clients } from "./connection.js";
 import { readObject, reconnect } from "./objects.js";
 import { carriesMarker, setMarker } from "./markers.js";
-import { recordLocation, writeRecord, type RecordLocation } from "./records.js";
+import { recordLocation, type RecordLocation } from "./record-location.js";
+import { writeRecord } from "./records.js";
 import { refOf, type ObjectKind, type ObjectRef } from "./targets.js";
 
 /** The object an action was given, refused when it is of a kind the action does not act on. */

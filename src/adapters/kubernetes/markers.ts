@@ -7,7 +7,7 @@ import type { RunContext } from "../../contract/adapter.js";
 import { callOrMissing } from "./api.js";
 import type { Clients } from "./connection.js";
 import { mergePatch } from "./connection.js";
-import type { RecordLocation } from "./records.js";
+import type { RecordLocation } from "./record-location.js";
 import { requestFor, type ObjectRef } from "./targets.js";
 
 export function markerKey(record: RecordLocation): string {

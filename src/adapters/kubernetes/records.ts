@@ -7,34 +7,20 @@
 // another host, the record's lease does. The run renews `renewedAt` every LEASE_MS / 3 while the fault
 // is in effect; a record not renewed for LEASE_MS belongs to a run that is gone.
 
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import { z } from "zod";
 import type { FaultRecords, RecordedFault, RunContext } from "../../contract/adapter.js";
 import { currentOwner } from "../../util/process-owner.js";
 import { call, callOrMissing, listAll, PAGE_SIZE, type Request } from "./api.js";
 import { clientsFor, connect, mergePatch, type Clients } from "./connection.js";
 import { carriesMarker, markerKey } from "./markers.js";
+import { NODE_RECORDS_NAMESPACE, RecordLocationSchema, type RecordLocation } from "./record-location.js";
 import { readObject } from "./objects.js";
 import { ObjectRefSchema } from "./targets.js";
 
 export const MANAGED_BY = "app.kubernetes.io/managed-by";
 export const RUN_LABEL = "chaoscast.io/run";
 export const LEASE_MS = 30_000;
-/** Nodes belong to no namespace; their faults' records are kept here. */
-export const NODE_RECORDS_NAMESPACE = "default";
-
-export interface RecordLocation {
-  namespace: string;
-  name: string;
-}
-
-export const RecordLocationSchema = z.object({ namespace: z.string().min(1).max(63), name: z.string().regex(/^chaoscast-fault-[0-9a-f]{20}$/) }).strict();
-
-/** A record's place, chosen before the fault is made so the state file can name it. */
-export function recordLocation(namespace: string | null): RecordLocation {
-  return { namespace: namespace ?? NODE_RECORDS_NAMESPACE, name: `chaoscast-fault-${randomBytes(10).toString("hex")}` };
-}
-
 /** A label value is at most 63 characters: a longer run id is shortened with its hash. */
 function runLabel(runId: string): string {
   return runId.length <= 63 ? runId : `${runId.slice(0, 46)}-${createHash("sha256").update(runId).digest("hex").slice(0, 16)}`;
