@@ -33,7 +33,7 @@ describe("run locks", () => {
 
   it("waits for the lock with --wait-lock, then runs", async () => {
     const dir = workdir();
-    writeExperiment(dir, "exp.yaml", experiment("queued"));
+    writeExperiment(dir, "exp.yaml", experiment("queued", undefined, "6s"));
     const first = startRun(dir, "exp.yaml");
     await waitForOutput(first, "injected touch");
     const second = await runCli(["run", "exp.yaml", "--yes", "--wait-lock", "20s"], { cwd: dir });
