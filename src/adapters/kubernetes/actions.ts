@@ -11,6 +11,7 @@ import { call, callOrMissing } from "./api.js";
 import { livePod, objectOf, recordedRevert } from "./faults.js";
 import { readObject, reconnect } from "./objects.js";
 import { mergePatch } from "./connection.js";
+import { MANAGED_BY, RUN_LABEL, runLabel } from "./records.js";
 import { ISOLATE_LABEL, isolateRevert, recoverRevert, scaleRevert } from "./reverts.js";
 import { requestFor } from "./targets.js";
 import { readScale, writeScale } from "./workloads.js";
@@ -148,7 +149,7 @@ export const networkIsolate = defineAction({
         await begin(clients, applyCtx);
         const options = { signal: applyCtx.signal, context: clients.conn.context, onRetry: applyCtx.note };
         // No rules of a listed type: everything of that type is denied to the selected pods.
-        const body = { metadata: { name: policy, namespace, labels: { "app.kubernetes.io/managed-by": "chaoscast" } }, spec: { podSelector, policyTypes: types } };
+        const body = { metadata: { name: policy, namespace, labels: { [MANAGED_BY]: "chaoscast", [RUN_LABEL]: runLabel(applyCtx.runId) } }, spec: { podSelector, policyTypes: types } };
         await call({ verb: "create", resource: "networkpolicies", group: "networking.k8s.io", namespace }, () => clients.networking.createNamespacedNetworkPolicy({ namespace, body }), options);
         if (ref.kind === "pod") {
           const labelled = await callOrMissing(requestFor("pod", "patch", ref.namespace, ref.name), () => clients.core.patchNamespacedPod({ name: ref.name, namespace, body: { metadata: { labels: { [ISOLATE_LABEL]: tag } } } }, mergePatch(clients)), options);

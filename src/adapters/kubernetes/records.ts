@@ -22,7 +22,7 @@ export const MANAGED_BY = "app.kubernetes.io/managed-by";
 export const RUN_LABEL = "chaoscast.io/run";
 export const LEASE_MS = 30_000;
 /** A label value is at most 63 characters: a longer run id is shortened with its hash. */
-function runLabel(runId: string): string {
+export function runLabel(runId: string): string {
   return runId.length <= 63 ? runId : `${runId.slice(0, 46)}-${createHash("sha256").update(runId).digest("hex").slice(0, 16)}`;
 }
 
