@@ -430,3 +430,39 @@ describe("drain and the exclusion label", () => {
     await expect(def.preflight!(def.params.parse({}), node!, ctx)).rejects.toThrow(/runs 1 pod\(s\) labelled chaoscast\.io\/exclude=true that a drain would evict \(billing\/ledger-/);
   });
 });
+
+describe("the mark a fault leaves on its object", () => {
+  it("makes a revert whose object was never marked (the run died before it scaled) change nothing", async () => {
+    cluster.addNamespace("payment");
+    cluster.addDeployment("payment", "payment", { replicas: 3 });
+    const [target] = await resolve({ namespace: "payment", kind: "deployment" });
+    const def = registry.actions.get("kubernetes.scale")!;
+    // Prepared and recorded in the state file, never applied: then someone scales it by hand.
+    const injection = await def.prepare(def.params.parse({ replicas: 0 }), target!, ctx);
+    cluster.updateStatus("deployments", "payment", "payment", () => {});
+    await perform(JSON.parse(JSON.stringify(injection.revert)) as Revert, ctx);
+    expect(notes.some((n) => /carries no mark of this fault/.test(n))).toBe(true);
+    expect(spec(cluster.get("deployments", "payment", "payment"))?.replicas).toBe(3);
+  });
+
+  it("must agree with a record's replica count, so an edited record is left alone", async () => {
+    cluster.addNamespace("payment");
+    cluster.addDeployment("payment", "payment", { replicas: 3 });
+    const [target] = await resolve({ namespace: "payment", kind: "deployment" });
+    const def = registry.actions.get("kubernetes.scale")!;
+    const injection = await def.prepare(def.params.parse({ replicas: 0 }), target!, ctx);
+    await injection.apply(ctx);
+    await injection.revert!.release?.();
+    const [configMap] = records();
+    const data = (configMap as unknown as { data: Record<string, string> }).data;
+    const body = JSON.parse(data["record.json"]!) as { revert: { data: { replicas: number } } };
+    body.revert.data.replicas = 1000;
+    cluster.remove("configmaps", "payment", configMap!.metadata.name);
+    cluster.create("configmaps", "payment", { metadata: { name: configMap!.metadata.name, labels: configMap!.metadata.labels }, data: { ...data, "record.json": JSON.stringify(body) } });
+    const { records: found, unreadable } = await kubernetesRecords.find("standin", ctx);
+    expect(found).toEqual([]);
+    expect(unreadable[0]?.problem).toMatch(/does not carry the fault's mark .* as the record has it/);
+    await perform(JSON.parse(JSON.stringify(injection.revert)) as Revert, ctx);
+    expect(spec(cluster.get("deployments", "payment", "payment"))?.replicas).toBe(3);
+  });
+});

@@ -72,7 +72,7 @@ export const scale = defineAction({
     const clients = await reconnect(ref);
     const before = await readScale(clients, ref, ctx);
     if (!before) throw new AdapterError(`kubernetes.scale: ${ref.kind} ${ref.namespace}/${ref.name} is gone`, { action: "kubernetes.scale", target: target!.id });
-    const { revert, begin } = recordedRevert(scaleRevert, (record) => ({ ref, replicas: before.replicas, during: params.replicas, record }), { action: "kubernetes.scale", target: target!, namespace: ref.namespace, marked: ref });
+    const { revert, begin } = recordedRevert(scaleRevert, (record) => ({ ref, replicas: before.replicas, during: params.replicas, record }), { action: "kubernetes.scale", target: target!, namespace: ref.namespace, marked: ref, markDetail: `replicas=${before.replicas}` });
     if (before.replicas === params.replicas) ctx.note(`${ref.kind} ${ref.namespace}/${ref.name} already has ${params.replicas} replica(s)`);
     return {
       revert,
@@ -95,6 +95,11 @@ export const rolloutRestart = defineAction({
   async prepare(_params, target, ctx) {
     const ref = objectOf("kubernetes.rollout-restart", target, ["deployment", "statefulset"]);
     const clients = await reconnect(ref);
+    // A new template annotation restarts nothing on a paused deployment or an OnDelete statefulset.
+    const workload = (await readObject(clients, ref, ctx)) as { spec?: { paused?: boolean; updateStrategy?: { type?: string } } } | undefined;
+    if (!workload) throw new AdapterError(`kubernetes.rollout-restart: ${ref.kind} ${ref.namespace}/${ref.name} is gone`, { action: "kubernetes.rollout-restart", target: target!.id });
+    if (workload.spec?.paused) throw new AdapterError(`kubernetes.rollout-restart: deployment ${ref.namespace}/${ref.name} is paused, so a restart would change nothing (kubectl rollout resume it first)`, { action: "kubernetes.rollout-restart", target: target!.id });
+    if (workload.spec?.updateStrategy?.type === "OnDelete") throw new AdapterError(`kubernetes.rollout-restart: statefulset ${ref.namespace}/${ref.name} updates OnDelete, so a restart would change nothing (use kubernetes.delete-pod)`, { action: "kubernetes.rollout-restart", target: target!.id });
     return {
       revert: null,
       async apply() {

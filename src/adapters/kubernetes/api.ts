@@ -91,16 +91,29 @@ export const REQUEST_TIMEOUT_MS = 30_000;
 
 class Interrupted extends Error {}
 
+/** Wait (at most SETTLE_MS) for an abandoned write to end, then fail with `why` whatever it did. */
+const SETTLE_MS = 65_000;
+async function settleThen<T>(request: Promise<T>, why: Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([request.catch(() => {}), new Promise((resolve) => (timer = setTimeout(resolve, SETTLE_MS)))]);
+  clearTimeout(timer);
+  throw why;
+}
+
 /**
- * The request, or a rejection when it takes longer than `timeoutMs` (retried like a reset
- * connection) or the signal fires (not retried). The client cannot cancel a request itself, so a
- * request given up on is left to end on its own.
+ * The request, or a rejection when it takes longer than `timeoutMs` (not retried) or the signal
+ * fires. The client cannot cancel a request itself: a read given up on is left to end on its own, a
+ * write is waited for first (see settleThen).
  */
-function bounded<T>(request: Promise<T>, signal: AbortSignal | undefined, timeoutMs: number): Promise<T> {
+function bounded<T>(send: () => Promise<T>, signal: AbortSignal | undefined, timeoutMs: number, mutating: boolean): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     if (signal?.aborted) return reject(new Interrupted());
-    const onAbort = () => finish(() => reject(new Interrupted()));
-    const timer = setTimeout(() => finish(() => reject(Object.assign(new Error(`no answer within ${formatDuration(timeoutMs)}`), { code: "ETIMEDOUT" }))), timeoutMs);
+    const request = send();
+    // A write given up on may still land after its revert ran ("already gone") and stay for good:
+    // wait for it to settle (the API server ends a request after 60 s) before saying it failed.
+    const giveUp = (why: Error) => (mutating ? settleThen(request, why) : Promise.reject(why));
+    const onAbort = () => finish(() => giveUp(new Interrupted()).then(resolve, reject));
+    const timer = setTimeout(() => finish(() => giveUp(Object.assign(new Error(`no answer within ${formatDuration(timeoutMs)}`), { code: "ETIMEDOUT" })).then(resolve, reject)), timeoutMs);
     timer.unref?.();
     function finish(settle: () => void) {
       clearTimeout(timer);
@@ -134,7 +147,7 @@ export async function call<T>(req: Request, send: () => Promise<T>, options: Cal
   const base = options.backoffMs ?? 200;
   for (let attempt = 1; ; attempt++) {
     try {
-      return await bounded(send(), options.signal, options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS);
+      return await bounded(send, options.signal, options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS, req.verb !== "get" && req.verb !== "list");
     } catch (err) {
       if (err instanceof Interrupted) throw new KubeApiError(`kubernetes: ${describe(req)}: interrupted`, undefined, "Interrupted");
       const seen = inspect(err);
@@ -176,10 +189,17 @@ export async function listAll<T>(req: Request, page: (cont: string | undefined) 
 export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
+  // After one failure no worker takes another item: a failed drain must not go on evicting.
+  let failed = false;
   const worker = async () => {
-    while (next < items.length) {
+    while (next < items.length && !failed) {
       const i = next++;
-      results[i] = await fn(items[i]!, i);
+      try {
+        results[i] = await fn(items[i]!, i);
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));

@@ -58,7 +58,8 @@ function interrupted(signal: AbortSignal, action: string, node: string): void {
 async function evict(clients: Clients, pod: PodOnNode, deadline: number, ctx: RunContext): Promise<string | null> {
   const namespace = pod.metadata?.namespace ?? "";
   const podName = pod.metadata?.name ?? "";
-  const body = { apiVersion: "policy/v1", kind: "Eviction", metadata: { name: podName, namespace } };
+  // The pod seen on the node, not one that took its name elsewhere while a budget held us back.
+  const body = { apiVersion: "policy/v1", kind: "Eviction", metadata: { name: podName, namespace }, deleteOptions: { preconditions: { uid: pod.metadata?.uid } } };
   for (;;) {
     try {
       await call({ verb: "create", resource: "pods/eviction", group: "", namespace, name: podName }, () => clients.core.createNamespacedPodEviction({ name: podName, namespace, body }), { signal: ctx.signal, context: clients.conn.context, backoffMs: 100 });

@@ -6,7 +6,7 @@ import { revertWith, type Revert, type RevertDef, type RunContext, type Target }
 import { AdapterError } from "../../errors.js";
 import type { Clients } from "./connection.js";
 import { readObject, reconnect } from "./objects.js";
-import { carriesMarker, setMarker } from "./markers.js";
+import { carriesMarker, markerValue, setMarker } from "./markers.js";
 import { recordLocation, type RecordLocation } from "./record-location.js";
 import { writeRecord } from "./records.js";
 import { refOf, type ObjectKind, type ObjectRef } from "./targets.js";
@@ -25,7 +25,7 @@ export function objectOf(action: string, target: Target | null, kinds: readonly 
  * fault changes (`marked`), to be called in apply before the cluster is changed. The revert's
  * release stops the lease.
  */
-export function recordedRevert(def: RevertDef, data: (record: RecordLocation) => Record<string, unknown>, where: { action: string; target: Target; namespace: string | null; marked?: ObjectRef }) {
+export function recordedRevert(def: RevertDef, data: (record: RecordLocation) => Record<string, unknown>, where: { action: string; target: Target; namespace: string | null; marked?: ObjectRef; markDetail?: string }) {
   const record = recordLocation(where.namespace);
   let stopLease: (() => Promise<void>) | undefined;
   const revert: Revert = revertWith(def, data(record), () => stopLease?.());
@@ -33,9 +33,10 @@ export function recordedRevert(def: RevertDef, data: (record: RecordLocation) =>
     revert,
     record,
     async begin(clients: Clients, ctx: RunContext): Promise<void> {
-      stopLease = await writeRecord(clients, record, { runId: ctx.runId, fault: `${where.action} on ${where.target.label}`, action: where.action, target: { id: where.target.id, label: where.target.label }, revert: { kind: revert.kind, data: revert.data, description: revert.description } }, ctx);
+      stopLease = await writeRecord(clients, record, { runId: ctx.runId, fault: `${where.action} on ${where.target.label}`.slice(0, 200), action: where.action, target: { id: where.target.id, label: where.target.label }, revert: { kind: revert.kind, data: revert.data, description: revert.description } }, ctx);
       // The object's own mark, which ties the record to it (see markers.ts).
-      if (where.marked && !carriesMarker(await setMarker(clients, where.marked, record, ctx.runId, ctx), record, ctx.runId)) {
+      const value = markerValue(ctx.runId, where.markDetail);
+      if (where.marked && !carriesMarker(await setMarker(clients, where.marked, record, value, ctx), record, value)) {
         throw new AdapterError(`${where.action}: ${where.target.label} is gone, or did not take chaoscast's mark`, { action: where.action, target: where.target.id });
       }
     },

@@ -1,5 +1,6 @@
-// A fault's mark on the object it changed: the annotation chaoscast.io/fault-<id> = <run id>, set
-// before the object is changed and removed by the revert. `rollback --context` only honours a record
+// A fault's mark on the object it changed: the annotation chaoscast.io/fault-<id> = "<run id>"
+// (for a scale, "<run id> replicas=<count before>"), set before the object is changed and removed by
+// the revert. A revert whose object carries no mark changed nothing there, and leaves it alone. `rollback --context` only honours a record
 // in the cluster whose object carries its mark: a ConfigMap anyone may write cannot, on its own, make
 // chaoscast scale or uncordon something it never touched.
 
@@ -16,9 +17,9 @@ export function markerKey(record: RecordLocation): string {
 
 type Marked = Pick<ObjectRef, "kind" | "namespace" | "name">;
 
-/** Set (a run id) or remove (null) the mark; returns the object's annotations after, or undefined when it is gone. */
-export async function setMarker(clients: Clients, ref: Marked, record: RecordLocation, runId: string | null, ctx: Pick<RunContext, "signal">): Promise<Record<string, string> | undefined> {
-  const body = { metadata: { annotations: { [markerKey(record)]: runId } } };
+/** Set (a value) or remove (null) the mark; returns the object's annotations after, or undefined when it is gone. */
+export async function setMarker(clients: Clients, ref: Marked, record: RecordLocation, value: string | null, ctx: Pick<RunContext, "signal">): Promise<Record<string, string> | undefined> {
+  const body = { metadata: { annotations: { [markerKey(record)]: value } } };
   const namespace = ref.namespace ?? "";
   const options = { signal: ctx.signal, context: clients.conn.context };
   const req = requestFor(ref.kind, "patch", ref.namespace, ref.name);
@@ -30,7 +31,17 @@ export async function setMarker(clients: Clients, ref: Marked, record: RecordLoc
   return patched && (patched.metadata?.annotations ?? {});
 }
 
-/** Whether the object carries this record's mark for this run. */
-export function carriesMarker(annotations: Record<string, string> | undefined, record: RecordLocation, runId: string): boolean {
-  return annotations?.[markerKey(record)] === runId;
+/** The mark's value: the run, and what a record must agree with (the count a scale restores). */
+export function markerValue(runId: string, detail?: string): string {
+  return detail ? `${runId} ${detail}` : runId;
+}
+
+/** Whether the object carries this record's mark with exactly this value. */
+export function carriesMarker(annotations: Record<string, string> | undefined, record: RecordLocation, value: string): boolean {
+  return annotations?.[markerKey(record)] === value;
+}
+
+/** Whether the object carries this record's mark at all. */
+export function isMarked(annotations: Record<string, string> | undefined, record: RecordLocation): boolean {
+  return annotations?.[markerKey(record)] !== undefined;
 }

@@ -13,7 +13,7 @@ import type { FaultRecords, RecordedFault, RunContext } from "../../contract/ada
 import { currentOwner } from "../../util/process-owner.js";
 import { call, callOrMissing, listAll, PAGE_SIZE, type Request } from "./api.js";
 import { clientsFor, connect, mergePatch, type Clients } from "./connection.js";
-import { carriesMarker, markerKey } from "./markers.js";
+import { carriesMarker, markerKey, markerValue } from "./markers.js";
 import { NODE_RECORDS_NAMESPACE, RecordLocationSchema, type RecordLocation } from "./record-location.js";
 import { readObject } from "./objects.js";
 import { ObjectRefSchema } from "./targets.js";
@@ -113,8 +113,10 @@ async function tiedToCluster(clients: Clients, record: RecordBody, at: RecordLoc
   if (home !== at.namespace) return `it is kept in namespace ${at.namespace}, not in ${home} where its object is`;
   if (record.revert.kind === "kubernetes.remove-network-policy") return null;
   const object = (await readObject(clients, ref.data, ctx)) as { metadata?: { annotations?: Record<string, string> } } | undefined;
-  if (!object) return `its ${ref.data.kind} ${ref.data.namespace ? `${ref.data.namespace}/` : ""}${ref.data.name} is gone (chaoscast rollback --run ${record.runId} --forget --context … drops the record)`;
-  if (!carriesMarker(object.metadata?.annotations, at, record.runId)) return `its ${ref.data.kind} ${ref.data.namespace ? `${ref.data.namespace}/` : ""}${ref.data.name} does not carry the fault's mark ${markerKey(at)} (already undone, or a record chaoscast did not write)`;
+  if (!object) return `its ${ref.data.kind} ${ref.data.namespace ? `${ref.data.namespace}/` : ""}${ref.data.name} is gone: nothing to undo (delete the ConfigMap once you have checked it)`;
+  const data2 = record.revert.data as { replicas?: unknown };
+  const expected = markerValue(record.runId, record.revert.kind === "kubernetes.restore-replicas" ? `replicas=${String(data2.replicas)}` : undefined);
+  if (!carriesMarker(object.metadata?.annotations, at, expected)) return `its ${ref.data.kind} ${ref.data.namespace ? `${ref.data.namespace}/` : ""}${ref.data.name} does not carry the fault's mark ${markerKey(at)} as the record has it (already undone, or a record chaoscast did not write)`;
   return null;
 }
 

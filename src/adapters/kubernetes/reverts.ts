@@ -7,12 +7,12 @@ import { defineRevert, type RunContext } from "../../contract/adapter.js";
 import { AdapterError } from "../../errors.js";
 import { sleep } from "../../util/abortable.js";
 import { callOrMissing, type Request } from "./api.js";
-import { reconnect } from "./objects.js";
-import { setMarker } from "./markers.js";
+import { isMarked, setMarker } from "./markers.js";
+import { readObject, reconnect } from "./objects.js";
 import { mergePatch } from "./connection.js";
 import { RecordLocationSchema } from "./record-location.js";
 import { deleteRecord } from "./records.js";
-import { ObjectRefSchema } from "./targets.js";
+import { ObjectRefSchema, type ObjectKind } from "./targets.js";
 import { readScale, writeScale } from "./workloads.js";
 import { ownerReadiness, type Readiness } from "./readiness.js";
 
@@ -74,12 +74,15 @@ export const recoverRevert = defineRevert({
     // so retried attempts share one deadline and the time to recovery is the pod's, not an attempt's.
     const deadline = d.deletedAt + d.timeoutMs;
     for (;;) {
+      // While the deleted pod is still there (terminating), the owner's ready count may still include it.
+      const deleted = (await readObject(clients, d.ref, ctx)) as { metadata?: { uid?: string } } | undefined;
+      const gone = deleted?.metadata?.uid !== d.ref.uid;
       const now = await ownerReadiness(clients, d.ref.namespace ?? "", d.owner, ctx.signal);
       if (!now) {
         ctx.note(`${d.owner.kind} ${d.owner.name} is gone: nothing to wait for`);
         return;
       }
-      if (now.ready >= now.desired) {
+      if (gone && now.ready >= now.desired) {
         ctx.note(`${d.owner.kind} ${d.ref.namespace}/${d.owner.name} recovered: ${readinessText(now)}, ${Math.max(0, Date.now() - d.deletedAt)}ms after the pod's deletion`);
         return;
       }
@@ -95,25 +98,39 @@ export const recoverRevert = defineRevert({
   },
 });
 
+/** The object's annotations now, or undefined when it is gone. */
+async function annotationsOf(clients: Awaited<ReturnType<typeof reconnect>>, ref: { kind: ObjectKind; namespace: string | null; name: string }, ctx: { signal?: AbortSignal }) {
+  const object = (await readObject(clients, ref, ctx)) as { metadata?: { annotations?: Record<string, string> } } | undefined;
+  return object && (object.metadata?.annotations ?? {});
+}
+
 export const scaleRevert = defineRevert({
   kind: "kubernetes.restore-replicas",
   data: ScaleDataSchema,
   describe: (d) => `scale ${describeRef(d.ref)} back to ${d.replicas} replica(s)`,
   async run(d, ctx) {
     const clients = await reconnect(d.ref);
-    const scale = await readScale(clients, d.ref, ctx);
-    if (!scale) ctx.note(`${describeRef(d.ref)} is gone: nothing to scale back`);
-    else {
-      if (scale.replicas !== d.replicas && scale.replicas !== d.during) ctx.note(`${describeRef(d.ref)} had ${scale.replicas} replica(s), not the fault's ${d.during}: someone scaled it meanwhile; set back to ${d.replicas} as recorded`);
-      if (scale.replicas !== d.replicas) await writeScale(clients, d.ref, d.replicas, ctx);
+    const annotations = await annotationsOf(clients, d.ref, ctx);
+    if (!annotations) ctx.note(`${describeRef(d.ref)} is gone: nothing to scale back`);
+    else if (!isMarked(annotations, d.record)) {
+      // The run died before it marked (and so before it scaled) the workload, or this was undone.
+      ctx.note(`${describeRef(d.ref)} carries no mark of this fault: it was never scaled by it, or is already back`);
+    } else {
+      const scale = await readScale(clients, d.ref, ctx);
+      if (scale && scale.replicas !== d.replicas && scale.replicas !== d.during) ctx.note(`${describeRef(d.ref)} had ${scale.replicas} replica(s), not the fault's ${d.during}: someone scaled it meanwhile; set back to ${d.replicas} as recorded`);
+      if (scale && scale.replicas !== d.replicas) await writeScale(clients, d.ref, d.replicas, ctx);
       await setMarker(clients, d.ref, d.record, null, ctx);
     }
     await deleteRecord(clients, d.record, ctx);
   },
   async verify(d, ctx) {
     const clients = await reconnect(d.ref);
-    const scale = await readScale(clients, d.ref, ctx);
-    return scale && scale.replicas !== d.replicas ? `${describeRef(d.ref)} has ${scale.replicas} replica(s), not ${d.replicas}` : null;
+    const annotations = await annotationsOf(clients, d.ref, ctx);
+    if (annotations && isMarked(annotations, d.record)) {
+      const scale = await readScale(clients, d.ref, ctx);
+      return `${describeRef(d.ref)} still carries this fault's mark${scale ? ` (${scale.replicas} replica(s))` : ""}`;
+    }
+    return null;
   },
 });
 
@@ -158,15 +175,22 @@ export const uncordonRevert = defineRevert({
   data: UncordonDataSchema,
   describe: (d) => `uncordon node ${d.ref.name} (context ${d.ref.context})`,
   async run(d, ctx) {
-    const now = await setUnschedulable(d.ref, false, ctx);
     const clients = await reconnect(d.ref);
-    if (now === undefined) ctx.note(`node ${d.ref.name} is gone: nothing to uncordon`);
-    else await setMarker(clients, d.ref, d.record, null, ctx);
+    const annotations = await annotationsOf(clients, d.ref, ctx);
+    if (!annotations) ctx.note(`node ${d.ref.name} is gone: nothing to uncordon`);
+    // Unmarked: the run died before it cordoned the node, and a cordon found now is someone else's.
+    else if (!isMarked(annotations, d.record)) ctx.note(`node ${d.ref.name} carries no mark of this fault: it was never cordoned by it, or is already back`);
+    else {
+      await setUnschedulable(d.ref, false, ctx);
+      await setMarker(clients, d.ref, d.record, null, ctx);
+    }
     await deleteRecord(clients, d.record, ctx);
   },
   async verify(d, ctx) {
     const clients = await reconnect(d.ref);
+    const annotations = await annotationsOf(clients, d.ref, ctx);
+    if (!annotations || !isMarked(annotations, d.record)) return null;
     const node = await callOrMissing({ verb: "get", resource: "nodes", group: "", name: d.ref.name }, () => clients.core.readNode({ name: d.ref.name }), { signal: ctx.signal, context: clients.conn.context });
-    return node?.spec?.unschedulable ? `node ${d.ref.name} is still cordoned` : null;
+    return `node ${d.ref.name} still carries this fault's mark${node?.spec?.unschedulable ? " and is cordoned" : ""}`;
   },
 });
