@@ -466,3 +466,38 @@ describe("the mark a fault leaves on its object", () => {
     expect(spec(cluster.get("deployments", "payment", "payment"))?.replicas).toBe(3);
   });
 });
+
+describe("network-isolate and the policies already there", () => {
+  it("refuses pods another NetworkPolicy opens, since a deny-all one would cut nothing it allows", async () => {
+    cluster.addNamespace("payment");
+    cluster.addDeployment("payment", "payment", { replicas: 1, labels: { app: "payment" } });
+    cluster.create("networkpolicies", "payment", {
+      metadata: { name: "allow-frontend" },
+      spec: { podSelector: { matchExpressions: [{ key: "app", operator: "In", values: ["payment"] }] }, policyTypes: ["Ingress"], ingress: [{ from: [{ podSelector: { matchLabels: { app: "frontend" } } }] }] },
+    });
+    const [deployment] = await resolve({ namespace: "payment", kind: "deployment" });
+    await expect(inject("kubernetes.network-isolate", { direction: "ingress" }, deployment!)).rejects.toThrow(/NetworkPolicy payment\/allow-frontend already allows ingress traffic for these pods/);
+    // Egress is not opened by it: isolating that works.
+    const revert = await inject("kubernetes.network-isolate", { direction: "egress" }, deployment!);
+    await perform(revert!, ctx);
+  });
+});
+
+describe("drain and the namespaces the policy judged", () => {
+  it("evicts nothing when pods of a namespace the policy did not see arrived on the node since", async () => {
+    cluster.addNode("node-a");
+    cluster.addNamespace("playback");
+    cluster.addDeployment("playback", "api", { replicas: 1 });
+    const [node] = await resolve({ kind: "node", names: ["node-a"] });
+    const def = registry.actions.get("kubernetes.drain")!;
+    const params = def.params.parse({ timeout: "5s" });
+    expect((await def.reach!(params, node!, ctx)).namespaces).toEqual(["playback"]);
+    cluster.addNamespace("billing");
+    cluster.addDeployment("billing", "ledger", { replicas: 1 });
+    const injection = await def.prepare(params, node!, ctx);
+    await expect(injection.apply(ctx)).rejects.toThrow(/pods of namespace\(s\) billing arrived on it after the drain was judged against the policy; nothing was evicted/);
+    expect(cluster.requests.filter((r) => r.path.endsWith("/eviction"))).toEqual([]);
+    await perform(JSON.parse(JSON.stringify(injection.revert)) as Revert, ctx);
+    expect(spec(cluster.get("nodes", undefined, "node-a"))?.unschedulable).toBeFalsy();
+  });
+});

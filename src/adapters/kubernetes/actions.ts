@@ -4,10 +4,12 @@
 
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { defineAction, revertWith } from "../../contract/adapter.js";
+import { defineAction, revertWith, type RunContext } from "../../contract/adapter.js";
 import { DurationSchema } from "../../contract/common-schemas.js";
 import { AdapterError } from "../../errors.js";
-import { call, callOrMissing } from "./api.js";
+import { call, callOrMissing, listAll, PAGE_SIZE } from "./api.js";
+import type { Clients } from "./connection.js";
+import { selects, type LabelSelector } from "./label-selector.js";
 import { livePod, objectOf, recordedRevert } from "./faults.js";
 import { readObject, reconnect } from "./objects.js";
 import { mergePatch } from "./connection.js";
@@ -120,9 +122,22 @@ export const rolloutRestart = defineAction({
   },
 });
 
-interface LabelSelectorLike {
-  matchLabels?: Record<string, string>;
-  matchExpressions?: { key: string; operator: string; values?: string[] }[];
+interface PolicyLike {
+  metadata?: { name?: string; labels?: Record<string, string> };
+  spec?: { podSelector?: LabelSelector; policyTypes?: string[]; ingress?: unknown[]; egress?: unknown[] };
+}
+
+/** A policy chaoscast did not make that selects pods with these labels and allows traffic of one of `types`. */
+async function openingPolicy(clients: Clients, namespace: string, podLabels: Record<string, string>, types: string[], ctx: RunContext): Promise<string | undefined> {
+  const policies = await listAll<PolicyLike>({ verb: "list", resource: "networkpolicies", group: "networking.k8s.io", namespace }, (cont) => clients.networking.listNamespacedNetworkPolicy({ namespace, limit: PAGE_SIZE, _continue: cont }), { signal: ctx.signal, context: clients.conn.context });
+  for (const p of policies) {
+    if (p.metadata?.labels?.[MANAGED_BY] === "chaoscast" || !selects(p.spec?.podSelector, podLabels)) continue;
+    // Without policyTypes, Ingress always applies and Egress when egress rules are given.
+    const policyTypes = p.spec?.policyTypes ?? ["Ingress", ...(p.spec?.egress ? ["Egress"] : [])];
+    const opens = (type: string) => policyTypes.includes(type) && ((type === "Ingress" ? p.spec?.ingress : p.spec?.egress)?.length ?? 0) > 0;
+    if (types.some(opens)) return p.metadata?.name;
+  }
+  return undefined;
 }
 
 export const networkIsolate = defineAction({
@@ -138,16 +153,24 @@ export const networkIsolate = defineAction({
     const namespace = ref.namespace ?? "";
     const tag = createHash("sha256").update(`${ctx.runId}\0${target!.id}`).digest("hex").slice(0, 20);
     const policy = `chaoscast-isolate-${tag}`;
-    let podSelector: LabelSelectorLike;
-    if (ref.kind === "pod") podSelector = { matchLabels: { [ISOLATE_LABEL]: tag } };
-    else {
-      const workload = (await readObject(clients, ref, ctx)) as { spec?: { selector?: LabelSelectorLike } } | undefined;
+    let podSelector: LabelSelector;
+    let podLabels: Record<string, string>;
+    if (ref.kind === "pod") {
+      podSelector = { matchLabels: { [ISOLATE_LABEL]: tag } };
+      podLabels = target!.labels ?? {};
+    } else {
+      const workload = (await readObject(clients, ref, ctx)) as { spec?: { selector?: LabelSelector; template?: { metadata?: { labels?: Record<string, string> } } } } | undefined;
       const selector = workload?.spec?.selector;
       if (!selector || (!selector.matchLabels && !selector.matchExpressions)) throw new AdapterError(`kubernetes.network-isolate: ${ref.kind} ${namespace}/${ref.name} ${workload ? "has no pod selector" : "is gone"}`, { action: "kubernetes.network-isolate", target: target!.id });
       podSelector = selector;
+      podLabels = workload.spec?.template?.metadata?.labels ?? {};
     }
-    const { revert, begin } = recordedRevert(isolateRevert, (record) => ({ ref, policy, podLabel: ref.kind === "pod" ? tag : null, record }), { action: "kubernetes.network-isolate", target: target!, namespace: ref.namespace });
     const types = params.direction === "both" ? ["Ingress", "Egress"] : [params.direction === "ingress" ? "Ingress" : "Egress"];
+    // NetworkPolicies add up: a deny-all one cuts nothing another policy allows. Isolating pods that
+    // another policy opens would "succeed" and change nothing, so it is refused.
+    const opener = await openingPolicy(clients, namespace, podLabels, types, ctx);
+    if (opener) throw new AdapterError(`kubernetes.network-isolate: NetworkPolicy ${namespace}/${opener} already allows ${types.join(" and ").toLowerCase()} traffic for these pods; policies add up, so a deny-all one would cut nothing it allows (move that policy out of the way, or isolate other pods)`, { action: "kubernetes.network-isolate", target: target!.id });
+    const { revert, begin } = recordedRevert(isolateRevert, (record) => ({ ref, policy, podLabel: ref.kind === "pod" ? tag : null, record }), { action: "kubernetes.network-isolate", target: target!, namespace: ref.namespace });
     return {
       revert,
       async apply(applyCtx) {

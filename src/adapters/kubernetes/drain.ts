@@ -15,6 +15,13 @@ import { prepareCordon } from "./cordon.js";
 import { objectOf } from "./faults.js";
 import { reconnect } from "./objects.js";
 
+/**
+ * The namespaces the policy judged for each drain of a run (from reach, in preflight): pods of any
+ * other namespace that arrive on the node before the drain are not evicted behind its back.
+ */
+const judged = new Map<string, Set<string>>();
+const judgedKey = (runId: string, targetId: string) => `${runId}\0${targetId}`;
+
 /** Evictions in flight at once: a node's worth of pods without flooding the API server. */
 const EVICTION_CONCURRENCY = 8;
 
@@ -98,7 +105,9 @@ export const drain = defineAction({
   async reach(params, target, ctx) {
     const ref = objectOf("kubernetes.drain", target, ["node"]);
     const { evict: pods } = evictable(await podsOn(await reconnect(ref), ref.name, ctx), params);
-    return { context: ref.context, namespaces: [...new Set(pods.map((p) => p.metadata?.namespace ?? ""))].sort() };
+    const namespaces = [...new Set(pods.map((p) => p.metadata?.namespace ?? ""))].sort();
+    judged.set(judgedKey(ctx.runId, target!.id), new Set(namespaces));
+    return { context: ref.context, namespaces };
   },
   async prepare(params, target, ctx) {
     const { ref, clients, revert, cordon } = await prepareCordon("kubernetes.drain", target, ctx);
@@ -109,6 +118,9 @@ export const drain = defineAction({
         const deadline = performance.now() + params.timeout;
         const { evict: pods, refusal } = evictable(await podsOn(clients, ref.name, applyCtx), params);
         if (refusal) throw new AdapterError(`kubernetes.drain: node ${ref.name}: ${refusal}`, { action: "kubernetes.drain", target: target!.id });
+        const seen = judged.get(judgedKey(applyCtx.runId, target!.id));
+        const arrived = seen ? [...new Set(pods.map((p) => p.metadata?.namespace ?? ""))].filter((ns) => !seen.has(ns)) : [];
+        if (arrived.length) throw new AdapterError(`kubernetes.drain: node ${ref.name}: pods of namespace(s) ${arrived.join(", ")} arrived on it after the drain was judged against the policy; nothing was evicted`, { action: "kubernetes.drain", target: target!.id });
         applyCtx.note(`node ${ref.name}: evicting ${pods.length} pod(s)${pods.length ? `: ${pods.slice(0, 10).map(name).join(", ")}${pods.length > 10 ? ", …" : ""}` : ""}`);
         const blocked = (await mapLimit(pods, EVICTION_CONCURRENCY, (pod) => evict(clients, pod, deadline, applyCtx))).filter((b): b is string => b !== null);
         interrupted(applyCtx.signal, "kubernetes.drain", ref.name);
