@@ -357,10 +357,10 @@ describe("records planted in the cluster", () => {
   it("can never send a revert to another cluster than the one it was found in", async () => {
     cluster.addNamespace("payment");
     const conn = await connect("standin");
-    plant({ kind: "kubernetes.restore-replicas", data: { ref: { context: "prod", server: "https://10.0.0.1:6443", kind: "deployment", namespace: "payment", name: "payment", uid: "" }, replicas: 0, record: { namespace: "payment", name: "chaoscast-fault-00000000000000000001" } }, description: "x" });
+    plant({ kind: "kubernetes.restore-replicas", data: { ref: { context: "prod", server: "https://127.0.0.2:6443", kind: "deployment", namespace: "payment", name: "payment", uid: "" }, replicas: 0, record: { namespace: "payment", name: "chaoscast-fault-00000000000000000001" } }, description: "x" });
     const { records: found, unreadable } = await kubernetesRecords.find("standin", ctx);
     expect(found).toEqual([]);
-    expect(unreadable[0]?.problem).toContain(`names another cluster (context prod, server https://10.0.0.1:6443), not standin at ${conn.server}`);
+    expect(unreadable[0]?.problem).toContain(`names another cluster (context prod, server https://127.0.0.2:6443), not standin at ${conn.server}`);
   });
 });
 
