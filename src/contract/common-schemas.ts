@@ -76,3 +76,6 @@ export const HttpHeadersSchema = z.record(
   z.string().regex(HEADER_NAME, { error: "expected a header name (letters, digits and !#$%&'*+.^_`|~-, no spaces or colons)" }),
   z.string().regex(HEADER_VALUE, { error: "a header value may not contain a line break or a NUL character" }),
 );
+
+/** A run id as chaoscast makes them (and as state files, the watchdog and cluster records carry them). */
+export const RunIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, { error: "expected a run id (letters, digits, '.', '_', '-')" });

@@ -4,6 +4,7 @@
 
 import { readdir, unlink, mkdir } from "node:fs/promises";
 import path from "node:path";
+import { RunIdSchema } from "../contract/common-schemas.js";
 import { z } from "zod";
 import { writeFileAtomic } from "../util/atomic-file.js";
 import type { ProcessOwner } from "../util/process-owner.js";
@@ -36,7 +37,6 @@ export const StateFaultSchema = z.object({
 export type StateFault = z.output<typeof StateFaultSchema>;
 
 /** Run ids name files (state, journal, lock): nothing that could climb out of a directory. */
-export const RunIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, { error: "expected a run id (letters, digits, '.', '_', '-')" });
 
 export const RunStateSchema = z.object({
   version: z.literal(STATE_VERSION),

@@ -4,7 +4,7 @@
 
 import { z } from "zod";
 import type { RunEvent } from "../contract/events.js";
-import { RunIdSchema } from "../engine/state.js";
+import { RunIdSchema } from "../contract/common-schemas.js";
 
 /** The argument that names a watchdog process in `ps` (and tells it from anything else). */
 export const WATCHDOG_ARGUMENT = "chaoscast-watchdog";

@@ -63,7 +63,7 @@ function inspect(err: unknown): Seen {
 const RETRIED_STATUS = new Set([429, 500, 502, 503, 504]);
 // Not ETIMEDOUT: a request that went unanswered for REQUEST_TIMEOUT_MS is not a blip to wait out again.
 const RETRIED_NETWORK = /^(ECONNRESET|EPIPE|EAI_AGAIN|ECONNREFUSED)\b/;
-export const MAX_ATTEMPTS = 6;
+const MAX_ATTEMPTS = 6;
 
 function describe(req: Request): string {
   const what = `${req.resource}${req.name ? ` "${req.name}"` : ""}`;
@@ -71,7 +71,7 @@ function describe(req: Request): string {
 }
 
 /** The Role (or ClusterRole) rule that allows a request, as YAML to paste. */
-export function ruleFor(req: Request): string {
+function ruleFor(req: Request): string {
   const kind = req.namespace ? `Role in namespace ${req.namespace}` : "ClusterRole";
   return `${kind} rule: { apiGroups: ["${req.group}"], resources: ["${req.resource}"], verbs: ["${req.verb}"] }`;
 }

@@ -16,12 +16,12 @@ export type KubeModule = typeof import("@kubernetes/client-node");
 type KubeConfig = InstanceType<KubeModule["KubeConfig"]>;
 
 /** Where the service account's token, CA and namespace are mounted in a pod. */
-export const SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
+const SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
 /** The name chaoscast gives the in-cluster context (there is no kubeconfig to name it). */
 export const IN_CLUSTER_CONTEXT = "in-cluster";
 
 let kubeModule: Promise<KubeModule> | undefined;
-export function loadKubeModule(): Promise<KubeModule> {
+function loadKubeModule(): Promise<KubeModule> {
   kubeModule ??= import("@kubernetes/client-node");
   return kubeModule;
 }
@@ -131,10 +131,8 @@ export function forgetConnections(): void {
 
 async function open(wanted: string | undefined, env: NodeJS.ProcessEnv, root: string): Promise<Connection> {
   const { kc, k8s, source } = await loadConfig(env, root);
-  if (source.inCluster) {
-    if (wanted !== undefined && wanted !== IN_CLUSTER_CONTEXT) throw new KubeConfigError(`context "${wanted}" was asked for, but chaoscast runs in a pod with no kubeconfig (its only context is "${IN_CLUSTER_CONTEXT}")`);
-    const cluster = kc.getCurrentCluster();
-    return { k8s, kc, context: IN_CLUSTER_CONTEXT, server: cluster?.server ?? "", defaultNamespace: readNamespace(`${root}${SERVICE_ACCOUNT_DIR}`), source };
+  if (source.inCluster && wanted !== undefined && wanted !== IN_CLUSTER_CONTEXT) {
+    throw new KubeConfigError(`context "${wanted}" was asked for, but chaoscast runs in a pod with no kubeconfig (its only context is "${IN_CLUSTER_CONTEXT}")`);
   }
   const names = kc.getContexts().map((c) => c.name);
   const context = wanted ?? kc.getCurrentContext();
@@ -148,7 +146,7 @@ async function open(wanted: string | undefined, env: NodeJS.ProcessEnv, root: st
 
 function readNamespace(dir: string): string {
   try {
-    // Read once per process: a small file the kubelet writes.
+    // A small file the kubelet writes, read once per connection.
     return readFileSync(path.join(dir, "namespace"), "utf8").trim() || "default";
   } catch {
     return "default";

@@ -28,7 +28,7 @@ interface Workload {
 const WORKLOAD = /^(deployment|statefulset)\/([a-z0-9]([-a-z0-9.]*[a-z0-9])?)$/;
 
 /** A label selector in kubectl's words, from a workload's selector. */
-export function selectorText(selector: NonNullable<Workload["spec"]>["selector"]): string {
+function selectorText(selector: NonNullable<Workload["spec"]>["selector"]): string {
   const parts = Object.entries(selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
   for (const e of selector?.matchExpressions ?? []) {
     if (e.operator === "In") parts.push(`${e.key} in (${(e.values ?? []).join(",")})`);

@@ -9,6 +9,7 @@
 
 import { createHash } from "node:crypto";
 import { z } from "zod";
+import { RunIdSchema } from "../../contract/common-schemas.js";
 import type { FaultRecords, RecordedFault, RunContext } from "../../contract/adapter.js";
 import { currentOwner } from "../../util/process-owner.js";
 import { call, callOrMissing, listAll, PAGE_SIZE, type Request } from "./api.js";
@@ -20,18 +21,18 @@ import { ObjectRefSchema } from "./targets.js";
 
 export const MANAGED_BY = "app.kubernetes.io/managed-by";
 export const RUN_LABEL = "chaoscast.io/run";
-export const LEASE_MS = 30_000;
+const LEASE_MS = 30_000;
 /** A label value is at most 63 characters: a longer run id is shortened with its hash. */
 export function runLabel(runId: string): string {
   return runId.length <= 63 ? runId : `${runId.slice(0, 46)}-${createHash("sha256").update(runId).digest("hex").slice(0, 16)}`;
 }
 
 /** The reverts a record may name: the adapter's own, never another adapter's (a process signal, a command). */
-export const RECORDED_KINDS = ["kubernetes.restore-replicas", "kubernetes.remove-network-policy", "kubernetes.uncordon"] as const;
+const RECORDED_KINDS = ["kubernetes.restore-replicas", "kubernetes.remove-network-policy", "kubernetes.uncordon"] as const;
 
 const RecordSchema = z.object({
   version: z.literal(1),
-  runId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/),
+  runId: RunIdSchema,
   fault: z.string().max(200),
   action: z.string().max(100),
   target: z.object({ id: z.string().max(600), label: z.string().max(600) }).nullable(),

@@ -12,7 +12,7 @@ import { readObject, reconnect } from "./objects.js";
 import { mergePatch } from "./connection.js";
 import { RecordLocationSchema } from "./record-location.js";
 import { deleteRecord } from "./records.js";
-import { ObjectRefSchema, type ObjectKind } from "./targets.js";
+import { describeObject, ObjectRefSchema, type ObjectKind } from "./targets.js";
 import { readScale, writeScale } from "./workloads.js";
 import { ownerReadiness, type Readiness } from "./readiness.js";
 
@@ -20,7 +20,7 @@ const WorkloadRef = ObjectRefSchema.refine((r) => r.kind === "deployment" || r.k
 const NodeRef = ObjectRefSchema.refine((r) => r.kind === "node", { message: "expected a node" });
 const PodRef = ObjectRefSchema.refine((r) => r.kind === "pod", { message: "expected a pod" });
 
-export const RecoverDataSchema = z
+const RecoverDataSchema = z
   .object({
     ref: PodRef,
     owner: z.object({ kind: z.enum(["ReplicaSet", "StatefulSet", "DaemonSet", "ReplicationController"]), name: z.string().min(1).max(253) }).strict(),
@@ -30,7 +30,7 @@ export const RecoverDataSchema = z
   })
   .strict();
 
-export const ScaleDataSchema = z
+const ScaleDataSchema = z
   .object({
     ref: WorkloadRef,
     /** The count before the fault, which the revert restores. */
@@ -41,7 +41,7 @@ export const ScaleDataSchema = z
   })
   .strict();
 
-export const IsolateDataSchema = z
+const IsolateDataSchema = z
   .object({
     ref: ObjectRefSchema,
     policy: z.string().regex(/^chaoscast-isolate-[0-9a-f]{20}$/),
@@ -51,14 +51,10 @@ export const IsolateDataSchema = z
   })
   .strict();
 
-export const UncordonDataSchema = z.object({ ref: NodeRef, record: RecordLocationSchema }).strict();
+const UncordonDataSchema = z.object({ ref: NodeRef, record: RecordLocationSchema }).strict();
 
 /** The label that ties an isolated pod to its NetworkPolicy. */
 export const ISOLATE_LABEL = "chaoscast.io/isolate";
-
-function describeRef(ref: { kind: string; namespace: string | null; name: string; context: string }): string {
-  return `${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ""}${ref.name} (context ${ref.context})`;
-}
 
 function readinessText(r: Readiness): string {
   return `${r.ready} of ${r.desired} ready`;
@@ -107,17 +103,17 @@ async function annotationsOf(clients: Awaited<ReturnType<typeof reconnect>>, ref
 export const scaleRevert = defineRevert({
   kind: "kubernetes.restore-replicas",
   data: ScaleDataSchema,
-  describe: (d) => `scale ${describeRef(d.ref)} back to ${d.replicas} replica(s)`,
+  describe: (d) => `scale ${describeObject(d.ref)} back to ${d.replicas} replica(s)`,
   async run(d, ctx) {
     const clients = await reconnect(d.ref);
     const annotations = await annotationsOf(clients, d.ref, ctx);
-    if (!annotations) ctx.note(`${describeRef(d.ref)} is gone: nothing to scale back`);
+    if (!annotations) ctx.note(`${describeObject(d.ref)} is gone: nothing to scale back`);
     else if (!isMarked(annotations, d.record)) {
       // The run died before it marked (and so before it scaled) the workload, or this was undone.
-      ctx.note(`${describeRef(d.ref)} carries no mark of this fault: it was never scaled by it, or is already back`);
+      ctx.note(`${describeObject(d.ref)} carries no mark of this fault: it was never scaled by it, or is already back`);
     } else {
       const scale = await readScale(clients, d.ref, ctx);
-      if (scale && scale.replicas !== d.replicas && scale.replicas !== d.during) ctx.note(`${describeRef(d.ref)} had ${scale.replicas} replica(s), not the fault's ${d.during}: someone scaled it meanwhile; set back to ${d.replicas} as recorded`);
+      if (scale && scale.replicas !== d.replicas && scale.replicas !== d.during) ctx.note(`${describeObject(d.ref)} had ${scale.replicas} replica(s), not the fault's ${d.during}: someone scaled it meanwhile; set back to ${d.replicas} as recorded`);
       if (scale && scale.replicas !== d.replicas) await writeScale(clients, d.ref, d.replicas, ctx);
       await setMarker(clients, d.ref, d.record, null, ctx);
     }
@@ -128,7 +124,7 @@ export const scaleRevert = defineRevert({
     const annotations = await annotationsOf(clients, d.ref, ctx);
     if (annotations && isMarked(annotations, d.record)) {
       const scale = await readScale(clients, d.ref, ctx);
-      return `${describeRef(d.ref)} still carries this fault's mark${scale ? ` (${scale.replicas} replica(s))` : ""}`;
+      return `${describeObject(d.ref)} still carries this fault's mark${scale ? ` (${scale.replicas} replica(s))` : ""}`;
     }
     return null;
   },

@@ -7,7 +7,7 @@ import { defineTargets, type RunContext, type Target } from "../../contract/adap
 import { listAll, PAGE_SIZE, type Request } from "./api.js";
 import { clientsFor, connect, type Clients, type Connection } from "./connection.js";
 
-export const KINDS = ["pod", "deployment", "statefulset", "node"] as const;
+const KINDS = ["pod", "deployment", "statefulset", "node"] as const;
 export type ObjectKind = (typeof KINDS)[number];
 
 /** A DNS-1123 name (namespaces, most object names): what the API server itself accepts. */
@@ -56,7 +56,7 @@ function namespacesOf(selector: KubernetesSelector, conn: Connection): (string |
 }
 
 /** Where a selector reaches, known from the kubeconfig alone: for the policy, before any request. */
-export async function scopeOf(selector: KubernetesSelector): Promise<{ context: string; namespaces: string[] }> {
+async function scopeOf(selector: KubernetesSelector): Promise<{ context: string; namespaces: string[] }> {
   const conn = await connect(selector.context);
   return { context: conn.context, namespaces: namespacesOf(selector, conn).filter((n): n is string => n !== null) };
 }
@@ -105,7 +105,7 @@ async function listKind(clients: Clients, selector: KubernetesSelector, namespac
 }
 
 /** What a person reads: the object, and which cluster it is in (a current context is easy to forget). */
-function label(ref: ObjectRef): string {
+export function describeObject(ref: Pick<ObjectRef, "kind" | "namespace" | "name" | "context">): string {
   return `${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ""}${ref.name} (context ${ref.context})`;
 }
 
@@ -143,7 +143,7 @@ export const kubernetesTargets = defineTargets({
         const owner = meta.ownerReferences?.find((o) => o.controller);
         targets.push({
           id: `${selector.kind}:${namespace ? `${namespace}/` : ""}${meta.name}`,
-          label: label(ref),
+          label: describeObject(ref),
           kind: "kubernetes",
           labels: meta.labels ?? {},
           context: conn.context,
