@@ -10,6 +10,14 @@ export interface InterruptHandle {
 
 const SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"];
 
+// The parent as seen at the first line of the launcher, before loading the CLI: on a busy machine
+// loading takes long enough for a short-lived parent to exit in between, and the orphaning would
+// then go unnoticed if the parent were read only when the run starts.
+let launcherPid: number | undefined;
+export function rememberLauncher(pid: number): void {
+  launcherPid = pid;
+}
+
 export function trapInterrupts(onSignal: (signal: NodeJS.Signals, first: boolean) => void): InterruptHandle {
   const controller = new AbortController();
   const handler = (signal: NodeJS.Signals) => {
@@ -26,7 +34,7 @@ export function trapInterrupts(onSignal: (signal: NodeJS.Signals, first: boolean
   };
   // If whoever started chaoscast dies (npx killed by a scheduler, a CI runner torn down), no signal
   // may reach us: treat the orphaning itself as an interrupt, so faults never outlive the job.
-  const parent = process.ppid;
+  const parent = launcherPid ?? process.ppid;
   const orphanWatch = setInterval(() => {
     if (process.ppid !== parent && !controller.signal.aborted) {
       controller.abort("the process that started chaoscast exited");

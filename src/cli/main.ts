@@ -6,6 +6,7 @@ import { Command, CommanderError, Option } from "commander";
 import { ChaoscastError, EXIT, InternalError, UsageError } from "../errors.js";
 import { chaoscastVersion } from "../version.js";
 import { forTerminalLines } from "../util/terminal-text.js";
+import { rememberLauncher } from "./interrupts.js";
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -241,8 +242,9 @@ passes unless refreshed. Ctrl-C or SIGTERM removes every toxic and closes every 
 
 let exitCode = 0;
 
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], launchedBy?: number): Promise<number> {
   exitCode = 0;
+  if (launchedBy !== undefined) rememberLauncher(launchedBy);
   const program = buildProgram();
   const debug = argv.includes("--debug");
   // `chaoscast run … | head` closes stdout early; losing output must never crash a run mid-fault.

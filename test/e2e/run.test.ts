@@ -228,11 +228,18 @@ faults:
 
   it("rolls back by itself when the process that started it exits (an orphaned run)", async () => {
     const file = writeExperiment(dir, "orphan.yaml", `version: 1\ntitle: o\nduration: 60s\ntargets:\n  api: { process: { port: ${server.port} } }\nfaults:\n  - { name: freeze, target: api, action: process.suspend }\n`);
-    // A launcher that starts chaoscast detached and exits, as a killed npx or CI runner would.
+    // A launcher that starts chaoscast detached and exits once the fault is in, as a killed npx or
+    // CI runner would. (Waiting for the fault, not for a fixed time, keeps a slow start on a busy
+    // machine from turning this into a test of an orphan that never had a fault.)
     const launcher = `const { spawn } = require("node:child_process");
+      const { readFileSync } = require("node:fs");
       const child = spawn(process.execPath, [process.argv[1], "run", process.argv[2]], { detached: true, stdio: "ignore", env: { ...process.env, CI: "1" } });
-      child.unref(); setTimeout(() => process.exit(0), 1500);`;
-    await execa(process.execPath, ["-e", launcher, CLI, file], { cwd: dir, env: { CHAOSCAST_DIR: path.join(dir, ".chaoscast") } });
+      child.unref();
+      const stopped = () => readFileSync("/proc/" + process.argv[3] + "/stat", "utf8").split(") ")[1].startsWith("T");
+      const deadline = Date.now() + 20000;
+      const wait = setInterval(() => { if (stopped() || Date.now() > deadline) { clearInterval(wait); process.exit(0); } }, 50);`;
+    await execa(process.execPath, ["-e", launcher, CLI, file, String(server.pid)], { cwd: dir, env: { CHAOSCAST_DIR: path.join(dir, ".chaoscast") } });
+    expect(processState(server.pid)).toBe("T");
     await pollUntil(() => readJournalsSafe(dir).length > 0, 10_000);
     expect(processState(server.pid)).not.toBe("T");
     expect(readJournals(dir)[0]).toMatchObject({ outcome: "aborted", reason: expect.stringMatching(/the process that started chaoscast exited/) });
