@@ -92,6 +92,15 @@ export class RunLock {
   }
 }
 
+/** Who holds the lock for `scope` now (a live owner), for `plan`; undefined when a run could take it. Takes nothing. */
+export async function lockHolderOf(dir: string, scope: string): Promise<string | undefined> {
+  const current = await readHolder(lockFileOf(dir, scope));
+  if (current === "gone") return undefined;
+  if (current === "unreadable") return (await ageMs(lockFileOf(dir, scope))) < UNREADABLE_GRACE_MS ? "another run" : undefined;
+  if ((await ownerLiveness(current.owner)) === "dead") return undefined;
+  return `run ${current.runId} (pid ${current.owner.pid} on ${current.owner.host}, since ${current.acquiredAt})`;
+}
+
 /**
  * The lock a rollback of one run holds while it reverts: `chaoscast rollback` and the run's watchdog
  * may both come for a dead run, and two of them at once would run every revert twice.

@@ -1,10 +1,8 @@
 // `chaoscast plan`: resolve targets and show the fault timeline, probes and abort rule. Read-only.
 
-import { PreflightError } from "../../errors.js";
 import { formatDuration } from "../../contract/duration.js";
 import type { CompiledExperiment } from "../../contract/compiled-experiment.js";
-import { actionReach, preflightActions, resolveTargets, staticFacts, targetScopes } from "../../engine/runner.js";
-import { checkResolved, checkScopes, checkStatic, combineViolations, type ResolvedBlock, type Violation } from "../../policy/rules.js";
+import { runPreflight, type GateVerdict, type PreflightResult } from "../../engine/preflight.js";
 import { loadPolicy } from "../../policy/file.js";
 import type { RunEventBody } from "../../contract/events.js";
 import type { Target } from "../../contract/adapter.js";
@@ -12,7 +10,7 @@ import { buildTimeline } from "../../engine/timeline.js";
 import { makeRedactor } from "../../contract/redact.js";
 import { makeStyle } from "../render/style.js";
 import { forTerminal as t, terminalSafeJson } from "../../util/terminal-text.js";
-import { defaultSeed, loadExperiments, registry, type CommonOptions } from "../shared.js";
+import { budgetCheck, defaultSeed, loadExperiments, locksDir, registry, type CommonOptions } from "../shared.js";
 
 export async function planCommand(paths: string[], options: CommonOptions): Promise<number> {
   const experiments = await loadExperiments(paths, options);
@@ -24,47 +22,36 @@ export async function planCommand(paths: string[], options: CommonOptions): Prom
   for (const experiment of experiments) {
     const redact = makeRedactor(experiment.secrets);
     const resolved: Extract<RunEventBody, { type: "targets-resolved" }>[] = [];
-    let targets = new Map<string, Target[]>();
-    let blocks: ResolvedBlock[] = [];
-    let problem: string | undefined;
     const cleanups: (() => Promise<void>)[] = [];
-    let violations;
+    let preflight: PreflightResult;
     try {
       const ctx = { signal: new AbortController().signal, runId: "plan", note: () => {}, defer: (cleanup: () => Promise<void>) => void cleanups.push(cleanup) };
-      // A context or namespace the policy does not allow is never contacted, not even to list targets.
-      let reach: Violation[] = [];
-      try {
-        reach = checkScopes(await targetScopes(experiment, registry), policy);
-        if (reach.length === 0) {
-          ({ targets, blocks } = await resolveTargets(experiment, registry, seed, ctx, (e) => {
-            if (e.type === "targets-resolved") resolved.push(e);
-          }));
-        }
-      } catch (err) {
-        if (!(err instanceof PreflightError)) throw err;
-        problem = err.message;
-        exit = 5;
-      }
-      violations = reach.length > 0 ? [...checkStatic(staticFacts(experiment), policy), ...reach] : combineViolations(checkStatic(staticFacts(experiment), policy), problem ? [] : checkResolved(blocks, policy));
-      // The actions' own checks (e.g. that the kernel has netem), as a run makes them: only for
-      // targets the policy allows, since some look at the target (helper containers in its namespace).
-      if (!problem && violations.length === 0) {
-        try {
-          violations = checkScopes(await actionReach(experiment, targets, ctx), policy);
-          if (violations.length === 0) await preflightActions(experiment, targets, ctx);
-        } catch (err) {
-          if (!(err instanceof PreflightError)) throw err;
-          problem = err.message;
-          exit = 5;
-        }
-      }
+      // The same gates a run passes, asked without taking anything: a context or namespace the
+      // policy does not allow is never contacted, not even to list targets.
+      preflight = await runPreflight({
+        experiment,
+        registry,
+        seed,
+        policy,
+        ctx,
+        emit: (e) => {
+          if (e.type === "targets-resolved") resolved.push(e);
+        },
+        mode: "plan",
+        respectSchedule: false,
+        now: () => new Date(),
+        lock: { dir: locksDir(), waitMs: 0, runId: "plan" },
+        budget: budgetCheck,
+      });
     } finally {
       // Anything resolving started (an embedded proxy) is stopped: plan changes nothing.
       for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
     }
-    if (violations.length > 0) exit = 4;
-    const verdict = { files: policyFiles, ok: violations.length === 0, violations: violations.map((v) => v.message) };
-    const plan = redact({ ...describePlan(experiment, targets, resolved, seed, problem), policy: verdict });
+    const statuses = preflight.verdicts.map((v) => v.status);
+    exit = Math.max(exit, statuses.includes("refused") ? 4 : statuses.includes("failed") ? 5 : 0);
+    const verdict = { files: policyFiles, ok: preflight.violations.length === 0, violations: preflight.violations.map((v) => v.message) };
+    const problem = preflight.verdicts.find((v) => v.status === "failed")?.detail;
+    const plan = redact({ ...describePlan(experiment, preflight.targets, resolved, seed, problem, preflight.verdicts), policy: verdict });
     plans.push(plan);
     if (options.output !== "json") printPlan(plan, style);
   }
@@ -78,6 +65,7 @@ function describePlan(
   resolved: Extract<RunEventBody, { type: "targets-resolved" }>[],
   seed: string,
   problem: string | undefined,
+  gates: GateVerdict[],
 ) {
   const doc = experiment.display as { faults?: { with?: unknown }[]; steadyState?: { expect?: unknown }[] };
   return {
@@ -85,7 +73,7 @@ function describePlan(
     title: experiment.title,
     seed,
     methodMs: experiment.methodMs,
-    preflight: problem ? { ok: false, problem } : { ok: true },
+    preflight: problem ? { ok: false, problem, gates } : { ok: true, gates },
     targets: resolved.map((r) => ({ name: r.target, description: r.description, candidates: r.candidates, excluded: r.excluded, chosen: r.chosen })),
     timeline: buildTimeline(experiment.faults, experiment.methodMs).map((step) => {
       const fault = experiment.faults[step.fault]!;
@@ -121,7 +109,6 @@ function printPlan(plan: ReturnType<typeof describePlan> & { policy: { files: st
     for (const c of target.chosen) out.push(`    → ${t(c.label)}`);
     for (const c of target.excluded) out.push(style.dim(`    ✗ ${t(c.label)} (excluded: chaoscast.io/exclude=true)`));
   }
-  if (!plan.preflight.ok) out.push(style.red(`  ✖ ${t(plan.preflight.problem ?? "")}`));
   out.push(style.bold("Timeline"));
   for (const step of plan.timeline) {
     const hits = step.target ? ` → ${t(step.target)}${step.hits.length ? ` (${t(step.hits.join(", "))})` : ""}` : "";
@@ -141,6 +128,11 @@ function printPlan(plan: ReturnType<typeof describePlan> & { policy: { files: st
   else out.push(style.dim(`  from ${t(plan.policy.files.join(", "))}`));
   if (plan.policy.ok) out.push(style.green(`  ✔ within the policy`));
   for (const v of plan.policy.violations) out.push(style.red(`  ✖ refused: ${t(v)}`));
+  out.push(style.bold("Preflight gates") + style.dim("  (a run stops at the first that does not pass)"));
+  for (const gate of plan.preflight.gates) {
+    const mark = gate.status === "passed" ? style.green("✔") : gate.status === "failed" || gate.status === "refused" ? style.red("✖") : style.dim("·");
+    out.push(`  ${mark} ${gate.gate.padEnd(8)} ${gate.status === "passed" ? "" : `${gate.status}: `}${t(gate.detail)}`);
+  }
   out.push(style.dim("Nothing was injected."));
   process.stdout.write(`${out.join("\n")}\n\n`);
 }
