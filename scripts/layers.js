@@ -16,7 +16,7 @@ import { fileURLToPath } from "node:url";
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
 /** Every top-level module of src/ (a folder, or a file without its .ts). */
-export const MODULES = ["errors", "version", "util", "contract", "proxy", "experiment", "report", "policy", "engine", "adapters", "registry", "demo", "watchdog", "cli"];
+export const MODULES = ["errors", "version", "util", "contract", "prometheus", "proxy", "experiment", "slo", "report", "policy", "engine", "adapters", "registry", "demo", "watchdog", "cli"];
 
 /** What each may import (besides itself and node_modules), and why, lowest first. */
 const LAYERS = [
@@ -24,12 +24,14 @@ const LAYERS = [
   { module: "version", depths: [0], may: [], why: "the ground floor imports nothing of chaoscast's" },
   { module: "util", depths: [1], may: ["errors"], why: "util is generic code under everything" },
   { module: "contract", depths: [1], may: ["errors", "util"], why: "the adapter contract and the shared units sit under the format, the engine and the adapters" },
+  { module: "prometheus", depths: [1], may: ["errors", "util", "contract"], why: "the Prometheus query client knows the API, not experiments or runs" },
   { module: "proxy", depths: [1, 2], may: ["errors", "version", "util"], why: "the fault proxy is a server of its own and knows nothing of experiments" },
   { module: "experiment", depths: [1], may: ["errors", "util", "contract"], why: "the experiment format meets the engine only through src/contract" },
+  { module: "slo", depths: [1], may: ["errors", "util", "contract", "experiment", "prometheus"], why: "SLOs are read as experiments are, and measured through the Prometheus client; they know nothing of runs" },
   { module: "report", depths: [1], may: ["errors", "version", "util", "contract"], why: "reports read events and journals through src/contract" },
   { module: "policy", depths: [1], may: ["errors", "util", "contract", "experiment"], why: "the policy reads its file as experiments are read and knows nothing of runs" },
-  { module: "engine", depths: [1], may: ["errors", "util", "contract", "policy"], why: "the engine meets the format and the adapters only through src/contract" },
-  { module: "adapters", depths: [2, 3], may: ["errors", "util", "contract", "proxy"], why: "an adapter implements src/contract and never reaches into the engine, the format or the commands" },
+  { module: "engine", depths: [1], may: ["errors", "util", "contract", "policy", "slo"], why: "the engine meets the format and the adapters only through src/contract" },
+  { module: "adapters", depths: [2, 3], may: ["errors", "util", "contract", "prometheus", "proxy"], why: "an adapter implements src/contract and never reaches into the engine, the format or the commands" },
   { module: "registry", depths: [0], may: ["contract", "adapters"], why: "the registry only lists the adapters" },
   { module: "demo", depths: [1], may: ["errors", "util", "contract", "proxy", "adapters"], why: "the demo stack is built from the proxy and the adapters, not from the commands" },
   { module: "watchdog", depths: [1], may: ["errors", "util", "contract", "report", "policy", "engine", "adapters", "registry"], why: "the watchdog reverts with the engine's rollback and the registry's adapters, not with the commands" },

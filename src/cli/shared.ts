@@ -6,6 +6,7 @@ import path from "node:path";
 import { UsageError } from "../errors.js";
 import { expandPaths, loadAll } from "../experiment/loader.js";
 import type { CompiledExperiment } from "../contract/compiled-experiment.js";
+import type { BudgetCheck } from "../engine/preflight.js";
 import { parseVarFlag } from "../experiment/vars.js";
 import { registry } from "../registry.js";
 import { didYouMean } from "../util/did-you-mean.js";
@@ -39,8 +40,17 @@ export async function loadExperiments(paths: string[], options: CommonOptions): 
   const cli = parseVarFlags(options.var);
   const experiments = await loadAll(files, { registry, vars: { cli, env: process.env } });
   checkVarFlagsUsed(cli, experiments);
+  // The SLO file a budget gate names is input like the experiment: invalid is exit 4, before anything runs.
+  const withBudget = experiments.filter((e) => e.budget);
+  if (withBudget.length > 0) {
+    const { sloOfExperiment } = await import("../slo/gate.js");
+    for (const experiment of withBudget) await sloOfExperiment(experiment);
+  }
   return experiments;
 }
+
+/** The error-budget gate of engine/preflight, loaded only when an experiment has one. */
+export const budgetCheck: BudgetCheck = async (experiment, signal) => (await import("../slo/gate.js")).budgetGateCheck(experiment, signal);
 
 /** A --var that no experiment declares or uses is almost always a typo: say so rather than ignore it. */
 export function checkVarFlagsUsed(cli: Record<string, string>, experiments: CompiledExperiment[]): void {

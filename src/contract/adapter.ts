@@ -117,6 +117,11 @@ export interface ProbeContext {
   signal: AbortSignal;
   /** The probe must give up after this long and report a timeout. */
   timeoutMs: number;
+  /**
+   * Judge candidate fields against the probe's `expect`, for probes that observe many things at
+   * once (the series of a PromQL vector) and report the one that decides the verdict.
+   */
+  judgeFields?: (fields: Record<string, unknown>) => Promise<boolean>;
 }
 
 /** What a probe saw. Deviation is data: the engine judges `fields` against `expect`. */
@@ -126,6 +131,11 @@ export interface Observation {
   error?: string;
   /** A short text for status lines, e.g. "200 in 12ms". */
   summary: string;
+  /**
+   * The probe saw nothing to judge (a query with no data) and the user chose what that means:
+   * pass, or inconclusive (neither a breach nor proof of steady state). Without it, `error` breaches.
+   */
+  noVerdict?: { as: "pass" | "inconclusive"; reason: string };
 }
 
 export interface ProbeDef<P extends z.ZodType = z.ZodType> {

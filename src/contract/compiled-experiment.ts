@@ -5,6 +5,7 @@ import type { ActionDef, ProbeDef } from "./adapter.js";
 import type { Expectation } from "./expect.js";
 import type { Selection } from "./selection.js";
 import type { Schedule } from "./schedule.js";
+import type { PrometheusConnection } from "./prometheus-connection.js";
 
 export interface TargetSpec {
   name: string;
@@ -38,6 +39,19 @@ export interface RollbackStep {
   target: string | undefined;
 }
 
+export interface BudgetGateSpec {
+  /** The SLO file (absolute path), and the SLO's name when the file holds several. */
+  sloFile: string;
+  sloName: string | undefined;
+  prometheus: PrometheusConnection;
+  /** Skip the run when less than this fraction (0–1) of the error budget remains. */
+  minRemaining: number;
+  /** Abort the run when the SLO's burn rate since the faults began exceeds this. */
+  maxBurnRate: number | undefined;
+  /** Whether the run's window counts against the budget (charged) or is reported apart (excluded). */
+  chaosWindow: "charged" | "excluded";
+}
+
 export interface CompiledExperiment {
   file: string;
   title: string;
@@ -46,6 +60,8 @@ export interface CompiledExperiment {
   /** The lock scope named by `lock:`, or undefined for the default (this file). */
   lock: string | undefined;
   schedule: Schedule | undefined;
+  /** The error-budget gate (`budget:`), or undefined for none. */
+  budget: BudgetGateSpec | undefined;
   /** Length of the method: the experiment's duration, or the end of the last fault. */
   methodMs: number;
   targets: TargetSpec[];

@@ -44,6 +44,24 @@ export type RunEventBody =
   | { type: "revert-failed"; fault: string; target: TargetRef | null; revert: string; error: string }
   | { type: "rollback-step"; step: string; action: string; ok: boolean; error?: string }
   | { type: "note"; message: string }
+  /**
+   * The SLO of an experiment's budget gate: before the run (from the gate), during the method
+   * (the SLI in its window and the share of the period's budget it spent) and after.
+   */
+  | {
+      type: "budget";
+      stage: "before" | "during" | "after";
+      slo: string;
+      from: string | null;
+      to: string | null;
+      sli: number | null;
+      events: number;
+      spent: number | null;
+      remaining: number | null;
+      chaosWindow: "charged" | "excluded";
+    }
+  /** One preflight gate's verdict (engine/preflight.ts names the gates and statuses). */
+  | { type: "gate"; gate: string; status: "passed" | "failed" | "refused" | "not-applicable" | "not-reached"; detail: string }
   /** The run's watchdog took over: the run's process died or froze, and the watchdog rolls back. */
   | { type: "watchdog"; reason: string; watchdogPid: number }
   | {

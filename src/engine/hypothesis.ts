@@ -10,12 +10,16 @@ import type { Observation } from "../contract/adapter.js";
 export interface ProbeResult {
   spec: ProbeSpec;
   observation: Observation;
+  /** False for a breach. True for a pass, and for an inconclusive observation (not a breach either). */
   ok: boolean;
+  /** Why the probe could not tell (no data, and the user said that is inconclusive). */
+  inconclusive?: string;
   failures: string[];
   durationMs: number;
 }
 
 export interface CheckResult {
+  /** Every probe passed, conclusively. */
   ok: boolean;
   results: ProbeResult[];
 }
@@ -32,7 +36,11 @@ export async function runProbe(spec: ProbeSpec, signal: AbortSignal, capMs?: num
   try {
     // Probes honour the signal; the race is a backstop so one misbehaving probe cannot stall the run.
     observation = await Promise.race([
-      spec.probe.run(spec.params, { signal: probeSignal, timeoutMs }),
+      spec.probe.run(spec.params, {
+        signal: probeSignal,
+        timeoutMs,
+        judgeFields: async (fields) => (await judge(spec.expectation, fields, spec.probe.primaryField, { deadlineMs: timeoutMs, signal: probeSignal })).ok,
+      }),
       new Promise<Observation>((resolve) => {
         const fire = () => resolve({ fields: {}, error: signal.aborted ? "cancelled" : `no answer within ${timeoutMs}ms`, summary: "timeout" });
         if (probeSignal.aborted) fire();
@@ -47,6 +55,8 @@ export async function runProbe(spec: ProbeSpec, signal: AbortSignal, capMs?: num
   if (observation.error !== undefined && capMs !== undefined && capMs < ownTimeout && !signal.aborted && /timed out|no answer/.test(observation.error)) {
     observation = { ...observation, error: `no answer within one abort interval (${capMs}ms)`, summary: "no answer in time" };
   }
+  if (observation.noVerdict?.as === "pass") return { spec, observation, ok: true, failures: [], durationMs };
+  if (observation.noVerdict?.as === "inconclusive") return { spec, observation, ok: true, inconclusive: observation.noVerdict.reason, failures: [], durationMs };
   if (observation.error !== undefined) return { spec, observation, ok: false, failures: [observation.error], durationMs };
   // The probe's timeout bounds judging too: a slow regex match gets what the probe left of it, but
   // never so little that an ordinary large body could not be matched.
@@ -57,7 +67,7 @@ export async function runProbe(spec: ProbeSpec, signal: AbortSignal, capMs?: num
 
 export async function checkHypothesis(probes: readonly ProbeSpec[], signal: AbortSignal, capMs?: number): Promise<CheckResult> {
   const results = await Promise.all(probes.map((spec) => runProbe(spec, signal, capMs)));
-  return { ok: results.every((r) => r.ok), results };
+  return { ok: results.every((r) => r.ok && r.inconclusive === undefined), results };
 }
 
 /** The probe's main value, for status lines and the journal (never the whole body). */

@@ -153,7 +153,9 @@ async function watch(
         abort(`steady state breached ${consecutive} time(s) in a row (${detail})`);
         return;
       }
-    } else if (breached.length === 0) consecutive = 0;
+    } else if (breached.length === 0 && check.results.every((r) => r.inconclusive === undefined)) consecutive = 0;
+    // An inconclusive round (a query with no data, judged so by the user) neither breaches nor
+    // proves the steady state: it leaves the count of breaches in a row as it was.
     await sleep(roundStart + intervalMs - elapsed(), stop);
   }
 }

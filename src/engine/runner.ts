@@ -2,18 +2,17 @@
 // Rollback is in a `finally`: errors, aborts and interrupts all pass through it.
 
 import type { CompiledExperiment } from "../contract/compiled-experiment.js";
-import { ChaoscastError, errorMessage, PreflightError, UsageError } from "../errors.js";
+import { ChaoscastError, errorMessage } from "../errors.js";
+import type { Slo } from "../slo/model.js";
+import { burnCapProbe, loadRunSlo, reportRunBudget } from "./run-budget.js";
 import { sleep } from "../util/abortable.js";
 import { formatDuration } from "../contract/duration.js";
-import { selectTargets } from "../contract/selection.js";
 import type { EventSink, Outcome, RunEventBody } from "../contract/events.js";
 import { checkHypothesis, primaryValue, type CheckResult } from "./hypothesis.js";
 import { FaultLedger, type InjectedFault } from "./injected.js";
 import { StateFile } from "./state.js";
-import { RunLock } from "./lock.js";
-import { scheduleVerdict } from "../contract/schedule.js";
-import { EXCLUDE_LABEL, isExcluded } from "../contract/exclusion.js";
-import { checkResolved, checkScopes, checkStatic, combineViolations, NO_POLICY, type BlockScope, type Policy, type ResolvedBlock, type StaticFacts, type Violation } from "../policy/rules.js";
+import { NO_POLICY, type Policy } from "../policy/rules.js";
+import { runPreflight, type BudgetCheck } from "./preflight.js";
 import { currentOwner } from "../util/process-owner.js";
 import { protectSecrets } from "../contract/redact.js";
 import path from "node:path";
@@ -51,6 +50,8 @@ export interface RunOptions {
   respectSchedule?: boolean;
   /** The clock for schedule checks (tests pass their own). */
   now?: () => Date;
+  /** Asks for the error budget when the experiment has a budget gate. */
+  budget?: BudgetCheck;
 }
 
 export interface ResolvedPlan {
@@ -67,75 +68,6 @@ export interface RunResult {
   internalError?: unknown;
 }
 
-export interface ResolvedTargets {
-  targets: Map<string, Target[]>;
-  /** Per target block: candidates (after exclusions) and the chosen ones, for the policy. */
-  blocks: ResolvedBlock[];
-}
-
-/** Where each target block reaches (context, namespaces), from local configuration only: no request is sent. */
-export async function targetScopes(experiment: CompiledExperiment, registry: RegistryView): Promise<BlockScope[]> {
-  const scopes: BlockScope[] = [];
-  for (const spec of experiment.targets) {
-    const def = registry.targetKinds.get(spec.kind);
-    if (!def?.scope) continue;
-    try {
-      scopes.push({ who: `target "${spec.name}"`, target: spec.name, ...(await def.scope(spec.selector)) });
-    } catch (err) {
-      // Bad input (a broken kubeconfig, a context that does not exist) is the user's to fix: exit 4.
-      if (err instanceof UsageError) throw new UsageError(`target "${spec.name}": ${err.message}`);
-      if (err instanceof ChaoscastError) throw new PreflightError(`target "${spec.name}": ${err.userMessage()}`, { cause: err });
-      throw new PreflightError(`target "${spec.name}": ${errorMessage(err)}`, { cause: err });
-    }
-  }
-  return scopes;
-}
-
-export async function resolveTargets(
-  experiment: CompiledExperiment,
-  registry: RegistryView,
-  seed: string,
-  ctx: RunContext,
-  emit: (event: RunEventBody) => void,
-): Promise<ResolvedTargets> {
-  const resolved = new Map<string, Target[]>();
-  const blocks: ResolvedBlock[] = [];
-  for (const spec of experiment.targets) {
-    const def = registry.targetKinds.get(spec.kind);
-    if (!def) throw new PreflightError(`target "${spec.name}": no adapter for ${spec.kind}`);
-    let candidates: Target[];
-    try {
-      candidates = await def.resolve(spec.selector, ctx);
-    } catch (err) {
-      if (err instanceof PreflightError) throw err;
-      if (err instanceof UsageError) throw new UsageError(`target "${spec.name}": ${err.message}`);
-      // Nothing is injected yet: a backend that cannot list (unreachable, refusing) skips the run.
-      const why = err instanceof ChaoscastError ? err.userMessage() : errorMessage(err);
-      throw new PreflightError(`target "${spec.name}": could not list ${def.describe(spec.selector)}: ${why}`, { cause: err });
-    }
-    // Excluded targets are not candidates at all: no selection, count or percentage can reach them.
-    const excluded = candidates.filter(isExcluded);
-    candidates = candidates.filter((t) => !isExcluded(t));
-    const { chosen, problem } = selectTargets(candidates, spec.select, `${seed}:${spec.name}`);
-    emit({
-      type: "targets-resolved",
-      target: spec.name,
-      description: def.describe(spec.selector),
-      candidates: candidates.length,
-      excluded: excluded.map(({ id, label }) => ({ id, label })),
-      chosen: chosen.map(({ id, label }) => ({ id, label })),
-    });
-    blocks.push({ name: spec.name, candidates: candidates.length, chosen: chosen.map(({ id, label, context, namespace }) => ({ id, label, context, namespace })) });
-    if (problem) throw new PreflightError(`target "${spec.name}" (${def.describe(spec.selector)}) ${problem}`);
-    if (chosen.length === 0) {
-      const why = excluded.length > 0 ? `every one found (${excluded.length}) is labelled ${EXCLUDE_LABEL}=true` : `found none of: ${def.describe(spec.selector)}`;
-      throw new PreflightError(`target "${spec.name}" matched nothing: ${why}`);
-    }
-    resolved.set(spec.name, chosen);
-  }
-  return { targets: resolved, blocks };
-}
-
 export async function runExperiment(experiment: CompiledExperiment, options: RunOptions): Promise<RunResult> {
   const cleanups: (() => Promise<void>)[] = [];
   try {
@@ -146,36 +78,6 @@ export async function runExperiment(experiment: CompiledExperiment, options: Run
         await cleanup();
       } catch {
         // A cleanup (stopping an embedded proxy) failing must not hide the run's outcome.
-      }
-    }
-  }
-}
-
-/** Each action's own preflight check on each of its targets: a fault that cannot work stops the run before any is injected. */
-/** Where faults reach beyond their targets (a drain: the namespaces of the pods it would evict). */
-export async function actionReach(experiment: CompiledExperiment, targets: Map<string, Target[]>, ctx: RunContext): Promise<BlockScope[]> {
-  const scopes: BlockScope[] = [];
-  for (const fault of experiment.faults) {
-    if (!fault.action.reach) continue;
-    for (const target of fault.target ? (targets.get(fault.target) ?? []) : [null]) {
-      try {
-        scopes.push({ who: `fault "${fault.name}"${target ? ` on ${target.label}` : ""}`, ...(await fault.action.reach(fault.params, target, ctx)) });
-      } catch (err) {
-        throw new PreflightError(`fault "${fault.name}"${target ? ` on ${target.label}` : ""} cannot be checked against the policy: ${errorMessage(err)}`, { cause: err });
-      }
-    }
-  }
-  return scopes;
-}
-
-export async function preflightActions(experiment: CompiledExperiment, targets: Map<string, Target[]>, ctx: RunContext): Promise<void> {
-  for (const fault of experiment.faults) {
-    if (!fault.action.preflight) continue;
-    for (const target of fault.target ? (targets.get(fault.target) ?? []) : [null]) {
-      try {
-        await fault.action.preflight(fault.params, target, ctx);
-      } catch (err) {
-        throw new PreflightError(`fault "${fault.name}"${target ? ` on ${target.label}` : ""} cannot be injected: ${errorMessage(err)}`, { cause: err });
       }
     }
   }
@@ -225,54 +127,42 @@ async function runLifecycle(experiment: CompiledExperiment, options: RunOptions,
     defer: (cleanup) => cleanups.push(cleanup),
   };
 
-  // 1. Preflight: schedule, lock, targets, policy. Failing here touches nothing.
-  let targets: Map<string, Target[]>;
-  let violations: Violation[] = [];
-  try {
-    targets = await phase(
-      "preflight",
-      async () => {
-        const policy = options.policy ?? NO_POLICY;
-        const checkSchedule = () => {
-          if (!(options.respectSchedule || policy.requireWindow) || !experiment.schedule) return;
-          const why = scheduleVerdict(experiment.schedule, (options.now ?? (() => new Date()))());
-          if (why) throw new PreflightError(`not inside the experiment's schedule: ${why}${policy.requireWindow ? ` (the policy requires a window: ${policy.requireWindow.source})` : ""}`);
-        };
-        checkSchedule();
-        if (options.lock) {
-          const lock = await RunLock.acquire({
-            dir: options.lock.dir,
-            scope: lockScope(experiment),
-            runId: options.runId,
-            experiment: path.resolve(experiment.file),
-            waitMs: options.lock.waitMs,
-            signal: options.interrupt,
-            onNote: ctx.note,
-          });
-          cleanups.push(() => lock.release());
-          // Waiting for the lock may have outlasted the window: judge the clock again.
-          checkSchedule();
-        }
-        // Contexts and namespaces the policy does not allow are refused before a request reaches them.
-        const reach = checkScopes(await targetScopes(experiment, options.registry), policy);
-        if (reach.length > 0) {
-          violations = [...checkStatic(staticFacts(experiment), policy), ...reach];
-          return new Map<string, Target[]>();
-        }
-        const resolved = await resolveTargets(experiment, options.registry, options.seed, ctx, emit);
-        violations = combineViolations(checkStatic(staticFacts(experiment), policy), checkResolved(resolved.blocks, policy));
-        if (violations.length === 0) violations = checkScopes(await actionReach(experiment, resolved.targets, ctx), policy);
-        if (violations.length === 0) await preflightActions(experiment, resolved.targets, ctx);
-        return resolved.targets;
-      },
-      () => ({ ok: violations.length === 0, ...(violations.length ? { detail: violations.map((v) => v.message).join("; ") } : {}) }),
-    );
-  } catch (err) {
-    if (!(err instanceof PreflightError)) throw err;
-    emit({ type: "phase-finished", phase: "preflight", ok: false, detail: err.message });
-    return finish("skipped", `preflight failed: ${err.message}`);
+  // 1. Preflight: one gate after another (engine/preflight.ts). Failing here touches nothing.
+  emit({ type: "phase-started", phase: "preflight" });
+  const preflight = await runPreflight({
+    experiment,
+    registry: options.registry,
+    seed: options.seed,
+    policy: options.policy ?? NO_POLICY,
+    ctx,
+    emit,
+    mode: "run",
+    respectSchedule: options.respectSchedule ?? false,
+    now: options.now ?? (() => new Date()),
+    ...(options.lock ? { lock: { ...options.lock, runId: options.runId } } : {}),
+    onLocked: (lock) => cleanups.push(() => lock.release()),
+    ...(options.budget ? { budget: options.budget } : {}),
+  });
+  for (const verdict of preflight.verdicts) emit({ type: "gate", ...verdict });
+  const stop = preflight.stoppedAt;
+  emit({ type: "phase-finished", phase: "preflight", ok: stop === undefined, ...(stop ? { detail: stop.detail } : {}) });
+  if (stop?.status === "refused") return finish("refused", `refused by the blast-radius policy: ${preflight.violations.map((v) => v.message).join("; ")}; nothing was injected`);
+  if (stop) return finish("skipped", `preflight failed at the ${stop.gate} gate: ${stop.detail}`);
+  const targets = preflight.targets;
+  // The budget gate passed: its SLO is read once more for what the run spends (the file was
+  // validated when the experiment was loaded; reading it now keeps the measure honest if it changed).
+  let slo: Slo | undefined;
+  if (experiment.budget) {
+    if (preflight.budget) {
+      const b = preflight.budget;
+      emit({ type: "budget", stage: "before", slo: b.slo, from: null, to: new Date().toISOString(), sli: b.sli ?? null, events: b.events ?? 0, spent: null, remaining: b.remaining ?? null, chaosWindow: experiment.budget.chaosWindow });
+    }
+    try {
+      slo = await loadRunSlo(experiment);
+    } catch (err) {
+      return finish("skipped", `the SLO of the budget gate cannot be read: ${err instanceof ChaoscastError ? err.userMessage() : errorMessage(err)}; nothing was injected`);
+    }
   }
-  if (violations.length > 0) return finish("refused", `refused by the blast-radius policy: ${violations.map((v) => v.message).join("; ")}; nothing was injected`);
   if (options.interrupt.aborted) return finish("skipped", "interrupted before anything was injected");
   if (options.confirm && !options.dryRun && !(await options.confirm({ experiment, targets }))) {
     return finish("skipped", "not confirmed: nothing was injected");
@@ -318,12 +208,17 @@ async function runLifecycle(experiment: CompiledExperiment, options: RunOptions,
   let breaches = 0;
   let internalError: unknown;
   emit({ type: "phase-started", phase: "method" });
+  const methodFrom = new Date();
+  // With maxBurnRate, the SLO's burn since the faults began is one more probe, during the method only.
+  const methodExperiment =
+    slo && experiment.budget?.maxBurnRate !== undefined ? { ...experiment, steadyState: [...experiment.steadyState, burnCapProbe(experiment, slo, () => methodFrom.getTime())] } : experiment;
   try {
-    ({ abortReason, breaches } = await runMethod({ experiment, targets, runId: options.runId, emit, interrupt: options.interrupt, ledger, perform, defer: ctx.defer }));
+    ({ abortReason, breaches } = await runMethod({ experiment: methodExperiment, targets, runId: options.runId, emit, interrupt: options.interrupt, ledger, perform, defer: ctx.defer }));
   } catch (err) {
     internalError = err;
     abortReason = `internal error: ${errorMessage(err)}`;
   }
+  const methodTo = new Date();
   emit({ type: "phase-finished", phase: "method", ok: abortReason === undefined, ...(abortReason ? { detail: abortReason } : {}) });
 
   emit({ type: "phase-started", phase: "rollback" });
@@ -347,6 +242,7 @@ async function runLifecycle(experiment: CompiledExperiment, options: RunOptions,
   if (internalError !== undefined) return { ...finish("aborted", `${abortReason}; rolled back`), internalError };
   if (options.interrupt.aborted) return finish("aborted", abortReason ?? "interrupted", [], null);
   const recovered = experiment.steadyState.length === 0 ? true : await recover(experiment, options.interrupt, emit, reportCheck);
+  if (slo && !options.interrupt.aborted) await reportRunBudget(experiment, slo, { from: methodFrom, to: methodTo }, options.interrupt, emit);
   // A signal during recovery cut the wait short: that says nothing about the system, so no verdict.
   if (options.interrupt.aborted && !recovered) {
     return finish("aborted", `${abortReason ? `${abortReason}; rolled back` : "everything was reverted"}, then interrupted while waiting for the steady state to return`, [], null);
@@ -383,24 +279,10 @@ async function recover(
   return ok;
 }
 
-/** The facts the policy judges before any target is resolved. */
-export function staticFacts(experiment: CompiledExperiment): StaticFacts {
-  return {
-    methodMs: experiment.methodMs,
-    hasWindows: (experiment.schedule?.windows?.length ?? 0) > 0,
-    percents: experiment.targets.flatMap((t) => (t.select?.percent !== undefined ? [{ target: t.name, percent: t.select.percent }] : [])),
-  };
-}
-
-/** Runs of the same experiment file exclude each other, unless `lock:` names a scope to share. */
-export function lockScope(experiment: CompiledExperiment): string {
-  return experiment.lock ? `lock "${experiment.lock}"` : path.resolve(experiment.file);
-}
-
 function failureText(check: CheckResult): string {
   return check.results
-    .filter((r) => !r.ok)
-    .map((r) => `${r.spec.name}: ${r.failures.join("; ")}`)
+    .filter((r) => !r.ok || r.inconclusive !== undefined)
+    .map((r) => (r.inconclusive !== undefined ? `${r.spec.name}: inconclusive (${r.inconclusive})` : `${r.spec.name}: ${r.failures.join("; ")}`))
     .join(" | ");
 }
 

@@ -157,6 +157,17 @@ export function compileExperiment(doc: ExperimentDocument, registry: RegistryVie
       title: doc.title,
       lock: doc.lock,
       schedule: doc.schedule,
+      budget: doc.budget
+        ? {
+            // Resolved against the experiment's own directory by the loader.
+            sloFile: doc.budget.slo.replace(/#[^#/]*$/, ""),
+            sloName: /#([^#/]+)$/.exec(doc.budget.slo)?.[1],
+            prometheus: doc.budget.prometheus,
+            minRemaining: doc.budget.minRemaining / 100,
+            maxBurnRate: doc.budget.maxBurnRate,
+            chaosWindow: doc.budget.chaosWindow,
+          }
+        : undefined,
       description: doc.description,
       tags: doc.tags ?? [],
       methodMs: Number.isFinite(methodMs) ? methodMs : 0,

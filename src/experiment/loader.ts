@@ -201,7 +201,8 @@ function parseText(text: string, file: string, options: LoadOptions): CompiledEx
 
   const compiled = compileExperiment(parsed.data, options.registry);
   if (!compiled.ok) throw fail(compiled.problems.map((p) => at(p.path, p.message, p.at)));
-  return { ...compiled.experiment, file, display: interpolated.display, secrets: interpolated.secrets, secretSources: interpolated.secretSources, variables: variableNames(raw) };
+  const budget = compiled.experiment.budget && { ...compiled.experiment.budget, sloFile: path.resolve(path.dirname(file), compiled.experiment.budget.sloFile) };
+  return { ...compiled.experiment, budget, file, display: interpolated.display, secrets: interpolated.secrets, secretSources: interpolated.secretSources, variables: variableNames(raw) };
 }
 
 /** Load every file first, so that one bad file stops the whole batch before anything runs. */

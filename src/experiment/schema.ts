@@ -2,11 +2,12 @@
 // the single source of truth for validation, TypeScript types, `chaoscast list` and the JSON Schema.
 
 import { z } from "zod";
+import { PrometheusConnectionSchema } from "../contract/prometheus-connection.js";
 import type { ActionDef, ProbeDef } from "../contract/adapter.js";
 import type { RegistryView } from "../contract/registry-view.js";
 import { SelectionSchema } from "../contract/selection.js";
 import { ScheduleSchema } from "../contract/schedule.js";
-import { DurationSchema, NameSchema, PositiveDurationSchema } from "../contract/common-schemas.js";
+import { DurationSchema, NameSchema, PercentSchema, PositiveDurationSchema } from "../contract/common-schemas.js";
 import { formatDuration } from "../contract/duration.js";
 
 // The problem is reported at the key, so the message need not repeat it.
@@ -117,6 +118,23 @@ export function buildExperimentSchema(registry: RegistryView) {
       faults: z.array(union("action", actions.map(faultSchema))).min(1, { error: "expected at least one fault" }),
       rollbacks: z.array(union("action", actions.map(rollbackSchema))).optional(),
       schedule: ScheduleSchema.optional(),
+      budget: z
+        .object({
+          slo: z
+            .string()
+            .min(1)
+            .meta({ description: "The SLO file (OpenSLO v1 or chaoscast's short form), relative to this file; FILE#name picks one SLO from a file of several." }),
+          prometheus: PrometheusConnectionSchema.meta({ description: "Where the SLO's counters are queried." }),
+          minRemaining: PercentSchema.prefault(0).meta({ description: "Skip the run (exit 5) when less than this share of the error budget remains, e.g. 25%." }),
+          maxBurnRate: z.number().positive().optional().meta({ description: "Abort the run when the SLO burns its budget faster than this since the faults began (1 = exactly on budget)." }),
+          chaosWindow: z
+            .enum(["charged", "excluded"])
+            .default("charged")
+            .meta({ description: "Whether the run's window counts against the budget (charged) or is reported apart and left out by `chaoscast budget --exclude-chaos` (excluded)." }),
+        })
+        .strict()
+        .optional()
+        .meta({ description: "The error-budget gate: the run goes ahead only while the SLO has budget to spend, and records what it spent." }),
       recovery: z
         .object({
           timeout: DurationSchema.prefault("30s").meta({ description: "How long to wait for the steady state after rollback." }),

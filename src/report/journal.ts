@@ -40,7 +40,24 @@ export interface Journal {
   faults: JournalFault[];
   observations: number;
   breaches: number;
+  /** With a budget gate: the SLO before, during and after the run, and the budget the run spent. */
+  budget: JournalBudget | null;
+  /** Every preflight gate's verdict, in order. */
+  gates: { gate: string; status: string; detail: string }[];
   events: RunEvent[];
+}
+
+export interface JournalBudget {
+  slo: string;
+  /** charged: the run's window counts against the SLO; excluded: `chaoscast budget --exclude-chaos` leaves it out. */
+  chaosWindow: "charged" | "excluded";
+  /** The method's window, the one a budget that excludes chaos leaves out. */
+  window: { from: string; to: string } | null;
+  before: { sli: number | null; remaining: number | null } | null;
+  during: { sli: number | null; events: number } | null;
+  after: { sli: number | null; remaining: number | null } | null;
+  /** Share of the SLO period's error budget the method's window spent (0.02 = 2%). */
+  spent: number | null;
 }
 
 /** What a journal needs of the experiment: the display copy, and the secrets to scrub from it. */
@@ -101,7 +118,27 @@ export function buildJournal(experiment: JournaledExperiment, events: readonly R
     faults,
     observations: events.filter((e) => e.type === "observation").length,
     breaches: events.filter((e) => e.type === "breach").length,
+    budget: journalBudget(events),
+    gates: events.flatMap((e) => (e.type === "gate" ? [{ gate: e.gate, status: e.status, detail: e.detail }] : [])),
     events: [...events],
+  };
+}
+
+function journalBudget(events: readonly RunEvent[]): JournalBudget | null {
+  const stages = events.flatMap((e) => (e.type === "budget" ? [e] : []));
+  if (stages.length === 0) return null;
+  const at = (stage: "before" | "during" | "after") => stages.find((e) => e.stage === stage);
+  const before = at("before");
+  const during = at("during");
+  const after = at("after");
+  return {
+    slo: stages[0]!.slo,
+    chaosWindow: stages[0]!.chaosWindow,
+    window: during?.from && during.to ? { from: during.from, to: during.to } : null,
+    before: before ? { sli: before.sli, remaining: before.remaining } : null,
+    during: during ? { sli: during.sli, events: during.events } : null,
+    after: after ? { sli: after.sli, remaining: after.remaining } : null,
+    spent: during?.spent ?? null,
   };
 }
 

@@ -15,6 +15,8 @@ export interface HttpRequestOptions {
   /** Keep at most this many bytes of the body (the rest is read and discarded). */
   maxBodyBytes?: number;
   insecure?: boolean;
+  /** PEM contents: a CA to trust, and a client certificate and key for servers that ask for one. */
+  tls?: { ca?: string; cert?: string; key?: string };
 }
 
 export interface HttpResponse {
@@ -68,6 +70,7 @@ export function httpRequest(options: HttpRequestOptions): Promise<HttpResponse> 
           headers: options.body !== undefined ? { "content-length": String(Buffer.byteLength(options.body)), ...options.headers } : options.headers,
           agent: false,
           rejectUnauthorized: !options.insecure,
+          ...(url.protocol === "https:" && options.tls ? options.tls : {}),
         },
         (res) => {
           const ttfbMs = elapsed();

@@ -164,7 +164,7 @@ describe("reporting problems with file, line and column", () => {
   });
 
   it("rejects keys of later format features instead of ignoring them", () => {
-    expect(problems(`${VALID}budget: { slo: x }\n`)[0]).toMatch(/unknown key "budget"/);
+    expect(problems(`${VALID}futureFeature: { slo: x }\n`)[0]).toMatch(/unknown key "futureFeature"/);
   });
 
   it("reports every problem of a file at once", () => {

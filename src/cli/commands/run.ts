@@ -16,14 +16,15 @@ import { loadPolicy } from "../../policy/file.js";
 import { parseDuration } from "../../contract/duration.js";
 import type { Outcome, RunEvent } from "../../contract/events.js";
 import { OUTCOME_EXIT, worstOutcome } from "../../engine/outcome.js";
-import { runExperiment, staticFacts, type ResolvedPlan } from "../../engine/runner.js";
+import { runExperiment, type ResolvedPlan } from "../../engine/runner.js";
+import { staticFacts } from "../../engine/preflight.js";
 import { makeRedactor } from "../../contract/redact.js";
 import { buildJournal, writeJournal, type Journal } from "../../report/journal.js";
 import { trapInterrupts } from "../interrupts.js";
 import { currentOwner } from "../../util/process-owner.js";
 import type { WatchdogGuard } from "../../watchdog/guard.js";
 import { DEFAULT_HANG_MS, MIN_HANG_MS } from "../../watchdog/protocol.js";
-import { canPrompt, chaoscastDir, defaultSeed, isInteractive, loadExperiments, locksDir, preparePrivateDirs, registry, runsDir, stateDir, type CommonOptions } from "../shared.js";
+import { budgetCheck, canPrompt, chaoscastDir, defaultSeed, isInteractive, loadExperiments, locksDir, preparePrivateDirs, registry, runsDir, stateDir, type CommonOptions } from "../shared.js";
 import { makeStyle } from "../render/style.js";
 import { TextRenderer } from "../render/text.js";
 
@@ -116,6 +117,7 @@ export async function runCommand(paths: string[], options: RunCommandOptions): P
         policy,
         respectSchedule: options.respectSchedule ?? false,
         lock: { dir: locksDir(), waitMs },
+        budget: budgetCheck,
         ...(guard ? { arm: (stateFile: string) => guard.arm(runId, stateFile, journalFor(journalTarget, runId), experiment.display) } : {}),
         sink: (event) => {
           events.push(event);

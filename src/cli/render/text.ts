@@ -127,6 +127,18 @@ export class TextRenderer {
       case "note":
         this.line(s.dim(`  note: ${e.message}`));
         return;
+      case "gate":
+        // A run's gates are quiet when they pass; the budget's verdict is worth a line either way.
+        if (e.status === "failed" || e.status === "refused") this.line(`  ${s.red("✖")} ${e.gate} gate: ${e.detail}`);
+        else if (e.gate === "budget" && e.status === "passed") this.line(`  ${s.green("✓")} budget gate: ${e.detail}`);
+        return;
+      case "budget":
+        if (e.stage === "during") {
+          const sli = e.sli === null ? "no events" : `SLI ${(e.sli * 100).toFixed(3)}% over ${e.events} event(s)`;
+          const spent = e.spent === null ? "" : `, spent ${(e.spent * 100).toFixed(3)}% of the error budget`;
+          this.line(`  budget: during the method ${sli}${spent} (${e.chaosWindow === "charged" ? "charged to the SLO" : "excluded from the SLO by choice"})`);
+        } else if (e.stage === "after" && e.remaining !== null) this.line(s.dim(`  budget: ${(e.remaining * 100).toFixed(2)}% of SLO ${e.slo}'s error budget left after the run`));
+        return;
       case "watchdog":
         this.line(s.yellow(`  watchdog (pid ${e.watchdogPid}) took over: ${e.reason}`));
         return;
