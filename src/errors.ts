@@ -8,6 +8,8 @@ export const EXIT = {
   rollbackFailed: 3,
   invalid: 4,
   skipped: 5,
+  /** `budget`: no answer (Prometheus unreachable, no data); neither go nor halt. */
+  inconclusive: 6,
   /** A bug in chaoscast (reported after everything was rolled back). */
   internal: 70,
 } as const;

@@ -16,8 +16,9 @@ Exit codes:
   3  rollback-failed  something could not be reverted; the summary says what is still injected
   4  invalid/refused  bad usage, an invalid experiment file, or over the blast-radius policy
                       (.chaoscast.yaml); nothing was touched
-  5  skipped          preflight (schedule, lock, targets) or the steady state before failed;
-                      nothing was injected
+  5  skipped          preflight (schedule, lock, targets, error budget) or the steady state
+                      before failed; nothing was injected
+  6  inconclusive     budget/analyze only: Prometheus gave no answer or no data
   70 internal error   a bug in chaoscast (after rolling back)`;
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -108,6 +109,39 @@ ${EXIT_CODES_HELP}`,
     .action(async (paths: string[], options) => {
       const { planCommand } = await import("./commands/plan.js");
       exitCode = await planCommand(paths, { ...program.opts(), ...options });
+    });
+
+  program
+    .command("budget")
+    .description("the error-budget gate: measure SLOs in Prometheus and say whether releases (and chaos runs) may go on")
+    .argument("<slo-files...>", "OpenSLO v1 or short-form SLO files (FILE#name picks one SLO of several)")
+    .option("--prometheus <url>", "base URL of a Prometheus-compatible API (default: CHAOSCAST_PROMETHEUS_URL)")
+    .option("--min-remaining <percent>", "halt when less than this share of an error budget remains", "0%")
+    .option("--exclude-chaos [journals-dir]", "leave out the windows of chaos runs whose experiments chose chaosWindow: excluded (journals in the runs directory, or this one)")
+    .option("--junit <file>", "also write a JUnit report: one testcase per SLO")
+    .option("--timeout <duration>", "give up on each query after this long", "10s")
+    .option("--header <name: value>", "extra request header, e.g. X-Scope-OrgID (repeatable)", collect, [])
+    .option("--ca-file <pem>", "trust this CA for an https Prometheus")
+    .option("--insecure-skip-verify", "accept any server certificate (test servers only)")
+    .addOption(outputOption(["text", "json"]))
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ chaoscast budget slos/playback.yaml --prometheus http://127.0.0.1:9090
+  $ chaoscast budget slos/ --prometheus $PROM_URL --min-remaining 25% --junit budget.xml
+  $ chaoscast budget slos/api.yaml#availability --prometheus $PROM_URL --output json
+
+Credentials come from the environment only: CHAOSCAST_PROMETHEUS_TOKEN (bearer), or
+CHAOSCAST_PROMETHEUS_USER and CHAOSCAST_PROMETHEUS_PASSWORD (basic).
+
+Exit 0: releases may go on. 1: halt (a budget under --min-remaining, or spent, or a page-level
+burn rate firing). 6: inconclusive (Prometheus unreachable, no data): neither go nor halt.
+4: invalid SLO files or options. See docs/slo.md.`,
+    )
+    .action(async (files: string[], options) => {
+      const { budgetCommand } = await import("./commands/budget.js");
+      exitCode = await budgetCommand(files, { ...program.opts(), ...options });
     });
 
   program

@@ -1,0 +1,176 @@
+// The error-budget gate end to end: a real Prometheus (Debian's) scraping two fixture services,
+// one failing 5% of its requests and one 0.01%, and the CLI built from dist/ asked about them:
+// `chaoscast budget`, a prometheus steady-state probe, and an experiment's budget: gate.
+// Skips with a note where no prometheus binary is found, unless CHAOSCAST_REQUIRE_SERVICES=1.
+
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startExporter, type Exporter } from "../../fixtures/prometheus/exporter.js";
+import { freePort, runCli } from "../helpers/processes.js";
+import { prometheusAvailability, startPrometheus, type RunningPrometheus } from "../helpers/prometheus.js";
+import { tempDir } from "../helpers/temp.js";
+
+const available = await prometheusAvailability();
+
+describe.skipIf(!available)("the error-budget gate against a real Prometheus", () => {
+  let failing: Exporter;
+  let healthy: Exporter;
+  let prometheus: RunningPrometheus;
+  let dir: string;
+  const env = () => ({ CHAOSCAST_DIR: path.join(dir, ".chaoscast") });
+
+  const openSlo = (name: string, service: string) => `apiVersion: openslo/v1
+kind: SLO
+metadata: { name: ${name} }
+spec:
+  service: ${service}
+  budgetingMethod: Occurrences
+  timeWindow: [{ duration: 30d, isRolling: true }]
+  indicator:
+    metadata: { name: ${name}-errors }
+    spec:
+      ratioMetric:
+        counter: true
+        bad: { metricSource: { type: Prometheus, spec: { query: 'http_requests_total{service="${service}",code=~"5.."}' } } }
+        total: { metricSource: { type: Prometheus, spec: { query: 'http_requests_total{service="${service}"}' } } }
+  objectives: [{ displayName: availability, target: 0.999 }]
+`;
+
+  beforeAll(async () => {
+    dir = tempDir();
+    failing = await startExporter({ errorRatio: 0.05, requestsPerSecond: 200, service: "checkout" });
+    healthy = await startExporter({ errorRatio: 0.0001, requestsPerSecond: 200, service: "catalog" });
+    prometheus = await startPrometheus({ targets: [failing.target, healthy.target] });
+    // Two scrapes of each, so increase() has something to work with.
+    await prometheus.waitForSeries('count_over_time(http_requests_total{service="checkout",code="200"}[1m]) >= 3', 30_000);
+    await prometheus.waitForSeries('count_over_time(http_requests_total{service="catalog",code="200"}[1m]) >= 3', 30_000);
+    writeFileSync(path.join(dir, "checkout.yaml"), openSlo("checkout-availability", "checkout"));
+    writeFileSync(path.join(dir, "catalog.yaml"), openSlo("catalog-availability", "catalog"));
+  }, 60_000);
+
+  afterAll(async () => {
+    await prometheus?.stop();
+    await failing?.close();
+    await healthy?.close();
+  });
+
+  it("halts releases (exit 1) for a service failing 5% against a 99.9% objective, and says why", async () => {
+    const result = await runCli(["budget", "checkout.yaml", "--prometheus", prometheus.url, "--no-color"], { cwd: dir, env: env() });
+    expect(result.exitCode, result.all).toBe(1);
+    expect(result.stdout).toMatch(/SLO checkout-availability.*HALT/);
+    expect(result.stdout).toMatch(/the error budget is spent/);
+    expect(result.stdout).toMatch(/page\s+14\.4×.*FIRING/);
+    expect(result.stdout).toMatch(/Halt releases/);
+  });
+
+  it("lets releases go on (exit 0) for a service failing 0.01%", async () => {
+    const result = await runCli(["budget", "catalog.yaml", "--prometheus", prometheus.url, "--output", "json"], { cwd: dir, env: env() });
+    expect(result.exitCode, result.all).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(report.verdict).toBe("go");
+    expect(report.slos[0].remaining).toBeGreaterThan(0.5);
+    expect(report.slos[0].sli).toBeGreaterThan(0.999);
+    expect(report.slos[0].burns.map((b: { firing: boolean }) => b.firing)).toEqual([false, false, false]);
+  });
+
+  it("writes a JUnit testcase per SLO, the failing one as a failure", async () => {
+    const result = await runCli(["budget", "checkout.yaml", "catalog.yaml", "--prometheus", prometheus.url, "--junit", "budget.xml"], { cwd: dir, env: env() });
+    expect(result.exitCode, result.all).toBe(1);
+    const xml = readFileSync(path.join(dir, "budget.xml"), "utf8");
+    expect(xml).toMatch(/<testsuite name="chaoscast budget"[^>]* tests="2" failures="1" errors="0"/);
+    expect(xml).toMatch(/<testcase name="SLO checkout-availability"[^>]*>\s*<failure message="[^"]*error budget is spent/);
+    expect(xml).toMatch(/<testcase name="SLO catalog-availability"[^>]*>\s*<system-out>/);
+  });
+
+  it("is inconclusive (exit 6) when Prometheus does not answer, neither go nor halt", async () => {
+    const port = await freePort();
+    const result = await runCli(["budget", "catalog.yaml", "--prometheus", `http://127.0.0.1:${port}`, "--timeout", "2s"], { cwd: dir, env: env() });
+    expect(result.exitCode, result.all).toBe(6);
+    expect(result.stdout).toMatch(/INCONCLUSIVE/);
+    expect(result.stdout).toMatch(/did not answer: ECONNREFUSED/);
+  });
+
+  it("refuses an invalid SLO file with file:line:col and exit 4", async () => {
+    writeFileSync(path.join(dir, "bad.yaml"), "slo: broken\nobjective: 99.9%\nwindow: 30d\nbad: rate(x[5m])\ntotal: x\n");
+    const result = await runCli(["budget", "bad.yaml", "--prometheus", prometheus.url], { cwd: dir, env: env() });
+    expect(result.exitCode, result.all).toBe(4);
+    expect(result.stderr).toMatch(/bad\.yaml:4:6: .*expected a counter selector/);
+  });
+
+  const probeExperiment = (name: string, service: string) => `version: 1
+title: ${name}
+duration: 1s
+steadyState:
+  - name: error ratio
+    probe: prometheus
+    with:
+      url: ${prometheus.url}
+      query: sum(rate(http_requests_total{service="${service}",code=~"5.."}[30s])) / sum(rate(http_requests_total{service="${service}"}[30s]))
+    expect: "< 0.01"
+faults:
+  - { name: wait, action: command.run, with: { command: ["true"] } }
+`;
+
+  it("skips a run (exit 5) whose prometheus probe sees the 5% service's error ratio, and passes on the healthy one", async () => {
+    writeFileSync(path.join(dir, "probe-failing.yaml"), probeExperiment("checkout holds", "checkout"));
+    writeFileSync(path.join(dir, "probe-healthy.yaml"), probeExperiment("catalog holds", "catalog"));
+    const failingRun = await runCli(["run", "probe-failing.yaml", "--no-color"], { cwd: dir, env: env() });
+    expect(failingRun.exitCode, failingRun.all).toBe(5);
+    expect(failingRun.all).toMatch(/not in steady state before the method: error ratio/);
+    const healthyRun = await runCli(["run", "probe-healthy.yaml", "--no-color"], { cwd: dir, env: env() });
+    expect(healthyRun.exitCode, healthyRun.all).toBe(0);
+  });
+
+  const budgetExperiment = (name: string, slo: string) => `version: 1
+title: ${name}
+duration: 2s
+budget:
+  slo: ${slo}
+  prometheus: { url: "${prometheus.url}" }
+  minRemaining: 25%
+  chaosWindow: excluded
+faults:
+  - { name: wait, action: command.run, with: { command: ["true"] } }
+`;
+
+  it("skips a run (exit 5) in preflight when its SLO's budget is low, and records the budget a healthy run spent", async () => {
+    writeFileSync(path.join(dir, "gate-failing.yaml"), budgetExperiment("checkout game day", "checkout.yaml"));
+    writeFileSync(path.join(dir, "gate-healthy.yaml"), budgetExperiment("catalog game day", "catalog.yaml"));
+    const skipped = await runCli(["run", "gate-failing.yaml", "--no-color", "--journal", "skipped.json"], { cwd: dir, env: env() });
+    expect(skipped.exitCode, skipped.all).toBe(5);
+    expect(skipped.all).toMatch(/budget gate: SLO checkout-availability: SLI .* error budget left: the error budget is spent/);
+    const journal = JSON.parse(readFileSync(path.join(dir, "skipped.json"), "utf8"));
+    expect(journal.gates.map((g: { gate: string; status: string }) => `${g.gate}:${g.status}`)).toEqual([
+      "schedule:not-applicable",
+      "lock:passed",
+      "policy:passed",
+      "targets:passed",
+      "actions:passed",
+      "budget:failed",
+    ]);
+    expect(journal.faults).toEqual([]);
+
+    const ran = await runCli(["run", "gate-healthy.yaml", "--no-color", "--journal", "ran.json"], { cwd: dir, env: env() });
+    expect(ran.exitCode, ran.all).toBe(0);
+    const record = JSON.parse(readFileSync(path.join(dir, "ran.json"), "utf8"));
+    expect(record.budget).toMatchObject({ slo: "catalog-availability", chaosWindow: "excluded", before: { remaining: expect.any(Number) }, after: { remaining: expect.any(Number) } });
+    expect(record.budget.window.from < record.budget.window.to).toBe(true);
+    expect(record.budget.spent).toBeGreaterThanOrEqual(0);
+  });
+
+  it("leaves out the windows of runs that chose chaosWindow: excluded, with --exclude-chaos", async () => {
+    const runs = path.join(dir, "journals");
+    mkdirSync(runs, { recursive: true });
+    // A 20-second window in which the checkout service's errors are left out of its budget.
+    const to = new Date();
+    const from = new Date(to.getTime() - 20_000);
+    writeFileSync(path.join(runs, "r1.json"), JSON.stringify({ budget: { slo: "checkout-availability", chaosWindow: "excluded", window: { from: from.toISOString(), to: to.toISOString() } } }));
+    const measure = async (extra: string[]) => JSON.parse((await runCli(["budget", "checkout.yaml", "--prometheus", prometheus.url, "--output", "json", ...extra], { cwd: dir, env: env() })).stdout).slos[0];
+    const charged = await measure([]);
+    const excluded = await measure(["--exclude-chaos", runs]);
+    expect(excluded.excluded).toHaveLength(1);
+    expect(excluded.total).toBeLessThan(charged.total);
+    expect(readdirSync(runs)).toEqual(["r1.json"]);
+  });
+});
