@@ -107,7 +107,7 @@ export async function excludedWindows(dir: string, warn: (message: string) => vo
         budget?: { slo?: unknown; chaosWindow?: unknown; window?: { from?: unknown; to?: unknown } | null } | null;
       };
       const b = journal.budget;
-      if (!b || b.chaosWindow !== "excluded" || typeof b.slo !== "string" || !b.window) continue;
+      if (b?.chaosWindow !== "excluded" || typeof b.slo !== "string" || !b.window) continue;
       const from = new Date(String(b.window.from));
       const to = new Date(String(b.window.to));
       if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()) || to <= from) continue;
