@@ -145,6 +145,48 @@ burn rate firing). 6: inconclusive (Prometheus unreachable, no data): neither go
     });
 
   program
+    .command("analyze")
+    .description("canary analysis with Argo Rollouts' semantics: measure a canary's SLI (against its baseline) until a verdict")
+    .requiredOption("--canary <promql>", "the canary's SLI, one number (e.g. its error ratio)")
+    .option("--baseline <promql>", "the same SLI for the rest of the fleet; conditions then judge canary/baseline (or canary − baseline)")
+    .option("--compare <how>", "ratio (canary / baseline) or difference (canary − baseline)", "ratio")
+    .option("--success <condition>", 'a measurement succeeds when the value meets this, e.g. "<= 1.2"')
+    .option("--failure <condition>", 'a measurement fails when the value meets this, e.g. "> 2"')
+    .option("--interval <duration>", "time between measurements (needed with --count above 1)")
+    .option("--count <n>", "measurements to take", "1")
+    .option("--initial-delay <duration>", "wait this long before the first measurement")
+    .option("--failure-limit <n>", "failed measurements tolerated (-1: any number)", "0")
+    .option("--inconclusive-limit <n>", "inconclusive measurements tolerated", "0")
+    .option("--consecutive-error-limit <n>", "errors (no answer, no data) in a row tolerated", "4")
+    .option("--prometheus <url>", "base URL of a Prometheus-compatible API (default: CHAOSCAST_PROMETHEUS_URL)")
+    .option("--junit <file>", "also write a JUnit report")
+    .option("--timeout <duration>", "give up on each query after this long", "10s")
+    .option("--header <name: value>", "extra request header (repeatable)", collect, [])
+    .option("--ca-file <pem>", "trust this CA for an https Prometheus")
+    .option("--insecure-skip-verify", "accept any server certificate (test servers only)")
+    .addOption(outputOption(["text", "json"]))
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ chaoscast analyze --prometheus $PROM_URL \\
+      --canary   'sum(rate(http_requests_total{track="canary",code=~"5.."}[5m])) / sum(rate(http_requests_total{track="canary"}[5m]))' \\
+      --baseline 'sum(rate(http_requests_total{track="stable",code=~"5.."}[5m])) / sum(rate(http_requests_total{track="stable"}[5m]))' \\
+      --success "<= 1.5" --failure "> 3" --interval 1m --count 10 --failure-limit 1
+
+A measurement is Failed when --failure holds (checked first), Successful when --success holds,
+Inconclusive when both are given and neither holds, Error when a query gives no answer or no data.
+The analysis fails when failures exceed --failure-limit, is inconclusive past --inconclusive-limit
+or --consecutive-error-limit, and succeeds after --count measurements within the limits.
+
+Exit 0 successful, 1 failed, 6 inconclusive or errors, 4 invalid options. See docs/slo.md.`,
+    )
+    .action(async (options) => {
+      const { analyzeCommand } = await import("./commands/analyze.js");
+      exitCode = await analyzeCommand({ ...program.opts(), ...options });
+    });
+
+  program
     .command("rollback")
     .description("undo the faults a crashed or failed run left behind (reads the state directory)")
     .option("--run <id>", "only this run")

@@ -173,4 +173,25 @@ faults:
     expect(excluded.total).toBeLessThan(charged.total);
     expect(readdirSync(runs)).toEqual(["r1.json"]);
   });
+
+  const errorRatio = (service: string) => `sum(rate(http_requests_total{service="${service}",code=~"5.."}[30s])) / sum(rate(http_requests_total{service="${service}"}[30s]))`;
+
+  it("analyze fails a canary that errs far more than its baseline, and passes one that does not (Argo's semantics)", async () => {
+    const common = ["analyze", "--prometheus", prometheus.url, "--success", "<= 1.5", "--failure", "> 3", "--count", "2", "--interval", "1s"];
+    const bad = await runCli([...common, "--canary", errorRatio("checkout"), "--baseline", errorRatio("catalog"), "--output", "json"], { cwd: dir, env: env() });
+    expect(bad.exitCode, bad.all).toBe(1);
+    const report = JSON.parse(bad.stdout);
+    expect(report.phase).toBe("Failed");
+    expect(report.measurements[0]).toMatchObject({ phase: "Failed", canary: expect.closeTo(0.05, 1) });
+    const good = await runCli([...common, "--canary", errorRatio("catalog"), "--baseline", errorRatio("checkout")], { cwd: dir, env: env() });
+    expect(good.exitCode, good.all).toBe(0);
+    expect(good.stdout).toMatch(/SUCCESSFUL \(exit 0\) 2 measurement\(s\): 2 successful/);
+  });
+
+  it("analyze is inconclusive (exit 6) after consecutive errors from a Prometheus that does not answer", async () => {
+    const port = await freePort();
+    const result = await runCli(["analyze", "--prometheus", `http://127.0.0.1:${port}`, "--canary", "vector(1)", "--consecutive-error-limit", "0", "--timeout", "1s"], { cwd: dir, env: env() });
+    expect(result.exitCode, result.all).toBe(6);
+    expect(result.stdout).toMatch(/Error .*ECONNREFUSED/);
+  });
 });
