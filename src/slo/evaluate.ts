@@ -6,6 +6,7 @@ import type { PrometheusClient, QueryResult } from "../prometheus/client.js";
 import { PrometheusError } from "../prometheus/client.js";
 import { budgetRemaining, burnPairs, burnRate, type BurnPair } from "./burn.js";
 import { promDuration, renderQuery, type Slo, type SloQuery } from "./model.js";
+import { mapLimit } from "../util/map-limit.js";
 
 export interface BurnVerdict extends BurnPair {
   long: number | undefined;
@@ -109,11 +110,14 @@ export async function evaluateSlo(slo: Slo, client: PrometheusClient, options: E
   let ratios: Map<number, number | undefined>;
   let periodCounts: Counts | undefined;
   try {
-    const measured = await Promise.all(
-      windows.map(async (w) => {
+    // A few windows at a time: two queries each, and a Prometheus is shared with everyone else.
+    const measured = await mapLimit(
+      windows,
+      3,
+      async (w) => {
         const counts = await countExcluding(client, slo, w, now, exclude, options.signal);
         return [w, counts] as const;
-      }),
+      },
     );
     periodCounts = measured.find(([w]) => w === slo.periodMs)?.[1];
     ratios = new Map(measured.map(([w, counts]) => [w, errorRatioOf(slo, counts)]));

@@ -24,16 +24,24 @@ export interface Slo {
   ratio: { counts: "good" | "bad"; events: SloQuery; total: SloQuery };
 }
 
-/** PromQL's way of writing a duration: the largest unit that divides it (1h, 90m, 30d). */
+/** A duration as PromQL writes it, units combined from the largest: 1h, 5h36m, 30d, 2d19h12m. */
 export function promDuration(ms: number): string {
   const units: [string, number][] = [
     ["d", 86_400_000],
     ["h", 3_600_000],
     ["m", 60_000],
     ["s", 1000],
+    ["ms", 1],
   ];
-  for (const [unit, size] of units) if (ms % size === 0 && ms >= size) return `${ms / size}${unit}`;
-  return `${Math.max(1, Math.round(ms))}ms`;
+  let rest = Math.max(1, Math.round(ms));
+  let text = "";
+  for (const [unit, size] of units) {
+    if (rest >= size) {
+      text += `${Math.floor(rest / size)}${unit}`;
+      rest %= size;
+    }
+  }
+  return text;
 }
 
 const WINDOW_PLACEHOLDER = /\{\{\s*\.window\s*\}\}/g;

@@ -3,6 +3,7 @@ import { parse as parseYaml } from "yaml";
 import { parseExperiment } from "../../src/experiment/loader.js";
 import { registry } from "../../src/registry.js";
 import { parsePolicy } from "../../src/policy/file.js";
+import { parseSlos } from "../../src/slo/file.js";
 import { docPages, readDoc } from "../helpers/docs.js";
 
 // Docs that cannot rot: every yaml/json example in the docs (every page, found by itself) is a
@@ -21,6 +22,10 @@ function examples(file: string): { lang: string; text: string; line: number }[] 
 
 /** A block whose first key is `policy:` is a .chaoscast.yaml, not an experiment. */
 const isPolicy = (text: string) => /^policy:/m.test(text) && !/^version:/m.test(text);
+/** An SLO file: chaoscast's short form, or an OpenSLO document (checked by the SLO reader, not as a manifest). */
+const isSlo = (text: string) => /^slo:/m.test(text) || /^apiVersion: openslo\/v1$/m.test(text);
+/** A CI pipeline shown for users to copy says which file it is on its first line. */
+const isCiFile = (text: string) => /^# (\.github\/workflows\/|\.gitlab-ci\.yml)/.test(text);
 /** A block with apiVersion and kind is a Kubernetes manifest (RBAC, a CronJob), shown for users to apply. */
 const isManifest = (text: string) => /^apiVersion:/m.test(text) && /^kind:/m.test(text);
 
@@ -35,7 +40,9 @@ function checkManifest(text: string): void {
 describe.each(DOCS.filter((file) => examples(file).length > 0))("examples in %s", (file) => {
   it.each(examples(file).map((e) => [`${e.lang} block at line ${e.line}`, e] as const))("%s is a valid experiment, policy file or manifest", (_name, example) => {
     const where = `${file}:${example.line}`;
-    if (isManifest(example.text)) checkManifest(example.text);
+    if (isSlo(example.text)) expect(parseSlos(example.text, where).length).toBeGreaterThan(0);
+    else if (isCiFile(example.text)) expect(() => parseYaml(example.text)).not.toThrow();
+    else if (isManifest(example.text)) checkManifest(example.text);
     else if (isPolicy(example.text)) expect(Object.keys(parsePolicy(example.text, where).limits).length).toBeGreaterThan(0);
     else expect(() => parseExperiment(example.text, where, { registry, vars: { cli: {}, env: {} } })).not.toThrow();
   });

@@ -5,6 +5,7 @@
 import { formatDuration } from "../../contract/duration.js";
 import { AdapterError } from "../../errors.js";
 import { sleep } from "../../util/abortable.js";
+import { mapLimit } from "../../util/map-limit.js";
 
 /** What a request does, in RBAC's words: enough to name the rule a 403 is missing. */
 export interface Request {
@@ -185,23 +186,4 @@ export async function listAll<T>(req: Request, page: (cont: string | undefined) 
   return items;
 }
 
-/** Run `fn` over `items` with at most `limit` in flight; results in input order. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  // After one failure no worker takes another item: a failed drain must not go on evicting.
-  let failed = false;
-  const worker = async () => {
-    while (next < items.length && !failed) {
-      const i = next++;
-      try {
-        results[i] = await fn(items[i]!, i);
-      } catch (err) {
-        failed = true;
-        throw err;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
+export { mapLimit };

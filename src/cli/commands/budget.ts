@@ -165,7 +165,7 @@ async function writeJUnit(file: string, reports: { report: SloReport; seconds: n
 
 function describeText(r: SloReport): string[] {
   const lines = [`objective ${formatShare(r.objective)} over ${promDuration(r.periodMs)} (${r.source})`];
-  lines.push(r.sli === undefined ? "SLI: no data" : `SLI ${formatShare(r.sli)} over ${r.total ?? 0} events; error ratio ${formatShare(r.errorRatio!)}`);
+  lines.push(r.sli === undefined ? "SLI: no data" : `SLI ${formatShare(r.sli)} over ${Math.round(r.total ?? 0)} events; error ratio ${formatShare(r.errorRatio!)}`);
   if (r.remaining !== undefined) lines.push(`error budget left: ${formatShare(r.remaining)}`);
   for (const b of r.burns) {
     const burn = (v: number | undefined) => (v === undefined ? "no data" : `${round(v)}×`);
@@ -183,7 +183,7 @@ function printReports(reports: SloReport[], minRemaining: number, options: Budge
     const head = r.verdict === "go" ? style.green("GO") : r.verdict === "halt" ? style.red("HALT") : style.yellow("INCONCLUSIVE");
     out.push(`${style.bold(`SLO ${t(r.name)}`)}${r.service ? style.dim(` (service ${t(r.service)})`) : ""}  ${head}  ${style.dim(t(r.source))}`);
     out.push(`  objective      ${formatShare(r.objective)} over a rolling ${promDuration(r.periodMs)}`);
-    out.push(`  SLI            ${r.sli === undefined ? style.yellow("no data") : `${formatShare(r.sli)}  ${style.dim(`(${r.total ?? 0} events, error ratio ${formatShare(r.errorRatio!)})`)}`}`);
+    out.push(`  SLI            ${r.sli === undefined ? style.yellow("no data") : `${formatShare(r.sli)}  ${style.dim(`(${Math.round(r.total ?? 0)} events, error ratio ${formatShare(r.errorRatio!)})`)}`}`);
     if (r.remaining !== undefined) {
       const ok = r.remaining > 0 && r.remaining >= minRemaining;
       out.push(`  budget left    ${(ok ? style.green : style.red)(formatShare(r.remaining))}${minRemaining > 0 ? style.dim(`  (minimum ${formatShare(minRemaining)})`) : ""}`);
