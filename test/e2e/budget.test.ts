@@ -10,12 +10,16 @@ import { startExporter, type Exporter } from "../../fixtures/prometheus/exporter
 import { freePort, runCli } from "../helpers/processes.js";
 import { prometheusAvailability, startPrometheus, type RunningPrometheus } from "../helpers/prometheus.js";
 import { tempDir } from "../helpers/temp.js";
+import { prometheusProbe } from "../../src/adapters/prometheus/index.js";
+import { parseExpectation } from "../../src/contract/expect.js";
+import { runProbe } from "../../src/engine/hypothesis.js";
 
 const available = await prometheusAvailability();
 
 describe.skipIf(!available)("the error-budget gate against a real Prometheus", () => {
   let failing: Exporter;
   let healthy: Exporter;
+  let burst: Exporter;
   let prometheus: RunningPrometheus;
   let dir: string;
   const env = () => ({ CHAOSCAST_DIR: path.join(dir, ".chaoscast") });
@@ -41,7 +45,8 @@ spec:
     dir = tempDir();
     failing = await startExporter({ errorRatio: 0.05, requestsPerSecond: 200, service: "checkout" });
     healthy = await startExporter({ errorRatio: 0.0001, requestsPerSecond: 200, service: "catalog" });
-    prometheus = await startPrometheus({ targets: [failing.target, healthy.target] });
+    burst = await startExporter({ errorRatio: 0, requestsPerSecond: 200, service: "player" });
+    prometheus = await startPrometheus({ targets: [failing.target, healthy.target, burst.target] });
     // Two scrapes of each, so increase() has something to work with.
     await prometheus.waitForSeries('count_over_time(http_requests_total{service="checkout",code="200"}[1m]) >= 3', 30_000);
     await prometheus.waitForSeries('count_over_time(http_requests_total{service="catalog",code="200"}[1m]) >= 3', 30_000);
@@ -53,6 +58,48 @@ spec:
     await prometheus?.stop();
     await failing?.close();
     await healthy?.close();
+    await burst?.close();
+  });
+
+  const byService = 'sum by (service) (rate(http_requests_total{service=~"checkout|catalog",code=~"5.."}[30s])) / sum by (service) (rate(http_requests_total{service=~"checkout|catalog"}[30s]))';
+  const probe = (params: Record<string, unknown>, expect: string) =>
+    runProbe({ name: "p", probe: prometheusProbe, params: prometheusProbe.params.parse({ url: prometheus.url, ...params }), expectation: parseExpectation(expect) }, new AbortController().signal);
+
+  it("the prometheus probe judges every series of a vector (all), reporting the first that fails", async () => {
+    const result = await probe({ query: byService }, "< 0.01");
+    expect(result.ok).toBe(false);
+    expect(result.observation.fields).toMatchObject({ series: 2, failing: 1, labels: { service: "checkout" }, value: expect.closeTo(0.05, 1) });
+    expect(result.observation.summary).toMatch(/1\/2 series pass \(all\)/);
+  });
+
+  it("the prometheus probe passes with one passing series (any), and folds series into one number (max, count)", async () => {
+    expect((await probe({ query: byService, series: "any" }, "< 0.01")).ok).toBe(true);
+    const max = await probe({ query: byService, series: "max" }, "> 0.03");
+    expect(max.ok).toBe(true);
+    expect(max.observation.fields.value).toBeCloseTo(0.05, 1);
+    expect((await probe({ query: byService, series: "count" }, "== 2")).ok).toBe(true);
+  });
+
+  it("the prometheus probe reduces a range query over time", async () => {
+    const result = await probe({ query: 'sum(rate(http_requests_total{service="checkout",code=~"5.."}[30s])) / sum(rate(http_requests_total{service="checkout"}[30s]))', range: { last: "20s", step: "2s", over: "max" } }, "> 0.03");
+    expect(result.ok, result.failures.join()).toBe(true);
+    expect(result.observation.fields.value).toBeCloseTo(0.05, 1);
+  });
+
+  it("the prometheus probe does with no data what noData says: breach by default, pass, or inconclusive", async () => {
+    const query = 'http_requests_total{service="nobody"}';
+    const breach = await probe({ query }, "< 1");
+    expect(breach.ok).toBe(false);
+    expect(breach.failures[0]).toMatch(/the query returned no series \(noData: breach\)/);
+    expect(await probe({ query, noData: "pass" }, "< 1")).toMatchObject({ ok: true, failures: [] });
+    const unsure = await probe({ query, noData: "inconclusive" }, "< 1");
+    expect(unsure).toMatchObject({ ok: true, inconclusive: "the query returned no series" });
+  });
+
+  it("the prometheus probe reports a query Prometheus cannot parse as Prometheus said it", async () => {
+    const result = await probe({ query: "sum(rate(" }, "< 1");
+    expect(result.ok).toBe(false);
+    expect(result.failures[0]).toMatch(/Prometheus refused the query \(bad_data\): .*parse error/);
   });
 
   it("halts releases (exit 1) for a service failing 5% against a 99.9% objective, and says why", async () => {
@@ -193,5 +240,40 @@ faults:
     const result = await runCli(["analyze", "--prometheus", `http://127.0.0.1:${port}`, "--canary", "vector(1)", "--consecutive-error-limit", "0", "--timeout", "1s"], { cwd: dir, env: env() });
     expect(result.exitCode, result.all).toBe(6);
     expect(result.stdout).toMatch(/Error .*ECONNREFUSED/);
+  });
+
+  it("aborts a run (exit 2) whose SLO starts burning faster than its maxBurnRate during the method", async () => {
+    writeFileSync(
+      path.join(dir, "player.yaml"),
+      "slo: player-starts\nobjective: 99%\nwindow: 30d\nbad: http_requests_total{service=\"player\",code=~\"5..\"}\ntotal: http_requests_total{service=\"player\"}\n",
+    );
+    writeFileSync(
+      path.join(dir, "burn.yaml"),
+      `version: 1
+title: player burn cap
+duration: 40s
+budget:
+  slo: player.yaml
+  prometheus: { url: "${prometheus.url}" }
+  maxBurnRate: 2
+abort: { interval: 1s, after: 2 }
+faults:
+  - { name: wait, action: command.run, with: { command: ["true"] } }
+`,
+    );
+    const child = runCli(["run", "burn.yaml", "--no-color", "--journal", "burn.json"], { cwd: dir, env: env() });
+    let seen = "";
+    child.stdout!.on("data", (chunk: Buffer) => {
+      seen += chunk.toString();
+      // The faults are in: now the service starts failing half its requests.
+      if (seen.includes("injected wait")) burst.setErrorRatio(0.5);
+    });
+    const result = await child;
+    burst.setErrorRatio(0);
+    expect(result.exitCode, result.all).toBe(2);
+    expect(result.all).toMatch(/budget burn of SLO player-starts: burning [\d.]+× .*does not match <= 2/);
+    const journal = JSON.parse(readFileSync(path.join(dir, "burn.json"), "utf8"));
+    expect(journal.durationMs).toBeLessThan(35_000);
+    expect(journal.budget.before.remaining).toBeGreaterThan(0.9);
   });
 });

@@ -87,6 +87,26 @@ describe("the blast-radius policy", () => {
     expect(refused.all).toContain("✖ refused: the run would hit 2 targets (sleepers: 2), over the policy's maxTargets of 1");
   });
 
+  it("plan shows every preflight gate's verdict: a policy refusal stops the actions' checks, a held lock fails its gate", async () => {
+    const dir = workdir();
+    const { name } = sleepers(dir, 4);
+    policy(dir, "policy:\n  maxPercent: 10\n");
+    writeExperiment(dir, "exp.yaml", experiment(name, "{ percent: 25 }", "4s"));
+    const refused = await cli(["plan", "exp.yaml", "--output", "json"], dir);
+    expect(refused.exitCode, refused.all).toBe(4);
+    const gates = (out: string) => (JSON.parse(out).preflight.gates as { gate: string; status: string }[]).map((g) => `${g.gate}:${g.status}`);
+    expect(gates(refused.stdout)).toEqual(["schedule:not-applicable", "lock:passed", "policy:refused", "targets:passed", "actions:not-reached", "budget:not-applicable"]);
+
+    policy(dir, "policy:\n  maxPercent: 50\n");
+    const run = cli(["run", "exp.yaml", "--yes"], dir);
+    await waitForOutput(run, "injected freeze", 15_000);
+    const held = await cli(["plan", "exp.yaml"], dir);
+    await run;
+    expect(held.exitCode, held.all).toBe(5);
+    expect(held.all).toMatch(/✖ lock {5}failed: the lock for .*exp\.yaml is held by run /);
+    expect(held.all).toMatch(/✔ actions/);
+  });
+
   it("never selects a process labelled chaoscast.io/exclude=true", async () => {
     const dir = workdir();
     const { name, pids } = sleepers(dir, 3, 2);
