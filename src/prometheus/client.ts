@@ -36,7 +36,12 @@ const MAX_ANSWER_BYTES = 32 * 1024 * 1024;
 export class PrometheusClient {
   private tls: Promise<{ ca?: string; cert?: string; key?: string } | undefined> | undefined;
 
-  constructor(readonly connection: PrometheusConnection) {}
+  /** The URL as messages show it: without a user name or password written into it. */
+  readonly shownUrl: string;
+
+  constructor(readonly connection: PrometheusConnection) {
+    this.shownUrl = withoutCredentials(connection.url);
+  }
 
   /** An instant query, evaluated at `time` (default: now). */
   async query(promql: string, options: { signal: AbortSignal; time?: Date; timeoutMs?: number }): Promise<QueryResult> {
@@ -51,16 +56,18 @@ export class PrometheusClient {
   }
 
   private async post(path: string, form: Record<string, string>, signal: AbortSignal, timeoutMs?: number): Promise<QueryResult> {
-    const { url, headers, auth, tls } = this.connection;
+    const { headers, auth, tls } = this.connection;
+    const url = this.shownUrl;
     const timeout = Math.min(this.connection.timeout, timeoutMs ?? Number.POSITIVE_INFINITY);
     const endpoint = `${url.replace(/\/+$/, "")}${path}`;
+    const target = `${this.connection.url.replace(/\/+$/, "")}${path}`;
     // The server gets the timeout too, so it stops evaluating when chaoscast stops waiting.
     const body = new URLSearchParams({ ...form, timeout: `${Math.max(1, Math.floor(timeout / 1000))}s` }).toString();
     const authHeader = auth ? ("bearer" in auth ? `Bearer ${auth.bearer}` : `Basic ${Buffer.from(`${auth.basic.username}:${auth.basic.password}`).toString("base64")}`) : undefined;
     let answer;
     try {
       answer = await httpRequest({
-        url: endpoint,
+        url: target,
         method: "POST",
         headers: { ...headers, "content-type": "application/x-www-form-urlencoded", accept: "application/json", ...(authHeader ? { authorization: authHeader } : {}) },
         body,
@@ -115,6 +122,18 @@ export class PrometheusClient {
       return { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
     })();
     return this.tls;
+  }
+}
+
+export function withoutCredentials(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (!parsed.username && !parsed.password) return url;
+    parsed.username = "";
+    parsed.password = "";
+    return parsed.toString().replace(/\/$/, url.endsWith("/") ? "/" : "");
+  } catch {
+    return url;
   }
 }
 

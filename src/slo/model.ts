@@ -58,8 +58,9 @@ export function hasWindowPlaceholder(text: string): boolean {
 
 // A metric name with optional label matchers: name, name{a="b", c=~"d.*"}, or {__name__="x"}.
 const LABEL_MATCHER = String.raw`\s*[A-Za-z_][A-Za-z0-9_]*\s*(?:=~|!~|!=|=)\s*"(?:[^"\\]|\\.)*"\s*`;
-const SELECTOR = new RegExp(String.raw`^\s*(?:[A-Za-z_:][A-Za-z0-9_:]*\s*(?:\{(?:${LABEL_MATCHER}(?:,${LABEL_MATCHER})*,?\s*)?\})?|\{${LABEL_MATCHER}(?:,${LABEL_MATCHER})*,?\s*\})\s*$`);
+const SELECTOR = new RegExp(String.raw`^(?:[A-Za-z_:][A-Za-z0-9_:]*(?:\s*\{(?:${LABEL_MATCHER}(?:,${LABEL_MATCHER})*,?\s*)?\})?|\{${LABEL_MATCHER}(?:,${LABEL_MATCHER})*,?\s*\})$`);
 
+/** Trimmed first: blanks at either end would otherwise make the pattern backtrack over them. */
 export function isCounterSelector(text: string): boolean {
-  return SELECTOR.test(text);
+  return SELECTOR.test(text.trim());
 }

@@ -139,7 +139,7 @@ export async function budgetCommand(files: string[], options: BudgetOptions): Pr
   if (options.junit) await writeJUnit(options.junit, reports, started);
   if (options.output === "json") {
     const verdict = exit === EXIT.passed ? "go" : exit === EXIT.deviated ? "halt" : "inconclusive";
-    process.stdout.write(`${terminalSafeJson({ verdict, exitCode: exit, prometheus: connection.url, minRemaining, slos: reports.map((r) => r.report) }, 2)}\n`);
+    process.stdout.write(`${terminalSafeJson({ verdict, exitCode: exit, prometheus: client.shownUrl, minRemaining, slos: reports.map((r) => r.report) }, 2)}\n`);
   } else printReports(reports.map((r) => r.report), minRemaining, options, exit);
   return exit;
 }
