@@ -1,7 +1,7 @@
 // Loads experiment files: YAML or JSON text → document with positions → variables → schema →
 // semantic checks → a compiled experiment. Every problem is reported with file:line:col.
 
-import { readdir, stat } from "node:fs/promises";
+import { open, readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { displayPath } from "../util/display-path.js";
 import { isAlias, isCollection, isMap, isPair, isScalar, LineCounter, parseDocument, type Document } from "yaml";
@@ -237,11 +237,36 @@ export async function expandPaths(inputs: string[]): Promise<string[]> {
         .map((entry) => path.join(entry.parentPath, entry.name))
         .sort();
       if (found.length === 0) throw new UsageError(`${input}: the directory has no .yaml, .yml or .json files`);
-      files.push(...found);
+      // SLO files often live next to the experiments that gate on them; they are read through
+      // budget:, not run. Named one by one, an SLO file is still reported as not an experiment.
+      const experiments = [];
+      for (const file of found) if (!(await looksLikeSloFile(file))) experiments.push(file);
+      if (experiments.length === 0) throw new UsageError(`${input}: the directory holds SLO files only, no experiments`);
+      files.push(...experiments);
     } else files.push(input);
   }
   // The same file named twice (a file and its directory) runs once.
   return [...new Set(files.map((f) => path.resolve(f)))].map((f) => displayPath(f));
+}
+
+/** An OpenSLO document or chaoscast's short SLO form, judged from the file's first 8 KiB. */
+async function looksLikeSloFile(file: string): Promise<boolean> {
+  let head: string;
+  try {
+    const handle = await open(file, "r");
+    try {
+      const buffer = Buffer.alloc(8192);
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+      head = buffer.subarray(0, bytesRead).toString("utf8");
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return false; // unreadable: the loader says why, as for any experiment file
+  }
+  const openSlo = /^apiVersion:\s*["']?openslo\//m.test(head) || /"apiVersion"\s*:\s*"openslo\//.test(head);
+  const shortForm = (/^slo:\s*\S/m.test(head) || /^\s*\{\s*"slo"\s*:/.test(head)) && !/^version:|"version"\s*:/m.test(head);
+  return openSlo || shortForm;
 }
 
 export function formatPath(p: readonly (string | number)[]): string {

@@ -126,7 +126,7 @@ export function buildExperimentSchema(registry: RegistryView) {
             .meta({ description: "The SLO file (OpenSLO v1 or chaoscast's short form), relative to this file; FILE#name picks one SLO from a file of several." }),
           prometheus: PrometheusConnectionSchema.meta({ description: "Where the SLO's counters are queried." }),
           minRemaining: PercentSchema.prefault(0).meta({ description: "Skip the run (exit 5) when less than this share of the error budget remains, e.g. 25%." }),
-          maxBurnRate: z.number().positive().optional().meta({ description: "Abort the run when the SLO burns its budget faster than this since the faults began (1 = exactly on budget)." }),
+          maxBurnRate: z.number().positive({ error: "expected a burn rate above 0, such as 2 or 14.4" }).optional().meta({ description: "Abort the run when the SLO burns its budget faster than this since the faults began (1 = exactly on budget)." }),
           chaosWindow: z
             .enum(["charged", "excluded"])
             .default("charged")

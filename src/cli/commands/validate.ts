@@ -19,6 +19,8 @@ export async function validateCommand(paths: string[], options: CommonOptions): 
     const shown = displayPath(file);
     try {
       const experiment = await loadExperiment(file, { registry, vars });
+      // The SLO file of a budget gate is part of the experiment's input.
+      if (experiment.budget) await (await import("../../slo/gate.js")).sloOfExperiment(experiment);
       loaded.push(experiment);
       const title = makeRedactor(experiment.secrets)(experiment.title);
       results.push({ file: shown, valid: true, title, problems: [] });
