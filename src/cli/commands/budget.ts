@@ -2,6 +2,7 @@
 // Per SLO: objective, SLI over the period, budget left, and the Workbook's multiwindow burn rates,
 // each with its verdict. Exit 0 go, 1 halt, 6 inconclusive (no answer), 4 invalid files.
 
+import { existsSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { EXIT, UsageError } from "../../errors.js";
@@ -52,6 +53,7 @@ export function connectionFromFlags(options: BudgetOptions, env: NodeJS.ProcessE
     ...(options.caFile || options.insecureSkipVerify ? { tls: { ...(options.caFile ? { caFile: options.caFile } : {}), insecureSkipVerify: options.insecureSkipVerify ?? false } } : {}),
     ...(options.timeout ? { timeout: options.timeout } : {}),
   };
+  if (options.caFile && !existsSync(options.caFile)) throw new UsageError(`--ca-file ${t(options.caFile)}: no such file`);
   const parsed = PrometheusConnectionSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
