@@ -40,9 +40,11 @@ export interface RollbackStep {
 }
 
 export interface BudgetGateSpec {
-  /** The SLO file (absolute path), and the SLO's name when the file holds several. */
-  sloFile: string;
-  sloName: string | undefined;
+  /**
+   * Where the SLO is: a file (absolute path; with sloName when it holds several), or, when the
+   * experiment named the SLO alone, the experiment's directory, searched for an SLO of that name.
+   */
+  slo: ({ file: string; name: string | undefined } | { near: string; name: string }) & { writtenAt?: { line?: number; col?: number } };
   prometheus: PrometheusConnection;
   /** Skip the run when less than this fraction (0–1) of the error budget remains. */
   minRemaining: number;

@@ -160,8 +160,7 @@ export function compileExperiment(doc: ExperimentDocument, registry: RegistryVie
       budget: doc.budget
         ? {
             // Resolved against the experiment's own directory by the loader.
-            sloFile: doc.budget.slo.replace(/#[^#/]*$/, ""),
-            sloName: /#([^#/]+)$/.exec(doc.budget.slo)?.[1],
+            slo: sloReference(doc.budget.slo),
             prometheus: doc.budget.prometheus,
             minRemaining: doc.budget.minRemaining / 100,
             maxBurnRate: doc.budget.maxBurnRate,
@@ -179,6 +178,15 @@ export function compileExperiment(doc: ExperimentDocument, registry: RegistryVie
       recovery: { timeoutMs: doc.recovery.timeout, intervalMs: doc.recovery.interval ?? doc.abort.interval },
     },
   };
+}
+
+/** "slos/api.yaml", "slos/api.yaml#availability", or a bare SLO name looked up near the experiment. */
+function sloReference(text: string): { file: string; name: string | undefined } | { near: string; name: string } {
+  const hash = /^(.+)#([^#/]+)$/.exec(text);
+  if (hash) return { file: hash[1]!, name: hash[2] };
+  if (/[/\\]|\.(ya?ml|json)$/i.test(text)) return { file: text, name: undefined };
+  // Resolved against the experiment's directory by the loader.
+  return { near: ".", name: text };
 }
 
 function checkUnique(names: string[], path: (string | number)[], what: string, problems: SemanticProblem[]): void {

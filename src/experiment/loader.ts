@@ -201,7 +201,14 @@ function parseText(text: string, file: string, options: LoadOptions): CompiledEx
 
   const compiled = compileExperiment(parsed.data, options.registry);
   if (!compiled.ok) throw fail(compiled.problems.map((p) => at(p.path, p.message, p.at)));
-  const budget = compiled.experiment.budget && { ...compiled.experiment.budget, sloFile: path.resolve(path.dirname(file), compiled.experiment.budget.sloFile) };
+  const here = path.dirname(file);
+  const b = compiled.experiment.budget;
+  // Where budget.slo is written, for messages about the SLO it names (a file or a name not found).
+  const writtenAt = b ? locate(doc, lines, ["budget", "slo"], "value") : undefined;
+  const budget = b && {
+    ...b,
+    slo: "file" in b.slo ? { file: path.resolve(here, b.slo.file), name: b.slo.name, writtenAt } : { near: path.resolve(here), name: b.slo.name, writtenAt },
+  };
   return { ...compiled.experiment, budget, file, display: interpolated.display, secrets: interpolated.secrets, secretSources: interpolated.secretSources, variables: variableNames(raw) };
 }
 
@@ -250,7 +257,7 @@ export async function expandPaths(inputs: string[]): Promise<string[]> {
 }
 
 /** An OpenSLO document or chaoscast's short SLO form, judged from the file's first 8 KiB. */
-async function looksLikeSloFile(file: string): Promise<boolean> {
+export async function looksLikeSloFile(file: string): Promise<boolean> {
   let head: string;
   try {
     const handle = await open(file, "r");

@@ -123,7 +123,10 @@ export function buildExperimentSchema(registry: RegistryView) {
           slo: z
             .string()
             .min(1)
-            .meta({ description: "The SLO file (OpenSLO v1 or chaoscast's short form), relative to this file; FILE#name picks one SLO from a file of several." }),
+            .meta({
+              description:
+                "The SLO: a file (OpenSLO v1 or chaoscast's short form) relative to this one, FILE#name for one SLO of several, or a bare name looked for in the SLO files next to this file and in its slos/ and slo/ folders.",
+            }),
           prometheus: PrometheusConnectionSchema.meta({ description: "Where the SLO's counters are queried." }),
           minRemaining: PercentSchema.prefault(0).meta({ description: "Skip the run (exit 5) when less than this share of the error budget remains, e.g. 25%." }),
           maxBurnRate: z.number().positive({ error: "expected a burn rate above 0, such as 2 or 14.4" }).optional().meta({ description: "Abort the run when the SLO burns its budget faster than this since the faults began (1 = exactly on budget)." }),

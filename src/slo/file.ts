@@ -86,6 +86,8 @@ export function parseSlos(text: string, shown: string): Slo[] {
     return undefined;
   };
   const lineOf = (doc: Document.Parsed, path: (string | number)[]) => `${shown}:${locate(doc, lines, path, "value").line}`;
+  // Where each SLO's name is written, to point at the second of two with the same name.
+  const namedAt = new Map<Slo, { line?: number; col?: number }>();
 
   // SLI documents first: an SLO may point at one (indicatorRef) anywhere in the file.
   const slis = new Map<string, z.output<typeof OpenSloSliSchema>["spec"]>();
@@ -117,7 +119,7 @@ export function parseSlos(text: string, shown: string): Slo[] {
       const ratio = spec.ratioMetric!;
       slo.spec.objectives.forEach((objective, i) => {
         const name = slo.spec.objectives.length === 1 ? slo.metadata.name : `${slo.metadata.name}/${objective.displayName ?? i}`;
-        slos.push({
+        const named = {
           source: lineOf(doc, ["metadata", "name"]),
           name,
           service: slo.spec.service,
@@ -126,26 +128,30 @@ export function parseSlos(text: string, shown: string): Slo[] {
           ratio: ratio.good
             ? { counts: "good", events: ratio.good.metricSource.spec.query, total: ratio.total.metricSource.spec.query }
             : { counts: "bad", events: ratio.bad!.metricSource.spec.query, total: ratio.total.metricSource.spec.query },
-        });
+        } satisfies Slo;
+        slos.push(named);
+        namedAt.set(named, locate(doc, lines, ["metadata", "name"], "value"));
       });
       continue;
     }
     const short = check(ShortSloSchema, doc, raw);
     if (!short) continue;
-    slos.push({
+    const named = {
       source: lineOf(doc, ["slo"]),
       name: short.slo,
       service: short.service,
       objective: short.objective,
       periodMs: short.window,
-      ratio: short.good ? { counts: "good", events: short.good, total: short.total } : { counts: "bad", events: short.bad!, total: short.total },
-    });
+      ratio: short.good ? { counts: "good" as const, events: short.good, total: short.total } : { counts: "bad" as const, events: short.bad!, total: short.total },
+    } satisfies Slo;
+    slos.push(named);
+    namedAt.set(named, locate(doc, lines, ["slo"], "value"));
   }
   if (problems.length) throw new ExperimentError(problems);
   if (slos.length === 0) throw new ExperimentError([at(0, "no SLO in the file: expected an OpenSLO kind: SLO document or chaoscast's short form")]);
   const seen = new Set<string>();
   for (const slo of slos) {
-    if (seen.has(slo.name)) throw new ExperimentError([{ file: shown, path: "", message: `two SLOs are named "${slo.name}"` }]);
+    if (seen.has(slo.name)) throw new ExperimentError([{ file: shown, ...namedAt.get(slo), path: "", message: `two SLOs are named "${slo.name}"; SLO names must be unique in a file` }]);
     seen.add(slo.name);
   }
   return slos;

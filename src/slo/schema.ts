@@ -46,11 +46,16 @@ const QuerySchema = z
     return z.NEVER;
   });
 
-/** An objective: 0.999, "99.9%" or targetPercent 99.9. */
+/**
+ * An objective: a fraction (0.999, or "0.999") or a percentage written with its sign ("99.9%").
+ * A bare number is never guessed to be a percentage: 1.5 could be either, and reading 0.999 as
+ * 0.999% would accept a budget of almost every event.
+ */
 const ObjectiveSchema = z.union([z.number(), z.string()]).transform((value, ctx) => {
-  const fraction = typeof value === "number" && value > 0 && value < 1 ? value : (parsePercent(value) ?? Number.NaN) / 100;
-  if (!(fraction > 0 && fraction < 1)) {
-    ctx.addIssue({ code: "custom", message: `expected an objective between 0 and 100% (exclusive), such as 0.999 or 99.9%, found ${JSON.stringify(value)}` });
+  const text = typeof value === "string" ? value.trim() : undefined;
+  const fraction = text?.endsWith("%") ? (parsePercent(text) ?? Number.NaN) / 100 : Number(text ?? value);
+  if (!(fraction > 0 && fraction < 1) || (text !== undefined && text === "")) {
+    ctx.addIssue({ code: "custom", message: `expected an objective as a fraction between 0 and 1 (0.999) or a percentage (99.9%), found ${JSON.stringify(value)}` });
     return z.NEVER;
   }
   return fraction;

@@ -54,6 +54,25 @@ describe("the SLO file an experiment's budget gate names", () => {
   });
 });
 
+describe("an SLO named without its file", () => {
+  it("is found in the SLO files next to the experiment or in its slos/ folder, and an unknown name lists where it looked", async () => {
+    const dir = workdir();
+    mkdirSync(path.join(dir, "slos"));
+    writeExperiment(dir, "slos/api.yaml", SLO);
+    writeExperiment(dir, "exp.yaml", experiment("api-availability", "http://127.0.0.1:9"));
+    expect((await runCli(["validate", "exp.yaml"], { cwd: dir })).exitCode).toBe(0);
+    writeExperiment(dir, "exp.yaml", experiment("api-errors", "http://127.0.0.1:9"));
+    const unknown = await runCli(["validate", "exp.yaml"], { cwd: dir });
+    expect(unknown.exitCode, unknown.all).toBe(4);
+    expect(unknown.all).toMatch(/exp\.yaml: budget\.slo: no SLO named "api-errors" in the SLO files next to the experiment, slos\/, slo\/ \(slos\/api\.yaml\)/);
+    writeExperiment(dir, "other.yaml", SLO);
+    writeExperiment(dir, "exp.yaml", experiment("api-availability", "http://127.0.0.1:9"));
+    const twice = await runCli(["validate", "exp.yaml"], { cwd: dir });
+    expect(twice.exitCode, twice.all).toBe(4);
+    expect(twice.all).toMatch(/2 SLOs are named "api-availability"/);
+  });
+});
+
 describe("a directory of experiments", () => {
   it("leaves out the SLO files in it (OpenSLO or short form, YAML or JSON): they are read through budget:, not run", async () => {
     const dir = workdir();
