@@ -233,7 +233,7 @@ record whose run is alive on this host, or whose lease is fresh, is left alone.`
       "after",
       `
 Examples:
-  $ chaoscast demo                 run the game day (7 experiments), show the table, stop
+  $ chaoscast demo                 run the game day (7 experiments, 8 with Prometheus installed), show the table, stop
   $ chaoscast demo up              keep the stack running; prints URLs and a chaoscast run line
   $ chaoscast demo --duration 30s  hold each fault longer
   $ chaoscast demo --docker        the same stack with its services in Docker containers, and the
@@ -241,6 +241,10 @@ Examples:
                                    fixtures/docker/build-images.sh
   $ chaoscast demo down            stop a demo up --docker running in another terminal (or left
                                    behind by a killed one) and remove its containers
+
+With Debian's prometheus installed the demo starts one too (1 s scrapes of every service) and
+runs experiments/demo/08-slo-budget.yaml, gated on an SLO's error budget; set
+CHAOSCAST_DEMO_PROMETHEUS=off to leave it out, or to a path to pick the binary. docs/slo.md.
 
 Exit 0 when every experiment ended as its file documents, 1 otherwise.`,
     )

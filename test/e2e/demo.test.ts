@@ -1,22 +1,46 @@
 import { describe, expect, it } from "vitest";
-import { readFileSync, readdirSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { runCli, workdir } from "../helpers/processes.js";
+import { prometheusAvailability } from "../helpers/prometheus.js";
 
 type Journal = {
   file: string;
   outcome: string;
   faults: { action: string; status: string }[];
   events: { type: string; phase?: string; probe?: string; value?: unknown }[];
+  gates: { gate: string; status: string; detail: string }[];
+  budget: { slo: string; before: { sli: number | null; remaining: number | null } | null; during: { sli: number | null; events: number } | null } | null;
 };
+
+/** Processes whose command line mentions `text` (the demo's Prometheus runs with its files under TMPDIR). */
+function processesMentioning(text: string): string[] {
+  return readdirSync("/proc")
+    .filter((pid) => /^\d+$/.test(pid))
+    .flatMap((pid) => {
+      try {
+        const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
+        return cmdline.includes(text) ? [`${pid}: ${cmdline}`] : [];
+      } catch {
+        return []; // gone meanwhile
+      }
+    });
+}
 
 describe("chaoscast demo", () => {
   it("runs the game day against the embedded stack with every outcome as documented", async () => {
+    // With a prometheus binary the demo starts it and runs 08-slo-budget too; without one (a note
+    // says so; CHAOSCAST_REQUIRE_SERVICES=1 fails instead) the game day is the other seven.
+    const prometheus = await prometheusAvailability();
     const dir = workdir();
+    // Prometheus's temporary directory goes under TMPDIR: here, so the test can see it removed.
+    const tmp = path.join(dir, "tmp");
+    mkdirSync(tmp);
     // The default fleet: 160 viewers, so the 1% canary cohort has a member and 07 is a real test.
-    const result = await runCli(["demo", "--duration", "5s"], { cwd: dir });
+    const result = await runCli(["demo", "--duration", "5s"], { cwd: dir, env: { TMPDIR: tmp } });
     expect(result.exitCode, result.all).toBe(0);
-    expect(result.stdout).toMatch(/7 of 7 experiment\(s\) ended as documented/);
+    const count = prometheus ? 8 : 7;
+    expect(result.stdout).toMatch(new RegExp(`${count} of ${count} experiment\\(s\\) ended as documented`));
     // The game day's journals are kept with every run's, in the state directory, not in /tmp.
     const journalsDir = path.resolve(dir, /Journals: (\S+)/.exec(result.stdout)![1]!);
     expect(path.dirname(journalsDir)).toBe(path.join(dir, ".chaoscast", "runs"));
@@ -32,6 +56,30 @@ describe("chaoscast demo", () => {
     expect(Math.min(...bitrates("method"))).toBeLessThan(Math.max(...bitrates("steady-state-before")));
     // The canary cohort really was hit: segment errors were counted while 07 ran.
     expect(byName("07-canary").outcome).toBe("passed");
+
+    if (!prometheus) {
+      expect(result.stdout).toMatch(/Prometheus +not found \(.*\), so 08-slo-budget\.yaml is skipped \(apt-get install prometheus adds it\)/);
+      expect(result.stdout).toMatch(/– 08-slo-budget\.yaml +not run: it needs Prometheus/);
+      return;
+    }
+    // The SLO experiment ran against the demo's Prometheus: its budget gate measured the SLO and
+    // let it go ahead, the journal's budget records the SLI before and during, and its hypothesis
+    // was read from Prometheus.
+    const promUrl = /Prometheus +(http:\/\/127\.0\.0\.1:\d+) /.exec(result.stdout)?.[1];
+    expect(promUrl, result.stdout).toBeDefined();
+    const slo = byName("08-slo-budget");
+    expect(slo.outcome).toBe("passed");
+    expect(slo.gates.find((g) => g.gate === "budget")).toMatchObject({ status: "passed", detail: expect.stringMatching(/^SLO playback-start: SLI .* of the error budget left \(minimum 25%\)$/) });
+    expect(slo.budget).toMatchObject({ slo: "playback-start", before: { remaining: expect.any(Number) }, during: { sli: expect.any(Number) } });
+    expect(slo.budget!.before!.remaining!).toBeGreaterThanOrEqual(0.25);
+    expect(slo.budget!.during!.events).toBeGreaterThan(0);
+    const before = slo.events.filter((e) => e.type === "observation" && e.phase === "steady-state-before" && e.probe?.includes("from Prometheus"));
+    expect(before.length).toBeGreaterThan(0);
+    expect(before.every((e) => Number(e.value) >= 0.95), JSON.stringify(before)).toBe(true);
+    // And Prometheus stopped with the demo: no process, no directory, nothing on its port.
+    expect(processesMentioning(path.join(tmp, "chaoscast-demo-prometheus-"))).toEqual([]);
+    expect(readdirSync(tmp).filter((f) => f.startsWith("chaoscast-demo-prometheus-"))).toEqual([]);
+    await expect(fetch(`${promUrl}/-/ready`)).rejects.toThrow();
   }, 180_000);
 
   it("explains an unknown mode", async () => {

@@ -64,7 +64,7 @@ describe("an SLO named without its file", () => {
     writeExperiment(dir, "exp.yaml", experiment("api-errors", "http://127.0.0.1:9"));
     const unknown = await runCli(["validate", "exp.yaml"], { cwd: dir });
     expect(unknown.exitCode, unknown.all).toBe(4);
-    expect(unknown.all).toMatch(/exp\.yaml: budget\.slo: no SLO named "api-errors" in the SLO files next to the experiment, slos\/, slo\/ \(slos\/api\.yaml\)/);
+    expect(unknown.all).toMatch(/exp\.yaml:5:8: budget\.slo: no SLO named "api-errors" in the SLO files next to the experiment, slos\/, slo\/ \(slos\/api\.yaml\)/);
     writeExperiment(dir, "other.yaml", SLO);
     writeExperiment(dir, "exp.yaml", experiment("api-availability", "http://127.0.0.1:9"));
     const twice = await runCli(["validate", "exp.yaml"], { cwd: dir });

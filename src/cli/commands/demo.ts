@@ -1,6 +1,8 @@
 // `chaoscast demo`: start the embedded OTT stack on free 127.0.0.1 ports, wait until it is steady,
 // run the flagship game day (experiments/demo/) against it, show a table, and stop everything.
-// `chaoscast demo up` keeps the stack running until Ctrl-C.
+// `chaoscast demo up` keeps the stack running until Ctrl-C. Where Prometheus is installed it is
+// started too, scraping the stack, for the experiments that use ${vars.prometheus} (the SLO and
+// error-budget one); without it those are skipped, and the demo says so.
 
 import { mkdirSync, readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
@@ -12,6 +14,9 @@ import { makeStyle } from "../render/style.js";
 import { preparePrivateDirs, runsDir, type CommonOptions } from "../shared.js";
 import { compactStamp, runCommand } from "./run.js";
 import { CONTAINER_ROLES } from "../../demo/containers.js";
+import type { DemoPrometheus } from "../../demo/prometheus.js";
+import type { Stack } from "../../demo/stack.js";
+import { looksLikeSloFile } from "../../experiment/loader.js";
 import { forTerminal } from "../../util/terminal-text.js";
 
 const EXPERIMENTS = fileURLToPath(new URL("../../../experiments/demo/", import.meta.url));
@@ -44,7 +49,10 @@ export async function demoCommand(mode: "run" | "up" | "down", options: DemoOpti
   const { startStack } = await import("../../demo/stack.js");
   const stack = await startStack({ viewers, ...(options.docker ? { containers: CONTAINER_ROLES } : {}) });
   const experiments = options.docker ? DOCKER_EXPERIMENTS : EXPERIMENTS;
+  let prometheus: Promise<PrometheusStart> | undefined;
   try {
+    const files = await experimentFiles(experiments);
+    const needPrometheus = files.filter(needsPrometheus);
     const s = stack.services;
     out(`  origin           ${s.origin.url}/vod/demo/master.m3u8 (and /live/demo/master.m3u8)`);
     out(`  CDN edge         ${s.edge.url}  ← origin through the fault proxy link edge-origin`);
@@ -53,10 +61,25 @@ export async function demoCommand(mode: "run" | "up" | "down", options: DemoOpti
     out(`  payment          ${s.payment.url}   recommendations ${s.recommendations.url}`);
     out(`  fault proxy API  http://${stack.vars.proxy_api}  (Toxiproxy-compatible)`);
     out(`  viewers          ${viewers} synthetic players, metrics ${stack.vars.viewers_metrics}`);
+    // Prometheus starts (about 6 s: 2.42 first scrapes ~5 s after it is ready) while the viewers do.
+    if (mode === "up" || needPrometheus.length > 0) prometheus = startPrometheusFor(stack);
     await waitUntilPlaying(stack.vars.viewers_metrics!, viewers);
+    const promStarted = await prometheus;
+    let skip: string[] = [];
+    if (promStarted?.running) {
+      stack.vars.prometheus = promStarted.running.url;
+      out(`  Prometheus       ${promStarted.running.url}  scraping every service's /metrics each second`);
+    } else if (promStarted) {
+      skip = needPrometheus;
+      const what = skip.length > 0 ? `so ${skip.map((f) => path.basename(f)).join(", ")} ${skip.length === 1 ? "is" : "are"} skipped` : "so experiments cannot use it";
+      const line = `  Prometheus       ${forTerminal(promStarted.why)}, ${what}`;
+      out(promStarted.missing ? style.dim(`${line} (apt-get install prometheus adds it)`) : style.yellow(line));
+    }
     out(style.green(`Steady: every viewer is playing.`));
 
-    const vars = ["proxy_api", "viewers_metrics", "cdn"].map((k) => `${k}=${stack.vars[k]}`);
+    const run = files.filter((f) => !skip.includes(f));
+    const varNames = ["proxy_api", "viewers_metrics", "cdn", ...(stack.vars.prometheus && run.some(needsPrometheus) ? ["prometheus"] : [])];
+    const vars = varNames.map((k) => `${k}=${stack.vars[k]}`);
     if (mode === "up") {
       out("");
       out("Run an experiment against it, e.g.:");
@@ -75,7 +98,7 @@ export async function demoCommand(mode: "run" | "up" | "down", options: DemoOpti
     await preparePrivateDirs(runsDir());
     const journals = path.join(runsDir(), `demo-${compactStamp()}-${process.pid}`);
     mkdirSync(journals, { mode: 0o700 });
-    await runCommand([experiments], { ...options, var: [...vars, `duration=${options.duration}`], yes: true, journal: `${journals}/`, output: "text" });
+    await runCommand(run, { ...options, var: [...vars, `duration=${options.duration}`], yes: true, journal: `${journals}/`, output: "text" });
     const rows = readdirSync(journals)
       .filter((f) => f.endsWith(".json"))
       .map((f) => JSON.parse(readFileSync(path.join(journals, f), "utf8")) as { file: string; title: string; outcome: string; durationMs: number })
@@ -90,10 +113,47 @@ export async function demoCommand(mode: "run" | "up" | "down", options: DemoOpti
       // The journals are files on disk, read back: what they say is printed as text, never as controls.
       out(`  ${(ok ? style.green("✔") : style.red("✖"))} ${forTerminal(path.basename(row.file)).padEnd(40)} expected ${expected.padEnd(8)} got ${forTerminal(String(row.outcome)).padEnd(16)} ${style.dim(`${Math.round(row.durationMs / 1000)}s`)}`);
     }
-    out(`${asDocumented} of ${rows.length} experiment(s) ended as documented. Journals: ${forTerminal(displayPath(journals))}`);
+    for (const file of skip) out(style.dim(`  – ${forTerminal(path.basename(file)).padEnd(40)} not run: it needs Prometheus`));
+    out(`${asDocumented} of ${rows.length} experiment(s) ended as documented${skip.length ? ` (${skip.length} not run without Prometheus)` : ""}. Journals: ${forTerminal(displayPath(journals))}`);
     return asDocumented === rows.length && rows.length > 0 ? 0 : 1;
   } finally {
+    // Prometheus first: it scrapes the stack. A start still under way is waited for, then stopped.
+    await prometheus?.then((p) => p.running?.stop(), () => {});
     await stack.stop();
+  }
+}
+
+/** The experiments of a demo directory: its own .yaml, .yml and .json files, SLO files (and slo/) left out. */
+async function experimentFiles(dir: string): Promise<string[]> {
+  const files = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (!entry.isFile() || !/\.(ya?ml|json)$/.test(entry.name)) continue;
+    const file = path.join(dir, entry.name);
+    if (!(await looksLikeSloFile(file))) files.push(file);
+  }
+  return files.sort();
+}
+
+/** Whether an experiment uses ${vars.prometheus}: it runs only when the demo has started Prometheus. */
+function needsPrometheus(file: string): boolean {
+  return /\$\{\s*vars\.prometheus\s*\}/.test(readFileSync(file, "utf8"));
+}
+
+type PrometheusStart = { running: DemoPrometheus } | { running?: undefined; why: string; missing: boolean };
+
+/** Start Prometheus scraping the stack's services when one is installed; never throws for a Prometheus that cannot start. */
+async function startPrometheusFor(stack: Stack): Promise<PrometheusStart> {
+  const { findPrometheus, startDemoPrometheus, DemoPrometheusError } = await import("../../demo/prometheus.js");
+  const found = findPrometheus();
+  if (found.binary === undefined) return { why: `not found (${found.why})`, missing: true };
+  const s = stack.services;
+  const services = { origin: s.origin, edge: s.edge, payment: s.payment, recommendations: s.recommendations, "playback-api": s.playbackApi, viewers: s.viewers };
+  try {
+    const running = await startDemoPrometheus({ binary: found.binary, targets: Object.entries(services).map(([job, service]) => ({ job, metricsUrl: `${service.url}/metrics` })) });
+    return { running };
+  } catch (err) {
+    if (!(err instanceof DemoPrometheusError)) throw err;
+    return { why: `${found.binary} did not start: ${err.message}`, missing: false };
   }
 }
 
