@@ -26,6 +26,16 @@ const outputOption = (choices: string[]) =>
   new Option("-o, --output <format>", "output format").choices(choices).default("text");
 const varOption = () => new Option("--var <name=value>", "set a variable (repeatable); overrides vars: and CHAOSCAST_VAR_<name>").argParser(collect).default([]);
 
+/** How budget and analyze reach Prometheus (credentials only from the environment). */
+function prometheusOptions(command: Command): Command {
+  return command
+    .option("--prometheus <url>", "base URL of a Prometheus-compatible API (default: CHAOSCAST_PROMETHEUS_URL)")
+    .option("--timeout <duration>", "give up on each query after this long", "10s")
+    .option("--header <name: value>", "extra request header, e.g. X-Scope-OrgID (repeatable)", collect, [])
+    .option("--ca-file <pem>", "trust this CA for an https Prometheus")
+    .option("--insecure-skip-verify", "accept any server certificate (test servers only)");
+}
+
 export function buildProgram(): Command {
   const program = new Command("chaoscast")
     .description("Chaos engineering for OTT video streaming stacks: declarative experiments, continuous steady-state checks, automatic abort and rollback.")
@@ -111,18 +121,12 @@ ${EXIT_CODES_HELP}`,
       exitCode = await planCommand(paths, { ...program.opts(), ...options });
     });
 
-  program
-    .command("budget")
+  prometheusOptions(program.command("budget"))
     .description("the error-budget gate: measure SLOs in Prometheus and say whether releases (and chaos runs) may go on")
     .argument("<slo-files...>", "OpenSLO v1 or short-form SLO files (FILE#name picks one SLO of several)")
-    .option("--prometheus <url>", "base URL of a Prometheus-compatible API (default: CHAOSCAST_PROMETHEUS_URL)")
     .option("--min-remaining <percent>", "halt when less than this share of an error budget remains", "0%")
     .option("--exclude-chaos [journals-dir]", "leave out the windows of chaos runs whose experiments chose chaosWindow: excluded (journals in the runs directory, or this one)")
     .option("--junit <file>", "also write a JUnit report: one testcase per SLO")
-    .option("--timeout <duration>", "give up on each query after this long", "10s")
-    .option("--header <name: value>", "extra request header, e.g. X-Scope-OrgID (repeatable)", collect, [])
-    .option("--ca-file <pem>", "trust this CA for an https Prometheus")
-    .option("--insecure-skip-verify", "accept any server certificate (test servers only)")
     .addOption(outputOption(["text", "json"]))
     .addHelpText(
       "after",
@@ -144,8 +148,7 @@ burn rate firing). 6: inconclusive (Prometheus unreachable, no data): neither go
       exitCode = await budgetCommand(files, { ...program.opts(), ...options });
     });
 
-  program
-    .command("analyze")
+  prometheusOptions(program.command("analyze"))
     .description("canary analysis with Argo Rollouts' semantics: measure a canary's SLI (against its baseline) until a verdict")
     .requiredOption("--canary <promql>", "the canary's SLI, one number (e.g. its error ratio)")
     .option("--baseline <promql>", "the same SLI for the rest of the fleet; conditions then judge canary/baseline (or canary − baseline)")
@@ -158,12 +161,7 @@ burn rate firing). 6: inconclusive (Prometheus unreachable, no data): neither go
     .option("--failure-limit <n>", "failed measurements tolerated (-1: any number)", "0")
     .option("--inconclusive-limit <n>", "inconclusive measurements tolerated", "0")
     .option("--consecutive-error-limit <n>", "errors (no answer, no data) in a row tolerated", "4")
-    .option("--prometheus <url>", "base URL of a Prometheus-compatible API (default: CHAOSCAST_PROMETHEUS_URL)")
     .option("--junit <file>", "also write a JUnit report")
-    .option("--timeout <duration>", "give up on each query after this long", "10s")
-    .option("--header <name: value>", "extra request header (repeatable)", collect, [])
-    .option("--ca-file <pem>", "trust this CA for an https Prometheus")
-    .option("--insecure-skip-verify", "accept any server certificate (test servers only)")
     .addOption(outputOption(["text", "json"]))
     .addHelpText(
       "after",

@@ -4,28 +4,15 @@
 // Skips with a note where no prometheus binary is found, unless CHAOSCAST_REQUIRE_SERVICES=1; the
 // last test (Prometheus switched off) runs everywhere.
 
-import { mkdirSync, readFileSync, readdirSync } from "node:fs";
+import { mkdirSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
-import { CLI, pollUntil, waitForOutput, workdir } from "../helpers/processes.js";
+import { CLI, pollUntil, processesMentioning, waitForOutput, workdir } from "../helpers/processes.js";
 import { prometheusAvailability } from "../helpers/prometheus.js";
 
 const available = await prometheusAvailability();
 
-/** Processes whose command line mentions `text`. */
-function processesMentioning(text: string): string[] {
-  return readdirSync("/proc")
-    .filter((pid) => /^\d+$/.test(pid))
-    .flatMap((pid) => {
-      try {
-        const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
-        return cmdline.includes(text) ? [`${pid}: ${cmdline}`] : [];
-      } catch {
-        return []; // gone meanwhile
-      }
-    });
-}
 
 /** `demo up` with its temporary files (Prometheus's among them) under a TMPDIR of the test's own. */
 function demoUp(env: Record<string, string> = {}) {

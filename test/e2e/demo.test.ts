@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { mkdirSync, readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
-import { runCli, workdir } from "../helpers/processes.js";
+import { processesMentioning, runCli, workdir } from "../helpers/processes.js";
 import { prometheusAvailability } from "../helpers/prometheus.js";
 
 type Journal = {
@@ -13,19 +13,6 @@ type Journal = {
   budget: { slo: string; before: { sli: number | null; remaining: number | null } | null; during: { sli: number | null; events: number } | null } | null;
 };
 
-/** Processes whose command line mentions `text` (the demo's Prometheus runs with its files under TMPDIR). */
-function processesMentioning(text: string): string[] {
-  return readdirSync("/proc")
-    .filter((pid) => /^\d+$/.test(pid))
-    .flatMap((pid) => {
-      try {
-        const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
-        return cmdline.includes(text) ? [`${pid}: ${cmdline}`] : [];
-      } catch {
-        return []; // gone meanwhile
-      }
-    });
-}
 
 describe("chaoscast demo", () => {
   it("runs the game day against the embedded stack with every outcome as documented", async () => {

@@ -138,3 +138,17 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/** Processes whose command line mentions `text` (e.g. a temporary directory a service runs from). */
+export function processesMentioning(text: string): string[] {
+  return readdirSync("/proc")
+    .filter((pid) => /^\d+$/.test(pid))
+    .flatMap((pid) => {
+      try {
+        const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
+        return cmdline.includes(text) ? [`${pid}: ${cmdline}`] : [];
+      } catch {
+        return []; // gone meanwhile
+      }
+    });
+}

@@ -11,33 +11,18 @@
 //     await prom.stop();
 //   });
 
-import { accessSync, constants, rmSync, writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { findPrometheus } from "../../src/demo/prometheus.js";
 import { execa } from "execa";
 import { pollUntil } from "./poll.js";
 import { freePort } from "./processes.js";
 import { tempDir } from "./temp.js";
 
-/** Where Debian's package puts it, when PATH does not lead there. */
-const DEBIAN_BINARY = "/usr/bin/prometheus";
-
-function executable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** The prometheus binary: the first on PATH, else /usr/bin/prometheus; undefined when neither is there. */
+/** The prometheus binary the demo would find (first on PATH, else /usr/bin/prometheus); undefined when there is none. */
 export function prometheusBinary(): string | undefined {
-  for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
-    if (!dir) continue;
-    const candidate = path.join(dir, "prometheus");
-    if (executable(candidate)) return candidate;
-  }
-  return executable(DEBIAN_BINARY) ? DEBIAN_BINARY : undefined;
+  // The tests' Prometheus is the one on this machine whatever the demo was told to use.
+  return findPrometheus({ PATH: process.env.PATH }).binary;
 }
 
 /**
@@ -51,7 +36,7 @@ export async function prometheusAvailability(): Promise<boolean> {
     return false;
   };
   const binary = prometheusBinary();
-  if (!binary) return unavailable(`prometheus is neither on PATH nor at ${DEBIAN_BINARY}; install Debian's prometheus package to run them`);
+  if (!binary) return unavailable(`prometheus is neither on PATH nor at /usr/bin/prometheus; install Debian's prometheus package to run them`);
   try {
     await execa(binary, ["--version"], { timeout: 10_000, stdin: "ignore" });
   } catch (err) {
@@ -119,7 +104,7 @@ function startChild(binary: string, args: string[]) {
 
 export async function startPrometheus(options: PrometheusOptions): Promise<RunningPrometheus> {
   const binary = prometheusBinary();
-  if (!binary) throw new Error(`prometheus is neither on PATH nor at ${DEBIAN_BINARY}`);
+  if (!binary) throw new Error(`prometheus is neither on PATH nor at /usr/bin/prometheus`);
   for (const target of options.targets) {
     if (!/^127\.0\.0\.1:\d+$/.test(target)) throw new Error(`a Prometheus test target is "127.0.0.1:PORT", not ${JSON.stringify(target)}`);
   }
