@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { displayPath } from "../../util/display-path.js";
 import { fileURLToPath } from "node:url";
-import { PreflightError } from "../../errors.js";
+import { PreflightError, UsageError } from "../../errors.js";
 import { parseMetrics } from "../../adapters/metrics/parse.js";
 import { makeStyle } from "../render/style.js";
 import { preparePrivateDirs, runsDir, type CommonOptions } from "../shared.js";
@@ -33,7 +33,7 @@ export async function demoCommand(mode: "run" | "up" | "down", options: DemoOpti
   const style = makeStyle(process.stdout, options.color);
   const out = (line: string) => process.stdout.write(`${line}\n`);
   if (mode === "down") return demoDown(out, style);
-  const viewers = Math.max(1, Number(options.viewers) || 160);
+  const viewers = viewerCount(options.viewers, mode);
   if (options.docker) {
     const { clearDemoLeftovers } = await import("../../demo/containers.js");
     const leftovers = await clearDemoLeftovers();
@@ -60,7 +60,7 @@ export async function demoCommand(mode: "run" | "up" | "down", options: DemoOpti
     out(`  playback API     ${s.playbackApi.url}/session/vod  ← payment through link api-payment`);
     out(`  payment          ${s.payment.url}   recommendations ${s.recommendations.url}`);
     out(`  fault proxy API  http://${stack.vars.proxy_api}  (Toxiproxy-compatible)`);
-    out(`  viewers          ${viewers} synthetic players, metrics ${stack.vars.viewers_metrics}`);
+    out(viewers > 0 ? `  viewers          ${viewers} synthetic players, metrics ${stack.vars.viewers_metrics}` : "  viewers          none (--viewers 0): the stack serves only the players you bring");
     // Prometheus starts (about 6 s: 2.42 first scrapes ~5 s after it is ready) while the viewers do.
     if (mode === "up" || needPrometheus.length > 0) prometheus = startPrometheusFor(stack);
     await waitUntilPlaying(stack.vars.viewers_metrics!, viewers);
@@ -155,6 +155,17 @@ async function startPrometheusFor(stack: Stack): Promise<PrometheusStart> {
     if (!(err instanceof DemoPrometheusError)) throw err;
     return { why: `${found.binary} did not start: ${err.message}`, missing: false };
   }
+}
+
+/** --viewers: a whole number up to 5000; 0 (no synthetic viewers) only for `demo up`, where players of your own watch. */
+export function viewerCount(option: string | undefined, mode: "run" | "up"): number {
+  if (option === undefined) return 160;
+  const count = Number(option);
+  if (!/^\d+$/.test(option.trim()) || !Number.isSafeInteger(count) || count > 5000) {
+    throw new UsageError(`--viewers ${forTerminal(option)}: expected a whole number of synthetic viewers from 0 to 5000`);
+  }
+  if (count === 0 && mode === "run") throw new UsageError("--viewers 0: the game day judges playback by its viewers; 0 works with demo up (bring players of your own)");
+  return count;
 }
 
 async function waitUntilPlaying(metricsUrl: string, viewers: number): Promise<void> {
