@@ -65,9 +65,13 @@ export async function startEdge(options: EdgeOptions): Promise<Service> {
   const fill = (path: string): Promise<Entry> => {
     let pending = inFlight.get(path);
     if (!pending) {
+      // Freshness counts from when the request went out, not from when the answer finished
+      // arriving (RFC 9111 4.2.3): a live playlist that took 3 s to come through a slow link is
+      // already 3 s old, and must not be served for its whole max-age on top of that.
+      const requestedAt = clock();
       pending = fetchOrigin(`${options.originUrl}${path}`, 5_000)
         .then((res) => {
-          const entry = { ...res, expiresAt: clock() + (res.status === 200 ? ttlOf(res.headers, maxTtlMs) : 0) };
+          const entry = { ...res, expiresAt: requestedAt + (res.status === 200 ? ttlOf(res.headers, maxTtlMs) : 0) };
           if (res.status === 200) cache.set(path, entry);
           if (res.status >= 500) originErrors.inc();
           return entry;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEdge } from "../../src/demo/edge.js";
-import { livePlaylist, startOrigin } from "../../src/demo/origin.js";
+import { LIVE_WINDOW, livePlaylist, startOrigin } from "../../src/demo/origin.js";
 import type { Service } from "../../src/demo/http-service.js";
 import { hlsProbe } from "../../src/adapters/hls/index.js";
 import { parseMetrics } from "../../src/adapters/metrics/parse.js";
@@ -16,7 +16,7 @@ beforeAll(async () => {
   origin = await startOrigin(0);
   proxy = await startProxyServer({ api: "127.0.0.1:0", proxies: [{ name: "edge-origin", upstream: `127.0.0.1:${origin.port}`, http: true }] });
   edge = await startEdge({ originUrl: `http://${proxy.collection.get("edge-origin").listen}`, clock, staleIfErrorMs: 3 * 3600_000 });
-});
+}, 120_000); // the origin makes the demo's media with ffmpeg if no test has yet
 afterAll(async () => {
   await edge.close();
   await proxy.close();
@@ -40,13 +40,33 @@ describe("the origin", () => {
     expect((await get(`${origin.url}/vod/demo/240p/seg-999.ts`)).status).toBe(404);
   });
 
-  it("slides a live window over the same segments, marking the loop as a discontinuity", () => {
-    const first = livePlaylist(0, 0, 8);
-    const later = livePlaylist(0, 14_000, 8);
+  it("slides a live window over the same segments, marking each loop as a discontinuity", () => {
+    const eight = Array.from({ length: 8 }, () => 2000);
+    const first = livePlaylist(0, 0, eight, 4);
+    const later = livePlaylist(0, 14_000, eight, 4);
     expect(first).toContain("#EXT-X-MEDIA-SEQUENCE:0");
     expect(first).not.toContain("#EXT-X-ENDLIST");
     expect(later).toContain("#EXT-X-MEDIA-SEQUENCE:7");
-    expect(later).toMatch(/seg-7\.ts\n#EXT-X-DISCONTINUITY\n#EXTINF:2\.000,\nseg-8\.ts/);
+    expect(later).toMatch(/seg-7\.ts\n#EXT-X-DISCONTINUITY\n#EXT-X-PROGRAM-DATE-TIME:1970-01-01T00:00:08\.000Z\n#EXTINF:2\.000,\nseg-8\.ts/);
+  });
+
+  it("publishes live segments as they complete: a short playlist TTL, and no segment before it is listed", async () => {
+    const res = await fetch(`${origin.url}/live/demo/540p/index.m3u8`);
+    expect(res.headers.get("cache-control")).toBe("max-age=1");
+    const text = await res.text();
+    const listed = [...text.matchAll(/^seg-(\d+)\.ts$/gm)].map((m) => Number(m[1]));
+    expect(listed).toHaveLength(LIVE_WINDOW);
+    expect(text).toContain("#EXT-X-TARGETDURATION:2\n");
+    for (const n of [listed[0]!, listed.at(-1)!]) {
+      const segment = await get(`${origin.url}/live/demo/540p/seg-${n}.ts`);
+      expect(segment.status).toBe(200);
+      // The live channel loops the VOD's segments: seg-n is the ladder's segment n mod 32.
+      const vod = await get(`${origin.url}/vod/demo/540p/seg-${String(n % 32).padStart(3, "0")}.ts`);
+      expect(segment.body.equals(vod.body)).toBe(true);
+    }
+    // The next one is still being "encoded": not there yet, whoever asks.
+    expect((await get(`${origin.url}/live/demo/540p/seg-${listed.at(-1)! + 2}.ts`)).status).toBe(404);
+    expect((await get(`${origin.url}/live/demo/540p/seg-99999999.ts`)).status).toBe(404);
   });
 });
 
@@ -85,6 +105,26 @@ describe("the edge", () => {
       link.removeToxic("cut");
     }
     expect(await get(`${edge.url}/vod/demo/360p/seg-005.ts`)).toMatchObject({ status: 200, cache: "miss" });
+  });
+
+  it("counts a live playlist's freshness from when it asked the origin, so a slow origin link does not age it further", async () => {
+    const link = proxy.collection.get("edge-origin");
+    // The edge under test runs on a fake clock: let it follow real time here.
+    const realStart = Date.now();
+    const base = now;
+    const follow = setInterval(() => (now = base + (Date.now() - realStart)), 10);
+    link.addToxic({ name: "slow-playlists", type: "http_latency", attributes: { path: "**/index.m3u8", latency: 1500 } });
+    try {
+      expect((await get(`${edge.url}/live/demo/360p/index.m3u8`)).cache).toBe("miss");
+      // Its max-age is 1 s and it took 1.5 s to come: already stale, so the next asks again.
+      expect((await get(`${edge.url}/live/demo/360p/index.m3u8`)).cache).toBe("miss");
+    } finally {
+      link.removeToxic("slow-playlists");
+      clearInterval(follow);
+    }
+    const fresh = await get(`${edge.url}/live/demo/360p/index.m3u8`);
+    expect(fresh.cache).toBe("miss");
+    expect((await get(`${edge.url}/live/demo/360p/index.m3u8`)).cache).toBe("hit");
   });
 
   it("is playable end to end by a viewer, VOD and live", async () => {
