@@ -3,6 +3,8 @@
 // ABR, counting what real viewers would feel. Their metrics are the demo's steady-state signals.
 
 import http from "node:http";
+import { randomUUID } from "node:crypto";
+import { CMCD_V1, toCmcdQuery, type Cmcd } from "@svta/cml-cmcd";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { chooseLevel } from "../adapters/hls/player.js";
 import { readHls, readMediaPlaylist, type Rendition, type Segment } from "../adapters/hls/manifest.js";
@@ -18,6 +20,21 @@ export interface ViewerOptions {
   /** A start counts as a success only if the first segment arrives within this. */
   startDeadlineMs?: number;
   segmentsPerSession?: number;
+}
+
+/** The CMCD version 1 keys the viewers send (CTA-5004: times in ms, rates in kbit/s). */
+interface CmcdV1 {
+  sid: string;
+  cid: string;
+  sf: "h";
+  st: "v" | "l";
+  ot: "m" | "av";
+  su?: true;
+  bl?: number;
+  bs?: true;
+  mtp?: number;
+  br?: number;
+  d?: number;
 }
 
 interface Metrics {
@@ -106,29 +123,45 @@ export async function startViewers(options: ViewerOptions): Promise<Service & { 
   };
 
   const play = async (agent: http.Agent, headers: Record<string, string>, manifestUrl: string, id: number, started: number, outcome: { decided: boolean }) => {
-    const master = await request(agent, manifestUrl, { headers, timeoutMs: 2000 });
-    if (master.status !== 200) throw new Error(`master ${master.status}`);
-    const renditions: Rendition[] = (await readHls(master.body.toString(), manifestUrl)).renditions;
-    let level = 0;
-    let media = await mediaPlaylist(agent, headers, renditions[level]!);
-    let index = media.live ? Math.max(0, media.segments.length - 3) : 0;
-    let sequenceOffset = 0;
+    // CMCD (CTA-5004, version 1) on every request, in the query, as hls.js sends it when configured:
+    // the session, whether it is still starting, the buffer, starvation, throughput and bitrate.
+    const cmcd = { sid: randomUUID(), live: false, starvedSinceLast: false };
+    const withCmcd = (url: string, object: "m" | "av", extra: { bitrateKbps?: number; durationMs?: number } = {}) => {
+      const data: CmcdV1 = { sid: cmcd.sid, cid: "demo", sf: "h", st: cmcd.live ? "l" : "v", ot: object };
+      if (!startedPlaying) data.su = true;
+      if (object === "av") data.bl = Math.round((buffer * 1000) / 100) * 100;
+      if (cmcd.starvedSinceLast) data.bs = true;
+      if (estimate !== undefined) data.mtp = Math.round(estimate / 1000 / 100) * 100;
+      if (extra.bitrateKbps !== undefined) data.br = Math.round(extra.bitrateKbps);
+      if (extra.durationMs !== undefined) data.d = Math.round(extra.durationMs);
+      cmcd.starvedSinceLast = false;
+      // The library's types describe version 2 (lists for bl, br, mtp); version 1 keys are plain numbers.
+      return `${url}${url.includes("?") ? "&" : "?"}${toCmcdQuery(data as unknown as Cmcd, { version: CMCD_V1 })}`;
+    };
     let buffer = 0;
     let estimate: number | undefined;
     let startedPlaying = false;
+    const master = await request(agent, withCmcd(manifestUrl, "m"), { headers, timeoutMs: 2000 });
+    if (master.status !== 200) throw new Error(`master ${master.status}`);
+    const renditions: Rendition[] = (await readHls(master.body.toString(), manifestUrl)).renditions;
+    let level = 0;
+    let media = await mediaPlaylist(agent, headers, renditions[level]!, withCmcd);
+    cmcd.live = media.live;
+    let index = media.live ? Math.max(0, media.segments.length - 3) : 0;
+    let sequenceOffset = 0;
     const segmentsThisSession = Math.max(2, perSession - Math.floor(Math.random() * (perSession / 2)));
     for (let n = 0; n < segmentsThisSession && !stopped; n++) {
       if (index >= media.segments.length) {
         if (!media.live) break;
         await sleep(1000); // wait for the live edge to advance
-        const refreshed = await mediaPlaylist(agent, headers, renditions[level]!);
+        const refreshed = await mediaPlaylist(agent, headers, renditions[level]!, withCmcd);
         index = Math.max(0, index - (refreshed.sequence - media.sequence));
         media = refreshed;
         continue;
       }
       const segment: Segment = media.segments[index]!;
       const fetchStarted = performance.now();
-      const body = await downloadSegment(agent, headers, segment.uri);
+      const body = await downloadSegment(agent, headers, withCmcd(segment.uri, "av", { bitrateKbps: renditions[level]!.bandwidth / 1000, durationMs: segment.durationS * 1000 }));
       const seconds = (performance.now() - fetchStarted) / 1000;
       index += 1;
       if (!body) continue;
@@ -143,6 +176,7 @@ export async function startViewers(options: ViewerOptions): Promise<Service & { 
       } else {
         buffer -= seconds;
         if (buffer < 0) {
+          cmcd.starvedSinceLast = true;
           m.rebuffers.inc();
           m.rebufferSeconds.inc(-buffer);
           buffer = 0;
@@ -157,7 +191,7 @@ export async function startViewers(options: ViewerOptions): Promise<Service & { 
       if (next !== level) {
         level = next;
         m.switches.inc();
-        const switched = await mediaPlaylist(agent, headers, renditions[level]!);
+        const switched = await mediaPlaylist(agent, headers, renditions[level]!, withCmcd);
         sequenceOffset = switched.sequence - media.sequence;
         index = Math.max(0, index - sequenceOffset);
         media = switched;
@@ -170,8 +204,8 @@ export async function startViewers(options: ViewerOptions): Promise<Service & { 
     }
   };
 
-  const mediaPlaylist = async (agent: http.Agent, headers: Record<string, string>, rendition: Rendition) => {
-    const res = await request(agent, rendition.playlistUri!, { headers, timeoutMs: 2000 });
+  const mediaPlaylist = async (agent: http.Agent, headers: Record<string, string>, rendition: Rendition, withCmcd: (url: string, object: "m") => string) => {
+    const res = await request(agent, withCmcd(rendition.playlistUri!, "m"), { headers, timeoutMs: 2000 });
     if (res.status !== 200) throw new Error(`playlist ${res.status}`);
     const text = res.body.toString();
     const parsed = await readMediaPlaylist(text, rendition.playlistUri!);

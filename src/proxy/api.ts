@@ -8,7 +8,16 @@ import { apiErrors, ProxyApiError } from "./errors.js";
 import { toxicJson, type ToxicInput } from "./proxy.js";
 
 const MAX_BODY = 1024 * 1024;
-const KNOWN_PATHS = new Set(["/version", "/reset", "/proxies", "/populate", "/proxies/:", "/proxies/:/toxics", "/proxies/:/toxics/:"]);
+const KNOWN_PATHS = new Set(["/version", "/reset", "/proxies", "/populate", "/proxies/:", "/proxies/:/toxics", "/proxies/:/toxics/:", "/proxies/:/cmcd"]);
+
+/** A duration in a query string: 30s, 500ms, 2m, or milliseconds. */
+function queryMs(value: string | null, fallback: number, name: string): number {
+  if (value === null || value === "") return fallback;
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value);
+  const ms = m ? Number(m[1]) * (m[2] === "s" ? 1000 : m[2] === "m" ? 60_000 : 1) : Number.NaN;
+  if (!(ms > 0 && ms <= 24 * 3_600_000)) throw apiErrors.badRequest(`${name}=${value.slice(0, 40)}: expected a duration such as 30s`);
+  return ms;
+}
 
 export function createApiServer(collection: ProxyCollection): http.Server {
   return http.createServer((req, res) => {
@@ -70,6 +79,14 @@ async function handle(collection: ProxyCollection, req: IncomingMessage, res: Se
       await collection.remove(parts[1]!);
       res.writeHead(204).end();
       return;
+    case "GET /proxies/:/cmcd": {
+      // chaoscast extension: the QoE players report in CMCD on an HTTP link.
+      const cmcd = collection.get(parts[1]!).cmcd();
+      if (!cmcd) throw apiErrors.badRequest(`proxy ${parts[1]} is not an HTTP link: CMCD is read from the requests an HTTP link relays (create it with "http": true)`);
+      const windowMs = queryMs(url.searchParams.get("window"), 30_000, "window");
+      const deadlineMs = queryMs(url.searchParams.get("startDeadline"), 5_000, "startDeadline");
+      return sendJson(res, 200, cmcd.summary(windowMs, deadlineMs));
+    }
     case "GET /proxies/:/toxics":
       return sendJson(res, 200, collection.get(parts[1]!).listToxics().map(toxicJson));
     case "POST /proxies/:/toxics": {

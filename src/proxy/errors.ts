@@ -15,5 +15,7 @@ export const apiErrors = {
   invalidToxicType: () => new ProxyApiError("invalid toxic type", 400),
   toxicExists: () => new ProxyApiError("toxic already exists", 409),
   toxicNotFound: () => new ProxyApiError("toxic not found", 404),
+  /** chaoscast extensions: a request chaoscast's own routes cannot answer. */
+  badRequest: (detail: string) => new ProxyApiError(detail, 400),
   httpToxicNeedsHttpProxy: (type: string) => new ProxyApiError(`${type} is an HTTP toxic: create the proxy with "http": true`, 400),
 };

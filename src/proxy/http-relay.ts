@@ -10,6 +10,7 @@ import { sleep } from "../util/abortable.js";
 import { writeWithBackpressure } from "../util/backpressure.js";
 import type { HttpEffect, HttpToxicType, ToxicRecord } from "./toxics/types.js";
 import { splitHostPort } from "./address.js";
+import { CmcdCollector, loadCmcdDecoders, readCmcd } from "./cmcd.js";
 
 const HOP_BY_HOP = ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer"];
 
@@ -25,11 +26,15 @@ export class HttpRelay {
   /** Frozen media playlists per stale-playlist toxic, by path; dropped with the toxic. */
   private readonly frozen = new WeakMap<ToxicRecord, Map<string, { status: number; headers: IncomingHttpHeaders; body: Buffer }>>();
   port = 0;
+  /** What players say in CMCD, per session (kept across restarts of the link). */
+  readonly cmcd = new CmcdCollector();
+  private cmcdDecoders: Awaited<ReturnType<typeof loadCmcdDecoders>> | undefined;
 
   constructor(private readonly owner: { upstream: string; httpToxics(): ToxicRecord[] }) {}
 
   async start(): Promise<void> {
     if (this.server) return;
+    this.cmcdDecoders ??= await loadCmcdDecoders();
     // A client that gives up (a player cancelling a slow segment) is normal traffic: its errors end
     // that exchange only, never the process.
     const server = http.createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
@@ -80,6 +85,13 @@ export class HttpRelay {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const cmcd = this.cmcdDecoders ? readCmcd(req, this.cmcdDecoders) : undefined;
+    if (cmcd) {
+      this.cmcd.record(cmcd);
+      res.once("finish", () => {
+        if (res.statusCode >= 400) this.cmcd.recordError(cmcd.sid);
+      });
+    }
     const applied = this.applicable(req);
     const shortCircuit = applied.find((a) => a.effect.kind === "respond" || a.effect.kind === "hang");
     if (shortCircuit) {

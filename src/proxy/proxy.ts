@@ -56,6 +56,11 @@ export class FaultProxy {
     this.relay = http ? new HttpRelay(this) : undefined;
   }
 
+  /** The CMCD sessions seen on this link (HTTP links only). */
+  cmcd(): import("./cmcd.js").CmcdCollector | undefined {
+    return this.relay?.cmcd;
+  }
+
   /** The HTTP toxics, in the order they were added (read by the relay for every request). */
   httpToxics(): ToxicRecord[] {
     return this.toxics.filter((t) => t.def.layer === "http");

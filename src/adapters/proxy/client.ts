@@ -94,4 +94,13 @@ export class ProxyApiClient {
     const res = await this.call("POST", `/proxies/${encodeURIComponent(proxy)}`, { enabled, ...(ttl ? { ttl } : {}) });
     if (res.status !== 200) this.fail(`${enabled ? "enabling" : "disabling"} proxy ${proxy}`, res);
   }
+
+  /** The CMCD QoE of an HTTP link (chaoscast proxy only: Toxiproxy has no such route). */
+  async cmcd(proxy: string, windowMs: number, startDeadlineMs: number): Promise<unknown> {
+    const res = await this.call("GET", `/proxies/${encodeURIComponent(proxy)}/cmcd?window=${windowMs}&startDeadline=${startDeadlineMs}`);
+    if (res.status === 404 && /proxy not found/.test(res.text)) throw new AdapterError(`the fault proxy at ${this.api} has no link named ${proxy}`);
+    if (res.status === 404) throw new AdapterError(`the fault proxy at ${this.api} does not read CMCD (it is not chaoscast's proxy, or an older one)`);
+    if (res.status !== 200) this.fail(`reading the CMCD of ${proxy}`, res);
+    return res.json;
+  }
 }

@@ -18,12 +18,13 @@ import {
 } from "./actions.js";
 import { enableRevert, removeToxicRevert } from "./reverts.js";
 import { proxyTargets } from "./targets.js";
+import { cmcdProbe } from "./cmcd-probe.js";
 
 export const proxyAdapter: Adapter = {
   kind: "proxy",
   description: "Links on a fault proxy (chaoscast proxy, or Toxiproxy).",
   targets: proxyTargets,
   actions: [latency, bandwidth, down, timeout, resetPeer, slicer, limitData, httpError, httpLatency, httpBandwidth, segmentDrop, truncateBody, stalePlaylist],
-  probes: [],
+  probes: [cmcdProbe],
   reverts: [removeToxicRevert, enableRevert],
 };
