@@ -6,12 +6,13 @@ import { hlsAdapter } from "./adapters/hls/index.js";
 import { httpAdapter } from "./adapters/http/index.js";
 import { kubernetesAdapter } from "./adapters/kubernetes/index.js";
 import { metricsAdapter } from "./adapters/metrics/index.js";
+import { playerAdapter } from "./adapters/player/index.js";
 import { prometheusAdapter } from "./adapters/prometheus/index.js";
 import { processAdapter } from "./adapters/process/index.js";
 import { proxyAdapter } from "./adapters/proxy/index.js";
 import { tcpAdapter } from "./adapters/tcp/index.js";
 import { RegistryView } from "./contract/registry-view.js";
 
-export const adapters = [processAdapter, proxyAdapter, dockerAdapter, kubernetesAdapter, commandAdapter, httpAdapter, tcpAdapter, metricsAdapter, prometheusAdapter, hlsAdapter] as const;
+export const adapters = [processAdapter, proxyAdapter, dockerAdapter, kubernetesAdapter, commandAdapter, httpAdapter, tcpAdapter, metricsAdapter, prometheusAdapter, hlsAdapter, playerAdapter] as const;
 
 export const registry = new RegistryView(adapters);
