@@ -19,10 +19,12 @@ export async function demoServiceCommand(role: string, options: { port: string; 
   const start = starters[role];
   if (!start) throw new UsageError(`demo-service: no service "${role}"; services: ${Object.keys(starters).join(", ")}`);
   const service = await start();
-  process.stdout.write(`${role} listening on ${service.url}\n`);
-  await new Promise<void>((resolve) => {
+  // Listening for the stop signal before saying "listening": a supervisor may stop it at once.
+  const stopped = new Promise<void>((resolve) => {
     for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => resolve());
   });
+  process.stdout.write(`${role} listening on ${service.url}\n`);
+  await stopped;
   await service.close();
   return 0;
 }

@@ -81,13 +81,16 @@ export async function demoCommand(mode: "run" | "up" | "down", options: DemoOpti
     const varNames = ["proxy_api", "viewers_metrics", "cdn", ...(stack.vars.prometheus && run.some(needsPrometheus) ? ["prometheus"] : [])];
     const vars = varNames.map((k) => `${k}=${stack.vars[k]}`);
     if (mode === "up") {
+      // Listen before printing the hint: whoever reads it may press Ctrl-C (or send SIGTERM) at
+      // once, and a signal that arrives before a listener would kill the process with the stack up.
+      const stopped = new Promise<void>((resolve) => {
+        for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(signal, () => resolve());
+      });
       out("");
       out("Run an experiment against it, e.g.:");
       out(`  npx chaoscast run ${forTerminal(displayPath(experiments))} ${vars.map((v) => `--var ${v}`).join(" ")} --var duration=20s`);
       out(style.dim("Ctrl-C stops the stack (to run it in the background, start node bin/chaoscast.js demo up, not npx: npx does not pass signals on)."));
-      await new Promise<void>((resolve) => {
-        for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(signal, () => resolve());
-      });
+      await stopped;
       out("Stopping the stack…");
       return 0;
     }
