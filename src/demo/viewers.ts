@@ -1,13 +1,15 @@
-// Synthetic viewers: N players that each, in a loop, fetch the home rail, ask the playback API for
-// a session, and play the stream (master → rendition → segments) with retries, a buffer model and
-// ABR, counting what real viewers would feel. Their metrics are the demo's steady-state signals.
+// Synthetic viewers: N people who each, in a loop, load the home rail, ask the playback API for a
+// session, and watch the stream for 20–40 s with a player model that behaves like hls.js with its
+// default configuration (src/demo/hls-viewer.ts): its retries and backoff, its level switching on
+// errors, its ABR and buffer, and real-time playback, so faults show up as failed starts, stalls
+// and downshifts where a real player's would. What they experience is the demo's steady-state
+// signal, exported as Prometheus metrics.
 
 import http from "node:http";
 import { randomUUID } from "node:crypto";
-import { CMCD_V1, toCmcdQuery, type Cmcd } from "@svta/cml-cmcd";
+import { setMaxListeners } from "node:events";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
-import { chooseLevel } from "../adapters/hls/player.js";
-import { readHls, readMediaPlaylist, type Rendition, type Segment } from "../adapters/hls/manifest.js";
+import { runSession, type SessionHooks } from "./hls-viewer-session.js";
 import { startService, type Service } from "./http-service.js";
 
 export interface ViewerOptions {
@@ -17,30 +19,17 @@ export interface ViewerOptions {
   port?: number;
   /** Share of viewers watching the live channel (the rest watch VOD). */
   liveShare?: number;
-  /** A start counts as a success only if the first segment arrives within this. */
+  /** A start counts as a success only if playing within this, counted from the viewer's click (home rail and session included). */
   startDeadlineMs?: number;
-  segmentsPerSession?: number;
-}
-
-/** The CMCD version 1 keys the viewers send (CTA-5004: times in ms, rates in kbit/s). */
-interface CmcdV1 {
-  sid: string;
-  cid: string;
-  sf: "h";
-  st: "v" | "l";
-  ot: "m" | "av";
-  su?: true;
-  bl?: number;
-  bs?: true;
-  mtp?: number;
-  br?: number;
-  d?: number;
+  /** How long a viewer watches once playing, drawn evenly from this range (ms). */
+  watchMs?: { min: number; max: number };
 }
 
 interface Metrics {
   attempts: Counter;
   successes: Counter;
   startup: Histogram;
+  ttfb: Histogram;
   rebuffers: Counter;
   rebufferSeconds: Counter;
   segmentErrors: Counter;
@@ -49,180 +38,177 @@ interface Metrics {
   bitrate: Gauge;
 }
 
-function request(agent: http.Agent, url: string, options: { method?: string; headers: Record<string, string>; timeoutMs: number }): Promise<{ status: number; body: Buffer }> {
+/** The arrival of the whole audience is spread over this long, so starts keep flowing rather than in one burst. */
+const ARRIVAL_SPREAD_MS = 3000;
+/** A viewer whose start failed tries again after 5–8 s, not at once: otherwise a few broken viewers would dominate the start counts. */
+const RETRY_AFTER_FAILURE_MS = { min: 5000, max: 8000 };
+const NEXT_AFTER_WATCHING_MS = { min: 200, max: 500 };
+const DEFAULT_WATCH_MS = { min: 20_000, max: 40_000 };
+
+const between = (range: { min: number; max: number }) => range.min + Math.random() * (range.max - range.min);
+
+function createMetrics(registry: Registry): Metrics {
+  const registers = [registry];
+  return {
+    attempts: new Counter({ name: "playback_start_attempts_total", help: "Playback starts attempted (counted when they succeed or fail).", registers }),
+    successes: new Counter({ name: "playback_start_success_total", help: "Playback starts playing (first frame) within the start deadline.", registers }),
+    startup: new Histogram({ name: "playback_startup_seconds", help: "Time from the viewer's click to the first frame.", buckets: [0.25, 0.5, 1, 2, 3, 5, 8], registers }),
+    ttfb: new Histogram({ name: "playback_ttfb_seconds", help: "Time to first byte of the first media segment's request.", buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5], registers }),
+    rebuffers: new Counter({ name: "rebuffer_events_total", help: "Times a viewer's playback stalled with an empty buffer after the start.", registers }),
+    rebufferSeconds: new Counter({ name: "rebuffer_seconds_total", help: "Seconds spent stalled.", registers }),
+    segmentErrors: new Counter({ name: "segment_errors_total", help: "Failed segment requests (retries included).", registers }),
+    switches: new Counter({ name: "bitrate_switches_total", help: "Rendition changes at the playhead after the first.", registers }),
+    railErrors: new Counter({ name: "rail_errors_total", help: "Home rails that could not be loaded (the page degrades, playback goes on).", registers }),
+    bitrate: new Gauge({ name: "viewer_bitrate_bps", help: "Mean declared bitrate of the renditions viewers are playing.", registers }),
+  };
+}
+
+/** One small request the page makes around playback (the rail, the session); rejects on anything but 200. */
+function call(agent: http.Agent, url: string, options: { method?: string; headers: Record<string, string>; timeoutMs: number }): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const req = http.request(url, { method: options.method ?? "GET", agent, headers: options.headers, timeout: options.timeoutMs }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+      res.on("end", () => (res.statusCode === 200 ? resolve(Buffer.concat(chunks)) : reject(new Error(`${url} answered ${res.statusCode}`))));
       res.on("error", reject);
-      res.on("aborted", () => reject(new Error("aborted")));
     });
-    req.on("timeout", () => req.destroy(new Error("timeout")));
+    req.on("timeout", () => req.destroy(new Error(`${url}: no answer within ${options.timeoutMs} ms`)));
     req.on("error", reject);
     req.end();
   });
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The bitrate each viewer is playing now, averaged into the gauge. */
+class PlayingBitrates {
+  private readonly playing = new Map<number, number>();
+  constructor(private readonly gauge: Gauge) {}
+  set(viewer: number, bitrateBps: number): void {
+    this.playing.set(viewer, bitrateBps);
+    this.update();
+  }
+  delete(viewer: number): void {
+    this.playing.delete(viewer);
+    this.update();
+  }
+  private update(): void {
+    const values = [...this.playing.values()];
+    this.gauge.set(values.length ? values.reduce((a, b) => a + b, 0) / values.length : 0);
+  }
+}
+
+/** Counts one session's stalls, switches, errors and bitrate as they happen; `end` closes what is still open. */
+function countPlayback(m: Metrics, bitrates: PlayingBitrates, viewer: number): { hooks: SessionHooks; end(): void } {
+  let stalledSince: number | undefined;
+  let playingBps: number | undefined;
+  return {
+    hooks: {
+      onSegmentError: () => m.segmentErrors.inc(),
+      onStall: () => {
+        m.rebuffers.inc();
+        stalledSince = performance.now();
+      },
+      onResume: (stalledMs) => {
+        m.rebufferSeconds.inc(stalledMs / 1000);
+        stalledSince = undefined;
+      },
+      onLevelPlayed: (bitrateBps) => {
+        if (playingBps !== undefined) m.switches.inc();
+        playingBps = bitrateBps;
+        bitrates.set(viewer, bitrateBps);
+      },
+    },
+    end() {
+      if (stalledSince !== undefined) m.rebufferSeconds.inc((performance.now() - stalledSince) / 1000);
+      bitrates.delete(viewer);
+    },
+  };
+}
 
 export async function startViewers(options: ViewerOptions): Promise<Service & { stop(): Promise<void> }> {
   const registry = new Registry();
-  const m: Metrics = {
-    attempts: new Counter({ name: "playback_start_attempts_total", help: "Playback starts attempted (counted when they succeed or fail).", registers: [registry] }),
-    successes: new Counter({ name: "playback_start_success_total", help: "Playback starts whose first segment arrived within the start deadline.", registers: [registry] }),
-    startup: new Histogram({ name: "playback_startup_seconds", help: "Time to the first segment.", buckets: [0.25, 0.5, 1, 2, 3, 5, 8], registers: [registry] }),
-    rebuffers: new Counter({ name: "rebuffer_events_total", help: "Times a viewer's buffer ran dry.", registers: [registry] }),
-    rebufferSeconds: new Counter({ name: "rebuffer_seconds_total", help: "Seconds spent rebuffering.", registers: [registry] }),
-    segmentErrors: new Counter({ name: "segment_errors_total", help: "Failed segment requests (retries included).", registers: [registry] }),
-    switches: new Counter({ name: "bitrate_switches_total", help: "Rendition switches made by ABR.", registers: [registry] }),
-    railErrors: new Counter({ name: "rail_errors_total", help: "Home rails that could not be loaded (the page degrades, playback goes on).", registers: [registry] }),
-    bitrate: new Gauge({ name: "viewer_bitrate_bps", help: "Mean bitrate of the renditions viewers are playing.", registers: [registry] }),
-  };
-  const playing = new Map<number, number>();
-  const updateBitrate = () => m.bitrate.set(playing.size ? [...playing.values()].reduce((a, b) => a + b, 0) / playing.size : 0);
-  let stopped = false;
-  const deadline = options.startDeadlineMs ?? 5000;
-  const perSession = options.segmentsPerSession ?? 6;
+  const m = createMetrics(registry);
+  const bitrates = new PlayingBitrates(m.bitrate);
+  const stopping = new AbortController();
+  // Every viewer listens to it (its pause, its session): a few listeners each, not a leak.
+  setMaxListeners(4 * options.count + 10, stopping.signal);
+  const deadlineMs = options.startDeadlineMs ?? 5000;
+  const liveViewers = Math.round(options.count * (options.liveShare ?? 0.25));
 
-  const viewer = async (id: number) => {
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 2 });
-    const headers = { "x-viewer-id": `viewer-${id}` };
-    const live = id < Math.round(options.count * (options.liveShare ?? 0.25));
-    // Viewers arrive spread out, as real ones do, so starts keep flowing rather than in bursts.
-    await sleep(Math.random() * 1500);
-    while (!stopped) {
-      const started = performance.now();
-      const outcome = { decided: false };
-      try {
-        await request(agent, `${options.recommendationsUrl}/rail`, { headers, timeoutMs: 1000 }).then((r) => {
-          if (r.status !== 200) throw new Error(String(r.status));
-        });
-      } catch {
-        m.railErrors.inc();
-      }
-      try {
-        const session = await request(agent, `${options.playbackApiUrl}/session/${live ? "live" : "vod"}`, { method: "POST", headers, timeoutMs: 2000 });
-        if (session.status !== 200) throw new Error(`session ${session.status}`);
-        const manifestUrl = (JSON.parse(session.body.toString()) as { manifestUrl: string }).manifestUrl;
-        await play(agent, headers, manifestUrl, id, started, outcome);
-      } catch {
-        // handled below: a start that never got its first segment is a failed attempt
-      }
-      // Attempts are counted when their outcome is known, so a start still in flight is not
-      // mistaken for a failure in a short window.
-      const failed = !outcome.decided;
-      if (failed && !stopped) m.attempts.inc();
-      playing.delete(id);
-      updateBitrate();
-      // Someone whose playback failed to start tries again after several seconds, not at once:
-      // otherwise a few broken viewers would dominate the start-attempt counts.
-      await sleep(failed ? 5000 + Math.random() * 3000 : 200 + Math.random() * 300);
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        stopping.signal.removeEventListener("abort", done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      stopping.signal.addEventListener("abort", done);
+    });
+
+  const watch = options.watchMs ?? DEFAULT_WATCH_MS;
+  /**
+   * The audience the demo starts with is already mid-watch, as any audience is at any moment: a
+   * viewer's first watch is cut short at random. Otherwise all of them would arrive within seconds,
+   * watch 20–40 s, and no start would happen in between, while experiments judge starts over 10 s.
+   */
+  const firstWatch = { min: 1000, max: watch.max };
+
+  /** The page around the player: the home rail (may fail), then a session from the playback API. */
+  const openSession = async (id: number, agent: http.Agent, headers: Record<string, string>): Promise<string | undefined> => {
+    try {
+      await call(agent, `${options.recommendationsUrl}/rail`, { headers, timeoutMs: 1000 });
+    } catch {
+      m.railErrors.inc(); // the page shows no rail; playback goes on
     }
-    agent.destroy();
+    try {
+      const body = await call(agent, `${options.playbackApiUrl}/session/${id < liveViewers ? "live" : "vod"}`, { method: "POST", headers, timeoutMs: 2000 });
+      return (JSON.parse(body.toString()) as { manifestUrl: string }).manifestUrl;
+    } catch {
+      return undefined;
+    }
   };
 
-  const play = async (agent: http.Agent, headers: Record<string, string>, manifestUrl: string, id: number, started: number, outcome: { decided: boolean }) => {
-    // CMCD (CTA-5004, version 1) on every request, in the query, as hls.js sends it when configured:
-    // the session, whether it is still starting, the buffer, starvation, throughput and bitrate.
-    const cmcd = { sid: randomUUID(), live: false, starvedSinceLast: false };
-    const withCmcd = (url: string, object: "m" | "av", extra: { bitrateKbps?: number; durationMs?: number } = {}) => {
-      const data: CmcdV1 = { sid: cmcd.sid, cid: "demo", sf: "h", st: cmcd.live ? "l" : "v", ot: object };
-      if (!startedPlaying) data.su = true;
-      if (object === "av") data.bl = Math.round((buffer * 1000) / 100) * 100;
-      if (cmcd.starvedSinceLast) data.bs = true;
-      if (estimate !== undefined) data.mtp = Math.round(estimate / 1000 / 100) * 100;
-      if (extra.bitrateKbps !== undefined) data.br = Math.round(extra.bitrateKbps);
-      if (extra.durationMs !== undefined) data.d = Math.round(extra.durationMs);
-      cmcd.starvedSinceLast = false;
-      // The library's types describe version 2 (lists for bl, br, mtp); version 1 keys are plain numbers.
-      return `${url}${url.includes("?") ? "&" : "?"}${toCmcdQuery(data as unknown as Cmcd, { version: CMCD_V1 })}`;
-    };
-    let buffer = 0;
-    let estimate: number | undefined;
-    let startedPlaying = false;
-    const master = await request(agent, withCmcd(manifestUrl, "m"), { headers, timeoutMs: 2000 });
-    if (master.status !== 200) throw new Error(`master ${master.status}`);
-    const renditions: Rendition[] = (await readHls(master.body.toString(), manifestUrl)).renditions;
-    let level = 0;
-    let media = await mediaPlaylist(agent, headers, renditions[level]!, withCmcd);
-    cmcd.live = media.live;
-    let index = media.live ? Math.max(0, media.segments.length - 3) : 0;
-    let sequenceOffset = 0;
-    const segmentsThisSession = Math.max(2, perSession - Math.floor(Math.random() * (perSession / 2)));
-    for (let n = 0; n < segmentsThisSession && !stopped; n++) {
-      if (index >= media.segments.length) {
-        if (!media.live) break;
-        await sleep(1000); // wait for the live edge to advance
-        const refreshed = await mediaPlaylist(agent, headers, renditions[level]!, withCmcd);
-        index = Math.max(0, index - (refreshed.sequence - media.sequence));
-        media = refreshed;
-        continue;
-      }
-      const segment: Segment = media.segments[index]!;
-      const fetchStarted = performance.now();
-      const body = await downloadSegment(agent, headers, withCmcd(segment.uri, "av", { bitrateKbps: renditions[level]!.bandwidth / 1000, durationMs: segment.durationS * 1000 }));
-      const seconds = (performance.now() - fetchStarted) / 1000;
-      index += 1;
-      if (!body) continue;
-      if (!startedPlaying) {
-        const startup = (performance.now() - started) / 1000;
-        m.startup.observe(startup);
-        if (startup * 1000 > deadline) throw new Error("start deadline missed");
-        outcome.decided = true;
+  /** One visit: rail, session, playback. Resolves whether the start succeeded. */
+  const visit = async (id: number, agent: http.Agent, headers: Record<string, string>, watchMs: number): Promise<boolean> => {
+    const clickedAt = performance.now();
+    const manifestUrl = await openSession(id, agent, headers);
+    if (manifestUrl === undefined) return false;
+    const beforePlayer = performance.now() - clickedAt;
+    const counting = countPlayback(m, bitrates, id);
+    const outcome = await runSession({
+      url: manifestUrl,
+      // The deadline is the viewer's: what the rail and the session took is already spent.
+      deadlineMs: Math.max(0, deadlineMs - beforePlayer),
+      watchMs,
+      signal: stopping.signal,
+      agent,
+      headers,
+      cmcd: { sid: randomUUID(), cid: "demo" },
+      // Counted as it happens: experiments judge the success ratio over windows of a few seconds.
+      onStart: ({ startupMs, ttfbMs }) => {
         m.attempts.inc();
         m.successes.inc();
-        startedPlaying = true;
-      } else {
-        buffer -= seconds;
-        if (buffer < 0) {
-          cmcd.starvedSinceLast = true;
-          m.rebuffers.inc();
-          m.rebufferSeconds.inc(-buffer);
-          buffer = 0;
-        }
-      }
-      buffer += segment.durationS;
-      playing.set(id, renditions[level]!.bandwidth);
-      updateBitrate();
-      const measured = (body * 8) / Math.max(seconds, 0.001);
-      estimate = estimate === undefined ? measured : 0.7 * estimate + 0.3 * measured;
-      const next = chooseLevel(renditions, estimate);
-      if (next !== level) {
-        level = next;
-        m.switches.inc();
-        const switched = await mediaPlaylist(agent, headers, renditions[level]!, withCmcd);
-        sequenceOffset = switched.sequence - media.sequence;
-        index = Math.max(0, index - sequenceOffset);
-        media = switched;
-      }
-      // A player does not run ahead of real time: hold about two segments of buffer.
-      if (buffer > 4) {
-        await sleep((buffer - 4) * 1000);
-        buffer = 4;
-      }
-    }
+        m.startup.observe((beforePlayer + startupMs) / 1000);
+        m.ttfb.observe(ttfbMs / 1000);
+      },
+      hooks: counting.hooks,
+    });
+    counting.end();
+    return outcome.started;
   };
 
-  const mediaPlaylist = async (agent: http.Agent, headers: Record<string, string>, rendition: Rendition, withCmcd: (url: string, object: "m") => string) => {
-    const res = await request(agent, withCmcd(rendition.playlistUri!, "m"), { headers, timeoutMs: 2000 });
-    if (res.status !== 200) throw new Error(`playlist ${res.status}`);
-    const text = res.body.toString();
-    const parsed = await readMediaPlaylist(text, rendition.playlistUri!);
-    return { ...parsed, sequence: Number(/#EXT-X-MEDIA-SEQUENCE:(\d+)/.exec(text)?.[1] ?? 0) };
-  };
-
-  const downloadSegment = async (agent: http.Agent, headers: Record<string, string>, url: string): Promise<number | undefined> => {
-    for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        const res = await request(agent, url, { headers, timeoutMs: 4000 });
-        if (res.status === 200) return res.body.length;
-      } catch {
-        // retried below, as a player does
-      }
-      m.segmentErrors.inc();
+  const viewer = async (id: number) => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 6 });
+    const headers = { "x-viewer-id": `viewer-${id}` };
+    await pause(Math.random() * ARRIVAL_SPREAD_MS);
+    for (let visits = 0; !stopping.signal.aborted; visits++) {
+      const started = await visit(id, agent, headers, between(visits === 0 ? firstWatch : watch));
+      // A start that did not happen is counted once its outcome is known (the session gives up at
+      // the deadline), so a start still in flight is never mistaken for a failure.
+      if (!started && !stopping.signal.aborted) m.attempts.inc();
+      await pause(between(started ? NEXT_AFTER_WATCHING_MS : RETRY_AFTER_FAILURE_MS));
     }
-    return undefined;
+    agent.destroy();
   };
 
   const loops = Array.from({ length: options.count }, (_, i) => viewer(i));
@@ -230,12 +216,14 @@ export async function startViewers(options: ViewerOptions): Promise<Service & { 
   return {
     ...service,
     async stop() {
-      stopped = true;
-      await Promise.race([Promise.all(loops), sleep(5000)]);
+      stopping.abort();
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.all(loops), new Promise((resolve) => (timer = setTimeout(resolve, 5000)))]);
+      clearTimeout(timer);
       await service.close();
     },
     close: async () => {
-      stopped = true;
+      stopping.abort();
       await service.close();
     },
   };
