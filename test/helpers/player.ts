@@ -59,14 +59,18 @@ export interface BreakableProxy {
   broken: boolean;
   /** Segment requests refused so far. */
   refused: number;
+  /** performance.now() of each request for a master playlist (master.m3u8), in order. */
+  masterRequests: number[];
   close(): Promise<void>;
 }
 
 /** A proxy to `upstream` that also answers POST /admin/break and POST /admin/repair. */
 export async function startBreakableProxy(upstream: string): Promise<BreakableProxy> {
   const state = { broken: false, refused: 0 };
+  const masterRequests: number[] = [];
   const server = http.createServer((req, res) => {
     const url = req.url ?? "/";
+    if (/\/master\.m3u8(\?|$)/.test(url)) masterRequests.push(performance.now());
     if (req.method === "POST" && (url === "/admin/break" || url === "/admin/repair")) {
       state.broken = url === "/admin/break";
       res.writeHead(204).end();
@@ -97,6 +101,7 @@ export async function startBreakableProxy(upstream: string): Promise<BreakablePr
     get refused() {
       return state.refused;
     },
+    masterRequests,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -79,6 +79,20 @@ describe.skipIf(!available)("the player probe plays streams in real players", ()
     }
   }, 60_000);
 
+  it("starts players one after another over the spread, each judged from its own start", async () => {
+    const first = proxy.masterRequests.length;
+    const obs = await observe({ url: `${proxy.url}/vod/demo/master.m3u8`, players: 3, spread: "3s", deadline: "5s", watch: "2s" });
+    expect(obs.error, obs.summary).toBeUndefined();
+    expect(obs.fields).toMatchObject({ startSuccess: 1, started: 3, players: 3 });
+    const asked = proxy.masterRequests.slice(first);
+    expect(asked).toHaveLength(3);
+    // Player i starts i × 1 s after the first: each gap is about a second, never all at once.
+    for (const [i, gap] of asked.slice(1).map((t, i) => t - asked[i]!).entries()) {
+      expect(gap, `gap before player ${i + 1}`).toBeGreaterThan(800);
+      expect(gap, `gap before player ${i + 1}`).toBeLessThan(2500);
+    }
+  }, 60_000);
+
   it("fits the observation into a time limit shorter than the watch (an abort interval), and says so", async () => {
     const started = performance.now();
     const obs = await observe({ url: `${origin.url}/live/demo/master.m3u8`, players: 1, watch: "20s" }, { timeoutMs: 6000 });
@@ -93,8 +107,7 @@ describe.skipIf(!available)("the player probe plays streams in real players", ()
   it("stops at once and closes its browser when the run is aborted", async () => {
     const controller = new AbortController();
     const pending = observe({ url: `${origin.url}/vod/demo/master.m3u8`, players: 1, watch: "10s" }, { signal: controller.signal });
-    await new Promise((resolve) => setTimeout(resolve, 2500));
-    expect((await chromiumDescendants()).length).toBeGreaterThan(0);
+    await expect.poll(async () => (await chromiumDescendants()).length, { timeout: 15_000 }).toBeGreaterThan(0);
     const aborted = performance.now();
     controller.abort();
     const obs = await pending;

@@ -25,7 +25,10 @@ const Params = z
       .enum(["auto", "hls", "dash"])
       .default("auto")
       .meta({ description: "auto: DASH (dash.js) when the URL's path ends in .mpd, else HLS (hls.js)." }),
-    players: z.int().min(1).max(50).default(3).meta({ description: "Players started at once, each in a browser context of its own (no shared cache)." }),
+    players: z.int().min(1).max(50).default(3).meta({ description: "Players, each in a browser context of its own (no shared cache)." }),
+    spread: DurationSchema.prefault("0s").meta({
+      description: "Start the players one after another, evenly over this long, as an audience arrives (0s: all at once). Each player's deadline counts from its own start.",
+    }),
     deadline: PositiveDurationSchema.prefault("5s").meta({ description: "A player counts as started when it is playing within this long." }),
     watch: PositiveDurationSchema.prefault("10s").meta({ description: "How long each player is watched once playing (a VOD that ends sooner ends the watch)." }),
     hlsConfig: z
@@ -33,18 +36,18 @@ const Params = z
       .refine((config) => Object.keys(config).length <= 50, { message: "at most 50 hls.js settings" })
       .optional()
       .meta({ description: "hls.js settings to override, e.g. { maxBufferLength: 10, startLevel: 0 }: numbers, booleans and text only." }),
-    timeout: DurationSchema.optional().meta({ description: "Give up on the whole observation after this long. Default: deadline + watch + 10s." }),
+    timeout: DurationSchema.optional().meta({ description: "Give up on the whole observation after this long. Default: spread + deadline + watch + 10s." }),
   })
   .strict()
-  .refine((p) => p.timeout === undefined || p.timeout >= p.deadline + p.watch + MIN_MARGIN_MS, {
-    message: `timeout must leave room for deadline and watch, plus ${MIN_MARGIN_MS / 1000}s to start Chromium (leave it out for deadline + watch + 10s)`,
+  .refine((p) => p.timeout === undefined || p.timeout >= p.spread + p.deadline + p.watch + MIN_MARGIN_MS, {
+    message: `timeout must leave room for spread, deadline and watch, plus ${MIN_MARGIN_MS / 1000}s to start Chromium (leave it out for spread + deadline + watch + 10s)`,
     path: ["timeout"],
   })
   .refine((p) => p.hlsConfig === undefined || kindOf(p.url, p.format) === "hls", {
     message: "hlsConfig applies to HLS streams only; this one is played as DASH",
     path: ["hlsConfig"],
   })
-  .transform((p) => ({ ...p, timeout: p.timeout ?? p.deadline + p.watch + DEFAULT_MARGIN_MS }));
+  .transform((p) => ({ ...p, timeout: p.timeout ?? p.spread + p.deadline + p.watch + DEFAULT_MARGIN_MS }));
 
 function kindOf(url: string, format: "auto" | "hls" | "dash"): "hls" | "dash" {
   if (format !== "auto") return format;
@@ -80,7 +83,7 @@ export const playerProbe = defineProbe({
     const config: PlayerConfig = { kind: kindOf(params.url, params.format), url: params.url, hlsConfig: params.hlsConfig ?? {} };
     let result: SessionResult;
     try {
-      result = await watchPlayers({ config, players: params.players, deadlineMs: params.deadline, watchMs: params.watch, signal: ctx.signal, endBy: started + ctx.timeoutMs });
+      result = await watchPlayers({ config, players: params.players, spreadMs: params.spread, deadlineMs: params.deadline, watchMs: params.watch, signal: ctx.signal, endBy: started + ctx.timeoutMs });
     } catch (err) {
       if (err instanceof PlayerUnavailable) return { fields: {}, error: err.message, summary: "player unavailable" };
       if (ctx.signal.aborted) return { fields: {}, error: abortMessage(ctx.signal, ctx.timeoutMs), summary: "timeout" };

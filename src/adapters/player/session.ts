@@ -1,6 +1,6 @@
 // One observation: a fresh headless Chromium, one browser context (a viewer of its own: no shared
-// cache or cookies) per player, all starting at once, watched until each has played long enough,
-// failed or missed its deadline; then the browser is closed, whatever happened.
+// cache or cookies) per player, started at once or spread over a while, watched until each has
+// played long enough, failed or missed its deadline; then the browser is closed, whatever happened.
 
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
@@ -13,6 +13,8 @@ import { playerDone, type PlayerOutcome } from "./stats.js";
 export interface SessionOptions {
   config: PlayerConfig;
   players: number;
+  /** Player i starts i × spreadMs / players after the first. */
+  spreadMs: number;
   deadlineMs: number;
   watchMs: number;
   signal: AbortSignal;
@@ -91,7 +93,23 @@ export async function watchPlayers(options: SessionOptions): Promise<SessionResu
     const base = pageBase(options.config.url);
     const pages = await Promise.all(Array.from({ length: options.players }, () => openPlayer(browser, base, library)));
     const start = `window.__chaoscast.start(${JSON.stringify(options.config)})`;
-    await Promise.all(pages.map((page) => page.evaluate(start)));
+    // A player not yet started is not polled: its deadline counts from its own start.
+    const started = pages.map(() => false);
+    const startAt = performance.now();
+    let allStarted = false;
+    let startFailure: { error: unknown } | undefined;
+    // Runs beside the polling loop below, which surfaces its failure.
+    void (async () => {
+      for (const [i, page] of pages.entries()) {
+        const wait = startAt + (i * options.spreadMs) / pages.length - performance.now();
+        if (wait > 0) await sleep(wait, signal);
+        await page.evaluate(start);
+        started[i] = true;
+      }
+    })().then(
+      () => (allStarted = true),
+      (error: unknown) => (startFailure = { error }),
+    );
 
     const outcomes: (PlayerOutcome | undefined)[] = pages.map(() => undefined);
     const last: (PageSnapshot | undefined)[] = pages.map(() => undefined);
@@ -100,7 +118,7 @@ export async function watchPlayers(options: SessionOptions): Promise<SessionResu
     for (;;) {
       await Promise.all(
         pages.map(async (page, i) => {
-          if (outcomes[i]) return;
+          if (outcomes[i] || !started[i]) return;
           try {
             const snapshot = await snapshotOf(page);
             last[i] = snapshot;
@@ -115,7 +133,8 @@ export async function watchPlayers(options: SessionOptions): Promise<SessionResu
         }),
       );
       if (signal.aborted) throw signal.reason;
-      if (outcomes.every((o) => o !== undefined)) break;
+      if (startFailure) throw startFailure.error;
+      if (allStarted && outcomes.every((o) => o !== undefined)) break;
       if (performance.now() + POLL_MS > hardEnd) {
         cutShort = true;
         break;
