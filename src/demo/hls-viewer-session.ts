@@ -14,7 +14,7 @@ import { AbortedLoad, load, LoadFailure, type LoadHandle, type LoadStats } from 
 import { PlaybackClock } from "./hls-viewer-playback.js";
 import { readLevels } from "./hls-viewer-playlists.js";
 import { StreamController } from "./hls-viewer-stream.js";
-import type { PlaySessionOptions, SessionOutcome } from "./hls-viewer.js";
+import type { PlaySessionOptions, SessionOutcome } from "./hls-viewer-types.js";
 
 /** What the demo's viewers count while a session runs (onStart is in the options). */
 export interface SessionHooks {

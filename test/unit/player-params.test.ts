@@ -10,7 +10,7 @@ describe("the player probe's settings", () => {
   });
 
   it("count the spread into the default time limit, so the last player still gets its deadline and watch", () => {
-    expect(playerProbe.params.parse({ url, players: 10, spread: "5s" }).timeout).toBe(30_000);
+    expect(playerProbe.params.parse({ url, players: 10, spread: "5s" })).toMatchObject({ timeout: 30_000 });
   });
 
   it("refuse a time limit that leaves the last player of the spread no room", () => {
