@@ -86,11 +86,12 @@ describe.skipIf(!available)("the player probe plays streams in real players", ()
     expect(obs.fields).toMatchObject({ startSuccess: 1, started: 3, players: 3 });
     const asked = proxy.masterRequests.slice(first);
     expect(asked).toHaveLength(3);
-    // Player i starts i × 1 s after the first: each gap is about a second, never all at once.
-    for (const [i, gap] of asked.slice(1).map((t, i) => t - asked[i]!).entries()) {
-      expect(gap, `gap before player ${i + 1}`).toBeGreaterThan(800);
-      expect(gap, `gap before player ${i + 1}`).toBeLessThan(2500);
-    }
+    // Player i is started i × 1 s after the first, so the last asks about 2 s after the first;
+    // started at once they would ask within a few hundred ms. Wide bounds: the browser's own
+    // delays on a loaded machine shift each request by a fraction of a second.
+    const span = asked.at(-1)! - asked[0]!;
+    expect(span).toBeGreaterThan(1200);
+    expect(span).toBeLessThan(4000);
   }, 60_000);
 
   it("fits the observation into a time limit shorter than the watch (an abort interval), and says so", async () => {
