@@ -6,6 +6,7 @@
 // the hooks to count what happens as it happens.
 
 import http from "node:http";
+import { sleep } from "../util/abortable.js";
 import { Abr } from "./hls-viewer-abr.js";
 import { CmcdTagger, type CmcdState } from "./hls-viewer-cmcd.js";
 import { HLS_JS_DEFAULTS, retriableStatus, retryDelayMs, type LoadPolicy, type PlayerConfig } from "./hls-viewer-config.js";
@@ -152,7 +153,7 @@ class Session {
         if (retries >= retry.maxNumRetry || !(err.timedOut || retriableStatus(err.status))) {
           throw new FatalPlayerError(`networkError: manifestLoad${err.timedOut ? "TimeOut" : "Error"}${err.status ? ` (HTTP ${err.status})` : ""} ${this.options.url}`);
         }
-        await this.pause(retryDelayMs(retry, retries));
+        await sleep(retryDelayMs(retry, retries), this.stop.signal);
       }
     }
   }
@@ -193,18 +194,6 @@ class Session {
     this.clock.dispose();
     this.stream?.nudge();
     this.ended();
-  }
-
-  private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.stop.signal.removeEventListener("abort", done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.stop.signal.addEventListener("abort", done, { once: true });
-    });
   }
 
   private outcome(): SessionOutcome {

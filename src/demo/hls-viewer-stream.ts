@@ -4,6 +4,7 @@
 // fragment is retried, switches level, is skipped (live) or is fatal, as hls-viewer-errors.ts
 // decides; a fragment loading too slowly is abandoned by ABR's abandon rules.
 
+import { sleep } from "../util/abortable.js";
 import type { Abr, AbrContext } from "./hls-viewer-abr.js";
 import { maxBufferSeconds, type PlayerConfig } from "./hls-viewer-config.js";
 import { fragmentErrorAction } from "./hls-viewer-errors.js";
@@ -182,7 +183,7 @@ export class StreamController {
     const action = fragmentErrorAction(levels, fragment.level, this.loadLevel, failure, config.fragLoadPolicy, { isLive: details.live, isLastFragment: fragment.sn === details.endSN });
     switch (action.kind) {
       case "retry":
-        return this.sleep(action.delayMs);
+        return sleep(action.delayMs, this.deps.stopped);
       case "switch":
         return this.switchTo(action.level);
       case "gap":
@@ -225,21 +226,6 @@ export class StreamController {
         clearTimeout(timer);
         resolve();
       };
-    });
-  }
-
-  /** Waits `ms` whatever happens meanwhile (a retry delay), unless the session stops. */
-  private sleep(ms: number): Promise<void> {
-    const { stopped } = this.deps;
-    if (stopped.aborted) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        stopped.removeEventListener("abort", done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      stopped.addEventListener("abort", done);
     });
   }
 }

@@ -10,6 +10,7 @@ import { randomUUID } from "node:crypto";
 import { setMaxListeners } from "node:events";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { runSession, type SessionHooks } from "./hls-viewer-session.js";
+import { sleep } from "../util/abortable.js";
 import { startService, type Service } from "./http-service.js";
 
 export interface ViewerOptions {
@@ -134,16 +135,7 @@ export async function startViewers(options: ViewerOptions): Promise<Service & { 
   const deadlineMs = options.startDeadlineMs ?? 5000;
   const liveViewers = Math.round(options.count * (options.liveShare ?? 0.25));
 
-  const pause = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        stopping.signal.removeEventListener("abort", done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      stopping.signal.addEventListener("abort", done);
-    });
+  const pause = (ms: number) => sleep(ms, stopping.signal);
 
   const watch = options.watchMs ?? DEFAULT_WATCH_MS;
   /**
