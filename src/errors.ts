@@ -10,6 +10,8 @@ export const EXIT = {
   skipped: 5,
   /** `budget`: no answer (Prometheus unreachable, no data); neither go nor halt. */
   inconclusive: 6,
+  /** Aborted and rolled back, but the steady state did not return within recovery.timeout. */
+  unrecovered: 7,
   /** A bug in chaoscast (reported after everything was rolled back). */
   internal: 70,
 } as const;

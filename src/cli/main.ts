@@ -19,6 +19,8 @@ Exit codes:
   5  skipped          preflight (schedule, lock, targets, error budget) or the steady state
                       before failed; nothing was injected
   6  inconclusive     budget/analyze only: Prometheus gave no answer or no data
+  7  unrecovered      aborted and rolled back, but the steady state did not return within
+                      recovery.timeout: the system is still hurting
   70 internal error   a bug in chaoscast (after rolling back)`;
 
 const collect = (value: string, previous: string[]) => [...previous, value];

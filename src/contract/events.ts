@@ -2,7 +2,15 @@
 // journal all consume it; the engine itself never prints.
 
 export type Phase = "preflight" | "steady-state-before" | "method" | "rollback" | "recovery";
-export type Outcome = "passed" | "deviated" | "aborted" | "rollback-failed" | "refused" | "skipped" | "dry-run";
+/**
+ * How a run ended. `unrecovered`: the run aborted and rolled back every fault, but the steady state
+ * did not return within recovery.timeout; kept apart from a clean abort so cron and CI can tell
+ * "the system healed" from "the system is still hurting".
+ */
+export type Outcome = "passed" | "deviated" | "aborted" | "unrecovered" | "rollback-failed" | "refused" | "skipped" | "dry-run";
+
+/** Every outcome, worst first: the order in which a suite's outcomes combine. */
+export const OUTCOMES_WORST_FIRST: readonly Outcome[] = ["rollback-failed", "unrecovered", "aborted", "deviated", "refused", "skipped", "passed", "dry-run"];
 
 export interface TargetRef {
   id: string;

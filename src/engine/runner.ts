@@ -248,7 +248,8 @@ async function runLifecycle(experiment: CompiledExperiment, options: RunOptions,
     return finish("aborted", `${abortReason ? `${abortReason}; rolled back` : "everything was reverted"}, then interrupted while waiting for the steady state to return`, [], null);
   }
   if (abortReason !== undefined) {
-    return finish("aborted", `${abortReason}; rolled back${recovered ? " and recovered" : `, but steady state did not return within ${formatDuration(experiment.recovery.timeoutMs)}`}`, [], recovered);
+    if (recovered) return finish("aborted", `${abortReason}; rolled back and recovered`, [], true);
+    return finish("unrecovered", `${abortReason}; rolled back, but steady state did not return within ${formatDuration(experiment.recovery.timeoutMs)}`, [], false);
   }
   if (!recovered) return finish("deviated", `steady state did not return within ${formatDuration(experiment.recovery.timeoutMs)} after rollback`, [], false);
   const during = breaches === 0 ? "during" : `during (apart from ${breaches} isolated breach(es), fewer than ${experiment.abort.after} in a row)`;

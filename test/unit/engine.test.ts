@@ -123,6 +123,15 @@ describe("the run lifecycle", () => {
     expect(result.exitCode).toBe(1);
   });
 
+  it("reports an abort whose steady state never returns as unrecovered, exit 7, not as a clean abort", async () => {
+    const yaml = `${header("a")}faults:\n  - { name: destroy a, target: a, action: mem.destroy }\n`;
+    const { result, events } = await run({ yaml });
+    expect(result.outcome).toBe("unrecovered");
+    expect(result.exitCode).toBe(7);
+    expect(result.reason).toMatch(/rolled back, but steady state did not return within 300ms/);
+    expect(events.at(-1)).toMatchObject({ type: "run-finished", recovered: false });
+  });
+
   it("does not count breaches inside the grace period after an injection", async () => {
     const yaml = `${header("a").replace("after: 2", "after: 2, grace: 10s").replace("duration: 600ms", "duration: 400ms")}faults:\n  - { name: break a, target: a, action: mem.break, duration: 200ms }\n`;
     const { result, events } = await run({ yaml });

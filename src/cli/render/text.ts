@@ -20,6 +20,7 @@ const OUTCOME_STYLE: Record<string, (s: ChalkInstance) => ChalkInstance> = {
   "dry-run": (s) => s.green.bold,
   deviated: (s) => s.yellow.bold,
   aborted: (s) => s.magenta.bold,
+  unrecovered: (s) => s.red.bold,
   "rollback-failed": (s) => s.red.bold,
   refused: (s) => s.red.bold,
   skipped: (s) => s.blue.bold,
