@@ -30,7 +30,7 @@ const LAYERS = [
   { module: "slo", depths: [1], may: ["errors", "util", "contract", "experiment", "prometheus"], why: "SLOs are read as experiments are, and measured through the Prometheus client; they know nothing of runs" },
   { module: "report", depths: [1], may: ["errors", "version", "util", "contract"], why: "reports read events and journals through src/contract" },
   { module: "policy", depths: [1], may: ["errors", "util", "contract", "experiment"], why: "the policy reads its file as experiments are read and knows nothing of runs" },
-  { module: "engine", depths: [1], may: ["errors", "util", "contract", "prometheus", "policy", "slo"], why: "the engine meets the format and the adapters only through src/contract" },
+  { module: "engine", depths: [1], may: ["errors", "util", "contract", "prometheus", "policy", "slo", "report"], why: "the engine meets the format and the adapters only through src/contract, and hands its events to the reporters" },
   { module: "adapters", depths: [2, 3], may: ["errors", "util", "contract", "prometheus", "proxy"], why: "an adapter implements src/contract and never reaches into the engine, the format or the commands" },
   { module: "registry", depths: [0], may: ["contract", "adapters"], why: "the registry only lists the adapters" },
   { module: "demo", depths: [1], may: ["errors", "util", "contract", "proxy", "adapters"], why: "the demo stack is built from the proxy and the adapters, not from the commands" },

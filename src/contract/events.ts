@@ -18,7 +18,20 @@ export interface TargetRef {
 }
 
 export type RunEventBody =
-  | { type: "run-started"; runId: string; title: string; file: string; seed: string; methodMs: number; faults: number; probes: number }
+  | {
+      type: "run-started";
+      runId: string;
+      title: string;
+      file: string;
+      seed: string;
+      methodMs: number;
+      faults: number;
+      probes: number;
+      /** Each steady-state probe and what it must stay within (absent in journals before 0.2). */
+      hypothesis?: HypothesisLine[];
+      /** How often the hypothesis is checked during the method, in ms. */
+      intervalMs?: number;
+    }
   | { type: "phase-started"; phase: Phase }
   | { type: "phase-finished"; phase: Phase; ok: boolean; detail?: string }
   | {
@@ -40,7 +53,12 @@ export type RunEventBody =
       counted: boolean;
       summary: string;
       failures: string[];
+      /** The probe's primary field. */
       value: unknown;
+      /** The value of the hypothesis line's `metric` field, when it is a number: what a timeline plots. */
+      metric?: number;
+      /** The probe could not tell (no data) and the experiment counts that as neither pass nor breach. */
+      inconclusive?: string;
       durationMs: number;
     }
   | { type: "breach"; probes: string[]; consecutive: number; after: number }
@@ -81,6 +99,26 @@ export type RunEventBody =
       stillInjected: string[];
       recovered: boolean | null;
     };
+
+/**
+ * The version of the event stream's shape, written on every `--output jsonl` line as `eventVersion`.
+ * Adding an optional field keeps it; renaming, removing or changing the meaning of one bumps it.
+ */
+export const EVENT_VERSION = 1;
+
+/** One steady-state probe as a run announces it: enough to draw its values against its threshold. */
+export interface HypothesisLine {
+  /** The steady-state entry's name. */
+  name: string;
+  /** The probe kind, e.g. http. */
+  probe: string;
+  /** The whole expectation as written, e.g. `status: 200, latencyMs: < 250`. */
+  expect: string;
+  /** The field a timeline plots: the primary field when its bound is numeric, else the first numeric one. */
+  metric: string;
+  /** The numeric bound on `metric`, if any. */
+  bound: { op: "<" | "<=" | ">" | ">=" | "==" | "!="; value: number } | { min: number; max: number } | null;
+}
 
 export type RunEvent = RunEventBody & {
   /** Wall-clock time, ISO 8601. */

@@ -1,7 +1,8 @@
 // Running the steady-state probes: all at once, each bounded by its timeout (and, during the
 // method, by the abort interval), each observation judged against its expectation.
 
-import { judge } from "../contract/expect.js";
+import { judge, type Expectation } from "../contract/expect.js";
+import type { HypothesisLine, Phase, RunEventBody } from "../contract/events.js";
 import type { ProbeSpec } from "../contract/compiled-experiment.js";
 import { lookup } from "../contract/expect.js";
 import { combinedSignal } from "../util/abortable.js";
@@ -74,4 +75,61 @@ export async function checkHypothesis(probes: readonly ProbeSpec[], signal: Abor
 export function primaryValue(result: ProbeResult): unknown {
   const value = lookup(result.observation.fields, result.spec.probe.primaryField);
   return typeof value === "object" ? undefined : value;
+}
+
+/** Each probe of the hypothesis as the run-started event announces it (for timelines and reports). */
+export function describeHypothesis(specs: readonly ProbeSpec[]): HypothesisLine[] {
+  return specs.map((spec) => {
+    const { metric, bound } = plottedField(spec);
+    return { name: spec.name, probe: spec.probe.name, expect: expectationSource(spec.expectation), metric, bound };
+  });
+}
+
+/** The value a timeline plots for this result: the hypothesis line's metric, when it is a number. */
+export function metricValue(result: ProbeResult): number | undefined {
+  const value = lookup(result.observation.fields, plottedField(result.spec).metric);
+  return typeof value === "number" && Number.isFinite(value) ? value : undefined;
+}
+
+function plottedField(spec: ProbeSpec): Pick<HypothesisLine, "metric" | "bound"> {
+  const primary = spec.probe.primaryField;
+  const e = spec.expectation;
+  if (e.kind !== "fields") return { metric: primary, bound: numericBound(e) };
+  const primaryBound = e.fields[primary] ? numericBound(e.fields[primary]) : null;
+  if (primaryBound) return { metric: primary, bound: primaryBound };
+  // An http probe's primary field is the status; its latency bound is what a chart should show.
+  for (const [field, expectation] of Object.entries(e.fields)) {
+    const bound = numericBound(expectation);
+    if (bound) return { metric: field, bound };
+  }
+  return { metric: primary, bound: null };
+}
+
+function numericBound(e: Expectation): HypothesisLine["bound"] {
+  if (e.kind === "compare") return { op: e.op, value: e.value };
+  if (e.kind === "range") return { min: e.min, max: e.max };
+  return null;
+}
+
+function expectationSource(e: Expectation): string {
+  if (e.kind === "fields") return Object.entries(e.fields).map(([field, inner]) => `${field}: ${expectationSource(inner)}`).join(", ");
+  return e.source;
+}
+
+/** The observation event for one probe's result; `counted` is false for a breach inside a grace period. */
+export function observationEvent(phase: Phase, r: ProbeResult, counted: boolean): RunEventBody {
+  const metric = metricValue(r);
+  return {
+    type: "observation",
+    phase,
+    probe: r.spec.name,
+    ok: r.ok,
+    counted,
+    summary: r.observation.summary,
+    failures: r.failures,
+    value: primaryValue(r),
+    ...(metric !== undefined ? { metric } : {}),
+    ...(r.inconclusive !== undefined ? { inconclusive: r.inconclusive } : {}),
+    durationMs: r.durationMs,
+  };
 }

@@ -5,7 +5,7 @@ import type { CompiledExperiment } from "../contract/compiled-experiment.js";
 import { errorMessage } from "../errors.js";
 import { sleep } from "../util/abortable.js";
 import type { Phase, RunEventBody } from "../contract/events.js";
-import { checkHypothesis, primaryValue } from "./hypothesis.js";
+import { checkHypothesis, observationEvent } from "./hypothesis.js";
 import type { FaultLedger, InjectedFault } from "./injected.js";
 import { DEFAULT_ROLLBACK_POLICY, revertOne, type PerformRevert } from "./rollback.js";
 import { buildTimeline } from "./timeline.js";
@@ -132,17 +132,7 @@ async function watch(
     // With no grace configured every breach counts, even in a round that overlapped an injection.
     const counted = experiment.abort.graceMs === 0 || roundStart >= graceUntil();
     for (const r of check.results) {
-      emit({
-        type: "observation",
-        phase,
-        probe: r.spec.name,
-        ok: r.ok,
-        counted: r.ok || counted,
-        summary: r.observation.summary,
-        failures: r.failures,
-        value: primaryValue(r),
-        durationMs: r.durationMs,
-      });
+      emit(observationEvent(phase, r, r.ok || counted));
     }
     const breached = check.results.filter((r) => !r.ok).map((r) => r.spec.name);
     if (breached.length > 0 && counted) {

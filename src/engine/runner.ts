@@ -8,7 +8,7 @@ import { burnCapProbe, loadRunSlo, reportRunBudget } from "./run-budget.js";
 import { sleep } from "../util/abortable.js";
 import { formatDuration } from "../contract/duration.js";
 import type { EventSink, Outcome, RunEventBody } from "../contract/events.js";
-import { checkHypothesis, primaryValue, type CheckResult } from "./hypothesis.js";
+import { checkHypothesis, describeHypothesis, observationEvent, type CheckResult } from "./hypothesis.js";
 import { FaultLedger, type InjectedFault } from "./injected.js";
 import { StateFile } from "./state.js";
 import { NO_POLICY, type Policy } from "../policy/rules.js";
@@ -106,7 +106,7 @@ async function runLifecycle(experiment: CompiledExperiment, options: RunOptions,
   };
   const reportCheck = (name: Phase, check: CheckResult) => {
     for (const r of check.results) {
-      emit({ type: "observation", phase: name, probe: r.spec.name, ok: r.ok, counted: true, summary: r.observation.summary, failures: r.failures, value: primaryValue(r), durationMs: r.durationMs });
+      emit(observationEvent(name, r, true));
     }
   };
 
@@ -119,6 +119,8 @@ async function runLifecycle(experiment: CompiledExperiment, options: RunOptions,
     methodMs: experiment.methodMs,
     faults: experiment.faults.length,
     probes: experiment.steadyState.length,
+    hypothesis: describeHypothesis(experiment.steadyState),
+    intervalMs: experiment.abort.intervalMs,
   });
   const ctx: RunContext = {
     signal: options.interrupt,

@@ -66,7 +66,7 @@ describe("chaoscast rollback", () => {
       await proxy.close();
       const failed = await runCli(["rollback"], { cwd: dir });
       expect(failed.exitCode).toBe(3);
-      expect(failed.all).toMatch(/✖ slow edge on proxy edge .* is still injected: no fault proxy answers at 127\.0\.0\.1:\d+/);
+      expect(failed.all).toMatch(/✖ STILL INJECTED slow edge on proxy edge .*: no fault proxy answers at 127\.0\.0\.1:\d+/);
       expect(failed.all).toContain(`they are still recorded in ${path.join(dir, ".chaoscast", "state")}, so \`chaoscast rollback\` can try again`);
 
       // Back again (a fresh proxy has no toxics): the retry confirms the toxic is gone and clears the record.

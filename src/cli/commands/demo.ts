@@ -12,7 +12,7 @@ import { PreflightError, UsageError } from "../../errors.js";
 import { parseMetrics } from "../../adapters/metrics/parse.js";
 import { makeStyle } from "../render/style.js";
 import { preparePrivateDirs, runsDir, type CommonOptions } from "../shared.js";
-import { compactStamp, runCommand } from "./run.js";
+import { compactStamp, runSuiteCommand } from "./run.js";
 import { CONTAINER_ROLES } from "../../demo/containers.js";
 import type { DemoPrometheus } from "../../demo/prometheus.js";
 import type { Stack } from "../../demo/stack.js";
@@ -101,11 +101,8 @@ export async function demoCommand(mode: "run" | "up" | "down", options: DemoOpti
     await preparePrivateDirs(runsDir());
     const journals = path.join(runsDir(), `demo-${compactStamp()}-${process.pid}`);
     mkdirSync(journals, { mode: 0o700 });
-    await runCommand(run, { ...options, var: [...vars, `duration=${options.duration}`], yes: true, journal: `${journals}/`, output: "text" });
-    const rows = readdirSync(journals)
-      .filter((f) => f.endsWith(".json"))
-      .map((f) => JSON.parse(readFileSync(path.join(journals, f), "utf8")) as { file: string; title: string; outcome: string; durationMs: number })
-      .sort((a, b) => a.file.localeCompare(b.file));
+    const { suite } = await runSuiteCommand(run, { ...options, var: [...vars, `duration=${options.duration}`], yes: true, journal: `${journals}/`, output: "text" });
+    const rows = suite.runs.map((r) => r.journal).sort((a, b) => a.file.localeCompare(b.file));
     out("");
     out(style.bold("Game day"));
     let asDocumented = 0;
@@ -113,7 +110,7 @@ export async function demoCommand(mode: "run" | "up" | "down", options: DemoOpti
       const expected = /Expected outcome: ([a-z-]+)/.exec(readFileSync(path.resolve(row.file), "utf8"))?.[1] ?? "passed";
       const ok = expected === row.outcome;
       if (ok) asDocumented += 1;
-      // The journals are files on disk, read back: what they say is printed as text, never as controls.
+      // Outcomes are plain words; the file name came from a directory listing: printed as text, never as controls.
       out(`  ${(ok ? style.green("✔") : style.red("✖"))} ${forTerminal(path.basename(row.file)).padEnd(40)} expected ${expected.padEnd(8)} got ${forTerminal(String(row.outcome)).padEnd(16)} ${style.dim(`${Math.round(row.durationMs / 1000)}s`)}`);
     }
     for (const file of skip) out(style.dim(`  – ${forTerminal(path.basename(file)).padEnd(40)} not run: it needs Prometheus`));

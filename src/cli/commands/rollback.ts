@@ -16,6 +16,7 @@ import { checkLeftover, findLeftovers, leftoverOf, revertLeftover, type Leftover
 import type { RunEventBody } from "../../contract/events.js";
 import { didYouMean } from "../../util/did-you-mean.js";
 import { makeStyle } from "../render/style.js";
+import { revertEventLine } from "../render/text.js";
 import { chaoscastDir, locksDir, registry, stateDir, type CommonOptions } from "../shared.js";
 import { acquireRollbackLock, type RunLock, sweepStaleLocks } from "../../engine/lock.js";
 import { recentWatchdogRecords } from "../../watchdog/log.js";
@@ -223,13 +224,11 @@ async function rollbackStateDir(options: RollbackOptions, style: Style, out: Out
       const events: RunEventBody[] = [];
       const result = await revertLeftover(run, registry, (event) => {
         events.push(event);
-        if (event.type === "fault-reverted") out(`  ${style.green("✔")} ${t(event.fault)}${event.target ? ` on ${t(event.target.label)}` : ""} reverted${event.notes.length ? style.dim(` (${t(event.notes.join("; "))})`) : ""}`);
-        else if (event.type === "revert-retry") out(style.dim(`  … ${t(event.fault)}: ${t(event.error)}; retrying in ${event.retryInMs}ms`));
-        else if (event.type === "revert-failed") out(style.red(`  ✖ ${t(event.fault)}${event.target ? ` on ${t(event.target.label)}` : ""} is still injected: ${t(event.error)} (revert: ${t(event.revert)})`));
-        else if (event.type === "note") out(style.dim(`  ${t(event.message)}`));
+        const line = revertEventLine(event, style);
+        if (line !== undefined) out(line);
       });
       for (const f of result.failed.filter((x) => !events.some((e) => e.type === "revert-failed" && e.fault === x.fault.fault))) {
-        out(style.red(`  ✖ ${t(f.fault.fault)}${f.fault.target ? ` on ${t(f.fault.target.label)}` : ""} is still injected: ${t(f.error)}`));
+        out(revertEventLine({ type: "revert-failed", fault: f.fault.fault, target: f.fault.target, revert: f.fault.revert?.description ?? "no revert", error: f.error }, style)!);
       }
       failures += result.failed.length;
       report.push({
@@ -318,10 +317,8 @@ async function rollbackRecorded(options: RollbackOptions, style: Style, out: Out
       }
       out(style.bold(`Rolling back ${what}: ${t(state.why)}`));
       const ok = await revertRecorded(record, registry, (event) => {
-        if (event.type === "fault-reverted") out(`  ${style.green("✔")} reverted${event.notes.length ? style.dim(` (${t(event.notes.join("; "))})`) : ""}`);
-        else if (event.type === "revert-retry") out(style.dim(`  … ${t(event.error)}; retrying in ${event.retryInMs}ms`));
-        else if (event.type === "revert-failed") out(style.red(`  ✖ still injected: ${t(event.error)} (revert: ${t(event.revert)})`));
-        else if (event.type === "note") out(style.dim(`  ${t(event.message)}`));
+        const line = revertEventLine(event, style);
+        if (line !== undefined) out(line);
       });
       report.push({ runId: record.runId, where: record.where, fault: record.fault, status: ok ? "reverted" : "revert-failed" });
       if (!ok) problems += 1;

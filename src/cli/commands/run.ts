@@ -9,17 +9,17 @@ import path from "node:path";
 import { displayPath } from "../../util/display-path.js";
 import { forTerminal, terminalSafeJson } from "../../util/terminal-text.js";
 import { createInterface } from "node:readline/promises";
-import { PolicyError, UsageError } from "../../errors.js";
 import type { CompiledExperiment } from "../../contract/compiled-experiment.js";
 import { checkStatic, type Policy } from "../../policy/rules.js";
 import { loadPolicy } from "../../policy/file.js";
 import { parseDuration } from "../../contract/duration.js";
-import type { Outcome, RunEvent } from "../../contract/events.js";
-import { OUTCOME_EXIT, worstOutcome } from "../../engine/outcome.js";
-import { runExperiment, type ResolvedPlan } from "../../engine/runner.js";
+import type { ResolvedPlan } from "../../engine/runner.js";
+import { runSuite, type SuiteOutcome } from "../../engine/suite.js";
+import type { Reporter, SuiteResult } from "../../report/reporter.js";
+import { JsonLinesReporter } from "../../report/jsonl.js";
+import { errorMessage, PolicyError, UsageError } from "../../errors.js";
 import { staticFacts } from "../../engine/preflight.js";
-import { makeRedactor } from "../../contract/redact.js";
-import { buildJournal, writeJournal, type Journal } from "../../report/journal.js";
+import { JournalReporter } from "../../report/journal.js";
 import { trapInterrupts } from "../interrupts.js";
 import { currentOwner } from "../../util/process-owner.js";
 import type { WatchdogGuard } from "../../watchdog/guard.js";
@@ -34,6 +34,8 @@ export interface RunCommandOptions extends CommonOptions {
   journal?: string;
   waitLock?: string | boolean;
   respectSchedule?: boolean;
+  /** Stop the suite after the first experiment that deviates, aborts or fails to roll back. */
+  failFast?: boolean;
   /** How long the run may stop heart-beating before its watchdog ends it and rolls back; "off" for none. */
   watchdog?: string;
 }
@@ -65,6 +67,11 @@ function watchdogHangMs(option: string | undefined): number | undefined {
 }
 
 export async function runCommand(paths: string[], options: RunCommandOptions): Promise<number> {
+  return (await runSuiteCommand(paths, options)).exitCode;
+}
+
+/** `run` for callers that want the suite too (`demo`), with reporters of their own after the built-in ones. */
+export async function runSuiteCommand(paths: string[], options: RunCommandOptions, extraReporters: Reporter[] = []): Promise<{ exitCode: number; suite: SuiteResult }> {
   const waitMs = lockWaitMs(options.waitLock);
   const hangMs = watchdogHangMs(options.watchdog);
   const experiments = await loadExperiments(paths, options);
@@ -90,7 +97,6 @@ export async function runCommand(paths: string[], options: RunCommandOptions): P
   // A dry run injects nothing, so there is nothing for a watchdog to roll back.
   const guard = hangMs !== undefined && !options.dryRun ? await startWatchdog(hangMs, warn) : undefined;
 
-  let events: RunEvent[] = [];
   const interrupts = trapInterrupts((signal, first) => {
     const message = first
       ? `${signal}: rolling back every injected fault before exiting…`
@@ -99,19 +105,27 @@ export async function runCommand(paths: string[], options: RunCommandOptions): P
     else process.stderr.write(`${message}\n`);
   });
 
-  const outcomes: Outcome[] = [];
-  const journals: Journal[] = [];
+  const reporters: Reporter[] = [
+    // The journal first: the other reporters name its file, and it is the record that must exist.
+    new JournalReporter((file) => renderer?.line(style.dim(`journal: ${forTerminal(displayPath(file))}`))),
+    ...(renderer ? [renderer] : []),
+    ...(output === "jsonl" ? [new JsonLinesReporter((line) => process.stdout.write(line))] : []),
+    ...(output === "json" ? [jsonOutput()] : []),
+    ...(guard ? [watchdogReporter(guard)] : []),
+    ...extraReporters,
+  ];
+  let suite: SuiteOutcome;
   try {
-    for (const [index, experiment] of experiments.entries()) {
-      if (interrupts.signal.aborted) break;
-      events = [];
-      // The title may hold a substituted secret; the run id names files.
-      const runId = makeRunId(makeRedactor(experiment.secrets)(experiment.title));
-      const result = await runExperiment(experiment, {
+    suite = await runSuite(experiments, {
+      reporters,
+      reporterFailed: (name, err) => process.stderr.write(`chaoscast: ${forTerminal(name)}: ${forTerminal(errorMessage(err))}\n`),
+      interrupt: interrupts.signal,
+      failFast: options.failFast ?? false,
+      runIdFor: makeRunId,
+      journalFileFor: (runId) => (journalTarget.kind === "file" ? journalTarget.path : path.join(journalTarget.path, `${runId}.json`)),
+      runOptions: (experiment, runId) => ({
         registry,
-        runId,
         seed,
-        interrupt: interrupts.signal,
         dryRun: options.dryRun ?? false,
         stateDir: stateDir(),
         policy,
@@ -119,46 +133,43 @@ export async function runCommand(paths: string[], options: RunCommandOptions): P
         lock: { dir: locksDir(), waitMs },
         budget: budgetCheck,
         ...(guard ? { arm: (stateFile: string) => guard.arm(runId, stateFile, journalFor(journalTarget, runId), experiment.display) } : {}),
-        sink: (event) => {
-          events.push(event);
-          guard?.event(runId, event);
-          if (output === "jsonl") process.stdout.write(`${terminalSafeJson(event)}\n`);
-          else renderer?.event(event);
-        },
         ...(output === "text" && !options.yes && canPrompt() ? { confirm: (plan: ResolvedPlan) => confirm(plan, renderer!, interrupts.signal) } : {}),
-      });
-      const journal = buildJournal(experiment, events);
-      const file = journalTarget.kind === "file" ? journalTarget.path : path.join(journalTarget.path, `${runId}.json`);
-      journals.push(journal);
-      outcomes.push(result.outcome);
-      try {
-        await writeJournal(file, journal);
-        if (renderer) renderer.line(style.dim(`journal: ${forTerminal(displayPath(file))}`));
-      } catch (err) {
-        // The run is over and rolled back; its outcome stands, but say loudly that the record is missing.
-        process.stderr.write(`chaoscast: could not write the journal to ${forTerminal(displayPath(file))}: ${forTerminal((err as Error).message)}\n`);
-      }
-      guard?.disarm(runId);
-      if (result.internalError !== undefined) throw result.internalError;
-      if (result.outcome === "rollback-failed") {
-        const left = experiments.length - index - 1;
-        if (left > 0) renderer?.line(style.red(`Stopping: ${left} experiment(s) not run because a fault is still injected.`));
-        break;
-      }
-    }
+      }),
+    });
   } finally {
     interrupts.dispose();
     await guard?.finish();
   }
   if (interrupts.crash() !== undefined) throw interrupts.crash();
-  const worst = worstOutcome(outcomes);
-  if (output === "json") {
-    process.stdout.write(`${terminalSafeJson(journals.length === 1 ? journals[0] : { outcome: worst, exitCode: OUTCOME_EXIT[worst], runs: journals }, 2)}\n`);
-  }
-  if (renderer && experiments.length > 1) {
-    renderer.line(style.bold(`\n${outcomes.length} of ${experiments.length} experiment(s) run: ${outcomes.map((o, i) => `${forTerminal(experiments[i]!.title)} → ${o}`).join("; ")}`));
-  }
-  return OUTCOME_EXIT[worst];
+  if (suite.internalError !== undefined) throw suite.internalError;
+  return { exitCode: suite.exitCode, suite };
+}
+
+/** --output json: the journal of a single run, or the suite's outcome and every journal. */
+function jsonOutput(): Reporter {
+  return {
+    name: "JSON output",
+    suiteFinished(suite) {
+      const journals = suite.runs.map((r) => r.journal);
+      const body = journals.length === 1 && suite.notRun.length === 0 ? journals[0] : { outcome: suite.outcome, exitCode: suite.exitCode, runs: journals, notRun: suite.notRun };
+      process.stdout.write(`${terminalSafeJson(body, 2)}\n`);
+    },
+  };
+}
+
+/** Feeds the run's events to its watchdog (which rolls back if the process dies) and disarms it after. */
+function watchdogReporter(guard: WatchdogGuard): Reporter {
+  let runId = "";
+  return {
+    name: "watchdog",
+    event(event) {
+      if (event.type === "run-started") runId = event.runId;
+      guard.event(runId, event);
+    },
+    runFinished(run) {
+      guard.disarm(run.journal.runId);
+    },
+  };
 }
 
 async function startWatchdog(hangMs: number, warn: (message: string) => void): Promise<WatchdogGuard> {

@@ -1,11 +1,26 @@
 // Human output for `run`: a spinner per phase and a live status line of probe values on a
-// terminal; plain, line-by-line progress (no escape codes, no repetition) anywhere else.
+// terminal; anywhere else (a CI log, a cron mail) plain lines stamped with the time, and while
+// faults are held a progress line every few seconds, so a log never goes quiet for a whole method.
 
 import type { ChalkInstance } from "chalk";
 import type { Ora } from "ora";
-import type { Phase, RunEvent } from "../../contract/events.js";
+import type { Phase, RunEvent, RunEventBody } from "../../contract/events.js";
 import { formatDuration } from "../../contract/duration.js";
-import { forTerminalDeep } from "../../util/terminal-text.js";
+import { forTerminal, forTerminalDeep } from "../../util/terminal-text.js";
+import type { Reporter, SuiteResult } from "../../report/reporter.js";
+import { scoreRun, suiteScore } from "../../report/score.js";
+import { displayPath } from "../../util/display-path.js";
+
+/** How often a log without a live status line hears how the method is going. */
+export const PROGRESS_EVERY_MS = 5_000;
+
+interface ProbeTally {
+  rounds: number;
+  held: number;
+  min: number | undefined;
+  max: number | undefined;
+  metric: string | undefined;
+}
 
 const PHASE_LABEL: Record<Phase, string> = {
   preflight: "Preflight: resolving targets",
@@ -26,8 +41,14 @@ const OUTCOME_STYLE: Record<string, (s: ChalkInstance) => ChalkInstance> = {
   skipped: (s) => s.blue.bold,
 };
 
-export class TextRenderer {
+export class TextRenderer implements Reporter {
+  readonly name = "terminal output";
   private spinner: Ora | undefined;
+  private progressTimer: NodeJS.Timeout | undefined;
+  private methodStartedAt = 0;
+  private breaches = 0;
+  private readonly tallies = new Map<string, ProbeTally>();
+  private metrics = new Map<string, string>();
   private methodStarted = 0;
   private methodMs = 0;
   private readonly lastState = new Map<string, string>();
@@ -39,8 +60,13 @@ export class TextRenderer {
     private readonly makeSpinner: ((text: string) => Ora) | undefined,
   ) {}
 
-  /** Print a line without tearing the spinner. */
-  line(text: string): void {
+  /** Print a line without tearing the spinner; without a terminal, stamped with the time (UTC). */
+  line(text: string, at: string = new Date().toISOString()): void {
+    if (!this.interactive) {
+      const stamp = this.style.dim(at.slice(11, 19));
+      process.stdout.write(text.startsWith("\n") ? `\n${stamp} ${text.slice(1)}\n` : `${stamp} ${text}\n`);
+      return;
+    }
     if (this.spinner?.isSpinning) {
       this.spinner.clear();
       process.stdout.write(`${text}\n`);
@@ -52,11 +78,72 @@ export class TextRenderer {
     this.spinner?.stop();
   }
 
+  /** Keeps the figures of the progress line, and starts and stops its timer with the method. */
+  private track(e: RunEvent): void {
+    if (this.interactive) return;
+    if (e.type === "run-started") this.metrics = new Map((e.hypothesis ?? []).map((h) => [h.name, h.metric]));
+    else if (e.type === "phase-started" && e.phase === "method") {
+      this.tallies.clear();
+      this.breaches = 0;
+      this.methodStartedAt = Date.now();
+      this.progressTimer = setInterval(() => this.progress(), PROGRESS_EVERY_MS);
+      this.progressTimer.unref();
+    } else if (e.type === "observation" && e.phase === "method") {
+      const tally = this.tallies.get(e.probe) ?? { rounds: 0, held: 0, min: undefined, max: undefined, metric: this.metrics.get(e.probe) };
+      tally.rounds += 1;
+      if (e.ok && e.inconclusive === undefined) tally.held += 1;
+      if (e.metric !== undefined) {
+        tally.min = Math.min(tally.min ?? e.metric, e.metric);
+        tally.max = Math.max(tally.max ?? e.metric, e.metric);
+      }
+      this.tallies.set(e.probe, tally);
+    } else if (e.type === "breach") this.breaches += 1;
+    else if ((e.type === "phase-finished" && e.phase === "method") || e.type === "run-finished") this.stopProgress();
+  }
+
+  private stopProgress(): void {
+    clearInterval(this.progressTimer);
+    this.progressTimer = undefined;
+  }
+
+  private progress(): void {
+    const elapsed = formatDuration(Math.round((Date.now() - this.methodStartedAt) / 1000) * 1000);
+    const probes = [...this.tallies.entries()].map(([name, t]) => {
+      const range = t.min === undefined ? "" : `, ${t.metric ?? "value"} ${round(t.min)}–${round(t.max!)}`;
+      return `${name} ${t.held}/${t.rounds} held${range}`;
+    });
+    const rounds = Math.max(0, ...[...this.tallies.values()].map((t) => t.rounds));
+    const watched = probes.length ? `${rounds} probe round(s), ${this.breaches} breach(es) so far · ${probes.join(" · ")}` : "faults held, no steady-state probe to watch";
+    this.line(this.style.dim(`  … method ${elapsed}/${formatDuration(this.methodMs)}: ${watched}`));
+  }
+
+  /** A table of every experiment of a suite of more than one, with its outcome and score. */
+  suiteFinished(suite: SuiteResult): void {
+    this.stopProgress();
+    const total = suite.runs.length + suite.notRun.length;
+    if (total < 2) return;
+    const s = this.style;
+    const scores = suite.runs.map((r) => scoreRun(r.journal).score);
+    const overall = suiteScore(scores);
+    const paint = (OUTCOME_STYLE[suite.outcome] ?? ((x: ChalkInstance) => x))(s);
+    this.line(`\n${s.bold(`Suite: ${suite.runs.length} of ${total} experiment(s) run`)} · worst outcome ${paint(suite.outcome)} ${s.dim(`(exit ${suite.exitCode})`)}${overall === null ? "" : ` · resilience ${overall}/100`}`);
+    suite.runs.forEach((run, i) => {
+      const j = run.journal;
+      const mark = (OUTCOME_STYLE[j.outcome] ?? ((x: ChalkInstance) => x))(s);
+      const score = scores[i] === null ? "    –" : String(scores[i]).padStart(5);
+      this.line(`  ${mark(j.outcome.padEnd(15))} exit ${String(j.exitCode).padEnd(3)} ${formatDuration(Math.round(j.durationMs / 100) * 100).padStart(7)}  score${score}  ${forTerminal(j.title)} ${s.dim(`(${forTerminal(displayPath(j.file))})`)}`);
+    });
+    for (const skipped of suite.notRun) {
+      this.line(s.dim(`  ${"not run".padEnd(15)} ${" ".repeat(31)}${forTerminal(skipped.title)} (${forTerminal(displayPath(skipped.file))}): ${forTerminal(skipped.reason)}`));
+    }
+  }
+
   event(raw: RunEvent): void {
     // Every string in an event came from outside (titles, fault names, what a service answered,
     // errors, labels): escaped once here, before any colour is added, so no field is forgotten.
     const e = forTerminalDeep(raw);
     const s = this.style;
+    this.track(e);
     switch (e.type) {
       case "run-started":
         this.methodMs = e.methodMs;
@@ -114,19 +201,15 @@ export class TextRenderer {
         this.line(`  ${s.red("✖")} could not inject ${s.bold(e.fault)}${e.target ? ` into ${e.target.label}` : ""}: ${e.error}`);
         return;
       case "revert-retry":
-        this.line(`  ${s.yellow("↻")} revert of ${e.fault} failed (attempt ${e.attempt}): ${e.error}; retrying in ${formatDuration(e.retryInMs)}`);
-        return;
       case "fault-reverted":
-        this.line(`  ${s.green("↺")} reverted ${s.bold(e.fault)}${e.target ? ` on ${e.target.label}` : ""}${e.early ? s.dim(" (its duration ended)") : ""}${e.notes.length ? s.dim(` – ${e.notes.join("; ")}`) : ""}`);
-        return;
       case "revert-failed":
-        this.line(`  ${s.red.bold("✖ STILL INJECTED")} ${e.fault}${e.target ? ` on ${e.target.label}` : ""}: ${e.revert} failed: ${e.error}`);
+        this.line(revertEventLine(e, s)!);
         return;
       case "rollback-step":
         this.line(`  ${e.ok ? s.green("✔") : s.red("✖")} rollback step ${e.step} (${e.action})${e.error ? `: ${e.error}` : ""}`);
         return;
       case "note":
-        this.line(s.dim(`  note: ${e.message}`));
+        this.line(revertEventLine(e, s)!);
         return;
       case "gate":
         // A run's gates are quiet when they pass; the budget's verdict is worth a line either way.
@@ -145,11 +228,38 @@ export class TextRenderer {
         return;
       case "run-finished": {
         this.spinner?.stop();
+        this.spinner = undefined;
         const paint = (OUTCOME_STYLE[e.outcome] ?? ((x: ChalkInstance) => x))(s);
         this.line(`${paint(e.outcome.toUpperCase())} ${s.dim(`(exit ${e.exitCode})`)} ${e.reason}`);
         if (e.stillInjected.length) this.line(s.red.bold(`Still injected — fix by hand: ${e.stillInjected.join("; ")}`));
         return;
       }
     }
+  }
+}
+
+/** A number short enough for a log line: at most three decimals, no trailing zeros. */
+function round(value: number): string {
+  return Number.isInteger(value) ? String(value) : String(Number(value.toFixed(Math.abs(value) >= 100 ? 0 : 3)));
+}
+
+/**
+ * The line for a revert event (and a note), as `run` prints it and `rollback` prints it for what a
+ * dead run left: one wording for both. Text from outside is escaped here; undefined for other events.
+ */
+export function revertEventLine(raw: RunEventBody, s: ChalkInstance): string | undefined {
+  const e = forTerminalDeep(raw);
+  const on = (target: { label: string } | null) => (target ? ` on ${target.label}` : "");
+  switch (e.type) {
+    case "revert-retry":
+      return `  ${s.yellow("↻")} revert of ${e.fault} failed (attempt ${e.attempt}): ${e.error}; retrying in ${formatDuration(e.retryInMs)}`;
+    case "fault-reverted":
+      return `  ${s.green("↺")} reverted ${s.bold(e.fault)}${on(e.target)}${e.early ? s.dim(" (its duration ended)") : ""}${e.notes.length ? s.dim(` – ${e.notes.join("; ")}`) : ""}`;
+    case "revert-failed":
+      return `  ${s.red.bold("✖ STILL INJECTED")} ${e.fault}${on(e.target)}: ${e.revert} failed: ${e.error}`;
+    case "note":
+      return s.dim(`  note: ${e.message}`);
+    default:
+      return undefined;
   }
 }
