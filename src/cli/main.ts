@@ -3,7 +3,7 @@
 // `chaoscast --version` and `--help` start fast.
 
 import { Command, CommanderError, Option } from "commander";
-import { ChaoscastError, EXIT, InternalError, UsageError } from "../errors.js";
+import { ChaoscastError, EXIT, ExperimentError, InternalError, UsageError } from "../errors.js";
 import { chaoscastVersion } from "../version.js";
 import { forTerminalLines } from "../util/terminal-text.js";
 import { rememberLauncher } from "./interrupts.js";
@@ -60,6 +60,7 @@ Examples:
   $ chaoscast list                              every action and probe with its parameters
   $ chaoscast proxy --config proxies.yaml       run the fault proxy (Toxiproxy-compatible API)
   $ chaoscast rollback                          undo what a crashed run left behind
+  $ chaoscast report runs/ --html report.html   render reports and trends from journals
 ${EXIT_CODES_HELP}`,
     );
 
@@ -75,6 +76,12 @@ ${EXIT_CODES_HELP}`,
     .option("--wait-lock [duration]", "wait (default 10m) for another run holding the experiment's lock instead of skipping")
     .option("--respect-schedule", "skip (exit 5) outside the experiment's schedule windows or on a blackout day")
     .option("--watchdog <duration|off>", "how long the run may stop responding before its watchdog ends it and rolls back (default 3s, at least 1s)")
+    .option("--fail-fast", "stop the suite after the first experiment that deviates, aborts, does not recover or fails to roll back")
+    .option("--junit <file>", "also write a JUnit XML report: a testcase per experiment")
+    .option("--junit-probes", "with --junit, a testcase per steady-state probe too")
+    .option("--report <file.html>", "also write a self-contained HTML report with the timeline")
+    .option("--summary <file.md>", "also write a Markdown summary (appended to $GITHUB_STEP_SUMMARY under GitHub Actions anyway)")
+    .option("--notify <url>", "post to a Slack-compatible webhook when each run starts, aborts and ends (default: CHAOSCAST_NOTIFY_URL)")
     .addOption(outputOption(["text", "json", "jsonl"]))
     .addHelpText(
       "after",
@@ -85,6 +92,8 @@ Examples:
   $ chaoscast run exp.yaml --var api_port=8080 --journal reports/run.json
   $ CI=1 chaoscast run exp.yaml      (no prompt, no spinners)
   $ chaoscast run exp.yaml --wait-lock 30m   (queue behind a run of the same lock scope)
+  $ chaoscast run experiments/ --yes --fail-fast --junit chaos.xml --report chaos.html
+      (a suite: one experiment after another, a table at the end, the worst outcome as exit code)
 
 Ctrl-C (SIGINT), SIGTERM, SIGHUP or SIGQUIT at any time rolls back every injected fault before
 exiting. Each run also starts a watchdog process: if chaoscast is killed outright (kill -9), or
@@ -96,6 +105,32 @@ ${EXIT_CODES_HELP}`,
     .action(async (paths: string[], options) => {
       const { runCommand } = await import("./commands/run.js");
       exitCode = await runCommand(paths, { ...program.opts(), ...options });
+    });
+
+  program
+    .command("report")
+    .description("render reports from journals, and compare runs of the same experiment over time")
+    .argument("<journals...>", "journal files, or directories of them (run writes one per run)")
+    .option("--html <file.html>", "write the self-contained HTML report with each run's timeline")
+    .option("--junit <file>", "write a JUnit XML report: a testcase per run")
+    .option("--junit-probes", "with --junit, a testcase per steady-state probe too")
+    .option("--summary <file.md>", "write a Markdown summary")
+    .addOption(outputOption(["text", "json"]))
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ chaoscast report ~/.local/state/chaoscast/runs/         every run so far, with trends
+  $ chaoscast report runs/*.json --html gameday.html        the game day's report, to share
+  $ chaoscast report reports/ --junit chaos.xml --output json
+
+Runs of the same experiment (same file and title) are compared over time: outcome, abort latency,
+time to recovery and resilience score, oldest first. Exit 0 once rendered, 4 when a journal is
+unreadable or not a chaoscast journal (each one named, nothing written).`,
+    )
+    .action(async (paths: string[], options) => {
+      const { reportCommand } = await import("./commands/report.js");
+      exitCode = await reportCommand(paths, { ...program.opts(), ...options });
     });
 
   program
@@ -347,7 +382,17 @@ export async function main(argv: string[], launchedBy?: number): Promise<number>
     // Messages are chaoscast's own lines, but they quote file names, values and what services
     // answered: each line is kept, nothing in it can drive the terminal.
     process.stderr.write(`${forTerminalLines(error.userMessage())}\n`);
+    if (error instanceof ExperimentError && process.env.GITHUB_ACTIONS === "true") await annotateProblems(error);
     if (debug && !(error instanceof InternalError) && error.stack) process.stderr.write(`${forTerminalLines(error.stack)}\n`);
     return error.exitCode;
+  }
+}
+
+/** Under GitHub Actions, each problem of an invalid file also becomes an annotation on its line. */
+async function annotateProblems(error: ExperimentError): Promise<void> {
+  const { formatAnnotation } = await import("../report/github.js");
+  for (const p of error.problems) {
+    const line = formatAnnotation({ level: "error", file: p.file, ...(p.line !== undefined ? { line: p.line } : {}), ...(p.col !== undefined ? { col: p.col } : {}), title: "chaoscast: invalid experiment", message: `${p.path ? `${p.path}: ` : ""}${p.message}` });
+    process.stdout.write(`${forTerminalLines(line.trimEnd())}\n`);
   }
 }

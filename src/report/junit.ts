@@ -1,6 +1,9 @@
 // JUnit XML, the report every CI system reads (Jenkins, GitLab, GitHub Actions through reporters).
 // Written to the schema those consumers follow: <testsuites><testsuite><testcase> with a
 // <failure>, <error> or <skipped> child, and <system-out> for what a person wants to read.
+// test/fixtures/junit/junit.xsd holds that schema; the tests validate every report against it.
+
+import { hostname } from "node:os";
 
 export interface JUnitCase {
   name: string;
@@ -13,6 +16,7 @@ export interface JUnitCase {
 
 export interface JUnitSuite {
   name: string;
+  /** ISO 8601 without a zone (2026-12-06T21:14:05), as the JUnit schema wants; a longer one is cut. */
   timestamp: string;
   cases: JUnitCase[];
 }
@@ -38,7 +42,7 @@ export function renderJUnit(suites: JUnitSuite[]): string {
   suites.forEach((suite, id) => {
     const c = suite.cases;
     lines.push(
-      `  <testsuite name="${xmlAttribute(suite.name)}" id="${id}" tests="${c.length}" failures="${count("failure", c)}" errors="${count("error", c)}" skipped="${count("skipped", c)}" time="${seconds(c)}" timestamp="${xmlAttribute(suite.timestamp)}">`,
+      `  <testsuite name="${xmlAttribute(suite.name)}" id="${id}" package="chaoscast" hostname="${xmlAttribute(hostname())}" tests="${c.length}" failures="${count("failure", c)}" errors="${count("error", c)}" skipped="${count("skipped", c)}" time="${seconds(c)}" timestamp="${xmlAttribute(suite.timestamp.slice(0, 19))}">`,
     );
     for (const testcase of c) {
       const open = `    <testcase name="${xmlAttribute(testcase.name)}" classname="${xmlAttribute(testcase.classname)}" time="${testcase.timeSeconds.toFixed(3)}"`;

@@ -1,10 +1,8 @@
 // `chaoscast run`: validate every file first, then run each experiment in turn, writing a journal
 // per run. Stops the batch after an interrupt or a failed rollback.
 
-import { constants } from "node:fs";
-import { access, mkdir, stat } from "node:fs/promises";
-import { entryKind } from "../../util/atomic-file.js";
-import { fsErrorReason } from "../../util/safe-read.js";
+import { stat } from "node:fs/promises";
+import { checkOutputFile, checkWritableDir } from "../output-target.js";
 import path from "node:path";
 import { displayPath } from "../../util/display-path.js";
 import { forTerminal, terminalSafeJson } from "../../util/terminal-text.js";
@@ -36,6 +34,16 @@ export interface RunCommandOptions extends CommonOptions {
   respectSchedule?: boolean;
   /** Stop the suite after the first experiment that deviates, aborts or fails to roll back. */
   failFast?: boolean;
+  /** Write a JUnit XML report here. */
+  junit?: string;
+  /** A JUnit testcase per steady-state probe too. */
+  junitProbes?: boolean;
+  /** Write the self-contained HTML report here. */
+  report?: string;
+  /** Write the Markdown summary here. */
+  summary?: string;
+  /** Post to this Slack-compatible webhook at start, abort and end (default: CHAOSCAST_NOTIFY_URL). */
+  notify?: string;
   /** How long the run may stop heart-beating before its watchdog ends it and rolls back; "off" for none. */
   watchdog?: string;
 }
@@ -78,6 +86,11 @@ export async function runSuiteCommand(paths: string[], options: RunCommandOption
   const { policy } = await loadPolicy();
   refuseStaticViolations(experiments, policy);
   const journalTarget = await journalLocation(options.journal, experiments.length);
+  const notifyUrl = options.notify ?? process.env.CHAOSCAST_NOTIFY_URL;
+  if (notifyUrl !== undefined) checkWebhookUrl(notifyUrl);
+  for (const [flag, file] of [["--junit", options.junit], ["--report", options.report], ["--summary", options.summary]] as const) {
+    if (file !== undefined) await checkOutputFile(flag, file);
+  }
   // Before anything runs: state and locks must live where no one else can write what rollback executes.
   await preparePrivateDirs(stateDir(), locksDir(), ...(options.journal ? [] : [runsDir()]));
   const output = options.output ?? "text";
@@ -112,6 +125,7 @@ export async function runSuiteCommand(paths: string[], options: RunCommandOption
     ...(output === "jsonl" ? [new JsonLinesReporter((line) => process.stdout.write(line))] : []),
     ...(output === "json" ? [jsonOutput()] : []),
     ...(guard ? [watchdogReporter(guard)] : []),
+    ...(await reportReporters(options, notifyUrl, (message) => warn(`warning: ${message}`), (file) => renderer?.line(style.dim(`report: ${forTerminal(displayPath(file))}`)))),
     ...extraReporters,
   ];
   let suite: SuiteOutcome;
@@ -143,6 +157,51 @@ export async function runSuiteCommand(paths: string[], options: RunCommandOption
   if (interrupts.crash() !== undefined) throw interrupts.crash();
   if (suite.internalError !== undefined) throw suite.internalError;
   return { exitCode: suite.exitCode, suite };
+}
+
+/** A webhook URL is checked before anything runs; only its origin is ever shown (its path is a token). */
+function checkWebhookUrl(url: string): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new UsageError("--notify: expected an http(s) URL such as a Slack incoming webhook (the value is not shown: it may hold a token)");
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new UsageError(`--notify: expected an http: or https: URL, got ${parsed.protocol}`);
+}
+
+/** The reports asked for on the command line, loaded only when asked for. */
+async function reportReporters(options: RunCommandOptions, notifyUrl: string | undefined, warn: (message: string) => void, written: (file: string) => void): Promise<Reporter[]> {
+  const reporters: Reporter[] = [];
+  const { FileReporter, AppendingReporter } = await import("../../report/file-reporter.js");
+  if (options.junit) {
+    const { suiteToJUnit } = await import("../../report/junit-report.js");
+    reporters.push(new FileReporter("JUnit report", options.junit, (suite) => suiteToJUnit(suite, { probes: options.junitProbes ?? false }), written));
+  }
+  if (options.report) {
+    const { renderHtml } = await import("../../report/html.js");
+    reporters.push(new FileReporter("HTML report", options.report, (suite) => renderHtml(suite), written));
+  }
+  const github = await import("../../report/github.js");
+  const stepSummary = github.underGitHubActions() ? process.env.GITHUB_STEP_SUMMARY : undefined;
+  if (options.summary || stepSummary) {
+    const { suiteToMarkdown } = await import("../../report/markdown.js");
+    if (options.summary) reporters.push(new FileReporter("Markdown summary", options.summary, suiteToMarkdown, written));
+    if (stepSummary) reporters.push(new AppendingReporter("GitHub step summary", stepSummary, suiteToMarkdown));
+  }
+  if (github.underGitHubActions()) {
+    reporters.push({
+      name: "GitHub annotations",
+      suiteFinished: (suite) => {
+        for (const a of github.annotationsOf(suite)) process.stdout.write(`${forTerminal(github.formatAnnotation(a).trimEnd())}\n`);
+      },
+    });
+  }
+  if (notifyUrl !== undefined) {
+    const { WebhookNotifier } = await import("../../report/notify.js");
+    reporters.push(new WebhookNotifier(notifyUrl, { warn }));
+  }
+  return reporters;
 }
 
 /** --output json: the journal of a single run, or the suite's outcome and every journal. */
@@ -210,32 +269,12 @@ async function journalLocation(option: string | undefined, count: number): Promi
   const isDir = option.endsWith("/") || (await stat(option).then((s) => s.isDirectory(), () => false));
   if (!isDir && count > 1) throw new UsageError(`--journal ${option}: several experiments are being run, so --journal must be a directory (end it with /)`);
   if (!isDir) {
-    if (STANDARD_STREAMS.includes(option)) return { kind: "file", path: option };
-    // Say now, not after the faults, that the journal would not be written: a regular file is
-    // replaced, a FIFO or device written to; anything else (a link to a file could redirect the
-    // write) is refused.
-    const kind = await entryKind(option);
-    if (kind !== "file" && kind !== "absent") {
-      if (kind.fifoOrDevice || (await isLinkToStream(option))) return { kind: "file", path: option };
-      throw new UsageError(`--journal ${option}: it is ${kind.other}; give a regular file, a directory (ending in /), a FIFO or a device such as /dev/stdout`);
-    }
+    await checkOutputFile("--journal", option);
+    return { kind: "file", path: option };
   }
   // Find out now, not after the faults, that the journal cannot be written.
-  const dir = isDir ? option : path.dirname(option);
-  try {
-    await mkdir(dir, { recursive: true });
-    await access(dir, constants.W_OK);
-  } catch (err) {
-    throw new UsageError(`--journal ${option}: cannot write to ${dir}: ${fsErrorReason(err as NodeJS.ErrnoException) ?? (err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-  return isDir ? { kind: "dir", path: option } : { kind: "file", path: option };
-}
-
-const STANDARD_STREAMS = ["/dev/stdout", "/dev/stderr"];
-
-async function isLinkToStream(file: string): Promise<boolean> {
-  const target = await stat(file).catch(() => undefined);
-  return target !== undefined && (target.isFIFO() || target.isCharacterDevice());
+  await checkWritableDir("--journal", option, option);
+  return { kind: "dir", path: option };
 }
 
 /** Now as a compact UTC stamp (20261206T013000Z): the start of run ids and of the demo's journal directory. */

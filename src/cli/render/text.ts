@@ -120,22 +120,8 @@ export class TextRenderer implements Reporter {
   /** A table of every experiment of a suite of more than one, with its outcome and score. */
   suiteFinished(suite: SuiteResult): void {
     this.stopProgress();
-    const total = suite.runs.length + suite.notRun.length;
-    if (total < 2) return;
-    const s = this.style;
-    const scores = suite.runs.map((r) => scoreRun(r.journal).score);
-    const overall = suiteScore(scores);
-    const paint = (OUTCOME_STYLE[suite.outcome] ?? ((x: ChalkInstance) => x))(s);
-    this.line(`\n${s.bold(`Suite: ${suite.runs.length} of ${total} experiment(s) run`)} · worst outcome ${paint(suite.outcome)} ${s.dim(`(exit ${suite.exitCode})`)}${overall === null ? "" : ` · resilience ${overall}/100`}`);
-    suite.runs.forEach((run, i) => {
-      const j = run.journal;
-      const mark = (OUTCOME_STYLE[j.outcome] ?? ((x: ChalkInstance) => x))(s);
-      const score = scores[i] === null ? "    –" : String(scores[i]).padStart(5);
-      this.line(`  ${mark(j.outcome.padEnd(15))} exit ${String(j.exitCode).padEnd(3)} ${formatDuration(Math.round(j.durationMs / 100) * 100).padStart(7)}  score${score}  ${forTerminal(j.title)} ${s.dim(`(${forTerminal(displayPath(j.file))})`)}`);
-    });
-    for (const skipped of suite.notRun) {
-      this.line(s.dim(`  ${"not run".padEnd(15)} ${" ".repeat(31)}${forTerminal(skipped.title)} (${forTerminal(displayPath(skipped.file))}): ${forTerminal(skipped.reason)}`));
-    }
+    if (suite.runs.length + suite.notRun.length < 2) return;
+    for (const line of suiteTable(suite, this.style)) this.line(line);
   }
 
   event(raw: RunEvent): void {
@@ -262,4 +248,22 @@ export function revertEventLine(raw: RunEventBody, s: ChalkInstance): string | u
     default:
       return undefined;
   }
+}
+
+/** The suite as a table for a terminal or a log: a headline, then one line per experiment. */
+export function suiteTable(suite: SuiteResult, s: ChalkInstance): string[] {
+  const total = suite.runs.length + suite.notRun.length;
+  const scores = suite.runs.map((r) => scoreRun(r.journal).score);
+  const overall = suiteScore(scores);
+  const paint = (outcome: string) => (OUTCOME_STYLE[outcome] ?? ((x: ChalkInstance) => x))(s);
+  const lines = [`\n${s.bold(`Suite: ${suite.runs.length} of ${total} experiment(s) run`)} · worst outcome ${paint(suite.outcome)(suite.outcome)} ${s.dim(`(exit ${suite.exitCode})`)}${overall === null ? "" : ` · resilience ${overall}/100`}`];
+  suite.runs.forEach((run, i) => {
+    const j = run.journal;
+    const score = scores[i] === null ? "    –" : String(scores[i]).padStart(5);
+    lines.push(`  ${paint(j.outcome)(j.outcome.padEnd(15))} exit ${String(j.exitCode).padEnd(3)} ${formatDuration(Math.round(j.durationMs / 100) * 100).padStart(7)}  score${score}  ${forTerminal(j.title)} ${s.dim(`(${forTerminal(displayPath(j.file))})`)}`);
+  });
+  for (const skipped of suite.notRun) {
+    lines.push(s.dim(`  ${"not run".padEnd(15)} ${" ".repeat(31)}${forTerminal(skipped.title)} (${forTerminal(displayPath(skipped.file))}): ${forTerminal(skipped.reason)}`));
+  }
+  return lines;
 }

@@ -1,0 +1,127 @@
+// Reading journals back (`chaoscast report`): a journal on disk is untrusted input. It must be a
+// regular file of bounded size, JSON, not too deep, and of the journal's shape in every field a
+// report reads; anything else is a problem with the file's name, where in it, and what was expected.
+
+import { z } from "zod";
+import { OUTCOMES_WORST_FIRST, type RunEvent } from "../contract/events.js";
+import type { Problem } from "../errors.js";
+import { jsonNestsDeeperThan } from "../util/json-depth.js";
+import { FileReadError, readRegularText } from "../util/safe-read.js";
+import type { Journal } from "./journal.js";
+
+const MAX_JOURNAL_BYTES = 64 * 1024 * 1024;
+const MAX_DEPTH = 64;
+
+const outcome = z.enum(OUTCOMES_WORST_FIRST as [string, ...string[]]);
+const target = z.object({ id: z.string(), label: z.string() }).nullable();
+const stamp = { at: z.string(), t: z.number().finite().min(0) };
+const phase = z.enum(["preflight", "steady-state-before", "method", "rollback", "recovery"]);
+const bound = z.union([z.object({ op: z.enum(["<", "<=", ">", ">=", "==", "!="]), value: z.number() }), z.object({ min: z.number(), max: z.number() })]).nullable();
+
+// The events a report reads, field by field; other event types need only their type and time.
+const known = [
+  z.object({
+    type: z.literal("run-started"),
+    runId: z.string(),
+    title: z.string(),
+    file: z.string(),
+    seed: z.string(),
+    methodMs: z.number().min(0),
+    faults: z.number(),
+    probes: z.number(),
+    hypothesis: z.array(z.object({ name: z.string(), probe: z.string(), expect: z.string(), metric: z.string(), bound })).optional(),
+    intervalMs: z.number().optional(),
+    ...stamp,
+  }),
+  z.object({ type: z.literal("phase-started"), phase, ...stamp }),
+  z.object({ type: z.literal("phase-finished"), phase, ok: z.boolean(), detail: z.string().optional(), ...stamp }),
+  z.object({ type: z.literal("targets-resolved"), target: z.string(), description: z.string(), candidates: z.number(), excluded: z.array(z.object({ id: z.string(), label: z.string() })), chosen: z.array(z.object({ id: z.string(), label: z.string() })), ...stamp }),
+  z.object({
+    type: z.literal("observation"),
+    phase,
+    probe: z.string(),
+    ok: z.boolean(),
+    counted: z.boolean(),
+    summary: z.string(),
+    failures: z.array(z.string()),
+    value: z.unknown(),
+    metric: z.number().finite().optional(),
+    inconclusive: z.string().optional(),
+    durationMs: z.number(),
+    ...stamp,
+  }),
+  z.object({ type: z.literal("breach"), probes: z.array(z.string()), consecutive: z.number().int().min(1), after: z.number(), ...stamp }),
+  z.object({ type: z.literal("abort"), reason: z.string(), ...stamp }),
+  z.object({ type: z.literal("fault-injected"), fault: z.string(), action: z.string(), target, revert: z.string().nullable(), ...stamp }),
+  z.object({ type: z.literal("fault-reverted"), fault: z.string(), target, attempts: z.number(), early: z.boolean(), notes: z.array(z.string()), ...stamp }),
+  z.object({ type: z.literal("revert-failed"), fault: z.string(), target, revert: z.string(), error: z.string(), ...stamp }),
+  z.object({ type: z.literal("run-finished"), outcome, exitCode: z.number(), reason: z.string(), stillInjected: z.array(z.string()), recovered: z.boolean().nullable(), ...stamp }),
+] as const;
+const KNOWN_TYPES: ReadonlySet<string> = new Set(known.map((schema) => schema.shape.type.value));
+const other = z.object({ type: z.string().refine((t) => !KNOWN_TYPES.has(t)), ...stamp }).passthrough();
+const event = z.union([z.discriminatedUnion("type", [...known]), other]);
+
+const JournalSchema = z
+  .object({
+    journalVersion: z.literal(1),
+    runId: z.string(),
+    file: z.string(),
+    title: z.string(),
+    seed: z.string(),
+    startedAt: z.string(),
+    finishedAt: z.string(),
+    durationMs: z.number().min(0),
+    outcome,
+    exitCode: z.number().int(),
+    reason: z.string(),
+    recovered: z.boolean().nullable(),
+    stillInjected: z.array(z.string()),
+    faults: z.array(
+      z.object({
+        fault: z.string(),
+        action: z.string(),
+        target: z.string().nullable(),
+        injectedAt: z.string().nullable(),
+        revertedAt: z.string().nullable(),
+        revert: z.string().nullable(),
+        status: z.enum(["injected", "reverted", "not-reversible", "failed-to-inject", "revert-failed"]),
+      }),
+    ),
+    events: z.array(event),
+  })
+  .passthrough();
+
+export type JournalRead = { journal: Journal } | { problem: Problem };
+
+export async function readJournalFile(file: string): Promise<JournalRead> {
+  const problem = (message: string, path = "", line?: number, col?: number): JournalRead => ({ problem: { file, path, message, ...(line !== undefined ? { line, col: col ?? 1 } : {}) } });
+  let text: string;
+  try {
+    text = await readRegularText(file, { maxBytes: MAX_JOURNAL_BYTES, kind: "journals" });
+  } catch (err) {
+    return problem(`cannot read it: ${err instanceof FileReadError ? err.reason : ((err as NodeJS.ErrnoException).code ?? (err as Error).message)}`);
+  }
+  if (jsonNestsDeeperThan(text, MAX_DEPTH)) return problem(`it nests more than ${MAX_DEPTH} levels deep, which no chaoscast journal does`);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    const at = /position (\d+)/.exec((err as Error).message);
+    if (at) {
+      const before = text.slice(0, Number(at[1]));
+      const line = before.split("\n").length;
+      return problem(`expected a chaoscast journal (JSON), but it is not valid JSON here`, "", line, before.length - before.lastIndexOf("\n"));
+    }
+    return problem(`expected a chaoscast journal (JSON), but it is not valid JSON: ${(err as Error).message}`);
+  }
+  const parsed = JournalSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const where = issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "");
+    return problem(`expected a chaoscast journal (version 1): ${issue.message}`, where);
+  }
+  const journal = parsed.data as unknown as Journal;
+  const finished = journal.events.filter((e: RunEvent) => e.type === "run-started" || e.type === "run-finished");
+  if (finished.length < 2) return problem("expected a chaoscast journal with its run-started and run-finished events", "events");
+  return { journal };
+}
