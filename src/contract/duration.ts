@@ -16,6 +16,8 @@ export function parseDuration(text: string): number | undefined {
 
 /** Render milliseconds compactly for people: 250ms, 2s, 1.5s, 5m, 1h2m. */
 export function formatDuration(ms: number): string {
+  // Below 10 ms a fraction matters: 0.1ms must not read as 0ms in "expected at least 50ms, found 0ms".
+  if (ms < 10 && !Number.isInteger(ms)) return `${Number(ms.toPrecision(2))}ms`;
   if (ms < 1_000) return `${Math.round(ms)}ms`;
   if (ms < 60_000) return `${Number((ms / 1_000).toFixed(ms % 1_000 === 0 ? 0 : 2))}s`;
   const h = Math.floor(ms / 3_600_000);

@@ -2,7 +2,7 @@
 // unique, the timeline fits) and the binding of each action and probe to its definition.
 
 import type { RegistryView } from "../contract/registry-view.js";
-import type { ActionDef } from "../contract/adapter.js";
+import type { ActionDef, ProbeDef } from "../contract/adapter.js";
 import { didYouMean } from "../util/did-you-mean.js";
 import { ExpectSyntaxError, parseExpectation, type Expectation } from "../contract/expect.js";
 import { formatDuration } from "../contract/duration.js";
@@ -111,24 +111,9 @@ export function compileExperiment(doc: ExperimentDocument, registry: RegistryVie
       problems.push({ path: ["steadyState", i], message: `the ${probe.name} probe has no sensible default: add expect, e.g. expect: ">= 0.995"` });
       return { name: entry.name, probe, params: entry.with, expectation };
     }
-    try {
-      expectation = parseExpectation(source);
-      if (expectation.kind === "fields") {
-        const known = Object.keys(probe.fields);
-        for (const field of Object.keys(expectation.fields)) {
-          if (!known.includes(field)) {
-            problems.push({
-              path: ["steadyState", i, "expect", field],
-              at: "key",
-              message: `the ${probe.name} probe has no field "${field}"${didYouMean(field, known)}; fields: ${known.join(", ")}`,
-            });
-          }
-        }
-      }
-    } catch (err) {
-      if (!(err instanceof ExpectSyntaxError)) throw err;
-      problems.push({ path: ["steadyState", i, "expect", ...err.path], message: err.message });
-    }
+    const checked = checkExpectation(probe, source, ["steadyState", i]);
+    problems.push(...checked.problems);
+    if (checked.expectation) expectation = checked.expectation;
     return { name: entry.name, probe, params: entry.with, expectation };
   });
 
@@ -189,7 +174,7 @@ function sloReference(text: string): { file: string; name: string | undefined } 
   return { near: ".", name: text };
 }
 
-function checkUnique(names: string[], path: (string | number)[], what: string, problems: SemanticProblem[]): void {
+export function checkUnique(names: string[], path: (string | number)[], what: string, problems: SemanticProblem[]): void {
   const seen = new Map<string, number>();
   names.forEach((name, i) => {
     const first = seen.get(name);
@@ -197,4 +182,24 @@ function checkUnique(names: string[], path: (string | number)[], what: string, p
       problems.push({ path: [...path, i, "name"], message: `two ${what}s are named "${name}" (also ${path.join(".")}[${first}]); names must be unique` });
     } else seen.set(name, i);
   });
+}
+
+/** Parse a probe's expectation and check it names only the probe's fields. */
+export function checkExpectation(probe: ProbeDef, source: unknown, path: (string | number)[]): { expectation?: Expectation; problems: SemanticProblem[] } {
+  const problems: SemanticProblem[] = [];
+  try {
+    const expectation = parseExpectation(source);
+    if (expectation.kind === "fields") {
+      const known = Object.keys(probe.fields);
+      for (const field of Object.keys(expectation.fields)) {
+        if (!known.includes(field)) {
+          problems.push({ path: [...path, "expect", field], at: "key", message: `the ${probe.name} probe has no field "${field}"${didYouMean(field, known)}; fields: ${known.join(", ")}` });
+        }
+      }
+    }
+    return { expectation, problems };
+  } catch (err) {
+    if (!(err instanceof ExpectSyntaxError)) throw err;
+    return { problems: [{ path: [...path, "expect", ...err.path], message: err.message }] };
+  }
 }

@@ -12,6 +12,7 @@ import { FileReadError, readRegularFile } from "../util/safe-read.js";
 import { expansionProblem, versionDirectiveProblem } from "./yaml-guards.js";
 import { forTerminal } from "../util/terminal-text.js";
 import { makeRedactor } from "../contract/redact.js";
+import { salvageChecks } from "./salvage.js";
 import { compileExperiment } from "./compile.js";
 import { locate } from "./positions.js";
 import { buildExperimentSchema, type ExperimentSchema } from "./schema.js";
@@ -194,6 +195,13 @@ function parseText(text: string, file: string, options: LoadOptions): CompiledEx
         const from = typeof written === "string" && written.includes("${") ? ` (from ${describeValue(written)})` : "";
         if (!badPaths.has(formatPath(report.path))) problems.push(at(report.path, report.message + from, report.at));
       }
+    }
+    // Everything else that can be checked without a valid document, so one pass reports it all;
+    // nothing is said twice about one place.
+    const reported = new Set(parsed.error.issues.map((issue) => formatPath(issue.path as (string | number)[])));
+    for (const p of salvageChecks(interpolated.value, options.registry)) {
+      const where = formatPath(p.path);
+      if (![...reported].some((r) => where === r || where.startsWith(`${r}.`) || where.startsWith(`${r}[`))) problems.push(at(p.path, p.message, p.at));
     }
     throw fail(dedupe(problems));
   }

@@ -23,6 +23,36 @@ describe("validating experiments", () => {
     expect(result.all).not.toMatch(/\n\s+at .*\.js:\d+/);
   });
 
+  it("reports every problem of a file in one pass, an unknown action hiding none, header and details on one stream", async () => {
+    const dir = workdir();
+    writeExperiment(
+      dir,
+      "many.yaml",
+      `version: 1
+title: many problems
+duration: 5s
+targets:
+  api: { process: { port: 80 } }
+faults:
+  - { name: a, action: process.suspnd, target: api }
+  - { name: b, action: process.suspend, target: apii }
+  - { name: a, action: process.suspend, target: api }
+steadyState:
+  - { name: p, probe: http, with: { url: "http://127.0.0.1:1/" }, expect: { latencyMs: "< fast" } }
+`,
+    );
+    const result = await runCli(["validate", "many.yaml"], { cwd: dir, env: { GITHUB_ACTIONS: "true" } });
+    expect(result.exitCode).toBe(4);
+    expect(result.stderr).toBe("");
+    expect(result.stdout).toContain("many.yaml: 4 problem(s)");
+    expect(result.stdout).toMatch(/many\.yaml:7:\d+: faults\[0\]\.action: unknown action "process\.suspnd"/);
+    expect(result.stdout).toMatch(/many\.yaml:8:\d+: faults\[1\]\.target: unknown target "apii"/);
+    expect(result.stdout).toMatch(/many\.yaml:9:\d+: faults\[2\]\.name: two faults are named "a"/);
+    expect(result.stdout).toMatch(/many\.yaml:11:\d+: steadyState\[0\]\.expect\.latencyMs: comparator "< fast" needs a number/);
+    // Under GitHub Actions each problem is also an annotation on its line.
+    expect(result.stdout).toMatch(/^::error file=many\.yaml,line=8,col=\d+,title=chaoscast%3A invalid experiment::faults\[1\]\.target: unknown target/m);
+  });
+
   it("refuses to run anything when one file of a batch is invalid", async () => {
     const dir = workdir();
     const marker = path.join(dir, "touched");

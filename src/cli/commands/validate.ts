@@ -8,6 +8,7 @@ import { makeRedactor } from "../../contract/redact.js";
 import { checkVarFlagsUsed, parseVarFlags, registry, type CommonOptions } from "../shared.js";
 import type { CompiledExperiment } from "../../contract/compiled-experiment.js";
 import { forTerminal, terminalSafeJson } from "../../util/terminal-text.js";
+import { formatAnnotation, underGitHubActions } from "../../report/github.js";
 
 export async function validateCommand(paths: string[], options: CommonOptions): Promise<number> {
   const files = await expandPaths(paths);
@@ -30,7 +31,14 @@ export async function validateCommand(paths: string[], options: CommonOptions): 
       results.push({ file: shown, valid: false, problems: err.problems.map(toJson) });
       if (options.output !== "json") {
         process.stdout.write(`${style.red("✖")} ${forTerminal(shown)}: ${err.problems.length} problem(s)\n`);
-        for (const problem of err.problems) process.stderr.write(`  ${forTerminal(formatProblem(problem))}\n`);
+        // The header and its details on one stream, so neither a pipe nor 2>/dev/null separates them.
+        for (const problem of err.problems) process.stdout.write(`  ${forTerminal(formatProblem(problem))}\n`);
+      }
+      if (underGitHubActions()) {
+        for (const p of err.problems) {
+          const annotation = formatAnnotation({ level: "error", file: p.file, ...(p.line !== undefined ? { line: p.line } : {}), ...(p.col !== undefined ? { col: p.col } : {}), title: "chaoscast: invalid experiment", message: `${p.path ? `${p.path}: ` : ""}${p.message}` });
+          process.stdout.write(`${forTerminal(annotation.trimEnd())}\n`);
+        }
       }
     }
   }
