@@ -336,17 +336,34 @@ passes unless refreshed. Ctrl-C or SIGTERM removes every toxic and closes every 
   program
     .command("init")
     .description("write a starting experiment file")
-    .argument("[file]", "where to write it", "chaoscast-experiment.yaml")
+    .argument("[file]", "where to write it (default: chaoscast-experiment.yaml, or the template's own name)")
+    .addOption(new Option("-t, --template <name>", "what to write").choices(["process", "proxy", "docker", "kubernetes", "github-actions", "gitlab-ci"]).default("process"))
     .option("--force", "overwrite an existing file")
-    .addHelpText("after", "\nExamples:\n  $ chaoscast init\n  $ chaoscast init experiments/api-freeze.yaml")
-    .action(async (file: string, options) => {
+    .addHelpText(
+      "after",
+      `
+Templates:
+  process         freeze a local process while its health endpoint is watched (the default)
+  proxy           CDN-edge latency on segments through the fault proxy
+  docker          kill one container of a service, chosen by label
+  kubernetes      delete one pod of a Deployment, readiness watched
+  github-actions  a smoke-chaos workflow: .github/workflows/chaoscast.yml
+  gitlab-ci       a smoke-chaos job to include: chaoscast.gitlab-ci.yml
+
+Examples:
+  $ chaoscast init
+  $ chaoscast init experiments/api-freeze.yaml
+  $ chaoscast init --template proxy chaos/edge-latency.yaml
+  $ chaoscast init --template github-actions`,
+    )
+    .action(async (file: string | undefined, options) => {
       const { initCommand } = await import("./commands/init.js");
       try {
         exitCode = await initCommand(file, { ...program.opts(), ...options });
       } catch (err) {
         // A place that cannot be written (a directory, a path under a file, "", no permission) is bad usage, not a bug.
         if (!(err instanceof ChaoscastError) && typeof (err as NodeJS.ErrnoException).code === "string") {
-          throw new UsageError(`cannot write ${JSON.stringify(file)}: ${(err as Error).message}`);
+          throw new UsageError(`cannot write ${JSON.stringify(file ?? "the template's file")}: ${(err as Error).message}`);
         }
         throw err;
       }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { runCli, startServer, workdir, writeExperiment } from "../helpers/processes.js";
@@ -145,6 +146,25 @@ describe("planning, listing and scaffolding", () => {
     expect(again.exitCode).toBe(4);
     expect(again.stderr).toMatch(/already exists; use --force/);
     expect((await runCli(["init", "exp.yaml", "--force"], { cwd: dir })).exitCode).toBe(0);
+  });
+
+  it("init writes every template: experiments that validate, CI jobs that parse and use only options run has", async () => {
+    const dir = workdir();
+    for (const template of ["proxy", "docker", "kubernetes", "github-actions", "gitlab-ci"]) {
+      const result = await runCli(["init", "--template", template], { cwd: dir });
+      expect(result.exitCode, result.all).toBe(0);
+    }
+    const validated = await runCli(["validate", "chaoscast-proxy.yaml", "chaoscast-docker.yaml", "chaoscast-kubernetes.yaml"], { cwd: dir });
+    expect(validated.exitCode, validated.all).toBe(0);
+    const help = (await runCli(["run", "--help"], { cwd: dir })).stdout;
+    for (const file of [".github/workflows/chaoscast.yml", "chaoscast.gitlab-ci.yml"]) {
+      const text = readFileSync(path.join(dir, file), "utf8");
+      expect(() => parseYaml(text)).not.toThrow();
+      const flags = [...text.matchAll(/chaoscast run [^\n]*(?:\n\s+--[^\n]*)*/g)].flatMap((m) => m[0].match(/--[a-z-]+/g) ?? []);
+      expect(flags.length).toBeGreaterThan(2);
+      for (const flag of flags) expect(help, `${file} uses ${flag}`).toContain(flag);
+    }
+    expect((await runCli(["init", "--template", "nope"], { cwd: dir })).exitCode).toBe(4);
   });
 
   it("list shows every action and probe with parameters from their schemas", async () => {

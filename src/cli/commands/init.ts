@@ -1,6 +1,7 @@
-// `chaoscast init`: write a commented, valid starting experiment.
+// `chaoscast init`: write a commented, valid starting experiment (a local process, the fault
+// proxy, Docker or Kubernetes), or a ready-made CI job (GitHub Actions, GitLab CI).
 
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { UnsafeTargetError, writeFileAtomic } from "../../util/atomic-file.js";
 import { forTerminal } from "../../util/terminal-text.js";
 import path from "node:path";
@@ -38,9 +39,32 @@ faults:
 recovery: { timeout: 15s }
 `;
 
-export async function initCommand(file: string, options: CommonOptions & { force?: boolean }): Promise<number> {
+/** What `init --template` writes: the starter above, or a file of templates/, and where by default. */
+export const TEMPLATES = {
+  process: { file: "chaoscast-experiment.yaml", source: null, experiment: true, about: "freeze a local process (the default)" },
+  proxy: { file: "chaoscast-proxy.yaml", source: "experiments/proxy.yaml", experiment: true, about: "CDN-edge latency through the fault proxy" },
+  docker: { file: "chaoscast-docker.yaml", source: "experiments/docker.yaml", experiment: true, about: "kill one container of a service" },
+  kubernetes: { file: "chaoscast-kubernetes.yaml", source: "experiments/kubernetes.yaml", experiment: true, about: "delete one pod of a Deployment" },
+  "github-actions": { file: ".github/workflows/chaoscast.yml", source: "ci/github-actions.yml", experiment: false, about: "a smoke-chaos workflow for GitHub Actions" },
+  "gitlab-ci": { file: "chaoscast.gitlab-ci.yml", source: "ci/gitlab-ci.yml", experiment: false, about: "a smoke-chaos job for GitLab CI" },
+} as const;
+
+export type TemplateName = keyof typeof TEMPLATES;
+
+const TEMPLATES_DIR = path.resolve(import.meta.dirname, "../../../templates");
+
+export async function templateText(name: TemplateName): Promise<string> {
+  const source = TEMPLATES[name].source;
+  return source === null ? STARTER_EXPERIMENT : readFile(path.join(TEMPLATES_DIR, source), "utf8");
+}
+
+export async function initCommand(fileOption: string | undefined, options: CommonOptions & { force?: boolean; template?: string }): Promise<number> {
+  const name = (options.template ?? "process") as TemplateName;
+  if (!(name in TEMPLATES)) throw new UsageError(`--template ${forTerminal(name)}: expected one of ${Object.keys(TEMPLATES).join(", ")}`);
+  const template = TEMPLATES[name];
+  const file = fileOption ?? template.file;
   await mkdir(path.dirname(file), { recursive: true });
-  const content = STARTER_EXPERIMENT.replaceAll("THIS_FILE", file);
+  const content = (await templateText(name)).replaceAll("THIS_FILE", file);
   const shown = forTerminal(file);
   try {
     // --force replaces a regular file (never writing through a link, never a device); without it,
@@ -52,6 +76,7 @@ export async function initCommand(file: string, options: CommonOptions & { force
     if (err instanceof UnsafeTargetError) throw new UsageError(`cannot write ${shown}: ${forTerminal(err.found)}; chaoscast only replaces regular files`);
     throw err;
   }
-  process.stdout.write(`wrote ${shown}\nnext: chaoscast validate ${shown} && chaoscast plan ${shown}\n`);
+  const next = template.experiment ? `chaoscast validate ${shown} && chaoscast plan ${shown}` : "put your experiments in chaos/, check them with chaoscast validate chaos/, and commit this file";
+  process.stdout.write(`wrote ${shown}\nnext: ${next}\n`);
   return 0;
 }
