@@ -125,7 +125,7 @@ function judgeFields(expected: Record<string, Expectation>, actual: unknown, pre
 /** The failure sentence, or undefined when the value matches. */
 async function judgeOne(matcher: Matcher, value: unknown, name: string, context: CheckContext): Promise<string | undefined> {
   if (value === undefined) return `${name} is missing (expected ${matcher.source})`;
-  const mismatch = `${name} ${show(value)} does not match ${matcher.source}`;
+  const mismatch = `${name} ${show(value, matcher)} does not match ${matcher.source}`;
   if (matcher.kind !== "regex") return matches(matcher, value) ? undefined : mismatch;
   const text = typeof value === "string" ? value : (JSON.stringify(value) ?? String(value));
   const result = await testSafeRegex(matcher.regex, text, { timeoutMs: context.deadlineMs, signal: context.signal });
@@ -175,7 +175,8 @@ function asNumber(value: unknown): number | undefined {
   return undefined;
 }
 
-function show(value: unknown): string {
+function show(value: unknown, matcher: Matcher): string {
+  if (typeof value === "number" && Number.isFinite(value) && !Number.isInteger(value)) return roundedNumber(value, matcher);
   const text = typeof value === "string" ? JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value) : JSON.stringify(value);
   return text ?? String(value);
 }
@@ -196,4 +197,16 @@ export function lookup(container: unknown, key: string): unknown {
     current = index ? (current as unknown[])[Number(index[1])] : (current as Record<string, unknown>)[segment];
   }
   return current;
+}
+
+/**
+ * A failing number as a person reads it: four significant digits (0.7419, not 0.7419354838709677),
+ * more only where rounding would make it pass the check it failed (0.99499 against ">= 0.995").
+ */
+function roundedNumber(value: number, matcher: Matcher): string {
+  for (let digits = 4; digits < 17; digits++) {
+    const rounded = Number(value.toPrecision(digits));
+    if (matcher.kind === "regex" || !matches(matcher, rounded)) return String(rounded);
+  }
+  return String(value);
 }

@@ -74,3 +74,14 @@ describe("the expect language", () => {
     expect(await passes("< 500", { value: null })).toBe(false);
   });
 });
+
+describe("numbers in failure messages", () => {
+  it("are rounded to four significant digits, and never so far that the value would pass", async () => {
+    const ratio = await judge(parseExpectation(">= 0.995"), { value: 0.7419354838709677 }, "value");
+    expect(ratio.failures).toEqual(["value 0.7419 does not match >= 0.995"]);
+    const close = await judge(parseExpectation(">= 0.995"), { value: 0.99499 }, "value");
+    expect(close.failures).toEqual(["value 0.99499 does not match >= 0.995"]);
+    const integer = await judge(parseExpectation("< 250"), { latencyMs: 1234 }, "latencyMs");
+    expect(integer.failures).toEqual(["latencyMs 1234 does not match < 250"]);
+  });
+});
