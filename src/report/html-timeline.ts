@@ -51,7 +51,7 @@ export function timelineSvg(journal: Journal): string {
     const w = Math.max(2, x(f.to) - x(f.from));
     const colour = f.stillInjected ? "#dc2626" : "#f59e0b";
     parts.push(`<rect class="fault" x="${x(f.from).toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="${FAULT_ROW - 4}" rx="3" fill="${colour}"><title>${escapeHtml(`${f.label}: injected +${fmt(f.from)}, ${f.stillInjected ? "STILL INJECTED" : `reverted +${fmt(f.to)}`}`)}</title></rect>`);
-    parts.push(`<text class="row-label" x="${LEFT - 8}" y="${y + 12}" text-anchor="end">${escapeHtml(clip(f.label, 26))}</text>`);
+    parts.push(`<text class="row-label" x="${LEFT - 8}" y="${y + 12}" text-anchor="end">${escapeHtml(clip(f.label, 24))}</text>`);
     y += FAULT_ROW;
   }
   if (windows.length === 0) {
@@ -98,7 +98,7 @@ export function timelineSvg(journal: Journal): string {
   const step = tickStep(end);
   parts.push(`<line class="axis" x1="${LEFT}" x2="${WIDTH - RIGHT}" y1="${y}" y2="${y}" stroke="#6b7280"/>`);
   for (let t = 0; t <= end; t += step) {
-    parts.push(`<line x1="${x(t).toFixed(1)}" x2="${x(t).toFixed(1)}" y1="${y}" y2="${y + 4}" stroke="#6b7280"/><text class="tick" x="${x(t).toFixed(1)}" y="${y + 16}" text-anchor="middle">${escapeHtml(fmt(t))}</text>`);
+    parts.push(`<line x1="${x(t).toFixed(1)}" x2="${x(t).toFixed(1)}" y1="${y}" y2="${y + 4}" stroke="#6b7280"/><text class="tick" x="${x(t).toFixed(1)}" y="${y + 16}" text-anchor="middle">${escapeHtml(tickLabel(t, step))}</text>`);
   }
   y += AXIS;
   const label = `Timeline of ${journal.title}: ${journal.outcome}`;
@@ -109,7 +109,7 @@ function probeChart(name: string, line: HypothesisLine | undefined, seen: Observ
   const parts: string[] = [];
   const bottom = top + PROBE_ROW;
   parts.push(`<rect class="probe-frame" x="${LEFT}" y="${top}" width="${WIDTH - LEFT - RIGHT}" height="${PROBE_ROW}" fill="none" stroke="#d1d5db"/>`);
-  parts.push(`<text class="row-label" x="${LEFT - 8}" y="${top + 14}" text-anchor="end">${escapeHtml(clip(name, 26))}</text>`);
+  parts.push(`<text class="row-label" x="${LEFT - 8}" y="${top + 14}" text-anchor="end">${escapeHtml(clip(name, 24))}</text>`);
   if (line) parts.push(`<text class="muted" x="${LEFT - 8}" y="${top + 28}" text-anchor="end">${escapeHtml(clip(`${line.metric} ${boundText(line.bound)}`.trim(), 28))}</text>`);
   const values = seen.map((o) => o.metric).filter((v): v is number => v !== undefined);
   const bounds = line?.bound ? ("value" in line.bound ? [line.bound.value] : [line.bound.min, line.bound.max]) : [];
@@ -130,15 +130,26 @@ function probeChart(name: string, line: HypothesisLine | undefined, seen: Observ
     for (const b of bounds) {
       parts.push(`<line class="threshold" x1="${LEFT}" x2="${WIDTH - RIGHT}" y1="${yOf(b).toFixed(1)}" y2="${yOf(b).toFixed(1)}" stroke="#dc2626" stroke-dasharray="5 4"><title>${escapeHtml(`threshold ${line ? boundText(line.bound) : ""}`)}</title></line>`);
     }
-    const points = seen.filter((o) => o.metric !== undefined).map((o) => `${x(o.t).toFixed(1)},${yOf(o.metric!).toFixed(1)}`);
-    if (points.length > 1) parts.push(`<polyline class="series" points="${points.join(" ")}" fill="none" stroke="#2563eb" stroke-width="1.5"/>`);
+    // The line breaks where a probe gave no value (no answer): joining across the gap would draw
+    // a value nobody measured.
+    const segments: string[][] = [[]];
+    for (const o of seen) {
+      if (o.metric === undefined) segments.push([]);
+      else segments.at(-1)!.push(`${x(o.t).toFixed(1)},${yOf(o.metric).toFixed(1)}`);
+    }
+    for (const points of segments) {
+      if (points.length > 1) parts.push(`<polyline class="series" points="${points.join(" ")}" fill="none" stroke="#2563eb" stroke-width="1.5"/>`);
+    }
+    if (seen.some((o) => o.metric === undefined)) parts.push(`<text class="muted" x="${WIDTH - RIGHT - 4}" y="${top + 12}" text-anchor="end">top edge: no value</text>`);
   } else {
     // Nothing numeric to plot: each answer is a dot on the mid line, coloured by its verdict.
     yOf = () => top + PROBE_ROW / 2;
   }
   for (const o of seen) {
     const v = o.metric;
-    const cy = v === undefined ? top + PROBE_ROW / 2 : yOf(v);
+    // On a numeric axis an answer without a value (a timeout, a refused connection) sits on the
+    // top edge, apart from every measured value, never where a low value would be.
+    const cy = v === undefined ? (values.length > 0 ? top + 4 : top + PROBE_ROW / 2) : yOf(v);
     // Only a counted failure during the method is a breach; before the faults or while recovering
     // a failing answer is "down", drawn hollow.
     const state = o.inconclusive !== undefined ? "nodata" : o.ok ? "ok" : o.phase !== "method" ? "down" : o.counted ? "breach" : "grace";
@@ -207,9 +218,18 @@ function faultWindows(events: readonly RunEvent[], end: number): FaultWindow[] {
   return windows;
 }
 
+/** A round step (1, 2 or 5 × a power of ten ms) that puts at most 12 ticks on the axis, however long the run. */
 function tickStep(end: number): number {
-  const candidates = [100, 250, 500, 1000, 2000, 5000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000, 1_800_000, 3_600_000];
-  return candidates.find((c) => end / c <= 12) ?? 7_200_000;
+  const rough = Math.max(1, end / 12);
+  const power = 10 ** Math.floor(Math.log10(rough));
+  return [1, 2, 5, 10].map((m) => m * power).find((step) => step >= rough)!;
+}
+
+/** A tick's label, precise enough that neighbouring ticks never read alike (1.25s, not 1.3s). */
+function tickLabel(ms: number, step: number): string {
+  if (step < 1000 && ms < 1000) return `${ms}ms`;
+  if (ms < 120_000) return `${Number((ms / 1000).toFixed(step % 1000 === 0 ? 0 : step % 100 === 0 ? 1 : 2))}s`;
+  return fmt(ms);
 }
 
 function fmt(ms: number): string {

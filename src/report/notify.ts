@@ -71,7 +71,12 @@ export function webhookOrigin(url: string): string {
 
 /** Slack's escaping for message text: only &, < and > are special. */
 function slack(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  // Control characters would reach every reader's client as they are: shown as the replacement character.
+  return text
+    .replace(/[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/g, "\uFFFD")
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;");
 }
 
 function messageFor(e: RunEvent, title: string): string | undefined {

@@ -50,18 +50,19 @@ function verdictOf(points: TrendPoint[]): string {
   const counts = new Map<Outcome, number>();
   for (const p of points) counts.set(p.outcome, (counts.get(p.outcome) ?? 0) + 1);
   const parts = [`${points.length} runs: ${[...counts].map(([o, n]) => `${n} ${o}`).join(", ")}; latest ${latest.outcome}`];
-  const compare = (label: string, pick: (p: TrendPoint) => number | null, show: (v: number) => string, lowerIsBetter: boolean) => {
+  // `slack`: a difference this small is noise, not a trend (a few ms of recovery, a point of score).
+  const compare = (label: string, pick: (p: TrendPoint) => number | null, show: (v: number) => string, lowerIsBetter: boolean, slack: number) => {
     const now = pick(latest);
     const earlier = before.map(pick).filter((v): v is number => v !== null);
     if (now === null || earlier.length === 0) return;
     const typical = median(earlier);
     const better = lowerIsBetter ? now < typical : now > typical;
-    const same = Math.abs(now - typical) <= Math.abs(typical) * 0.05;
+    const same = Math.abs(now - typical) <= Math.max(Math.abs(typical) * 0.1, slack);
     parts.push(`${label} ${show(now)} against a median of ${show(typical)} before (${same ? "about the same" : better ? "better" : "worse"})`);
   };
-  compare("abort latency", (p) => p.abortLatencyMs, humanMs, true);
-  compare("time to recovery", (p) => p.timeToRecoveryMs, humanMs, true);
-  compare("score", (p) => p.score, (v) => String(Math.round(v)), false);
+  compare("abort latency", (p) => p.abortLatencyMs, humanMs, true, 100);
+  compare("time to recovery", (p) => p.timeToRecoveryMs, humanMs, true, 500);
+  compare("score", (p) => p.score, (v) => String(Math.round(v)), false, 2);
   return `${parts.join("; ")}.`;
 }
 

@@ -135,6 +135,24 @@ describe("a suite run as a CI stage", () => {
   });
 });
 
+describe("a suite with an invalid file", () => {
+  it("runs nothing and exits 4, but still leaves a JUnit report and a step summary naming the problem", async () => {
+    writeSuite();
+    writeExperiment(suiteDir, "c-broken.yaml", "version: 1\ntitle: broken\nduration: 10x\nfaults: []\n");
+    const stepSummary = path.join(dir, "step-summary.md");
+    const result = await runCli(["run", "--yes", "--junit", "j.xml", suiteDir], { cwd: dir, env: { GITHUB_ACTIONS: "true", GITHUB_STEP_SUMMARY: stepSummary } });
+    expect(result.exitCode, result.all).toBe(4);
+    const junit = readFileSync(path.join(dir, "j.xml"), "utf8");
+    expect(junit).toMatch(/<testcase name="[^"]*c-broken\.yaml"[^>]*>\s*<error message="invalid experiment: \d problem\(s\); nothing was run">[^<]*c-broken\.yaml:3:11: duration/);
+    expect(readFileSync(stepSummary, "utf8")).toMatch(/invalid experiment file\(s\) \(exit 4\)[\s\S]*c-broken\.yaml:3:11/);
+    expect(readdirSync(dir)).not.toContain(".chaoscast");
+    if (await xmllint()) {
+      const lint = await execa("xmllint", ["--noout", "--schema", XSD, path.join(dir, "j.xml")], { reject: false, all: true });
+      expect(lint.exitCode, lint.all).toBe(0);
+    }
+  });
+});
+
 describe("chaoscast report", () => {
   it("renders reports from journals and compares runs of the same experiment over time", async () => {
     writeSuite();

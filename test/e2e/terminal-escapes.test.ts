@@ -34,7 +34,7 @@ describe("chaoscast validate, given escape sequences in file names and titles", 
     const result = await runCli(["validate", NAME], { cwd: dir });
     expect(result.exitCode).toBe(4);
     expect(result.stdout).toContain(`✖ ${SHOWN_NAME}: 1 problem(s)`);
-    expect(result.stderr).toContain(`${SHOWN_NAME}:3:11: duration: expected a duration like 250ms, 2s, 5m or 1h, found "\\e[2J1s"`);
+    expect(result.stdout).toContain(`${SHOWN_NAME}:3:11: duration: expected a duration like 250ms, 2s, 5m or 1h, found "\\e[2J1s"`);
     expect(result.all.replaceAll("\n", "")).not.toMatch(DRIVES_A_TERMINAL);
   });
 

@@ -15,6 +15,7 @@ import { suiteToJUnit } from "../../src/report/junit-report.js";
 import { suiteToMarkdown } from "../../src/report/markdown.js";
 import { renderHtml } from "../../src/report/html.js";
 import { formatAnnotation } from "../../src/report/github.js";
+import { timelineSvg } from "../../src/report/html-timeline.js";
 import { readJournalFile } from "../../src/report/journal-file.js";
 import { ROOT } from "../helpers/processes.js";
 
@@ -148,6 +149,34 @@ describe("every report keeps outside text as text", () => {
   });
 });
 
+describe("the timeline", () => {
+  it("keeps at most a dozen ticks on its axis however long the run, with labels that never read alike", () => {
+    for (const end of [900, 1_750, 20_000, 3_600_000, 300 * 24 * 3600_000]) {
+      const j = journalOf([[end, finished("passed", true)]]);
+      const labels = [...timelineSvg(j).matchAll(/<text class="tick"[^>]*text-anchor="middle">([^<]*)</g)].map((m) => m[1]);
+      expect(labels.length).toBeLessThanOrEqual(13);
+      expect(new Set(labels).size).toBe(labels.length);
+    }
+  });
+
+  it("draws an answer without a value on the top edge of a numeric chart, not among low values", () => {
+    const j = journalOf([
+      [1000, { type: "phase-started", phase: "method" }],
+      [2000, obs("method", true)],
+      [3000, { type: "observation", phase: "method", probe: "p", ok: false, counted: true, summary: "no answer in time", failures: ["no answer"], value: undefined, durationMs: 300 }],
+      [4000, obs("method", true)],
+      [5000, finished("aborted", true, 2)],
+    ]);
+    const svg = timelineSvg(j);
+    const dots = [...svg.matchAll(/<circle class="obs (\w+)" cx="[\d.]+" cy="([\d.]+)"/g)].map((m) => ({ state: m[1], cy: Number(m[2]) }));
+    const breach = dots.find((d) => d.state === "breach")!;
+    expect(Math.min(...dots.map((d) => d.cy))).toBe(breach.cy);
+    // The measured line is not drawn across the gap.
+    expect(svg.match(/<polyline class="series"/g) ?? []).toHaveLength(0);
+    expect(svg).toContain("top edge: no value");
+  });
+});
+
 describe("journals read back are untrusted", () => {
   const write = (name: string, text: string) => {
     const dir = mkdtempSync(path.join(tmpdir(), "chaoscast-journal-"));
@@ -162,17 +191,31 @@ describe("journals read back are untrusted", () => {
     expect(read).toEqual({ journal: JSON.parse(JSON.stringify(journal)) });
   });
 
+  it("reads back a run whose probe never answered (an observation without a value)", async () => {
+    const journal = journalOf([
+      [1000, { type: "phase-started", phase: "method" }],
+      [2000, { type: "observation", phase: "method", probe: "p", ok: false, counted: true, summary: "no answer in time", failures: ["no answer"], value: undefined, durationMs: 300 }],
+      [2100, finished("aborted", true, 2)],
+    ]);
+    const read = await readJournalFile(write("timeout.json", JSON.stringify(journal)));
+    expect("journal" in read).toBe(true);
+  });
+
   it.each([
     ["not JSON", "{\n  \"a\": 1,\n  nope\n}", /line|valid JSON/],
     ["another JSON document", JSON.stringify({ hello: "world" }), /expected a chaoscast journal/],
     ["an event of the wrong shape", JSON.stringify({ ...hostileRun(), events: [{ type: "observation", t: 1, at: "x", probe: 3 }] }), /expected a chaoscast journal/],
     ["an event with no time", JSON.stringify({ ...hostileRun(), events: [{ type: "mystery" }] }), /expected a chaoscast journal/],
     ["no run-finished event", JSON.stringify({ ...hostileRun(), events: [] }), /run-started and run-finished/],
+    ["a run a billion years long", JSON.stringify({ ...hostileRun(), durationMs: 1e308 }), /durationMs: .*expected a chaoscast journal .*(<=|too big|at most)/i],
+    ["an event at 1e12 ms", JSON.stringify({ ...hostileRun(), events: hostileRun().events.map((e) => ({ ...e, t: 1e12 })) }), /events\[0\]\.t/],
+    ["a start that is not a date", JSON.stringify({ ...hostileRun(), startedAt: "not a date" }), /ISO 8601/],
+    ["an observation whose failures are not text", JSON.stringify({ ...hostileRun(), events: hostileRun().events.map((e) => (e.type === "observation" ? { ...e, failures: [3] } : e)) }), /events\[3\]\.failures\[0\]/],
     ["nesting without end", `${"[".repeat(10_000)}${"]".repeat(10_000)}`, /nests more than/],
   ])("refuses %s with a problem naming the file", async (_what, text, message) => {
     const file = write("bad.json", text);
     const read = await readJournalFile(file);
     expect("problem" in read && read.problem.file).toBe(file);
-    expect("problem" in read && read.problem.message).toMatch(message);
+    expect("problem" in read && `${read.problem.path}: ${read.problem.message}`).toMatch(message);
   });
 });

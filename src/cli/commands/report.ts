@@ -17,7 +17,7 @@ import { forTerminal, terminalSafeJson } from "../../util/terminal-text.js";
 import { checkOutputFile } from "../output-target.js";
 import { makeStyle } from "../render/style.js";
 import { suiteTable } from "../render/text.js";
-import type { CommonOptions } from "../shared.js";
+import { runsDir, type CommonOptions } from "../shared.js";
 
 export interface ReportOptions extends CommonOptions {
   html?: string;
@@ -111,6 +111,6 @@ async function journalFiles(paths: string[]): Promise<string[]> {
       files.push(...names.map((n) => path.join(p, n)));
     } else files.push(p);
   }
-  if (files.length === 0) throw new UsageError(`no journals found in ${paths.join(", ")} (journals are the .json files run writes, by default in ~/.local/state/chaoscast/runs/)`);
+  if (files.length === 0) throw new UsageError(`no journals found in ${paths.join(", ")} (journals are the .json files run writes, by default in ${displayPath(runsDir())})`);
   return files;
 }

@@ -1,7 +1,7 @@
 // `chaoscast run`: validate every file first, then run each experiment in turn, writing a journal
 // per run. Stops the batch after an interrupt or a failed rollback.
 
-import { stat } from "node:fs/promises";
+import { appendFile, stat } from "node:fs/promises";
 import { checkOutputFile, checkWritableDir } from "../output-target.js";
 import path from "node:path";
 import { displayPath } from "../../util/display-path.js";
@@ -15,7 +15,8 @@ import type { ResolvedPlan } from "../../engine/runner.js";
 import { runSuite, type SuiteOutcome } from "../../engine/suite.js";
 import type { Reporter, SuiteResult } from "../../report/reporter.js";
 import { JsonLinesReporter } from "../../report/jsonl.js";
-import { errorMessage, PolicyError, UsageError } from "../../errors.js";
+import { scoreRun, suiteScore } from "../../report/score.js";
+import { errorMessage, ExperimentError, PolicyError, UsageError } from "../../errors.js";
 import { staticFacts } from "../../engine/preflight.js";
 import { JournalReporter } from "../../report/journal.js";
 import { trapInterrupts } from "../interrupts.js";
@@ -82,7 +83,13 @@ export async function runCommand(paths: string[], options: RunCommandOptions): P
 export async function runSuiteCommand(paths: string[], options: RunCommandOptions, extraReporters: Reporter[] = []): Promise<{ exitCode: number; suite: SuiteResult }> {
   const waitMs = lockWaitMs(options.waitLock);
   const hangMs = watchdogHangMs(options.watchdog);
-  const experiments = await loadExperiments(paths, options);
+  let experiments: CompiledExperiment[];
+  try {
+    experiments = await loadExperiments(paths, options);
+  } catch (err) {
+    if (err instanceof ExperimentError) await reportInvalidFiles(err, options);
+    throw err;
+  }
   const { policy } = await loadPolicy();
   refuseStaticViolations(experiments, policy);
   const journalTarget = await journalLocation(options.journal, experiments.length);
@@ -159,6 +166,29 @@ export async function runSuiteCommand(paths: string[], options: RunCommandOption
   return { exitCode: suite.exitCode, suite };
 }
 
+/**
+ * An invalid file stops the suite before it starts (exit 4), but a CI job's report steps still get
+ * their files, naming the problems. Best effort: a report path that cannot be written is left out.
+ */
+async function reportInvalidFiles(error: ExperimentError, options: RunCommandOptions): Promise<void> {
+  const { invalidToJUnit, invalidToMarkdown } = await import("../../report/invalid.js");
+  const { underGitHubActions } = await import("../../report/github.js");
+  const { writeOutputFile } = await import("../../util/output-file.js");
+  const write = async (flag: string, file: string | undefined, text: () => string) => {
+    if (file === undefined) return;
+    try {
+      await checkOutputFile(flag, file);
+      await writeOutputFile(file, text());
+    } catch {
+      // The invalid file is the error to report; a report that cannot be written adds nothing.
+    }
+  };
+  await write("--junit", options.junit, () => invalidToJUnit(error.problems));
+  await write("--summary", options.summary, () => invalidToMarkdown(error.problems));
+  const stepSummary = underGitHubActions() ? process.env.GITHUB_STEP_SUMMARY : undefined;
+  if (stepSummary) await appendFile(stepSummary, invalidToMarkdown(error.problems), { mode: 0o600 }).catch(() => {});
+}
+
 /** A webhook URL is checked before anything runs; only its origin is ever shown (its path is a token). */
 function checkWebhookUrl(url: string): void {
   let parsed: URL;
@@ -210,7 +240,17 @@ function jsonOutput(): Reporter {
     name: "JSON output",
     suiteFinished(suite) {
       const journals = suite.runs.map((r) => r.journal);
-      const body = journals.length === 1 && suite.notRun.length === 0 ? journals[0] : { outcome: suite.outcome, exitCode: suite.exitCode, runs: journals, notRun: suite.notRun };
+      const body =
+        journals.length === 1 && suite.notRun.length === 0
+          ? journals[0]
+          : {
+              outcome: suite.outcome,
+              exitCode: suite.exitCode,
+              score: suiteScore(suite.runs.map((r) => scoreRun(r.journal).score)),
+              journalFiles: suite.runs.map((r) => r.journalFile),
+              runs: journals,
+              notRun: suite.notRun,
+            };
       process.stdout.write(`${terminalSafeJson(body, 2)}\n`);
     },
   };
