@@ -37,7 +37,7 @@ try {
   const page = await browser.newPage({ viewport: { width: 1040, height: 800 }, deviceScaleFactor: 1 });
   await page.goto(`file://${html}`);
   const aborted = runs.findIndex((r) => r.journal.outcome === "aborted");
-  const run = `#run-${(aborted < 0 ? 0 : aborted) + 1}`;
+  const run = `#run-${Math.max(aborted, 0) + 1}`;
   await page.locator(`${run} svg.timeline`).screenshot({ path: path.join(ROOT, "docs/images/report-timeline.png") });
   await page.locator("body > header").screenshot({ path: path.join(ROOT, "docs/images/report-verdict.png") });
   await page.locator("body > section").first().screenshot({ path: path.join(ROOT, "docs/images/report-summary.png") });
