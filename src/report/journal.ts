@@ -8,8 +8,6 @@ import type { CompiledExperiment } from "../contract/compiled-experiment.js";
 import type { Outcome, RunEvent } from "../contract/events.js";
 import { chaoscastVersion } from "../version.js";
 import { makeRedactor } from "../contract/redact.js";
-import { displayPath } from "../util/display-path.js";
-import type { FinishedRun, Reporter } from "./reporter.js";
 
 export interface JournalFault {
   fault: string;
@@ -152,24 +150,4 @@ export async function writeJournal(file: string, journal: Journal): Promise<void
   await mkdir(path.dirname(file), { recursive: true });
   // Terminal-safe: a journal may be written to /dev/stdout or `cat` to a terminal.
   await writeOutputFile(file, `${terminalSafeJson(journal, 2)}\n`);
-}
-
-/**
- * The journal as a reporter: each run's journal is written as soon as the run is over (before the
- * next one starts), so a suite killed half-way still leaves the record of what it finished.
- */
-export class JournalReporter implements Reporter {
-  readonly name = "journal";
-
-  constructor(private readonly written?: (file: string) => void) {}
-
-  async runFinished(run: FinishedRun): Promise<void> {
-    if (run.journalFile === null) return;
-    try {
-      await writeJournal(run.journalFile, run.journal);
-    } catch (err) {
-      throw new Error(`could not write ${displayPath(run.journalFile)}: ${(err as Error).message}`);
-    }
-    this.written?.(run.journalFile);
-  }
 }

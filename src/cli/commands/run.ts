@@ -18,7 +18,7 @@ import { JsonLinesReporter } from "../../report/jsonl.js";
 import { scoreRun, suiteScore } from "../../report/score.js";
 import { errorMessage, ExperimentError, PolicyError, UsageError } from "../../errors.js";
 import { staticFacts } from "../../engine/preflight.js";
-import { JournalReporter } from "../../report/journal.js";
+import { JournalReporter } from "../../report/journal-reporter.js";
 import { trapInterrupts } from "../interrupts.js";
 import { currentOwner } from "../../util/process-owner.js";
 import type { WatchdogGuard } from "../../watchdog/guard.js";
