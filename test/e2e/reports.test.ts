@@ -124,6 +124,16 @@ describe("a suite run as a CI stage", () => {
     expect(result.stdout).not.toMatch(/^::\w+ file=[^\n]*a-pass/m);
   });
 
+  it("keeps --output jsonl parseable under GitHub Actions: annotations go to stderr", async () => {
+    writeSuite();
+    const result = await runCli(["run", "--yes", "--output", "jsonl", path.join(suiteDir, "b-freeze.yaml")], { cwd: dir, env: { GITHUB_ACTIONS: "true" } });
+    expect(result.exitCode, result.all).toBe(2);
+    const events = result.stdout.trim().split("\n").map((line) => JSON.parse(line) as { eventVersion: number; type: string });
+    expect(events.every((e) => e.eventVersion === 1)).toBe(true);
+    expect(events.at(-1)!.type).toBe("run-finished");
+    expect(result.stderr).toMatch(/^::error file=suite\/b-freeze\.yaml/m);
+  });
+
   it("stops after the first failure with --fail-fast and reports the rest as not run", async () => {
     writeSuite({ abort: "a-freeze.yaml", pass: "b-pass.yaml" });
     const result = await runCli(["run", "--yes", "--fail-fast", "--junit", "j.xml", suiteDir], { cwd: dir });

@@ -223,7 +223,9 @@ async function reportReporters(options: RunCommandOptions, notifyUrl: string | u
     reporters.push({
       name: "GitHub annotations",
       suiteFinished: (suite) => {
-        for (const a of github.annotationsOf(suite)) process.stdout.write(`${forTerminal(github.formatAnnotation(a).trimEnd())}\n`);
+        // The runner reads workflow commands on stderr too: with --output json or jsonl, stdout stays parseable.
+        const stream = (options.output ?? "text") === "text" ? process.stdout : process.stderr;
+        for (const a of github.annotationsOf(suite)) stream.write(`${forTerminal(github.formatAnnotation(a).trimEnd())}\n`);
       },
     });
   }
