@@ -150,7 +150,11 @@ export class HttpRelay {
         const piece = data.subarray(offset, offset + size);
         offset += piece.length;
         if (throttle) {
-          next = Math.max(next, performance.now()) + piece.length / throttle.value;
+          // The schedule keeps up to one piece (100 ms) of credit: a sleep that ends late on a busy
+          // machine is made up by the next one, so the rate holds instead of drifting down; a longer
+          // stall is not made up, so the client never gets a burst above the rate.
+          const pieceMs = piece.length / throttle.value;
+          next = Math.max(next, performance.now() - pieceMs) + pieceMs;
           await sleep(next - performance.now(), throttle.record.removed.signal);
         }
         if (res.destroyed) return void upstreamRes.destroy();

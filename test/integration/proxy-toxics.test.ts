@@ -100,7 +100,8 @@ describe("toxics do what they say, measured on real connections", () => {
 
   it("toxicity: 0 never applies, 0.5 applies to some connections and not others", async () => {
     const never = await link([{ type: "latency", toxicity: 0, attributes: { latency: 300 } }]);
-    expect(Math.max(...(await sequential(5, () => timedGet(`${never.base}/health`))))).toBeLessThan(150);
+    // Under the 300 ms the toxic would add, with room for a loaded CI machine's slow answer.
+    expect(Math.max(...(await sequential(5, () => timedGet(`${never.base}/health`))))).toBeLessThan(250);
     const half = await link([{ type: "latency", toxicity: 0.5, attributes: { latency: 150 } }]);
     const times = await Promise.all(Array.from({ length: 40 }, () => timedGet(`${half.base}/health`)));
     const delayed = times.filter((t) => t >= 150).length;
