@@ -2,6 +2,7 @@
 
 import { commandAdapter } from "./adapters/command/index.js";
 import { dockerAdapter } from "./adapters/docker/index.js";
+import { ec2Adapter } from "./adapters/ec2/index.js";
 import { hlsAdapter } from "./adapters/hls/index.js";
 import { httpAdapter } from "./adapters/http/index.js";
 import { kubernetesAdapter } from "./adapters/kubernetes/index.js";
@@ -13,6 +14,6 @@ import { proxyAdapter } from "./adapters/proxy/index.js";
 import { tcpAdapter } from "./adapters/tcp/index.js";
 import { RegistryView } from "./contract/registry-view.js";
 
-export const adapters = [processAdapter, proxyAdapter, dockerAdapter, kubernetesAdapter, commandAdapter, httpAdapter, tcpAdapter, metricsAdapter, prometheusAdapter, hlsAdapter, playerAdapter] as const;
+export const adapters = [processAdapter, proxyAdapter, dockerAdapter, kubernetesAdapter, ec2Adapter, commandAdapter, httpAdapter, tcpAdapter, metricsAdapter, prometheusAdapter, hlsAdapter, playerAdapter] as const;
 
 export const registry = new RegistryView(adapters);

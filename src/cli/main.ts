@@ -229,6 +229,7 @@ Exit 0 successful, 1 failed, 6 inconclusive or errors, 4 invalid options. See do
     .option("--dry-run", "show what each run left and whether it is still in effect; change nothing")
     .option("--forget", "with --run: drop that run's record without reverting anything (faults you undid by hand, or that can no longer be undone)")
     .option("--context <name>", "also look in this Kubernetes context for faults runs recorded there (from any machine or state directory) and undo those whose run is gone")
+    .option("--region <region>", "also look at the EC2 instances of this AWS region for faults runs recorded in their tags, and undo those whose run is gone")
     .addOption(outputOption(["text", "json"]))
     .addHelpText(
       "after",
@@ -240,6 +241,8 @@ Examples:
   $ chaoscast rollback --run 20261124T101500Z-edge-latency-1a2b --forget   after undoing it by hand
   $ chaoscast rollback --context prod-eu   also what runs recorded in that cluster (another
                                        laptop's, a CronJob's) and left when they died
+  $ chaoscast rollback --region us-east-1  also what runs recorded in the tags of that region's
+                                       EC2 instances
 
 A run writes how to undo each fault to state/<run-id>.json in chaoscast's state directory
 ($CHAOSCAST_DIR, else $XDG_STATE_HOME/chaoscast, else ~/.local/state/chaoscast) before injecting

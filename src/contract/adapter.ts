@@ -87,6 +87,11 @@ export interface ActionDef<P extends z.ZodType = z.ZodType> {
   example: Record<string, unknown>;
   /** Whether the fault has something to undo; actions that cannot be undone say so in `plan`. */
   reversible: "always" | "never" | "when-configured";
+  /**
+   * A permission the blast-radius policy must grant before the action may run at all (an action that
+   * destroys what cannot be recreated, such as ec2.terminate); refused with exit 4 otherwise.
+   */
+  requiresPolicy?: "allowTerminate";
   /** For "when-configured": whether these parameters configure an undo (plan shows the difference). */
   revertConfigured?: (params: z.output<P>) => boolean;
   /**

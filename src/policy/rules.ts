@@ -18,6 +18,10 @@ export const PolicySchema = z
     allowNamespaces: z.array(z.string().min(1)).optional().meta({ description: "Namespaces (globs) a run may touch." }),
     maxDuration: DurationSchema.optional().meta({ description: "Longest method a run may have." }),
     requireWindow: z.boolean().optional().meta({ description: "Runs only inside the experiment's schedule windows (an experiment without one is refused)." }),
+    allowTerminate: z
+      .boolean()
+      .optional()
+      .meta({ description: "Lets experiments use actions that cannot be undone, such as ec2.terminate (refused otherwise). A false in any policy file wins." }),
   })
   .strict();
 
@@ -38,6 +42,8 @@ export interface Policy {
   maxPercent?: Rule<number>;
   maxDuration?: Rule<number>;
   requireWindow?: Rule<true>;
+  /** Irreversible actions (ec2.terminate) allowed: true only if some file says so and none says false. */
+  allowTerminate?: Rule<boolean>;
   /** One list per policy file that sets it: a name must be allowed by each. */
   allowContexts?: Rule<string[]>[];
   allowNamespaces?: Rule<string[]>[];
@@ -59,6 +65,8 @@ export function mergePolicies(parts: { limits: PolicyLimits; source: (key: Polic
       if (value !== undefined) merged[key] = [...(merged[key] ?? []), { value, source: source(key) }];
     }
     if (limits.requireWindow === true) merged.requireWindow = { value: true, source: source("requireWindow") };
+    // A permission: any file may refuse it, and no file can lift another's refusal.
+    if (limits.allowTerminate !== undefined && merged.allowTerminate?.value !== false) merged.allowTerminate = { value: limits.allowTerminate, source: source("allowTerminate") };
   }
   return merged;
 }
@@ -84,6 +92,8 @@ export interface StaticFacts {
   hasWindows: boolean;
   /** Target blocks with select.percent, to refuse before anything is resolved. */
   percents: { target: string; percent: number }[];
+  /** Faults whose action needs a permission of the policy (ec2.terminate: allowTerminate). */
+  permissions?: { fault: string; action: string; permission: "allowTerminate" }[];
 }
 
 /** What can be judged from the experiment alone (plan and run, before any target is resolved). */
@@ -97,6 +107,12 @@ export function checkStatic(facts: StaticFacts, policy: Policy): Violation[] {
       if (percent > policy.maxPercent.value) {
         out.push({ limit: "maxPercent", target, message: `target "${target}" selects ${percent}% of its candidates, over the policy's maxPercent of ${policy.maxPercent.value}% (${policy.maxPercent.source})` });
       }
+    }
+  }
+  for (const need of facts.permissions ?? []) {
+    if (policy[need.permission]?.value !== true) {
+      const where = policy[need.permission] ? ` (${policy[need.permission]!.source} says ${need.permission}: false)` : "; no policy file (.chaoscast.yaml) allows it";
+      out.push({ limit: need.permission, message: `fault "${need.fault}" uses ${need.action}, which CANNOT BE UNDONE; it runs only where the blast-radius policy says ${need.permission}: true${where}` });
     }
   }
   if (policy.requireWindow && !facts.hasWindows) {

@@ -29,6 +29,9 @@ const isCiFile = (text: string) => /^# (\.github\/workflows\/|\.gitlab-ci\.yml)/
 /** A block with apiVersion and kind is a Kubernetes manifest (RBAC, a CronJob), shown for users to apply. */
 const isManifest = (text: string) => /^apiVersion:/m.test(text) && /^kind:/m.test(text);
 
+/** An AWS IAM policy document (docs/adapters/aws.md's least privilege). */
+const isIamPolicy = (text: string) => /"Version":\s*"2012-10-17"/.test(text);
+
 /** A manifest must at least be one YAML document naming what it is. */
 function checkManifest(text: string): void {
   const doc = parseYaml(text) as { apiVersion?: unknown; kind?: unknown; metadata?: { name?: unknown } };
@@ -42,6 +45,7 @@ describe.each(DOCS.filter((file) => examples(file).length > 0))("examples in %s"
     const where = `${file}:${example.line}`;
     if (isSlo(example.text)) expect(parseSlos(example.text, where).length).toBeGreaterThan(0);
     else if (isCiFile(example.text)) expect(() => parseYaml(example.text)).not.toThrow();
+    else if (isIamPolicy(example.text)) expect((JSON.parse(example.text) as { Statement: unknown[] }).Statement.length).toBeGreaterThan(0);
     else if (isManifest(example.text)) checkManifest(example.text);
     else if (isPolicy(example.text)) expect(Object.keys(parsePolicy(example.text, where).limits).length).toBeGreaterThan(0);
     else expect(() => parseExperiment(example.text, where, { registry, vars: { cli: {}, env: {} } })).not.toThrow();

@@ -33,6 +33,8 @@ export interface RollbackOptions extends CommonOptions {
   forget?: boolean;
   /** Also search this context (adapters that record faults in their backend) for what dead runs left. */
   context?: string;
+  /** Also search this AWS region's EC2 instances (their tags) for what dead runs left. */
+  region?: string;
 }
 
 function describeRun(run: LeftoverRun): string {
@@ -103,7 +105,7 @@ export async function rollbackCommand(options: RollbackOptions): Promise<number>
     report = r;
   });
   let exit = local;
-  if (options.context !== undefined) {
+  if (options.context !== undefined || options.region !== undefined) {
     const cluster = await rollbackRecorded(options, style, out);
     report = { ...report, recorded: cluster.report };
     if (exit === EXIT.passed) exit = cluster.exit;
@@ -144,8 +146,8 @@ async function rollbackStateDir(options: RollbackOptions, style: Style, out: Out
   let chosen = runs.filter((r) => r.pending.length > 0 || r.irreversible.length > 0);
   if (options.run) {
     const run = runs.find((r) => r.state.runId === options.run);
-    // A run known only to the cluster (made from another machine or state directory) is --context's.
-    if (!run && options.context !== undefined) return EXIT.passed;
+    // A run known only to a backend (made from another machine or state directory) is --context's or --region's.
+    if (!run && (options.context !== undefined || options.region !== undefined)) return EXIT.passed;
     if (!run) {
       const ids = runs.map((r) => r.state.runId);
       throw new UsageError(t(`--run ${options.run}: no state for that run in ${dir}${didYouMean(options.run, ids)}${ids.length ? `; runs with state: ${ids.join(", ")}` : "; there is none"}`));
@@ -270,8 +272,11 @@ async function rollbackRecorded(options: RollbackOptions, style: Style, out: Out
   const report: unknown[] = [];
   let problems = 0;
   for (const adapter of registry.adapters.filter((a) => a.records)) {
-    const found = await adapter.records!.find(options.context, ctx);
-    const scope = `${adapter.kind} ${adapter.records!.scope} ${options.context}`;
+    // Each backend is searched only when its scope was named: --context (clusters), --region (EC2).
+    const where = adapter.records!.scope === "region" ? options.region : options.context;
+    if (where === undefined) continue;
+    const found = await adapter.records!.find(where, ctx);
+    const scope = `${adapter.kind} ${adapter.records!.scope} ${where}`;
     for (const u of found.unreadable) {
       out(style.red(`✖ ${t(u.where)}: ${t(u.problem)}; left alone, check it by hand`));
       problems += 1;
