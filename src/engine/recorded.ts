@@ -24,6 +24,9 @@ export async function recordState(record: RecordedFault, now = Date.now()): Prom
     return { state: "abandoned", why: `its run (pid ${record.owner.pid} on this host) has ended` };
   }
   const age = now - Date.parse(record.renewedAt);
+  // A renewal dated more than a lease ahead is no lease at all (a forged record, a clock far off):
+  // honouring it would keep the fault from ever being undone.
+  if (Number.isFinite(age) && age < -record.leaseMs) return { state: "abandoned", why: `its lease is dated ${Math.round(-age / 1000)}s in the future, which no run renews; treated as expired` };
   if (Number.isFinite(age) && age < record.leaseMs) return { state: "held", why: `its run on ${record.owner.host} renewed it ${Math.max(0, Math.round(age / 1000))}s ago (a lease lasts ${Math.round(record.leaseMs / 1000)}s)` };
   return { state: "abandoned", why: `its run on ${record.owner.host} last renewed it ${Number.isFinite(age) ? `${Math.round(age / 1000)}s` : "an unknown time"} ago, longer than its ${Math.round(record.leaseMs / 1000)}s lease` };
 }

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { CreateSecurityGroupCommand, CreateTagsCommand, DescribeInstancesCommand, DescribeSecurityGroupsCommand, EC2Client, RunInstancesCommand, TerminateInstancesCommand } from "@aws-sdk/client-ec2";
+import { CreateSecurityGroupCommand, CreateTagsCommand, DeleteTagsCommand, DescribeInstancesCommand, DescribeSecurityGroupsCommand, EC2Client, RunInstancesCommand, StopInstancesCommand, TerminateInstancesCommand } from "@aws-sdk/client-ec2";
 import { motoAvailable, startMoto, type Moto } from "../helpers/moto.js";
 import { pollUntil, ROOT, runCli, startServer, waitForOutput, workdir, writeExperiment } from "../helpers/processes.js";
 
@@ -206,6 +206,48 @@ recovery: { timeout: 30s }
     } finally {
       await playback.stop();
     }
+  });
+
+  it("rollback --region leaves alone forged tags that name a group that is not chaoscast's own", async () => {
+    const { ids } = await fleet("vod-origin-f");
+    const victim = await ec2.send(new CreateSecurityGroupCommand({ GroupName: "prod-db-firewall", Description: "not chaoscast's" }));
+    const before = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [ids[0]!] }));
+    const groups = before.Reservations![0]!.Instances![0]!.SecurityGroups!.map((g) => g.GroupId);
+    const forged = {
+      "chaoscast.io/run": "20261206T000000Z-evil-0000",
+      "chaoscast.io/fault": "ec2.isolate on it",
+      "chaoscast.io/owner": JSON.stringify({ p: 1, s: "1", h: "otherhost" }),
+      "chaoscast.io/renewed-at": "2020-01-01T00:00:00Z",
+      "chaoscast.io/restore": JSON.stringify({ k: "groups", g: [victim.GroupId], n: "prod-db-firewall", v: "" }),
+    };
+    await ec2.send(new CreateTagsCommand({ Resources: [ids[0]!], Tags: Object.entries(forged).map(([Key, Value]) => ({ Key, Value })) }));
+    const result = await runCli(["rollback", "--region", "us-east-1"], { cwd: workdir(), env: moto.env });
+    expect(result.exitCode, result.all).toBe(3);
+    expect(result.all).toMatch(/left alone/);
+    const after = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [ids[0]!] }));
+    expect(after.Reservations![0]!.Instances![0]!.SecurityGroups!.map((g) => g.GroupId)).toEqual(groups);
+    const still = await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [victim.GroupId!] }));
+    expect(still.SecurityGroups).toHaveLength(1);
+    // The forged record would make every later rollback --region of this moto exit 3.
+    await ec2.send(new DeleteTagsCommand({ Resources: [ids[0]!], Tags: Object.keys(forged).map((Key) => ({ Key })) }));
+  });
+
+  it("a state file left behind does not restart an instance someone stopped after rollback --region undid the run", async () => {
+    const dir = workdir();
+    const { ids } = await fleet("vod-origin-s2");
+    const file = writeExperiment(dir, "long.yaml", stopExperiment("vod-origin-s2", "5m"));
+    const child = runCli(["run", "--yes", "--watchdog", "off", file], { cwd: dir, env: moto.env });
+    await waitForOutput(child, "injected stop one origin", 60_000);
+    child.kill("SIGKILL");
+    await child;
+    const id = Object.entries(await states(ids)).find(([, st]) => st !== "running")![0];
+    expect((await runCli(["rollback", "--region", "us-east-1"], { cwd: workdir(), env: moto.env })).exitCode).toBe(0);
+    // The operator stops it on purpose; the run's own state file, still there, must not undo that.
+    await ec2.send(new StopInstancesCommand({ InstanceIds: [id] }));
+    const local = await runCli(["rollback"], { cwd: dir, env: moto.env });
+    expect(local.exitCode, local.all).toBe(0);
+    expect(local.all).toMatch(/its stop was undone already; left stopped/);
+    expect((await states([id]))[id]).toBe("stopped");
   });
 
   it("never prints or journals the credentials", async () => {

@@ -19,6 +19,8 @@ export interface World {
   unsupported: Set<string>;
   /** Called as a fault is applied, e.g. to look at the state file at that moment. */
   onApply?: (name: string) => void;
+  /** Awaited at the start of each repair, e.g. to see which repairs are under way at once. */
+  beforeRepair?: (name: string) => Promise<void>;
 }
 
 export function makeWorld(): World {
@@ -31,6 +33,7 @@ export function memoryRegistry(world: World, items = ["a", "b", "c"]): RegistryV
     data: z.object({ name: z.string() }),
     describe: (data) => `repair ${data.name}`,
     async run({ name }) {
+      await world.beforeRepair?.(name);
       const left = world.revertFailures.get(name) ?? 0;
       if (left > 0) {
         world.revertFailures.set(name, left - 1);

@@ -33,6 +33,8 @@ describe("the ec2 selector", () => {
     expect(Ec2SelectorSchema.safeParse({ ids: "i-zzz" }).success).toBe(false);
     expect(Ec2SelectorSchema.safeParse({ az: "us-east-1" }).success).toBe(false);
     expect(Ec2SelectorSchema.safeParse({ az: "us-east-1a", region: "moon-1" }).success).toBe(false);
+    expect(Ec2SelectorSchema.safeParse({ filters: {} }).success).toBe(false);
+    expect(Ec2SelectorSchema.safeParse({ filters: { "instance-state-name": "running" } }).success).toBe(false);
   });
 });
 
@@ -45,5 +47,16 @@ describe("allowTerminate", () => {
     expect(checkStatic(facts, policy({ allowTerminate: true }))).toEqual([]);
     expect(checkStatic(facts, policy({ allowTerminate: true }, { allowTerminate: false }))).toHaveLength(1);
     expect(checkStatic(facts, policy({ allowTerminate: false }, { allowTerminate: true }))).toHaveLength(1);
+  });
+});
+
+describe("a record's lease", () => {
+  it("dated more than a lease in the future counts as expired, so a forged one cannot hold a fault forever", async () => {
+    const { recordState } = await import("../../src/engine/recorded.js");
+    const record = { runId: "r", where: "w", fault: "f", action: "a", target: null, revert: { kind: "k", data: {}, description: "d" }, owner: { pid: 1, startTime: null, host: "elsewhere" }, leaseMs: 60_000, forget: async () => {} };
+    const now = Date.parse("2026-12-06T12:00:00Z");
+    expect(await recordState({ ...record, renewedAt: "2099-01-01T00:00:00Z" }, now)).toMatchObject({ state: "abandoned", why: expect.stringMatching(/in the future/) });
+    expect(await recordState({ ...record, renewedAt: "2026-12-06T12:00:05Z" }, now)).toMatchObject({ state: "held" });
+    expect(await recordState({ ...record, renewedAt: "2026-12-06T11:58:00Z" }, now)).toMatchObject({ state: "abandoned" });
   });
 });

@@ -57,6 +57,28 @@ describe("the run lifecycle", () => {
     expect(breaches.map((e) => (e as { consecutive: number }).consecutive)).toEqual([1, 2]);
   });
 
+  it("reverts the targets of one fault together, and the faults one after another, newest first", async () => {
+    const world = makeWorld();
+    const started: string[] = [];
+    let release!: () => void;
+    const allThree = new Promise<void>((resolve) => (release = resolve));
+    // The newer fault's repair goes alone; each repair of "all" then waits until its three have
+    // begun: one at a time, they never would, and the run would hang.
+    world.beforeRepair = async (name) => {
+      started.push(name);
+      if (started.length === 1) return;
+      if (started.length === 4) release();
+      await allThree;
+    };
+    const yaml = `${header("a").replace("after: 2", "after: 1000")}faults:\n  - { name: break all, target: all, action: mem.break }\n  - { name: break b again, target: b, action: mem.break, at: 100ms }\n`.replace("watched item healthy\n    probe: mem\n    with: { item: a }", "watched item healthy\n    probe: mem\n    with: { item: z }");
+    const { result } = await run({ world, yaml });
+    expect(result.outcome, result.reason).toBe("passed");
+    // The newer fault first, alone; then the three targets of the older one, at once.
+    expect(started[0]).toBe("b");
+    expect([...started.slice(1)].sort()).toEqual(["a", "b", "c"]);
+    expect(world.broken.size).toBe(0);
+  });
+
   it("retries a failing revert with backoff until it succeeds", async () => {
     const world = makeWorld();
     world.revertFailures.set("b", 2);

@@ -8,7 +8,7 @@ import { defineAction, revertWith, type Injection, type RunContext, type Target 
 import { AdapterError } from "../../errors.js";
 import { call, dryRun, ec2For } from "./connection.js";
 import { writeRecordTags } from "./records.js";
-import { restoreGroupsRevert, startRevert } from "./reverts.js";
+import { isolationGroupName, restoreGroupsRevert, startRevert } from "./reverts.js";
 import { groupsOf, instanceOf, readInstance, type InstanceData } from "./targets.js";
 
 const NoParams = z.object({}).strict();
@@ -79,9 +79,6 @@ async function prepareIsolate(action: string, target: Target | null, ctx: RunCon
 }
 
 
-export function isolationGroupName(runId: string, instanceId: string): string {
-  return `chaoscast-isolate-${runId}-${instanceId}`.slice(0, 255);
-}
 
 const StopParams = z
   .object({ hibernate: z.boolean().default(false).meta({ description: "Hibernate instead of a plain stop (the instance must be enabled for it)." }) })

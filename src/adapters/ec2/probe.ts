@@ -5,7 +5,7 @@ import { z } from "zod";
 import { defineProbe } from "../../contract/adapter.js";
 import { DurationSchema } from "../../contract/common-schemas.js";
 import { abortMessage, combinedSignal } from "../../util/abortable.js";
-import { ec2For, explain } from "./connection.js";
+import { ec2For, explain, loadEc2 } from "./connection.js";
 import { Ec2SelectorSchema, filtersOf } from "./targets.js";
 
 type AutoScalingModule = typeof import("@aws-sdk/client-auto-scaling");
@@ -56,6 +56,7 @@ export const ec2Probe = defineProbe({
       } while (NextToken);
       const fields: Record<string, number> = { ...counts, total, runningRatio: total === 0 ? 1 : counts.running! / total };
       if (s.asg) {
+        await loadEc2();
         autoScaling ??= import("@aws-sdk/client-auto-scaling");
         const m = await autoScaling;
         const client = new m.AutoScalingClient({ region: ec2.place.region, ...(s.profile ? { profile: s.profile } : {}), maxAttempts: 4 });

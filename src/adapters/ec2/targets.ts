@@ -23,13 +23,13 @@ export const Ec2SelectorSchema = z
     filters: z
       .record(z.string().min(1).max(255), z.union([z.string().max(255), z.array(z.string().max(255)).min(1).max(200)]))
       .optional()
-      .meta({ description: 'EC2 filters as DescribeInstances takes them, e.g. { "tag:role": vod-origin, instance-type: m6i.large }. Without instance-state-name, instances that are pending, running, stopping or stopped.' }),
+      .meta({ description: 'EC2 filters as DescribeInstances takes them, e.g. { "tag:role": vod-origin, instance-type: m6i.large }. Without instance-state-name, running instances only.' }),
     asg: z.string().min(1).max(255).optional().meta({ description: "The instances of this auto-scaling group (its aws:autoscaling:groupName tag)." }),
     az: z.string().regex(ZONE, { error: "expected an availability zone such as us-east-1a" }).optional().meta({ description: "Only instances in this availability zone." }),
   })
   .strict()
-  .refine((s) => s.ids !== undefined || s.filters !== undefined || s.asg !== undefined || s.az !== undefined, {
-    message: "an ec2 target needs ids, filters, asg or az: chaoscast never picks from every instance of an account",
+  .refine((s) => s.ids !== undefined || Object.keys(s.filters ?? {}).some((name) => name !== "instance-state-name") || s.asg !== undefined || s.az !== undefined, {
+    message: "an ec2 target needs ids, asg, az or a filter other than instance-state-name: chaoscast never picks from every instance of an account",
   });
 
 export type Ec2Selector = z.output<typeof Ec2SelectorSchema>;
@@ -51,7 +51,8 @@ export const InstanceDataSchema = z.object({
   vpcId: z.string().max(64),
 });
 
-const LIVE_STATES = ["pending", "running", "stopping", "stopped"];
+/** Candidates by default: running instances (a stop or reboot needs one; an instance already down is not a target). */
+const LIVE_STATES = ["running"];
 
 export function describeSelector(s: Ec2Selector): string {
   const parts: string[] = [];

@@ -95,6 +95,7 @@ async function forgetRun(run: LeftoverRun, dryRun: boolean, out: (line: string) 
 }
 
 export async function rollbackCommand(options: RollbackOptions): Promise<number> {
+  if (options.region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/.test(options.region)) throw new UsageError(`--region ${t(options.region)}: expected an AWS region such as us-east-1`);
   const style = makeStyle(process.stdout, options.color);
   const json = options.output === "json";
   const out = (line: string) => {
@@ -275,7 +276,16 @@ async function rollbackRecorded(options: RollbackOptions, style: Style, out: Out
     // Each backend is searched only when its scope was named: --context (clusters), --region (EC2).
     const where = adapter.records!.scope === "region" ? options.region : options.context;
     if (where === undefined) continue;
-    const found = await adapter.records!.find(where, ctx);
+    let found: Awaited<ReturnType<NonNullable<typeof adapter.records>["find"]>>;
+    try {
+      found = await adapter.records!.find(where, ctx);
+    } catch (err) {
+      // The backend could not be searched: what it holds is unknown, which is not "nothing left".
+      out(style.red(`✖ could not search ${t(`${adapter.kind} ${adapter.records!.scope} ${where}`)}: ${t(errorMessage(err))}`));
+      report.push({ where: `${adapter.kind} ${adapter.records!.scope} ${where}`, status: "unsearched", detail: errorMessage(err) });
+      problems += 1;
+      continue;
+    }
     const scope = `${adapter.kind} ${adapter.records!.scope} ${where}`;
     for (const u of found.unreadable) {
       out(style.red(`✖ ${t(u.where)}: ${t(u.problem)}; left alone, check it by hand`));
