@@ -6,7 +6,7 @@
 import { z } from "zod";
 import { defineAction, revertWith, type Injection, type RunContext, type Target } from "../../contract/adapter.js";
 import { AdapterError } from "../../errors.js";
-import { call, dryRun, ec2For } from "./connection.js";
+import { call, dryRun, ec2For, type Ec2 } from "./connection.js";
 import { writeRecordTags } from "./records.js";
 import { isolationGroupName, restoreGroupsRevert, startRevert } from "./reverts.js";
 import { groupsOf, instanceOf, readInstance, type InstanceData } from "./targets.js";
@@ -80,6 +80,11 @@ async function prepareIsolate(action: string, target: Target | null, ctx: RunCon
 
 
 
+/** The record tags every undoable fault writes first: a run that could not write them must not start. */
+function dryRunRecord(ec2: Ec2, instanceId: string): Promise<void> {
+  return dryRun(`ec2:CreateTags on ${instanceId} (the record)`, () => ec2.client.send(new ec2.m.CreateTagsCommand({ Resources: [instanceId], Tags: [{ Key: "chaoscast.io/run", Value: "dry-run" }], DryRun: true })));
+}
+
 const StopParams = z
   .object({ hibernate: z.boolean().default(false).meta({ description: "Hibernate instead of a plain stop (the instance must be enabled for it)." }) })
   .strict();
@@ -95,7 +100,7 @@ export const stop = defineAction({
     const { data, ec2 } = await liveInstance("ec2.stop", target, ["running"]);
     await dryRun(`ec2:StopInstances on ${data.instanceId}`, () => ec2.client.send(new ec2.m.StopInstancesCommand({ InstanceIds: [data.instanceId], DryRun: true })));
     await dryRun(`ec2:StartInstances on ${data.instanceId} (the revert)`, () => ec2.client.send(new ec2.m.StartInstancesCommand({ InstanceIds: [data.instanceId], DryRun: true })));
-    await dryRun(`ec2:CreateTags on ${data.instanceId} (the record)`, () => ec2.client.send(new ec2.m.CreateTagsCommand({ Resources: [data.instanceId], Tags: [{ Key: "chaoscast.io/run", Value: "dry-run" }], DryRun: true })));
+    await dryRunRecord(ec2, data.instanceId);
   },
   prepare: (params, target, ctx) => prepareStop("ec2.stop", target, params, ctx),
 });
@@ -155,7 +160,7 @@ export const isolate = defineAction({
     const { data, ec2, instance } = await liveInstance("ec2.isolate", target, ["pending", "running", "stopping", "stopped"]);
     await dryRun(`ec2:CreateSecurityGroup in ${data.vpcId}`, () => ec2.client.send(new ec2.m.CreateSecurityGroupCommand({ GroupName: "chaoscast-dry-run", Description: "dry run", VpcId: data.vpcId, DryRun: true })));
     await dryRun(`ec2:ModifyInstanceAttribute on ${data.instanceId}`, () => ec2.client.send(new ec2.m.ModifyInstanceAttributeCommand({ InstanceId: data.instanceId, Groups: groupsOf(instance), DryRun: true })));
-    await dryRun(`ec2:CreateTags on ${data.instanceId} (the record)`, () => ec2.client.send(new ec2.m.CreateTagsCommand({ Resources: [data.instanceId], Tags: [{ Key: "chaoscast.io/run", Value: "dry-run" }], DryRun: true })));
+    await dryRunRecord(ec2, data.instanceId);
   },
   prepare: (_p, target, ctx) => prepareIsolate("ec2.isolate", target, ctx),
 });
