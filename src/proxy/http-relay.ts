@@ -7,6 +7,7 @@ import type { AddressInfo } from "node:net";
 import picomatch from "picomatch";
 import { viewerBucket } from "./toxics/http.js";
 import { sleep } from "../util/abortable.js";
+import { Pacer } from "./pace.js";
 import { writeWithBackpressure } from "../util/backpressure.js";
 import type { HttpEffect, HttpToxicType, ToxicRecord } from "./toxics/types.js";
 import { splitHostPort } from "./address.js";
@@ -141,7 +142,7 @@ export class HttpRelay {
     // Headers go out even if the body is cut to nothing.
     if (truncate !== undefined) res.flushHeaders();
     let sent = 0;
-    let next = 0;
+    const pacer = throttle ? new Pacer(throttle.value) : undefined;
     for await (const chunk of upstreamRes as AsyncIterable<Buffer>) {
       let data = chunk;
       if (truncate !== undefined && sent + data.length >= truncate.value) data = data.subarray(0, Math.max(0, truncate.value - sent));
@@ -149,15 +150,9 @@ export class HttpRelay {
         const size = throttle ? Math.max(1, throttle.value * 100) : data.length;
         const piece = data.subarray(offset, offset + size);
         offset += piece.length;
-        if (throttle) {
-          // The schedule keeps up to one piece (100 ms) of credit: a sleep that ends late on a busy
-          // machine is made up by the next one, so the rate holds instead of drifting down; a longer
-          // stall is not made up, so the client never gets a burst above the rate.
-          const pieceMs = piece.length / throttle.value;
-          next = Math.max(next, performance.now() - pieceMs) + pieceMs;
-          await sleep(next - performance.now(), throttle.record.removed.signal);
-        }
+        if (pacer) await sleep(pacer.delayFor(piece.length), throttle!.record.removed.signal);
         if (res.destroyed) return void upstreamRes.destroy();
+        pacer?.sent();
         await writeWithBackpressure(res, piece);
         sent += piece.length;
       }

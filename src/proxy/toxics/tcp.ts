@@ -2,6 +2,7 @@
 
 import { z } from "zod";
 import { sleep } from "../../util/abortable.js";
+import { Pacer } from "../pace.js";
 import { defineToxic, type Chunk, type LinkControls } from "./types.js";
 
 const ms = (description: string) => z.number().int().min(0).default(0).meta({ description });
@@ -26,8 +27,8 @@ export const bandwidth = defineToxic({
   description: "Limit throughput to rate KB/s (1 KB = 1000 bytes).",
   attributes: z.object({ rate: z.number().int().min(0).default(0).meta({ description: "KB/s; 0 stops the data." }) }),
   create({ rate }) {
-    // A virtual send clock keeps the average exact whatever the timer granularity.
-    let next = 0;
+    // A virtual send clock keeps the average exact whatever the timer granularity or the load.
+    const pacer = rate > 0 ? new Pacer(rate) : undefined;
     return {
       async process(chunk, { signal }) {
         if (rate <= 0) {
@@ -38,8 +39,8 @@ export const bandwidth = defineToxic({
         const slice = rate * 100; // bytes per 100 ms, so large chunks flow smoothly
         for (let offset = 0; offset < chunk.data.length; offset += slice) {
           const piece = chunk.data.subarray(offset, offset + slice);
-          next = Math.max(next, performance.now()) + piece.length / rate;
-          await sleep(next - performance.now(), signal);
+          await sleep(pacer!.delayFor(piece.length), signal);
+          pacer!.sent();
           out.push({ data: piece, at: chunk.at });
           if (signal.aborted) {
             out.push({ data: chunk.data.subarray(offset + slice), at: chunk.at });
