@@ -61,6 +61,7 @@ Examples:
   $ chaoscast proxy --config proxies.yaml       run the fault proxy (Toxiproxy-compatible API)
   $ chaoscast rollback                          undo what a crashed run left behind
   $ chaoscast report runs/ --html report.html   render reports and trends from journals
+  $ chaoscast halt                              stop all chaos now: every run rolls back
 ${EXIT_CODES_HELP}`,
     );
 
@@ -105,6 +106,31 @@ ${EXIT_CODES_HELP}`,
     .action(async (paths: string[], options) => {
       const { runCommand } = await import("./commands/run.js");
       exitCode = await runCommand(paths, { ...program.opts(), ...options });
+    });
+
+  program
+    .command("halt")
+    .description("stop all chaos now: every run here rolls back at once, and none starts until --clear")
+    .option("--reason <text>", "why, recorded in the halt file and shown by runs it stops")
+    .option("--clear", "lift the halt: runs may start again")
+    .addOption(outputOption(["text", "json"]))
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ chaoscast halt --reason "incident INC-123"   from any terminal: every run rolls back now
+  $ chaoscast halt --clear                       after the incident
+
+halt writes the halt file ($CHAOSCAST_DIR/halt): no run starts while it exists (skipped, exit 5),
+and a running one sees it within 200 ms and aborts as on a breach. It also sends SIGTERM to every
+run of this state directory alive on this host, so each rolls back at once, and waits until they
+have. For runs on other hosts or of other users, put a shared guard in the policy (a file, an
+HTTP URL that must answer 2xx, a Prometheus alert that must not fire): see docs/safety.md.
+Exit 0 when every run it found has ended, 3 when one is still running after 60 s.`,
+    )
+    .action(async (options) => {
+      const { haltCommand } = await import("./commands/halt.js");
+      exitCode = await haltCommand({ ...program.opts(), ...options });
     });
 
   program

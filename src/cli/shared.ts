@@ -86,6 +86,11 @@ export function chaoscastDir(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(base, "chaoscast");
 }
 
+/** The file `chaoscast halt` writes: while it exists, no run starts and every running one aborts. */
+export function haltFile(): string {
+  return path.join(chaoscastDir(), "halt");
+}
+
 export function stateDir(): string {
   return path.join(chaoscastDir(), "state");
 }

@@ -9,6 +9,7 @@ import { checkHypothesis, observationEvent } from "./hypothesis.js";
 import type { FaultLedger, InjectedFault } from "./injected.js";
 import { DEFAULT_ROLLBACK_POLICY, revertOne, type PerformRevert } from "./rollback.js";
 import { buildTimeline } from "./timeline.js";
+import { FILE_GUARD_INTERVAL_MS, isFileGuard, trippedGuard, type Guard } from "./guards.js";
 import type { Revert, RunContext, Target } from "../contract/adapter.js";
 
 export interface MethodOptions {
@@ -22,6 +23,8 @@ export interface MethodOptions {
   ledger: FaultLedger;
   perform: PerformRevert;
   defer: (cleanup: () => Promise<void>) => void;
+  /** The halt file and the policy's guards: one that trips aborts the method as a breach would. */
+  guards?: readonly Guard[];
 }
 
 export interface MethodResult {
@@ -60,6 +63,8 @@ export async function runMethod(options: MethodOptions): Promise<MethodResult> {
     if (event.type === "breach") breaches += 1;
     emit(event);
   }, () => graceUntil, abort, elapsed);
+
+  const guarding = watchGuards(options.guards ?? [], experiment.abort.intervalMs, stop.signal, abort);
 
   try {
     for (const step of buildTimeline(experiment.faults, experiment.methodMs)) {
@@ -108,6 +113,7 @@ export async function runMethod(options: MethodOptions): Promise<MethodResult> {
     stop.abort();
     options.interrupt.removeEventListener("abort", onInterrupt);
     await watcher;
+    await guarding;
   }
   return { abortReason, breaches };
 }
@@ -148,4 +154,24 @@ async function watch(
     // proves the steady state: it leaves the count of breaches in a row as it was.
     await sleep(roundStart + intervalMs - elapsed(), stop);
   }
+}
+
+/**
+ * The guards, all through the method: a halt file every 200 ms (a halt is seen within that), the
+ * others (HTTP, Prometheus) once per abort interval, at least a second apart.
+ */
+async function watchGuards(guards: readonly Guard[], intervalMs: number, stop: AbortSignal, abort: (reason: string) => void): Promise<void> {
+  if (guards.length === 0) return;
+  const files = guards.filter(isFileGuard);
+  const others = guards.filter((g) => !isFileGuard(g));
+  const loop = async (list: readonly Guard[], everyMs: number) => {
+    while (!stop.aborted && list.length > 0) {
+      const round = performance.now();
+      const tripped = await trippedGuard(list, stop).catch((err: unknown) => `a guard could not be checked (${errorMessage(err)})`);
+      if (stop.aborted) return;
+      if (tripped) return abort(`halted by a guard: ${tripped}`);
+      await sleep(round + everyMs - performance.now(), stop);
+    }
+  };
+  await Promise.all([loop(files, FILE_GUARD_INTERVAL_MS), loop(others, Math.max(intervalMs, 1000))]);
 }

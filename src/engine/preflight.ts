@@ -14,8 +14,9 @@ import { EXCLUDE_LABEL, isExcluded } from "../contract/exclusion.js";
 import { ChaoscastError, errorMessage, PreflightError, UsageError } from "../errors.js";
 import { checkResolved, checkScopes, checkStatic, combineViolations, type BlockScope, type Policy, type ResolvedBlock, type StaticFacts, type Violation } from "../policy/rules.js";
 import { lockHolderOf, RunLock } from "./lock.js";
+import { trippedGuard, type Guard } from "./guards.js";
 
-export const GATES = ["schedule", "lock", "policy", "targets", "actions", "budget"] as const;
+export const GATES = ["guards", "schedule", "lock", "policy", "targets", "actions", "budget"] as const;
 export type GateName = (typeof GATES)[number];
 
 /**
@@ -59,6 +60,8 @@ export interface PreflightRequest {
   /** Called with the lock a run took, to release it when the run ends. */
   onLocked?: (lock: RunLock) => void;
   budget?: BudgetCheck;
+  /** The halt file and the policy's guards (engine/guards.ts); one that trips skips the run. */
+  guards?: readonly Guard[];
 }
 
 export interface PreflightResult {
@@ -97,6 +100,16 @@ interface Gate {
   blockedBy(state: GateState): string | undefined;
   check(request: PreflightRequest, state: GateState): Promise<Omit<GateVerdict, "gate">>;
 }
+
+const guardsGate: Gate = {
+  name: "guards",
+  blockedBy: always,
+  async check({ guards, ctx }) {
+    if (!guards || guards.length === 0) return { status: "not-applicable", detail: "no guard" };
+    const tripped = await trippedGuard(guards, ctx.signal);
+    return tripped ? { status: "failed", detail: `halted: ${tripped}` } : { status: "passed", detail: `${guards.length} guard(s) allow chaos` };
+  },
+};
 
 const scheduleGate: Gate = {
   name: "schedule",
@@ -196,7 +209,7 @@ const budgetGate: Gate = {
   },
 };
 
-const ALL_GATES: Gate[] = [scheduleGate, lockGate, policyGate, targetsGate, actionsGate, budgetGate];
+const ALL_GATES: Gate[] = [guardsGate, scheduleGate, lockGate, policyGate, targetsGate, actionsGate, budgetGate];
 
 function emptyState(): GateState {
   return { targets: new Map(), blocks: [], violations: [], passed: new Set(), scopeRefused: false };

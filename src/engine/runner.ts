@@ -21,6 +21,7 @@ import { makeRedactor } from "../contract/redact.js";
 import type { RegistryView } from "../contract/registry-view.js";
 import { revertPerformer, rollbackAll, runRollbackSteps } from "./rollback.js";
 import { runMethod } from "./method.js";
+import { guardsOf } from "./guards.js";
 import type { Phase } from "../contract/events.js";
 import type { RunContext, Target } from "../contract/adapter.js";
 
@@ -52,6 +53,8 @@ export interface RunOptions {
   now?: () => Date;
   /** Asks for the error budget when the experiment has a budget gate. */
   budget?: BudgetCheck;
+  /** The file `chaoscast halt` writes: while it exists, no run starts and every running one aborts. */
+  haltFile?: string;
 }
 
 export interface ResolvedPlan {
@@ -129,6 +132,7 @@ async function runLifecycle(experiment: CompiledExperiment, options: RunOptions,
     defer: (cleanup) => cleanups.push(cleanup),
   };
 
+  const guards = guardsOf(options.policy ?? NO_POLICY, options.haltFile);
   // 1. Preflight: one gate after another (engine/preflight.ts). Failing here touches nothing.
   emit({ type: "phase-started", phase: "preflight" });
   const preflight = await runPreflight({
@@ -144,6 +148,7 @@ async function runLifecycle(experiment: CompiledExperiment, options: RunOptions,
     ...(options.lock ? { lock: { ...options.lock, runId: options.runId } } : {}),
     onLocked: (lock) => cleanups.push(() => lock.release()),
     ...(options.budget ? { budget: options.budget } : {}),
+    guards,
   });
   for (const verdict of preflight.verdicts) emit({ type: "gate", ...verdict });
   const stop = preflight.stoppedAt;
@@ -215,7 +220,7 @@ async function runLifecycle(experiment: CompiledExperiment, options: RunOptions,
   const methodExperiment =
     slo && experiment.budget?.maxBurnRate !== undefined ? { ...experiment, steadyState: [...experiment.steadyState, burnCapProbe(experiment, slo, () => methodFrom.getTime())] } : experiment;
   try {
-    ({ abortReason, breaches } = await runMethod({ experiment: methodExperiment, targets, runId: options.runId, emit, interrupt: options.interrupt, ledger, perform, defer: ctx.defer }));
+    ({ abortReason, breaches } = await runMethod({ experiment: methodExperiment, targets, runId: options.runId, emit, interrupt: options.interrupt, ledger, perform, defer: ctx.defer, guards }));
   } catch (err) {
     internalError = err;
     abortReason = `internal error: ${errorMessage(err)}`;

@@ -8,6 +8,38 @@ import { DurationSchema, PercentSchema } from "../contract/common-schemas.js";
 import { formatDuration } from "../contract/duration.js";
 
 
+/**
+ * A guard: something outside the experiment that says "no chaos now". Checked before a run starts
+ * and all through its method; when it trips, the run aborts and rolls back as on a breach.
+ */
+export const GuardSchema = z.union([
+  z
+    .object({ file: z.string().min(1).max(4096).meta({ description: "Trips while this file exists (a halt switch anyone on the host can throw)." }) })
+    .strict(),
+  z
+    .object({
+      http: z
+        .object({
+          url: z.url({ protocol: /^https?$/, error: "expected an http(s) URL" }).meta({ description: "Chaos is allowed while this URL answers 2xx; any other answer, or none, trips the guard." }),
+          timeout: DurationSchema.prefault("2s"),
+        })
+        .strict(),
+    })
+    .strict(),
+  z
+    .object({
+      prometheus: z
+        .object({
+          url: z.url({ protocol: /^https?$/, error: "expected the http(s) URL of a Prometheus-compatible API" }),
+          alert: z.string().min(1).max(200).meta({ description: "Trips while an alert of this name is firing (ALERTS{alertstate=\"firing\"}); an unreachable Prometheus trips it too." }),
+          timeout: DurationSchema.prefault("5s"),
+        })
+        .strict(),
+    })
+    .strict(),
+]);
+export type GuardSpec = z.output<typeof GuardSchema>;
+
 export const PolicySchema = z
   .object({
     maxTargets: z.int().min(1).optional().meta({ description: "Most targets one run may hit, over all its target blocks." }),
@@ -18,6 +50,11 @@ export const PolicySchema = z
     allowNamespaces: z.array(z.string().min(1)).optional().meta({ description: "Namespaces (globs) a run may touch." }),
     maxDuration: DurationSchema.optional().meta({ description: "Longest method a run may have." }),
     requireWindow: z.boolean().optional().meta({ description: "Runs only inside the experiment's schedule windows (an experiment without one is refused)." }),
+    guards: z
+      .array(GuardSchema)
+      .max(20)
+      .optional()
+      .meta({ description: "Halt switches checked before and during every run: a file, an HTTP URL that must answer 2xx, a Prometheus alert that must not fire. Guards of every policy file apply." }),
     allowTerminate: z
       .boolean()
       .optional()
@@ -44,6 +81,8 @@ export interface Policy {
   requireWindow?: Rule<true>;
   /** Irreversible actions (ec2.terminate) allowed: true only if some file says so and none says false. */
   allowTerminate?: Rule<boolean>;
+  /** Every policy file's guards: any one tripping stops a run. */
+  guards?: Rule<GuardSpec>[];
   /** One list per policy file that sets it: a name must be allowed by each. */
   allowContexts?: Rule<string[]>[];
   allowNamespaces?: Rule<string[]>[];
@@ -65,6 +104,7 @@ export function mergePolicies(parts: { limits: PolicyLimits; source: (key: Polic
       if (value !== undefined) merged[key] = [...(merged[key] ?? []), { value, source: source(key) }];
     }
     if (limits.requireWindow === true) merged.requireWindow = { value: true, source: source("requireWindow") };
+    for (const guard of limits.guards ?? []) merged.guards = [...(merged.guards ?? []), { value: guard, source: source("guards") }];
     // A permission: any file may refuse it, and no file can lift another's refusal.
     if (limits.allowTerminate !== undefined && merged.allowTerminate?.value !== false) merged.allowTerminate = { value: limits.allowTerminate, source: source("allowTerminate") };
   }

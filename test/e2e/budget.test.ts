@@ -189,6 +189,7 @@ faults:
     expect(skipped.all).toMatch(/budget gate: SLO checkout-availability: SLI .* error budget left: the error budget is spent/);
     const journal = JSON.parse(readFileSync(path.join(dir, "skipped.json"), "utf8"));
     expect(journal.gates.map((g: { gate: string; status: string }) => `${g.gate}:${g.status}`)).toEqual([
+      "guards:passed",
       "schedule:not-applicable",
       "lock:passed",
       "policy:passed",

@@ -95,7 +95,7 @@ describe("the blast-radius policy", () => {
     const refused = await cli(["plan", "exp.yaml", "--output", "json"], dir);
     expect(refused.exitCode, refused.all).toBe(4);
     const gates = (out: string) => (JSON.parse(out).preflight.gates as { gate: string; status: string }[]).map((g) => `${g.gate}:${g.status}`);
-    expect(gates(refused.stdout)).toEqual(["schedule:not-applicable", "lock:passed", "policy:refused", "targets:passed", "actions:not-reached", "budget:not-applicable"]);
+    expect(gates(refused.stdout)).toEqual(["guards:passed", "schedule:not-applicable", "lock:passed", "policy:refused", "targets:passed", "actions:not-reached", "budget:not-applicable"]);
 
     policy(dir, "policy:\n  maxPercent: 50\n");
     const run = cli(["run", "exp.yaml", "--yes"], dir);

@@ -10,7 +10,8 @@ import { buildTimeline } from "../../engine/timeline.js";
 import { makeRedactor } from "../../contract/redact.js";
 import { makeStyle } from "../render/style.js";
 import { forTerminal as t, terminalSafeJson } from "../../util/terminal-text.js";
-import { budgetCheck, defaultSeed, loadExperiments, locksDir, registry, type CommonOptions } from "../shared.js";
+import { budgetCheck, defaultSeed, haltFile, loadExperiments, locksDir, registry, type CommonOptions } from "../shared.js";
+import { guardsOf } from "../../engine/guards.js";
 
 export async function planCommand(paths: string[], options: CommonOptions): Promise<number> {
   const experiments = await loadExperiments(paths, options);
@@ -42,6 +43,7 @@ export async function planCommand(paths: string[], options: CommonOptions): Prom
         now: () => new Date(),
         lock: { dir: locksDir(), waitMs: 0, runId: "plan" },
         budget: budgetCheck,
+        guards: guardsOf(policy, haltFile()),
       });
     } finally {
       // Anything resolving started (an embedded proxy) is stopped: plan changes nothing.

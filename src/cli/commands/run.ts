@@ -23,7 +23,7 @@ import { trapInterrupts } from "../interrupts.js";
 import { currentOwner } from "../../util/process-owner.js";
 import type { WatchdogGuard } from "../../watchdog/guard.js";
 import { DEFAULT_HANG_MS, MIN_HANG_MS } from "../../watchdog/protocol.js";
-import { budgetCheck, canPrompt, chaoscastDir, defaultSeed, isInteractive, loadExperiments, locksDir, preparePrivateDirs, registry, runsDir, stateDir, type CommonOptions } from "../shared.js";
+import { budgetCheck, canPrompt, chaoscastDir, haltFile, defaultSeed, isInteractive, loadExperiments, locksDir, preparePrivateDirs, registry, runsDir, stateDir, type CommonOptions } from "../shared.js";
 import { makeStyle } from "../render/style.js";
 import { TextRenderer } from "../render/text.js";
 
@@ -153,6 +153,7 @@ export async function runSuiteCommand(paths: string[], options: RunCommandOption
         respectSchedule: options.respectSchedule ?? false,
         lock: { dir: locksDir(), waitMs },
         budget: budgetCheck,
+        haltFile: haltFile(),
         ...(guard ? { arm: (stateFile: string) => guard.arm(runId, stateFile, journalFor(journalTarget, runId), experiment.display) } : {}),
         ...(output === "text" && !options.yes && canPrompt() ? { confirm: (plan: ResolvedPlan) => confirm(plan, renderer!, interrupts.signal) } : {}),
       }),

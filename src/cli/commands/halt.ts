@@ -1,0 +1,86 @@
+// `chaoscast halt`: the big red switch. Writes the halt file (no run starts while it exists, and a
+// running one sees it within 200 ms and aborts as on a breach), and sends SIGTERM to every run of
+// this state directory that is alive on this host, so each rolls back at once; then waits until
+// they have. `chaoscast halt --clear` lifts the halt.
+
+import { unlink } from "node:fs/promises";
+import { hostname, userInfo } from "node:os";
+import { findLeftovers, type LeftoverRun } from "../../engine/leftovers.js";
+import { EXIT } from "../../errors.js";
+import { sleep } from "../../util/abortable.js";
+import { writeFileAtomic } from "../../util/atomic-file.js";
+import { displayPath } from "../../util/display-path.js";
+import { ownerLiveness, unprovenRunProcess } from "../../util/process-owner.js";
+import { forTerminal as t, terminalSafeJson } from "../../util/terminal-text.js";
+import { makeStyle } from "../render/style.js";
+import { haltFile, preparePrivateDirs, stateDir, type CommonOptions } from "../shared.js";
+
+export interface HaltOptions extends CommonOptions {
+  reason?: string;
+  clear?: boolean;
+}
+
+/** How long halt waits for the runs it signalled to finish rolling back. */
+const WAIT_MS = 60_000;
+
+export async function haltCommand(options: HaltOptions): Promise<number> {
+  const style = makeStyle(process.stdout, options.color);
+  const json = options.output === "json";
+  const out = (line: string) => {
+    if (!json) process.stdout.write(`${line}\n`);
+  };
+  const file = haltFile();
+  if (options.clear) {
+    const lifted = await unlink(file).then(
+      () => true,
+      (err: NodeJS.ErrnoException) => {
+        if (err.code === "ENOENT") return false;
+        throw err;
+      },
+    );
+    out(lifted ? `Halt lifted: runs may start again (${t(displayPath(file))} removed).` : "No halt was in force.");
+    if (json) process.stdout.write(`${terminalSafeJson({ halted: false, lifted }, 2)}\n`);
+    return EXIT.passed;
+  }
+
+  const started = performance.now();
+  await preparePrivateDirs();
+  const reason = (options.reason ?? "chaoscast halt").replace(/\s+/g, " ").slice(0, 150);
+  await writeFileAtomic(file, `halted ${new Date().toISOString()} by ${userInfo().username}@${hostname()} (pid ${process.pid}): ${reason}\n`, 0o600);
+  out(style.bold(`Halt in force: no run starts until \`chaoscast halt --clear\` (${t(displayPath(file))}).`));
+
+  const { runs } = await findLeftovers(stateDir()).catch(() => ({ runs: [] as LeftoverRun[] }));
+  const live = runs.filter((r) => r.liveness === "alive");
+  const signalled: { run: LeftoverRun; at: number }[] = [];
+  for (const run of live) {
+    const owner = run.state.owner;
+    const unproven = await unprovenRunProcess(owner);
+    if (unproven) {
+      out(style.yellow(`  ${t(run.state.runId)}: not signalled (${t(unproven)}); it aborts by itself when it sees the halt file`));
+      continue;
+    }
+    try {
+      process.kill(owner.pid, "SIGTERM");
+      signalled.push({ run, at: performance.now() });
+      out(`  ${t(run.state.runId)} (${t(run.state.experiment.title)}): SIGTERM sent to pid ${owner.pid}, rolling back…`);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ESRCH") out(style.yellow(`  ${t(run.state.runId)}: could not signal pid ${owner.pid} (${(err as NodeJS.ErrnoException).code}); it aborts by itself when it sees the halt file`));
+    }
+  }
+  if (live.length === 0) out("No run in progress in this state directory.");
+
+  // Every run, signalled or not, is waited for: the halt file stops the ones a signal could not reach.
+  const report: { runId: string; title: string; ended: boolean; ms: number }[] = [];
+  const deadline = performance.now() + WAIT_MS;
+  for (const run of live) {
+    while ((await ownerLiveness(run.state.owner)) === "alive" && performance.now() < deadline) await sleep(25);
+    const ended = (await ownerLiveness(run.state.owner)) !== "alive";
+    const from = signalled.find((s) => s.run === run)?.at ?? started;
+    const ms = Math.round(performance.now() - from);
+    report.push({ runId: run.state.runId, title: run.state.experiment.title, ended, ms });
+    if (ended) out(style.green(`  ✔ ${t(run.state.runId)}: rolled back and ended ${ms} ms after the halt (its journal says what was reverted)`));
+    else out(style.red(`  ✖ ${t(run.state.runId)}: still running after ${Math.round(WAIT_MS / 1000)}s; see \`chaoscast rollback --dry-run\`, or \`chaoscast rollback --all\` to end it`));
+  }
+  if (json) process.stdout.write(`${terminalSafeJson({ halted: true, file, runs: report }, 2)}\n`);
+  return report.every((r) => r.ended) ? EXIT.passed : EXIT.rollbackFailed;
+}
