@@ -367,6 +367,7 @@ passes unless refreshed. Ctrl-C or SIGTERM removes every toxic and closes every 
     .description("write a starting experiment file")
     .argument("[file]", "where to write it (default: chaoscast-experiment.yaml, or the template's own name)")
     .addOption(new Option("-t, --template <name>", "what to write").choices(["process", "proxy", "docker", "kubernetes", "github-actions", "gitlab-ci"]).default("process"))
+    .option("--from <scenario>", "write a scenario of the library (experiments/scenarios/) to adapt; --from list shows them")
     .option("--force", "overwrite an existing file")
     .addHelpText(
       "after",
@@ -383,7 +384,9 @@ Examples:
   $ chaoscast init
   $ chaoscast init experiments/api-freeze.yaml
   $ chaoscast init --template proxy chaos/edge-latency.yaml
-  $ chaoscast init --template github-actions`,
+  $ chaoscast init --template github-actions
+  $ chaoscast init --from list                   the scenario library, with what each teaches
+  $ chaoscast init --from cdn-edge-brownout chaos/brownout.yaml`,
     )
     .action(async (file: string | undefined, options) => {
       const { initCommand } = await import("./commands/init.js");

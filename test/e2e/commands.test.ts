@@ -167,6 +167,21 @@ describe("planning, listing and scaffolding", () => {
     expect((await runCli(["init", "--template", "nope"], { cwd: dir })).exitCode).toBe(4);
   });
 
+  it("init --from writes a scenario of the library, lists them with what each teaches, and names a misspelt one", async () => {
+    const dir = workdir();
+    const list = await runCli(["init", "--from", "list"], { cwd: dir });
+    expect(list.exitCode).toBe(0);
+    const names = list.stdout.trim().split("\n").map((l) => l.split(/\s+/)[0]!);
+    expect(names).toEqual(expect.arrayContaining(["cdn-edge-brownout", "origin-5xx-segments", "top-rendition-404", "drm-license-latency", "stale-live-manifest", "packager-az-loss"]));
+    for (const line of list.stdout.trim().split("\n")) expect(line).toMatch(/^\S+\s+(whether|what|how) .+\.$/);
+    for (const name of names) expect((await runCli(["init", "--from", name], { cwd: dir })).exitCode).toBe(0);
+    const validated = await runCli(["validate", ...names.map((n) => `${n}.yaml`)], { cwd: dir });
+    expect(validated.exitCode, validated.all).toBe(0);
+    const typo = await runCli(["init", "--from", "cdn-edge-brownut"], { cwd: dir });
+    expect(typo.exitCode).toBe(4);
+    expect(typo.stderr).toMatch(/no such scenario \(did you mean "cdn-edge-brownout"\?\)/);
+  });
+
   it("list shows every action and probe with parameters from their schemas", async () => {
     const result = await runCli(["list"], { cwd: workdir() });
     expect(result.exitCode).toBe(0);

@@ -1,7 +1,8 @@
 // `chaoscast init`: write a commented, valid starting experiment (a local process, the fault
 // proxy, Docker or Kubernetes), or a ready-made CI job (GitHub Actions, GitLab CI).
 
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { didYouMean } from "../../util/did-you-mean.js";
 import { UnsafeTargetError, writeFileAtomic } from "../../util/atomic-file.js";
 import { forTerminal } from "../../util/terminal-text.js";
 import path from "node:path";
@@ -58,13 +59,40 @@ export async function templateText(name: TemplateName): Promise<string> {
   return source === null ? STARTER_EXPERIMENT : readFile(path.join(TEMPLATES_DIR, source), "utf8");
 }
 
-export async function initCommand(fileOption: string | undefined, options: CommonOptions & { force?: boolean; template?: string }): Promise<number> {
+const SCENARIOS_DIR = path.resolve(import.meta.dirname, "../../../experiments/scenarios");
+
+/** The scenario library: experiments/scenarios/*.yaml, by name. */
+export async function scenarioNames(): Promise<string[]> {
+  return (await readdir(SCENARIOS_DIR)).filter((f) => f.endsWith(".yaml")).map((f) => f.replace(/\.yaml$/, "")).sort();
+}
+
+/** What `init` writes and where: a template, or a scenario of the library (`--from`). */
+async function chosen(fileOption: string | undefined, options: { template?: string; from?: string }): Promise<{ file: string; text: string; experiment: boolean }> {
+  if (options.from !== undefined) {
+    const names = await scenarioNames();
+    if (!names.includes(options.from)) {
+      throw new UsageError(`--from ${forTerminal(options.from)}: no such scenario${didYouMean(options.from, names)}; scenarios: ${names.join(", ")}`);
+    }
+    return { file: fileOption ?? `${options.from}.yaml`, text: await readFile(path.join(SCENARIOS_DIR, `${options.from}.yaml`), "utf8"), experiment: true };
+  }
   const name = (options.template ?? "process") as TemplateName;
   if (!(name in TEMPLATES)) throw new UsageError(`--template ${forTerminal(name)}: expected one of ${Object.keys(TEMPLATES).join(", ")}`);
-  const template = TEMPLATES[name];
-  const file = fileOption ?? template.file;
+  return { file: fileOption ?? TEMPLATES[name].file, text: await templateText(name), experiment: TEMPLATES[name].experiment };
+}
+
+export async function initCommand(fileOption: string | undefined, options: CommonOptions & { force?: boolean; template?: string; from?: string }): Promise<number> {
+  if (options.from === "list" || options.from === "") {
+    for (const name of await scenarioNames()) {
+      const text = await readFile(path.join(SCENARIOS_DIR, `${name}.yaml`), "utf8");
+      const teaches = /^# What it teaches: (.*)$/m.exec(text)?.[1] ?? "";
+      process.stdout.write(`${name.padEnd(24)} ${teaches}\n`);
+    }
+    return 0;
+  }
+  const template = await chosen(fileOption, options);
+  const file = template.file;
   await mkdir(path.dirname(file), { recursive: true });
-  const content = (await templateText(name)).replaceAll("THIS_FILE", file);
+  const content = template.text.replaceAll("THIS_FILE", file);
   const shown = forTerminal(file);
   try {
     // --force replaces a regular file (never writing through a link, never a device); without it,
