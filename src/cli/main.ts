@@ -297,7 +297,7 @@ record whose run is alive on this host, or whose lease is fresh, is left alone.`
       "after",
       `
 Examples:
-  $ chaoscast demo                 run the game day (7 experiments, 8 with Prometheus installed), show the table, stop
+  $ chaoscast demo                 run the game day (8 experiments, 9 with Prometheus installed), show the table, stop
   $ chaoscast demo up              keep the stack running; prints URLs and a chaoscast run line
   $ chaoscast demo --duration 30s  hold each fault longer
   $ chaoscast demo --docker        the same stack with its services in Docker containers, and the
@@ -324,6 +324,7 @@ Exit 0 when every experiment ended as its file documents, 1 otherwise.`,
     .argument("<service>", "origin, edge, payment or recommendations")
     .requiredOption("--port <port>", "TCP port on 127.0.0.1")
     .option("--upstream <url>", "the origin the edge fetches from")
+    .option("--failover <url>", "a second origin (region B) the edge fails over to")
     .action(async (service: string, options) => {
       const { demoServiceCommand } = await import("./commands/demo-service.js");
       exitCode = await demoServiceCommand(service, options);

@@ -1,6 +1,8 @@
 // The CDN edge: a caching HTTP server in front of the origin (usually through a fault-proxy link).
 // Misses for the same object are fetched once (single flight), and an expired copy is served when
 // the origin fails, as CDNs do (stale-if-error), so origin faults show up as a real CDN would show them.
+// With a second origin (region B), a fetch that fails in region A is retried there, and region A is
+// avoided for a few seconds after each failure (origin failover, as CDNs' origin groups do).
 
 import http, { type IncomingHttpHeaders } from "node:http";
 import { Counter, Registry } from "prom-client";
@@ -15,8 +17,12 @@ interface Entry {
 
 export interface EdgeOptions {
   port?: number;
-  /** Where the origin is, e.g. the fault proxy's link in front of it. */
+  /** Where the origin is, e.g. the fault proxy's link in front of it (region A). */
   originUrl: string;
+  /** A second origin to fail over to (region B). */
+  failoverUrl?: string;
+  /** How long region A is avoided after a fetch from it failed. */
+  avoidFailedMs?: number;
   /** Cap on how long a response is cached, whatever its max-age. */
   maxTtlMs?: number;
   /** How long past expiry a copy may still be served when the origin fails (stale-if-error). */
@@ -61,6 +67,38 @@ export async function startEdge(options: EdgeOptions): Promise<Service> {
   const registry = new Registry();
   const requests = new Counter({ name: "edge_requests_total", help: "Requests to the edge by cache result and status class.", labelNames: ["cache", "status"], registers: [registry] });
   const originErrors = new Counter({ name: "edge_origin_errors_total", help: "Failed fetches from the origin.", registers: [registry] });
+  const regionFetches = new Counter({ name: "edge_origin_fetches_total", help: "Fetches from the origin by region (a, b) and outcome.", labelNames: ["region", "outcome"], registers: [registry] });
+  const avoidMs = options.avoidFailedMs ?? 5_000;
+  let avoidAUntil = 0;
+
+  /** A fetch from region A, or from region B when A fails or was failing a moment ago. */
+  const fetchFromRegions = async (path: string) => {
+    const b = options.failoverUrl;
+    const fromB = async () => {
+      try {
+        const res = await fetchOrigin(`${b}${path}`, 5_000);
+        regionFetches.inc({ region: "b", outcome: res.status >= 500 ? "error" : "ok" });
+        return res;
+      } catch (err) {
+        regionFetches.inc({ region: "b", outcome: "error" });
+        throw err;
+      }
+    };
+    if (b && clock() < avoidAUntil) return fromB();
+    try {
+      const res = await fetchOrigin(`${options.originUrl}${path}`, 5_000);
+      if (res.status < 500 || !b) {
+        regionFetches.inc({ region: "a", outcome: res.status >= 500 ? "error" : "ok" });
+        return res;
+      }
+      regionFetches.inc({ region: "a", outcome: "error" });
+    } catch (err) {
+      regionFetches.inc({ region: "a", outcome: "error" });
+      if (!b) throw err;
+    }
+    avoidAUntil = clock() + avoidMs;
+    return fromB();
+  };
 
   const fill = (path: string): Promise<Entry> => {
     let pending = inFlight.get(path);
@@ -69,7 +107,7 @@ export async function startEdge(options: EdgeOptions): Promise<Service> {
       // arriving (RFC 9111 4.2.3): a live playlist that took 3 s to come through a slow link is
       // already 3 s old, and must not be served for its whole max-age on top of that.
       const requestedAt = clock();
-      pending = fetchOrigin(`${options.originUrl}${path}`, 5_000)
+      pending = fetchFromRegions(path)
         .then((res) => {
           const entry = { ...res, expiresAt: requestedAt + (res.status === 200 ? ttlOf(res.headers, maxTtlMs) : 0) };
           if (res.status === 200) cache.set(path, entry);

@@ -1,6 +1,6 @@
-// The whole embedded OTT stack on 127.0.0.1: origin, CDN edge, playback API, payment,
-// recommendations and synthetic viewers, with every link between them on the fault proxy so that
-// experiments can fault each one.
+// The whole embedded OTT stack on 127.0.0.1: origin (region A, and a standby in region B), CDN
+// edge, playback API, payment, recommendations and synthetic viewers, with every link between them
+// on the fault proxy so that experiments can fault each one.
 
 import { startProxyServer, type ProxyServer } from "../proxy/server.js";
 import { startEdge } from "./edge.js";
@@ -12,7 +12,7 @@ import type { ContainerRole } from "./containers.js";
 
 export interface Stack {
   proxy: ProxyServer;
-  services: Record<"origin" | "edge" | "payment" | "recommendations" | "playbackApi" | "viewers", Service>;
+  services: Record<"origin" | "originB" | "edge" | "payment" | "recommendations" | "playbackApi" | "viewers", Service>;
   /** Values for experiments' ${vars.*}: URLs and the proxy API. */
   vars: Record<string, string>;
   stop(): Promise<void>;
@@ -36,6 +36,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     };
     const origin = await inContainer("origin", () => startOrigin());
     started.push(origin);
+    // Region B: a second origin serving the same ladder, the edge's failover.
+    const originB = await startOrigin();
+    started.push(originB);
     const payment = await inContainer("payment", () => startPayment());
     started.push(payment);
     const recommendations = await inContainer("recommendations", () => startRecommendations());
@@ -44,13 +47,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       api: `127.0.0.1:${options.proxyApiPort ?? 0}`,
       proxies: [
         { name: "edge-origin", upstream: `127.0.0.1:${origin.port}`, http: true },
+        { name: "edge-origin-b", upstream: `127.0.0.1:${originB.port}`, http: true },
         { name: "api-payment", upstream: `127.0.0.1:${payment.port}` },
         { name: "recommendations", upstream: `127.0.0.1:${recommendations.port}` },
       ],
     });
     started.push(proxy);
     const link = (name: string) => `http://${proxy.collection.get(name).listen}`;
-    const edge = await inContainer("edge", () => startEdge({ originUrl: link("edge-origin") }), ["--upstream", link("edge-origin")]);
+    const edge = await inContainer("edge", () => startEdge({ originUrl: link("edge-origin"), failoverUrl: link("edge-origin-b") }), ["--upstream", link("edge-origin"), "--failover", link("edge-origin-b")]);
     started.push(edge);
     // Viewers reach the edge through a link of its own, so faults can be scoped to viewers.
     await proxy.collection.create({ name: "player-edge", upstream: `127.0.0.1:${edge.port}`, http: true });
@@ -63,11 +67,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       viewers_metrics: `${viewers.url}/metrics`,
       api_metrics: `${playbackApi.url}/metrics`,
       cdn: link("player-edge"),
+      edge_metrics: `${edge.url}/metrics`,
       playback_api: playbackApi.url,
     };
     return {
       proxy,
-      services: { origin, edge, payment, recommendations, playbackApi, viewers },
+      services: { origin, originB, edge, payment, recommendations, playbackApi, viewers },
       vars,
       async stop() {
         for (const s of started.reverse()) await s.close().catch(() => {});

@@ -8,7 +8,7 @@ type Journal = {
   file: string;
   outcome: string;
   faults: { action: string; status: string }[];
-  events: { type: string; phase?: string; probe?: string; value?: unknown }[];
+  events: { type: string; t: number; phase?: string; probe?: string; value?: unknown; metric?: number }[];
   gates: { gate: string; status: string; detail: string }[];
   budget: { slo: string; before: { sli: number | null; remaining: number | null } | null; during: { sli: number | null; events: number } | null } | null;
 };
@@ -26,15 +26,25 @@ describe("chaoscast demo", () => {
     // The default fleet: 160 viewers, so the 1% canary cohort has a member and 07 is a real test.
     const result = await runCli(["demo", "--duration", "8s"], { cwd: dir, env: { TMPDIR: tmp } });
     expect(result.exitCode, result.all).toBe(0);
-    const count = prometheus ? 8 : 7;
+    const count = prometheus ? 9 : 8;
     expect(result.stdout).toMatch(new RegExp(`${count} of ${count} experiment\\(s\\) ended as documented`));
     // The game day's journals are kept with every run's, in the state directory, not in /tmp.
     const journalsDir = path.resolve(dir, /Journals: (\S+)/.exec(result.stdout)![1]!);
     expect(path.dirname(journalsDir)).toBe(path.join(dir, ".chaoscast", "runs"));
     const journals = readdirSync(journalsDir).map((f) => JSON.parse(readFileSync(path.join(journalsDir, f), "utf8")) as Journal);
     const byName = (name: string) => journals.find((j) => j.file.includes(name))!;
-    // The origin 5xx burst aborts and its toxic was removed (the revert checks the proxy).
-    expect(byName("02-origin-5xx")).toMatchObject({ outcome: "aborted", faults: [{ action: "proxy.http-error", status: "reverted" }] });
+    // The origin 5xx burst (both regions) aborts and its toxics were removed (the revert checks the proxy).
+    expect(byName("02-origin-5xx")).toMatchObject({ outcome: "aborted", faults: [{ action: "proxy.http-error", status: "reverted" }, { action: "proxy.http-error", status: "reverted" }] });
+    // Region A down: the edge fails over to region B and the DR objective holds. Failover time: from
+    // the fault to the first round in which region B had served the edge more than before.
+    const drill = byName("09-region-failover");
+    expect(drill).toMatchObject({ outcome: "passed", faults: [{ action: "proxy.down", status: "reverted" }] });
+    const injectedAt = drill.events.find((e) => e.type === "fault-injected")!.t;
+    const regionB = drill.events.filter((e) => e.type === "observation" && e.probe === "region B serves the edge");
+    const baseline = regionB.filter((e) => e.phase === "steady-state-before").at(-1)!.metric!;
+    const failedOver = regionB.find((e) => e.phase === "method" && e.metric! > baseline);
+    expect(failedOver, JSON.stringify(regionB)).toBeDefined();
+    process.stderr.write(`  region failover seen ${failedOver!.t - injectedAt} ms after region A went down (probe interval 1 s)\n`);
     // Playback passes while the payment link is really down, and it is brought back up after.
     expect(byName("03-payment-down")).toMatchObject({ outcome: "passed", faults: [{ action: "proxy.down", status: "reverted" }] });
     // The throttle forces a downshift, visible in the journal's bitrate observations. The gauge is

@@ -4,14 +4,14 @@
 import { UsageError } from "../../errors.js";
 import type { Service } from "../../demo/http-service.js";
 
-export async function demoServiceCommand(role: string, options: { port: string; upstream?: string }): Promise<number> {
+export async function demoServiceCommand(role: string, options: { port: string; upstream?: string; failover?: string }): Promise<number> {
   const port = Number(options.port);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`--port ${options.port}: expected a TCP port`);
   const starters: Record<string, () => Promise<Service>> = {
     origin: async () => (await import("../../demo/origin.js")).startOrigin(port),
     edge: async () => {
       if (!options.upstream) throw new UsageError("demo-service edge: --upstream <url of the origin> is required");
-      return (await import("../../demo/edge.js")).startEdge({ port, originUrl: options.upstream });
+      return (await import("../../demo/edge.js")).startEdge({ port, originUrl: options.upstream, ...(options.failover ? { failoverUrl: options.failover } : {}) });
     },
     payment: async () => (await import("../../demo/services.js")).startPayment(port),
     recommendations: async () => (await import("../../demo/services.js")).startRecommendations(port),

@@ -55,7 +55,8 @@ export async function demoCommand(mode: "run" | "up" | "down", options: DemoOpti
     const needPrometheus = files.filter(needsPrometheus);
     const s = stack.services;
     out(`  origin           ${s.origin.url}/vod/demo/master.m3u8 (and /live/demo/master.m3u8)`);
-    out(`  CDN edge         ${s.edge.url}  ← origin through the fault proxy link edge-origin`);
+    out(`  CDN edge         ${s.edge.url}  ← origin through the fault proxy link edge-origin, failing over to region B's through edge-origin-b`);
+    out(`  origin region B  ${s.originB.url}  (the standby: the edge fails over to it when region A fails)`);
     out(`  players' edge    ${stack.vars.cdn}  (fault proxy link player-edge)`);
     out(`  playback API     ${s.playbackApi.url}/session/vod  ← payment through link api-payment`);
     out(`  payment          ${s.payment.url}   recommendations ${s.recommendations.url}`);
@@ -78,7 +79,8 @@ export async function demoCommand(mode: "run" | "up" | "down", options: DemoOpti
     out(style.green(`Steady: every viewer is playing.`));
 
     const run = files.filter((f) => !skip.includes(f));
-    const varNames = ["proxy_api", "viewers_metrics", "cdn", ...(stack.vars.prometheus && run.some(needsPrometheus) ? ["prometheus"] : [])];
+    const uses = (name: string) => run.some((f) => new RegExp(`\\$\\{\\s*vars\\.${name}\\s*\\}`).test(readFileSync(f, "utf8")));
+    const varNames = ["proxy_api", "viewers_metrics", "cdn", ...(stack.vars.prometheus && run.some(needsPrometheus) ? ["prometheus"] : []), ...(uses("edge_metrics") ? ["edge_metrics"] : [])];
     const vars = varNames.map((k) => `${k}=${stack.vars[k]}`);
     if (mode === "up") {
       // Listen before printing the hint: whoever reads it may press Ctrl-C (or send SIGTERM) at
