@@ -13,7 +13,7 @@ import { loadPolicy } from "../../policy/file.js";
 import { parseDuration } from "../../contract/duration.js";
 import type { ResolvedPlan } from "../../engine/runner.js";
 import { runSuite, type SuiteOutcome } from "../../engine/suite.js";
-import type { Reporter, SuiteResult } from "../../report/reporter.js";
+import type { FinishedRun, Reporter, SuiteResult } from "../../report/reporter.js";
 import { JsonLinesReporter } from "../../report/jsonl.js";
 import { scoreRun, suiteScore } from "../../report/score.js";
 import { errorMessage, ExperimentError, PolicyError, UsageError } from "../../errors.js";
@@ -126,12 +126,16 @@ export async function runSuiteCommand(paths: string[], options: RunCommandOption
   });
 
   const reporters: Reporter[] = [
-    // The journal first: the other reporters name its file, and it is the record that must exist.
+    // The watchdog hears of each event before anything is shown: whoever reads "injected" and
+    // kills the run at once must find the fault on the watchdog's record.
+    ...(guard ? [watchdogFeed(guard)] : []),
+    // The journal next: the other reporters name its file, and it is the record that must exist.
     new JournalReporter((file) => renderer?.line(style.dim(`journal: ${forTerminal(displayPath(file))}`))),
+    // Disarmed only once the journal is written: a run dying in between still gets one.
+    ...(guard ? [{ name: "watchdog", runFinished: (run: FinishedRun) => guard.disarm(run.journal.runId) }] : []),
     ...(renderer ? [renderer] : []),
     ...(output === "jsonl" ? [new JsonLinesReporter((line) => process.stdout.write(line))] : []),
     ...(output === "json" ? [jsonOutput()] : []),
-    ...(guard ? [watchdogReporter(guard)] : []),
     ...(await reportReporters(options, notifyUrl, (message) => warn(`warning: ${message}`), (file) => renderer?.line(style.dim(`report: ${forTerminal(displayPath(file))}`)))),
     ...extraReporters,
   ];
@@ -259,17 +263,14 @@ function jsonOutput(): Reporter {
   };
 }
 
-/** Feeds the run's events to its watchdog (which rolls back if the process dies) and disarms it after. */
-function watchdogReporter(guard: WatchdogGuard): Reporter {
+/** Feeds the run's events to its watchdog, which rolls back (and writes the journal) if the process dies. */
+function watchdogFeed(guard: WatchdogGuard): Reporter {
   let runId = "";
   return {
     name: "watchdog",
     event(event) {
       if (event.type === "run-started") runId = event.runId;
       guard.event(runId, event);
-    },
-    runFinished(run) {
-      guard.disarm(run.journal.runId);
     },
   };
 }
