@@ -4,7 +4,7 @@
 // as a breach would. A guard that cannot be checked (Prometheus unreachable) trips: when in doubt,
 // no chaos.
 
-import { stat } from "node:fs/promises";
+import { lstat } from "node:fs/promises";
 import { errorMessage } from "../errors.js";
 import type { GuardSpec, Policy } from "../policy/rules.js";
 import { PrometheusClient } from "../prometheus/client.js";
@@ -38,7 +38,8 @@ export async function trippedGuard(guards: readonly Guard[], signal: AbortSignal
 async function checkGuard(guard: Guard, signal: AbortSignal): Promise<string | null> {
   const spec = guard.spec;
   if ("file" in spec) {
-    const exists = await stat(spec.file).then(
+    // lstat: a link at the path is a thrown switch even when it points nowhere.
+    const exists = await lstat(spec.file).then(
       () => true,
       (err: NodeJS.ErrnoException) => err.code !== "ENOENT",
     );
@@ -51,20 +52,33 @@ async function checkGuard(guard: Guard, signal: AbortSignal): Promise<string | n
     return `the guard file ${spec.file} exists (${guard.source})${why ? `: ${why}` : ""}`;
   }
   if ("http" in spec) {
+    // A status URL may carry a token (user:password@, ?token=): messages and journals get neither.
+    const shown = shownUrl(spec.http.url);
     try {
       const answer = await httpRequest({ url: spec.http.url, method: "GET", headers: {}, timeoutMs: spec.http.timeout, signal, maxBodyBytes: 1024 });
-      return answer.status >= 200 && answer.status < 300 ? null : `the guard URL ${spec.http.url} answered ${answer.status}, not 2xx (${guard.source})`;
+      return answer.status >= 200 && answer.status < 300 ? null : `the guard URL ${shown} answered ${answer.status}, not 2xx (${guard.source})`;
     } catch (err) {
-      return `the guard URL ${spec.http.url} did not answer (${errorMessage(err)}); a guard that cannot be checked says no (${guard.source})`;
+      return `the guard URL ${shown} did not answer (${errorMessage(err).replaceAll(spec.http.url, shown)}); a guard that cannot be checked says no (${guard.source})`;
     }
   }
   const { url, alert, timeout } = spec.prometheus;
   const client = new PrometheusClient({ url, timeout, headers: {} } as ConstructorParameters<typeof PrometheusClient>[0]);
   try {
     const result = await client.query(`ALERTS{alertstate="firing",alertname=${JSON.stringify(alert)}}`, { signal, timeoutMs: timeout });
-    const firing = result.kind === "vector" ? result.series.length : 0;
-    return firing > 0 ? `the alert ${alert} is firing in ${client.shownUrl} (${guard.source})` : null;
+    // ALERTS is an instant vector; any other answer cannot say the alert is quiet.
+    if (result.kind !== "vector") return `the guard's Prometheus ${client.shownUrl} answered a ${result.kind}, not a vector, for ${alert}; a guard that cannot be checked says no (${guard.source})`;
+    return result.series.length > 0 ? `the alert ${alert} is firing in ${client.shownUrl} (${guard.source})` : null;
   } catch (err) {
     return `the guard's Prometheus ${client.shownUrl} could not say whether ${alert} fires (${errorMessage(err)}); a guard that cannot be checked says no (${guard.source})`;
+  }
+}
+
+/** A URL as messages may show it: scheme, host, port and path; never user, password or query. */
+function shownUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return "the guard URL";
   }
 }

@@ -105,10 +105,12 @@ export async function lockHolderOf(dir: string, scope: string): Promise<string |
  * The lock a rollback of one run holds while it reverts: `chaoscast rollback` and the run's watchdog
  * may both come for a dead run, and two of them at once would run every revert twice.
  */
+const ROLLBACK_SCOPE = "rollback of ";
+
 export function acquireRollbackLock(dir: string, run: { runId: string; experimentFile: string }, waitMs = 60_000): Promise<RunLock> {
   return RunLock.acquire({
     dir,
-    scope: `rollback of ${run.runId}`,
+    scope: `${ROLLBACK_SCOPE}${run.runId}`,
     runId: `rollback-${process.pid}`,
     experiment: run.experimentFile,
     waitMs,
@@ -224,4 +226,25 @@ async function ageMs(file: string): Promise<number> {
   } catch {
     return Infinity;
   }
+}
+
+/**
+ * The holders of this directory's run locks whose runs are alive on this host (`chaoscast halt`
+ * stops them too). A rollback's or a watchdog's lock is never among them: stopping one mid-revert
+ * would leave a fault half undone.
+ */
+export async function liveLockHolders(dir: string): Promise<LockHolder[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  const live: LockHolder[] = [];
+  for (const name of names.filter((n) => n.endsWith(".lock"))) {
+    const holder = await readHolder(path.join(dir, name));
+    if (holder === "gone" || holder === "unreadable" || holder.scope.startsWith(ROLLBACK_SCOPE)) continue;
+    if ((await ownerLiveness(holder.owner)) === "alive") live.push(holder);
+  }
+  return live;
 }

@@ -3,7 +3,7 @@
 
 import type { CompiledExperiment } from "../contract/compiled-experiment.js";
 import { errorMessage } from "../errors.js";
-import { sleep } from "../util/abortable.js";
+import { combinedSignal, sleep } from "../util/abortable.js";
 import type { Phase, RunEventBody } from "../contract/events.js";
 import { checkHypothesis, observationEvent } from "./hypothesis.js";
 import type { FaultLedger, InjectedFault } from "./injected.js";
@@ -88,6 +88,9 @@ export async function runMethod(options: MethodOptions): Promise<MethodResult> {
           const injection = await fault.action.prepare(fault.params, target, ctx);
           revert = injection.revert;
           // Write-ahead: the revert is on record (and on disk) before anything changes.
+          // An abort (a breach, a guard, a signal) that came while the injection was being prepared
+          // stops it here, before anything changes.
+          if (stop.signal.aborted) break;
           entry = await ledger.intend({ fault: fault.name, action: fault.action.name, target: ref, revert });
           await injection.apply(ctx);
           await ledger.update(entry, "injected");
@@ -167,7 +170,8 @@ async function watchGuards(guards: readonly Guard[], intervalMs: number, stop: A
   const loop = async (list: readonly Guard[], everyMs: number) => {
     while (!stop.aborted && list.length > 0) {
       const round = performance.now();
-      const tripped = await trippedGuard(list, stop).catch((err: unknown) => `a guard could not be checked (${errorMessage(err)})`);
+      // A guard gets one round to answer, whatever its own timeout: one that hangs says no.
+      const tripped = await trippedGuard(list, combinedSignal([stop], Math.max(everyMs, 1000))).catch((err: unknown) => `a guard could not be checked (${errorMessage(err)})`);
       if (stop.aborted) return;
       if (tripped) return abort(`halted by a guard: ${tripped}`);
       await sleep(round + everyMs - performance.now(), stop);

@@ -21,7 +21,7 @@ import { makeRedactor } from "../contract/redact.js";
 import type { RegistryView } from "../contract/registry-view.js";
 import { revertPerformer, rollbackAll, runRollbackSteps } from "./rollback.js";
 import { runMethod } from "./method.js";
-import { guardsOf } from "./guards.js";
+import { guardsOf, trippedGuard } from "./guards.js";
 import type { Phase } from "../contract/events.js";
 import type { RunContext, Target } from "../contract/adapter.js";
 
@@ -207,6 +207,13 @@ async function runLifecycle(experiment: CompiledExperiment, options: RunOptions,
         return finish("skipped", `the watchdog could not be armed (${errorMessage(err)}); nothing was injected`);
       }
     }
+  }
+  // The guards once more, right before the first injection: a halt thrown while the steady state
+  // was being checked (a slow probe) must keep this run from injecting anything.
+  const haltedBy = guards.length > 0 ? await trippedGuard(guards, options.interrupt) : null;
+  if (haltedBy) {
+    await state?.close().catch(() => {});
+    return finish("skipped", `halted before the method: ${haltedBy}; nothing was injected`);
   }
   const ledger = new FaultLedger({ state, protect: protectSecrets(experiment.secretSources), warn: (message) => emit({ type: "note", message }) });
   const perform = revertPerformer(options.registry.reverts);

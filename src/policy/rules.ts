@@ -12,16 +12,25 @@ import { formatDuration } from "../contract/duration.js";
  * A guard: something outside the experiment that says "no chaos now". Checked before a run starts
  * and all through its method; when it trips, the run aborts and rolls back as on a breach.
  */
+const GuardTimeout = DurationSchema.refine((ms) => ms >= 100 && ms <= 60_000, { message: "expected a timeout from 100ms to 60s" });
+
 export const GuardSchema = z.union([
   z
-    .object({ file: z.string().min(1).max(4096).meta({ description: "Trips while this file exists (a halt switch anyone on the host can throw)." }) })
+    .object({
+      file: z
+        .string()
+        .min(1)
+        .max(4096)
+        .refine((p) => p.startsWith("/"), { message: "expected an absolute path: a relative one would mean another file from each working directory" })
+        .meta({ description: "Trips while this file exists (a halt switch anyone on the host can throw); an absolute path." }),
+    })
     .strict(),
   z
     .object({
       http: z
         .object({
           url: z.url({ protocol: /^https?$/, error: "expected an http(s) URL" }).meta({ description: "Chaos is allowed while this URL answers 2xx; any other answer, or none, trips the guard." }),
-          timeout: DurationSchema.prefault("2s"),
+          timeout: GuardTimeout.prefault("2s"),
         })
         .strict(),
     })
@@ -31,8 +40,8 @@ export const GuardSchema = z.union([
       prometheus: z
         .object({
           url: z.url({ protocol: /^https?$/, error: "expected the http(s) URL of a Prometheus-compatible API" }),
-          alert: z.string().min(1).max(200).meta({ description: "Trips while an alert of this name is firing (ALERTS{alertstate=\"firing\"}); an unreachable Prometheus trips it too." }),
-          timeout: DurationSchema.prefault("5s"),
+          alert: z.string().min(1).max(200).regex(/^[A-Za-z_:][A-Za-z0-9_:]*$/, { message: "expected an alert name (letters, digits, _ and :)" }).meta({ description: "Trips while an alert of this name is firing (ALERTS{alertstate=\"firing\"}); an unreachable Prometheus trips it too." }),
+          timeout: GuardTimeout.prefault("5s"),
         })
         .strict(),
     })

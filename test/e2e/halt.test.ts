@@ -59,6 +59,23 @@ describe("chaoscast halt", () => {
   });
 });
 
+describe("chaoscast halt before the method", () => {
+  it("stops a run still checking its steady state (no state file yet, only its lock): nothing is injected", async () => {
+    const slow = longFreeze(server.port).replace("abort: { interval: 500ms, after: 1000 }", `steadyState:\n  - { name: slow check, probe: http, with: { url: "http://127.0.0.1:${server.port}/slow?ms=3000", timeout: 5s }, expect: { status: 200 } }\nabort: { interval: 5s, after: 1000 }`);
+    const file = writeExperiment(dir, "slow.yaml", slow);
+    const run = runCli(["run", "--yes", file], { cwd: dir });
+    await waitForOutput(run, "Steady state before", 30_000);
+    const halt = await runCli(["halt"], { cwd: dir });
+    const result = await run;
+    expect(halt.exitCode, halt.all).toBe(0);
+    expect(halt.stdout).toMatch(/SIGTERM sent to pid \d+/);
+    expect(result.exitCode, result.all).toBe(5);
+    expect(result.all).not.toMatch(/injected freeze/);
+    expect(processState(server.pid)).not.toBe("T");
+    await runCli(["halt", "--clear"], { cwd: dir });
+  });
+});
+
 describe("guards", () => {
   it("a guard file in the policy aborts a running experiment as a breach would", async () => {
     const switchFile = path.join(dir, "no-chaos-now");

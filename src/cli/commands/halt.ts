@@ -6,14 +6,22 @@
 import { unlink } from "node:fs/promises";
 import { hostname, userInfo } from "node:os";
 import { findLeftovers, type LeftoverRun } from "../../engine/leftovers.js";
-import { EXIT } from "../../errors.js";
+import { liveLockHolders } from "../../engine/lock.js";
+import { errorMessage, EXIT, UsageError } from "../../errors.js";
 import { sleep } from "../../util/abortable.js";
 import { writeFileAtomic } from "../../util/atomic-file.js";
 import { displayPath } from "../../util/display-path.js";
-import { ownerLiveness, unprovenRunProcess } from "../../util/process-owner.js";
+import { ownerLiveness, unprovenRunProcess, type ProcessOwner } from "../../util/process-owner.js";
 import { forTerminal as t, terminalSafeJson } from "../../util/terminal-text.js";
 import { makeStyle } from "../render/style.js";
-import { haltFile, preparePrivateDirs, stateDir, type CommonOptions } from "../shared.js";
+import { haltFile, locksDir, preparePrivateDirs, stateDir, type CommonOptions } from "../shared.js";
+
+/** A run this halt stops: from its state file, or (still in preflight) from its lock. */
+interface Live {
+  runId: string;
+  title: string;
+  owner: ProcessOwner;
+}
 
 export interface HaltOptions extends CommonOptions {
   reason?: string;
@@ -35,7 +43,7 @@ export async function haltCommand(options: HaltOptions): Promise<number> {
       () => true,
       (err: NodeJS.ErrnoException) => {
         if (err.code === "ENOENT") return false;
-        throw err;
+        throw new UsageError(`cannot lift the halt: ${t(displayPath(file))} cannot be removed (${err.code}); it is not a file chaoscast wrote: remove it by hand`);
       },
     );
     out(lifted ? `Halt lifted: runs may start again (${t(displayPath(file))} removed).` : "No halt was in force.");
@@ -44,27 +52,40 @@ export async function haltCommand(options: HaltOptions): Promise<number> {
   }
 
   const started = performance.now();
-  await preparePrivateDirs();
-  const reason = (options.reason ?? "chaoscast halt").replace(/\s+/g, " ").slice(0, 150);
-  await writeFileAtomic(file, `halted ${new Date().toISOString()} by ${userInfo().username}@${hostname()} (pid ${process.pid}): ${reason}\n`, 0o600);
-  out(style.bold(`Halt in force: no run starts until \`chaoscast halt --clear\` (${t(displayPath(file))}).`));
+  // One line of plain text: a reason is shown by every run the halt stops, and may be cat-ed.
+  const reason = (options.reason ?? "").replace(/[\u0000-\u001f\u007f-\u009f]/g, " ").replace(/\s+/g, " ").trim().slice(0, 150) || "chaoscast halt";
+  // An emergency stop goes on whatever happens to the file: the signals below still stop the runs.
+  let fileProblem: string | undefined;
+  try {
+    await preparePrivateDirs();
+    await writeFileAtomic(file, `halted ${new Date().toISOString()} by ${userInfo().username}@${hostname()} (pid ${process.pid}): ${reason}\n`, 0o600);
+    out(style.bold(`Halt in force: no run starts until \`chaoscast halt --clear\` (${t(displayPath(file))}).`));
+  } catch (err) {
+    fileProblem = errorMessage(err);
+    out(style.red(`✖ could not write the halt file ${t(displayPath(file))} (${t(fileProblem)}): the runs in progress are stopped, but new ones are not held back`));
+  }
 
   const { runs } = await findLeftovers(stateDir()).catch(() => ({ runs: [] as LeftoverRun[] }));
-  const live = runs.filter((r) => r.liveness === "alive");
-  const signalled: { run: LeftoverRun; at: number }[] = [];
+  // Runs still in preflight or checking the steady state have no state file yet, but hold a lock.
+  const locked = await liveLockHolders(locksDir());
+  const live: Live[] = [
+    ...runs.filter((r) => r.liveness === "alive").map((r) => ({ runId: r.state.runId, title: r.state.experiment.title, owner: r.state.owner })),
+    ...locked.filter((h) => !runs.some((r) => r.state.runId === h.runId)).map((h) => ({ runId: h.runId, title: h.experiment, owner: h.owner })),
+  ];
+  const signalled: { run: Live; at: number }[] = [];
   for (const run of live) {
-    const owner = run.state.owner;
+    const owner = run.owner;
     const unproven = await unprovenRunProcess(owner);
     if (unproven) {
-      out(style.yellow(`  ${t(run.state.runId)}: not signalled (${t(unproven)}); it aborts by itself when it sees the halt file`));
+      out(style.yellow(`  ${t(run.runId)}: not signalled (${t(unproven)}); it aborts by itself when it sees the halt file`));
       continue;
     }
     try {
       process.kill(owner.pid, "SIGTERM");
       signalled.push({ run, at: performance.now() });
-      out(`  ${t(run.state.runId)} (${t(run.state.experiment.title)}): SIGTERM sent to pid ${owner.pid}, rolling back…`);
+      out(`  ${t(run.runId)} (${t(run.title)}): SIGTERM sent to pid ${owner.pid}, rolling back…`);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ESRCH") out(style.yellow(`  ${t(run.state.runId)}: could not signal pid ${owner.pid} (${(err as NodeJS.ErrnoException).code}); it aborts by itself when it sees the halt file`));
+      if ((err as NodeJS.ErrnoException).code !== "ESRCH") out(style.yellow(`  ${t(run.runId)}: could not signal pid ${owner.pid} (${(err as NodeJS.ErrnoException).code}); it aborts by itself when it sees the halt file`));
     }
   }
   if (live.length === 0) out("No run in progress in this state directory.");
@@ -73,14 +94,14 @@ export async function haltCommand(options: HaltOptions): Promise<number> {
   const report: { runId: string; title: string; ended: boolean; ms: number }[] = [];
   const deadline = performance.now() + WAIT_MS;
   for (const run of live) {
-    while ((await ownerLiveness(run.state.owner)) === "alive" && performance.now() < deadline) await sleep(25);
-    const ended = (await ownerLiveness(run.state.owner)) !== "alive";
+    while ((await ownerLiveness(run.owner)) === "alive" && performance.now() < deadline) await sleep(25);
+    const ended = (await ownerLiveness(run.owner)) !== "alive";
     const from = signalled.find((s) => s.run === run)?.at ?? started;
     const ms = Math.round(performance.now() - from);
-    report.push({ runId: run.state.runId, title: run.state.experiment.title, ended, ms });
-    if (ended) out(style.green(`  ✔ ${t(run.state.runId)}: rolled back and ended ${ms} ms after the halt (its journal says what was reverted)`));
-    else out(style.red(`  ✖ ${t(run.state.runId)}: still running after ${Math.round(WAIT_MS / 1000)}s; see \`chaoscast rollback --dry-run\`, or \`chaoscast rollback --all\` to end it`));
+    report.push({ runId: run.runId, title: run.title, ended, ms });
+    if (ended) out(style.green(`  ✔ ${t(run.runId)}: rolled back and ended ${ms} ms after the halt (its journal says what was reverted)`));
+    else out(style.red(`  ✖ ${t(run.runId)}: still running after ${Math.round(WAIT_MS / 1000)}s; see \`chaoscast rollback --dry-run\`, or \`chaoscast rollback --all\` to end it`));
   }
-  if (json) process.stdout.write(`${terminalSafeJson({ halted: true, file, runs: report }, 2)}\n`);
-  return report.every((r) => r.ended) ? EXIT.passed : EXIT.rollbackFailed;
+  if (json) process.stdout.write(`${terminalSafeJson({ halted: fileProblem === undefined, file, runs: report, ...(fileProblem ? { problem: fileProblem } : {}) }, 2)}\n`);
+  return report.every((r) => r.ended) && fileProblem === undefined ? EXIT.passed : EXIT.rollbackFailed;
 }

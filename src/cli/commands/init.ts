@@ -81,7 +81,10 @@ async function chosen(fileOption: string | undefined, options: { template?: stri
 }
 
 export async function initCommand(fileOption: string | undefined, options: CommonOptions & { force?: boolean; template?: string; from?: string }): Promise<number> {
-  if (options.from === "list" || options.from === "") {
+  if (options.from !== undefined && options.template !== undefined && options.template !== "process") throw new UsageError("--from and --template each name what to write: give one");
+  if (options.from === "") throw new UsageError("--from: expected a scenario name, or list");
+  if (options.from === "list") {
+    if (fileOption !== undefined) throw new UsageError("--from list writes nothing: drop the file name");
     for (const name of await scenarioNames()) {
       const text = await readFile(path.join(SCENARIOS_DIR, `${name}.yaml`), "utf8");
       const teaches = /^# What it teaches: (.*)$/m.exec(text)?.[1] ?? "";
