@@ -18,11 +18,23 @@ export function rememberLauncher(pid: number): void {
   launcherPid = pid;
 }
 
-export function trapInterrupts(onSignal: (signal: NodeJS.Signals, first: boolean) => void): InterruptHandle {
+/**
+ * `why` may add to a signal's name what is known of who sent it (the halt file of `chaoscast
+ * halt`), so the run's abort reason and journal say it: "SIGTERM (chaoscast halt: …)".
+ */
+export function trapInterrupts(onSignal: (signal: NodeJS.Signals, first: boolean) => void, why?: (signal: NodeJS.Signals) => string | undefined): InterruptHandle {
   const controller = new AbortController();
   const handler = (signal: NodeJS.Signals) => {
     const first = !controller.signal.aborted;
-    if (first) controller.abort(signal);
+    if (first) {
+      let detail: string | undefined;
+      try {
+        detail = why?.(signal);
+      } catch {
+        // Only a better message: the abort itself must happen whatever this does.
+      }
+      controller.abort(detail ? `${signal} (${detail})` : signal);
+    }
     onSignal(signal, first);
   };
   // A bug must not kill the process with faults still injected: turn it into an abort, so the run

@@ -111,7 +111,7 @@ ${EXIT_CODES_HELP}`,
   program
     .command("halt")
     .description("stop all chaos now: every run here rolls back at once, and none starts until --clear")
-    .option("--reason <text>", "why, recorded in the halt file (runs refused or stopped by the file show it)")
+    .option("--reason <text>", "why, recorded in the halt file and shown by the runs it stops")
     .option("--clear", "lift the halt: runs may start again")
     .addOption(outputOption(["text", "json"]))
     .addHelpText(

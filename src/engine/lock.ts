@@ -234,12 +234,7 @@ async function ageMs(file: string): Promise<number> {
  * would leave a fault half undone.
  */
 export async function liveLockHolders(dir: string): Promise<LockHolder[]> {
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch {
-    return [];
-  }
+  const names = await readdir(dir).catch(() => [] as string[]);
   const live: LockHolder[] = [];
   for (const name of names.filter((n) => n.endsWith(".lock"))) {
     const holder = await readHolder(path.join(dir, name));

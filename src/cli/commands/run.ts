@@ -2,6 +2,7 @@
 // per run. Stops the batch after an interrupt or a failed rollback.
 
 import { appendFile, stat } from "node:fs/promises";
+import { lstatSync, readFileSync } from "node:fs";
 import { checkOutputFile, checkWritableDir } from "../output-target.js";
 import path from "node:path";
 import { displayPath } from "../../util/display-path.js";
@@ -117,13 +118,16 @@ export async function runSuiteCommand(paths: string[], options: RunCommandOption
   // A dry run injects nothing, so there is nothing for a watchdog to roll back.
   const guard = hangMs !== undefined && !options.dryRun ? await startWatchdog(hangMs, warn) : undefined;
 
-  const interrupts = trapInterrupts((signal, first) => {
-    const message = first
-      ? `${signal}: rolling back every injected fault before exiting…`
-      : `${signal}: still rolling back; chaoscast exits as soon as every fault is reverted`;
-    if (renderer) renderer.line(style.yellow(message));
-    else process.stderr.write(`${message}\n`);
-  });
+  const interrupts = trapInterrupts(
+    (signal, first) => {
+      const message = first
+        ? `${signal}: rolling back every injected fault before exiting…`
+        : `${signal}: still rolling back; chaoscast exits as soon as every fault is reverted`;
+      if (renderer) renderer.line(style.yellow(message));
+      else process.stderr.write(`${message}\n`);
+    },
+    (signal) => (signal === "SIGTERM" ? haltNote() : undefined),
+  );
 
   const reporters: Reporter[] = [
     // The watchdog hears of each event before anything is shown: whoever reads "injected" and
@@ -346,4 +350,16 @@ async function confirm(plan: ResolvedPlan, renderer: TextRenderer, signal: Abort
   } finally {
     rl.close();
   }
+}
+
+/**
+ * The halt file's line, when `chaoscast halt` is what sent the SIGTERM: read in the signal handler,
+ * so only a small regular file, and only its first line.
+ */
+function haltNote(): string | undefined {
+  const file = haltFile();
+  const info = lstatSync(file, { throwIfNoEntry: false });
+  if (!info?.isFile() || info.size > 4096) return undefined;
+  const line = readFileSync(file, "utf8").split("\n")[0]!.trim().slice(0, 200);
+  return `chaoscast halt: ${line}`;
 }
