@@ -5,7 +5,8 @@
 import type { HypothesisLine, RunEvent } from "../contract/events.js";
 import type { Journal } from "./journal.js";
 import { escapeHtml } from "./html-escape.js";
-import { humanMs, runFacts } from "./run-facts.js";
+import { formatDuration } from "../contract/duration.js";
+import { runFacts } from "./run-facts.js";
 
 type Observation = Extract<RunEvent, { type: "observation" }>;
 
@@ -232,9 +233,7 @@ function tickLabel(ms: number, step: number): string {
   return fmt(ms);
 }
 
-function fmt(ms: number): string {
-  return humanMs(ms).replace(" ", "");
-}
+const fmt = (ms: number) => formatDuration(Math.round(ms));
 
 function short(v: number): string {
   return Math.abs(v) >= 100 ? v.toFixed(0) : Number(v.toPrecision(3)).toString();

@@ -2,6 +2,7 @@
 // abort took, how long the system took to heal. Journals of older versions lack some events; every
 // figure is null when the events to compute it are missing.
 
+import { formatDuration } from "../contract/duration.js";
 import type { HypothesisLine, RunEvent } from "../contract/events.js";
 
 type Of<T extends RunEvent["type"]> = Extract<RunEvent, { type: T }>;
@@ -68,11 +69,7 @@ function first<T extends RunEvent["type"]>(events: readonly RunEvent[], type: T)
   return events.find((e): e is Of<T> => e.type === type);
 }
 
-/** Milliseconds as a person reads them: 850 ms, 2.4 s, 3 min 05 s. */
+/** A duration as every chaoscast output writes it (contract/duration), or "–" when unknown. */
 export function humanMs(ms: number | null): string {
-  if (ms === null) return "–";
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  const minutes = Math.floor(ms / 60_000);
-  return `${minutes} min ${String(Math.round((ms % 60_000) / 1000)).padStart(2, "0")} s`;
+  return ms === null ? "–" : formatDuration(Math.round(ms));
 }
