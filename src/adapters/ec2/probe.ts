@@ -10,6 +10,7 @@ import { Ec2SelectorSchema, filtersOf } from "./targets.js";
 
 type AutoScalingModule = typeof import("@aws-sdk/client-auto-scaling");
 let autoScaling: Promise<AutoScalingModule> | undefined;
+const autoScalingClients = new Map<string, InstanceType<AutoScalingModule["AutoScalingClient"]>>();
 
 export const ec2Probe = defineProbe({
   name: "ec2",
@@ -59,7 +60,13 @@ export const ec2Probe = defineProbe({
         await loadEc2();
         autoScaling ??= import("@aws-sdk/client-auto-scaling");
         const m = await autoScaling;
-        const client = new m.AutoScalingClient({ region: ec2.place.region, ...(s.profile ? { profile: s.profile } : {}), maxAttempts: 4 });
+        // One client per region and profile, as for EC2: a probe round is no place to build one.
+        const key = `${ec2.place.region}\u0000${s.profile ?? ""}`;
+        let client = autoScalingClients.get(key);
+        if (!client) {
+          client = new m.AutoScalingClient({ region: ec2.place.region, ...(s.profile ? { profile: s.profile } : {}), maxAttempts: 4 });
+          autoScalingClients.set(key, client);
+        }
         const groups = await client.send(new m.DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [s.asg] }), { abortSignal });
         const group = groups.AutoScalingGroups?.[0];
         if (!group) return { fields, error: `auto-scaling group ${s.asg} not found in ${ec2.place.region}`, summary: "no such group" };
