@@ -79,8 +79,7 @@ export async function demoCommand(mode: "run" | "up" | "down", options: DemoOpti
     out(style.green(`Steady: every viewer is playing.`));
 
     const run = files.filter((f) => !skip.includes(f));
-    const uses = (name: string) => run.some((f) => new RegExp(`\\$\\{\\s*vars\\.${name}\\s*\\}`).test(readFileSync(f, "utf8")));
-    const varNames = ["proxy_api", "viewers_metrics", "cdn", ...(stack.vars.prometheus && run.some(needsPrometheus) ? ["prometheus"] : []), ...(uses("edge_metrics") ? ["edge_metrics"] : [])];
+    const varNames = ["proxy_api", "viewers_metrics", "cdn", ...(stack.vars.prometheus && run.some(needsPrometheus) ? ["prometheus"] : []), ...(run.some((f) => usesVar(f, "edge_metrics")) ? ["edge_metrics"] : [])];
     const vars = varNames.map((k) => `${k}=${stack.vars[k]}`);
     if (mode === "up") {
       // Listen before printing the hint: whoever reads it may press Ctrl-C (or send SIGTERM) at
@@ -136,9 +135,14 @@ async function experimentFiles(dir: string): Promise<string[]> {
   return files.sort();
 }
 
+/** Whether an experiment uses ${vars.<name>}: the demo passes only the variables its files use. */
+function usesVar(file: string, name: string): boolean {
+  return new RegExp(`\\$\\{\\s*vars\\.${name}\\s*\\}`).test(readFileSync(file, "utf8"));
+}
+
 /** Whether an experiment uses ${vars.prometheus}: it runs only when the demo has started Prometheus. */
 function needsPrometheus(file: string): boolean {
-  return /\$\{\s*vars\.prometheus\s*\}/.test(readFileSync(file, "utf8"));
+  return usesVar(file, "prometheus");
 }
 
 type PrometheusStart = { running: DemoPrometheus } | { running?: undefined; why: string; missing: boolean };
