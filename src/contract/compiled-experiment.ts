@@ -54,6 +54,32 @@ export interface BudgetGateSpec {
   chaosWindow: "charged" | "excluded";
 }
 
+/** How to read one counter: a probe whose `value` field is the counter's current total. */
+export interface CounterReader {
+  probe: ProbeDef;
+  params: unknown;
+}
+
+/**
+ * A cohort verdict (the ChAP design): viewers split by a stable hash into an experiment and a
+ * control cohort of equal size on one HTTP link; the faults reach the experiment cohort only, and
+ * the run compares the two cohorts' starts.
+ */
+export interface CohortSpec {
+  /** The proxy target whose link splits and tags the viewers. */
+  split: string;
+  /** Each cohort's share of viewers, in percent (0 < size ≤ 50). */
+  sizePercent: number;
+  /** The chance of a false alarm over the whole method. */
+  alpha: number;
+  /** Starts each cohort needs before the cohorts are compared. */
+  minStarts: number;
+  /** The counters of good and all starts, per cohort. */
+  counters: Record<"experiment" | "control", Record<"good" | "total", CounterReader>>;
+  /** What is compared, for messages, e.g. "playback_start_success_total of playback_start_attempts_total". */
+  measure: string;
+}
+
 export interface CompiledExperiment {
   file: string;
   title: string;
@@ -69,6 +95,8 @@ export interface CompiledExperiment {
   targets: TargetSpec[];
   faults: FaultSpec[];
   steadyState: ProbeSpec[];
+  /** The cohort verdict, or undefined when the experiment judges the whole population only. */
+  cohorts: CohortSpec | undefined;
   rollbacks: RollbackStep[];
   abort: { intervalMs: number; after: number; graceMs: number };
   recovery: { timeoutMs: number; intervalMs: number };

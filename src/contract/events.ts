@@ -71,6 +71,38 @@ export type RunEventBody =
   | { type: "rollback-step"; step: string; action: string; ok: boolean; error?: string }
   | { type: "note"; message: string }
   /**
+   * One look at the cohorts (experiment and control): their starts since the faults began, and the
+   * one-sided p-value of Fisher's exact test (null while a cohort has too few starts to compare).
+   */
+  | {
+      type: "cohort";
+      experiment: CohortCounts;
+      control: CohortCounts;
+      pValue: number | null;
+      /** The p-value below which this look calls the cohorts diverged (alpha over the looks). */
+      threshold: number;
+      state: "collecting" | "holding" | "diverged";
+    }
+  /** The cohort verdict once the method is over (or cut short). */
+  | {
+      type: "cohort-verdict";
+      verdict: "no-difference" | "diverged" | "inconclusive";
+      experiment: CohortCounts;
+      control: CohortCounts;
+      pValue: number | null;
+      /** The effect size: experiment's success rate minus control's, with its 95% interval. */
+      difference: number | null;
+      low: number | null;
+      high: number | null;
+      /** The stated test, its alpha over the whole method, and the looks it was split over. */
+      test: string;
+      alpha: number;
+      looks: number;
+      /** Starts that had failed in the experiment cohort when the divergence was detected. */
+      failedBeforeDetection: number | null;
+      detail: string;
+    }
+  /**
    * The SLO of an experiment's budget gate: before the run (from the gate), during the method
    * (the SLI in its window and the share of the period's budget it spent) and after.
    */
@@ -105,6 +137,12 @@ export type RunEventBody =
  * Adding an optional field keeps it; renaming, removing or changing the meaning of one bumps it.
  */
 export const EVENT_VERSION = 1;
+
+/** One cohort's starts since its faults began. */
+export interface CohortCounts {
+  starts: number;
+  good: number;
+}
 
 /** One steady-state probe as a run announces it: enough to draw its values against its threshold. */
 export interface HypothesisLine {

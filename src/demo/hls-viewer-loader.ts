@@ -74,6 +74,8 @@ export interface LoadRequest {
   headers: Record<string, string>;
   policy: Pick<LoadPolicy, "maxTimeToFirstByteMs" | "maxLoadTimeMs">;
   keepBody: boolean;
+  /** Called with each response's headers as they arrive. */
+  onResponse?: (headers: http.IncomingHttpHeaders) => void;
 }
 
 export interface LoadHandle {
@@ -136,6 +138,7 @@ function send(request: LoadRequest, stats: LoadStats, resolve: (loaded: Loaded) 
 
   const req = http.get(request.url, { agent: request.agent, headers: request.headers }, (res) => {
     stats.firstByteAt = Math.max(performance.now(), stats.sentAt);
+    request.onResponse?.(res.headers);
     const length = Number(res.headers["content-length"]);
     stats.totalBytes = Number.isFinite(length) ? length : undefined;
     if (Number.isFinite(policy.maxTimeToFirstByteMs)) {

@@ -12,6 +12,7 @@ import { CmcdTagger, type CmcdState } from "./hls-viewer-cmcd.js";
 import { HLS_JS_DEFAULTS, retriableStatus, retryDelayMs, type LoadPolicy, type PlayerConfig } from "./hls-viewer-config.js";
 import { LevelLoader } from "./hls-viewer-level-loader.js";
 import { AbortedLoad, load, LoadFailure, type LoadHandle, type LoadStats } from "./hls-viewer-loader.js";
+import type { IncomingHttpHeaders } from "node:http";
 import { PlaybackClock } from "./hls-viewer-playback.js";
 import { readLevels } from "./hls-viewer-playlists.js";
 import { StreamController } from "./hls-viewer-stream.js";
@@ -24,6 +25,8 @@ export interface SessionHooks {
   onResume?(stalledMs: number): void;
   /** The rendition at the playhead changed (the first included); 0 when it declares no bitrate. */
   onLevelPlayed?(bitrateBps: number): void;
+  /** Every response's headers, as a page's telemetry can read them (a cohort named by the CDN). */
+  onResponse?(headers: IncomingHttpHeaders): void;
 }
 
 export interface SessionOptions extends PlaySessionOptions {
@@ -159,7 +162,8 @@ class Session {
   }
 
   private request(url: string, policy: LoadPolicy, keepBody: boolean): LoadHandle {
-    const handle = load({ url, agent: this.options.agent ?? this.ownAgent, headers: this.options.headers ?? {}, policy, keepBody });
+    const onResponse = this.options.hooks?.onResponse;
+    const handle = load({ url, agent: this.options.agent ?? this.ownAgent, headers: this.options.headers ?? {}, policy, keepBody, ...(onResponse ? { onResponse } : {}) });
     const abort = () => handle.abort();
     if (this.stop.signal.aborted) abort();
     this.stop.signal.addEventListener("abort", abort, { once: true });

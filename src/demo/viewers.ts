@@ -27,8 +27,8 @@ export interface ViewerOptions {
 }
 
 interface Metrics {
-  attempts: Counter;
-  successes: Counter;
+  attempts: Counter<"cohort">;
+  successes: Counter<"cohort">;
   startup: Histogram;
   ttfb: Histogram;
   rebuffers: Counter;
@@ -51,8 +51,10 @@ const between = (range: { min: number; max: number }) => range.min + Math.random
 function createMetrics(registry: Registry): Metrics {
   const registers = [registry];
   return {
-    attempts: new Counter({ name: "playback_start_attempts_total", help: "Playback starts attempted (counted when they succeed or fail).", registers }),
-    successes: new Counter({ name: "playback_start_success_total", help: "Playback starts playing (first frame) within the start deadline.", registers }),
+    // Labelled with the viewer's cohort as the CDN names it (x-chaoscast-cohort), so a cohort
+    // experiment can compare experiment and control; "none" outside any cohort.
+    attempts: new Counter({ name: "playback_start_attempts_total", help: "Playback starts attempted (counted when they succeed or fail).", labelNames: ["cohort"], registers }),
+    successes: new Counter({ name: "playback_start_success_total", help: "Playback starts playing (first frame) within the start deadline.", labelNames: ["cohort"], registers }),
     startup: new Histogram({ name: "playback_startup_seconds", help: "Time from the viewer's click to the first frame.", buckets: [0.25, 0.5, 1, 2, 3, 5, 8], registers }),
     ttfb: new Histogram({ name: "playback_ttfb_seconds", help: "Time to first byte of the first media segment's request.", buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5], registers }),
     rebuffers: new Counter({ name: "rebuffer_events_total", help: "Times a viewer's playback stalled with an empty buffer after the start.", registers }),
@@ -97,8 +99,21 @@ class PlayingBitrates {
   }
 }
 
+/** The cohort header the CDN answers with; anything but the two cohorts' names counts as none. */
+const COHORT_HEADER = "x-chaoscast-cohort";
+type CohortLabel = "experiment" | "control" | "none";
+
+/** What the viewer's last response said about its cohort. */
+class ViewerCohort {
+  value: CohortLabel = "none";
+  read(headers: http.IncomingHttpHeaders): void {
+    const named = headers[COHORT_HEADER];
+    this.value = named === "experiment" || named === "control" ? named : "none";
+  }
+}
+
 /** Counts one session's stalls, switches, errors and bitrate as they happen; `end` closes what is still open. */
-function countPlayback(m: Metrics, bitrates: PlayingBitrates, viewer: number): { hooks: SessionHooks; end(): void } {
+function countPlayback(m: Metrics, bitrates: PlayingBitrates, viewer: number, cohort: ViewerCohort): { hooks: SessionHooks; end(): void } {
   let stalledSince: number | undefined;
   let playingBps: number | undefined;
   return {
@@ -117,6 +132,7 @@ function countPlayback(m: Metrics, bitrates: PlayingBitrates, viewer: number): {
         playingBps = bitrateBps;
         bitrates.set(viewer, bitrateBps);
       },
+      onResponse: (headers) => cohort.read(headers),
     },
     end() {
       if (stalledSince !== undefined) m.rebufferSeconds.inc((performance.now() - stalledSince) / 1000);
@@ -129,6 +145,11 @@ export async function startViewers(options: ViewerOptions): Promise<Service & { 
   const registry = new Registry();
   const m = createMetrics(registry);
   const bitrates = new PlayingBitrates(m.bitrate);
+  // Every cohort's series exists from the start, at 0, so a probe never finds the counters missing.
+  for (const cohort of ["none", "experiment", "control"] as const) {
+    m.attempts.inc({ cohort }, 0);
+    m.successes.inc({ cohort }, 0);
+  }
   const stopping = new AbortController();
   // Every viewer listens to it (its pause, its session): a few listeners each, not a leak.
   setMaxListeners(4 * options.count + 10, stopping.signal);
@@ -161,12 +182,12 @@ export async function startViewers(options: ViewerOptions): Promise<Service & { 
   };
 
   /** One visit: rail, session, playback. Resolves whether the start succeeded. */
-  const visit = async (id: number, agent: http.Agent, headers: Record<string, string>, watchMs: number): Promise<boolean> => {
+  const visit = async (id: number, agent: http.Agent, headers: Record<string, string>, watchMs: number, cohort: ViewerCohort): Promise<boolean> => {
     const clickedAt = performance.now();
     const manifestUrl = await openSession(id, agent, headers);
     if (manifestUrl === undefined) return false;
     const beforePlayer = performance.now() - clickedAt;
-    const counting = countPlayback(m, bitrates, id);
+    const counting = countPlayback(m, bitrates, id, cohort);
     const outcome = await runSession({
       url: manifestUrl,
       // The deadline is the viewer's: what the rail and the session took is already spent.
@@ -178,8 +199,8 @@ export async function startViewers(options: ViewerOptions): Promise<Service & { 
       cmcd: { sid: randomUUID(), cid: "demo" },
       // Counted as it happens: experiments judge the success ratio over windows of a few seconds.
       onStart: ({ startupMs, ttfbMs }) => {
-        m.attempts.inc();
-        m.successes.inc();
+        m.attempts.inc({ cohort: cohort.value });
+        m.successes.inc({ cohort: cohort.value });
         m.startup.observe((beforePlayer + startupMs) / 1000);
         m.ttfb.observe(ttfbMs / 1000);
       },
@@ -192,12 +213,13 @@ export async function startViewers(options: ViewerOptions): Promise<Service & { 
   const viewer = async (id: number) => {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 6 });
     const headers = { "x-viewer-id": `viewer-${id}` };
+    const cohort = new ViewerCohort();
     await pause(Math.random() * ARRIVAL_SPREAD_MS);
     for (let visits = 0; !stopping.signal.aborted; visits++) {
-      const started = await visit(id, agent, headers, between(visits === 0 ? firstWatch : watch));
+      const started = await visit(id, agent, headers, between(visits === 0 ? firstWatch : watch), cohort);
       // A start that did not happen is counted once its outcome is known (the session gives up at
       // the deadline), so a start still in flight is never mistaken for a failure.
-      if (!started && !stopping.signal.aborted) m.attempts.inc();
+      if (!started && !stopping.signal.aborted) m.attempts.inc({ cohort: cohort.value });
       await pause(between(started ? NEXT_AFTER_WATCHING_MS : RETRY_AFTER_FAILURE_MS));
     }
     agent.destroy();

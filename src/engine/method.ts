@@ -11,6 +11,7 @@ import { DEFAULT_ROLLBACK_POLICY, revertOne, type PerformRevert } from "./rollba
 import { buildTimeline } from "./timeline.js";
 import { FILE_GUARD_INTERVAL_MS, isFileGuard, trippedGuard, type Guard } from "./guards.js";
 import type { Revert, RunContext, Target } from "../contract/adapter.js";
+import { CohortComparison, watchCohorts } from "./cohort.js";
 
 export interface MethodOptions {
   experiment: CompiledExperiment;
@@ -32,6 +33,8 @@ export interface MethodResult {
   abortReason: string | undefined;
   /** Rounds that breached (counted), including those fewer than abort.after in a row. */
   breaches: number;
+  /** The cohort verdict, for an experiment with cohorts. */
+  cohorts?: Extract<RunEventBody, { type: "cohort-verdict" }>;
 }
 
 export async function runMethod(options: MethodOptions): Promise<MethodResult> {
@@ -65,6 +68,19 @@ export async function runMethod(options: MethodOptions): Promise<MethodResult> {
   }, () => graceUntil, abort, elapsed);
 
   const guarding = watchGuards(options.guards ?? [], experiment.abort.intervalMs, stop.signal, abort);
+
+  // The cohorts' counters before the first fault: the comparison counts from here. Counters that
+  // cannot be read stop the run before anything is injected.
+  const comparison = experiment.cohorts ? new CohortComparison(experiment.cohorts, experiment.methodMs, experiment.abort.intervalMs) : undefined;
+  let comparing: Promise<void> | undefined;
+  if (comparison) {
+    try {
+      await comparison.start(stop.signal);
+      comparing = watchCohorts(comparison, { intervalMs: experiment.abort.intervalMs, after: experiment.abort.after, stop: stop.signal, emit, abort });
+    } catch (err) {
+      abort(`the cohorts' starts cannot be read (${errorMessage(err)}); nothing was injected`);
+    }
+  }
 
   try {
     for (const step of buildTimeline(experiment.faults, experiment.methodMs)) {
@@ -117,8 +133,12 @@ export async function runMethod(options: MethodOptions): Promise<MethodResult> {
     options.interrupt.removeEventListener("abort", onInterrupt);
     await watcher;
     await guarding;
+    await comparing;
   }
-  return { abortReason, breaches };
+  if (!comparison) return { abortReason, breaches };
+  const cohorts = comparison.verdict();
+  emit(cohorts);
+  return { abortReason, breaches, cohorts };
 }
 
 /** The continuous check: one round of probes per interval, until the method stops. */

@@ -20,7 +20,7 @@ import { OUTCOME_EXIT } from "./outcome.js";
 import { makeRedactor } from "../contract/redact.js";
 import type { RegistryView } from "../contract/registry-view.js";
 import { revertPerformer, rollbackAll, runRollbackSteps } from "./rollback.js";
-import { runMethod } from "./method.js";
+import { runMethod, type MethodResult } from "./method.js";
 import { guardsOf, trippedGuard } from "./guards.js";
 import type { Phase } from "../contract/events.js";
 import type { RunContext, Target } from "../contract/adapter.js";
@@ -220,6 +220,7 @@ async function runLifecycle(experiment: CompiledExperiment, options: RunOptions,
   const deps = { runId: options.runId, emit, perform, ledger };
   let abortReason: string | undefined;
   let breaches = 0;
+  let cohorts: MethodResult["cohorts"];
   let internalError: unknown;
   emit({ type: "phase-started", phase: "method" });
   const methodFrom = new Date();
@@ -227,7 +228,7 @@ async function runLifecycle(experiment: CompiledExperiment, options: RunOptions,
   const methodExperiment =
     slo && experiment.budget?.maxBurnRate !== undefined ? { ...experiment, steadyState: [...experiment.steadyState, burnCapProbe(experiment, slo, () => methodFrom.getTime())] } : experiment;
   try {
-    ({ abortReason, breaches } = await runMethod({ experiment: methodExperiment, targets, runId: options.runId, emit, interrupt: options.interrupt, ledger, perform, defer: ctx.defer, guards }));
+    ({ abortReason, breaches, cohorts } = await runMethod({ experiment: methodExperiment, targets, runId: options.runId, emit, interrupt: options.interrupt, ledger, perform, defer: ctx.defer, guards }));
   } catch (err) {
     internalError = err;
     abortReason = `internal error: ${errorMessage(err)}`;
@@ -266,11 +267,14 @@ async function runLifecycle(experiment: CompiledExperiment, options: RunOptions,
     return finish("unrecovered", `${abortReason}; rolled back, but steady state did not return within ${formatDuration(experiment.recovery.timeoutMs)}`, [], false);
   }
   if (!recovered) return finish("deviated", `steady state did not return within ${formatDuration(experiment.recovery.timeoutMs)} after rollback`, [], false);
+  // A comparison that could not conclude proves nothing: a run must not pass on cohorts it never compared.
+  if (cohorts?.verdict === "inconclusive") return finish("deviated", `the cohort comparison could not conclude: ${cohorts.detail}`, [], true);
   const during = breaches === 0 ? "during" : `during (apart from ${breaches} isolated breach(es), fewer than ${experiment.abort.after} in a row)`;
   const watched = experiment.steadyState.length > 0 ? `the steady state held before, ${during} and after the faults` : "no steadyState was declared, so nothing was watched";
   const irreversible = ledger.entries.filter((e) => e.revert === null && e.state === "reverted").length;
   const reverted = irreversible > 0 ? `every reversible fault was reverted (${irreversible} cannot be undone by design)` : "everything was reverted";
-  return finish("passed", `${watched}; ${reverted}`, [], true);
+  const compared = cohorts ? `; the cohorts showed ${cohorts.detail}` : "";
+  return finish("passed", `${watched}${compared}; ${reverted}`, [], true);
 }
 
 async function recover(

@@ -9,6 +9,7 @@ import { formatDuration } from "../contract/duration.js";
 import type { ExperimentDocument } from "./schema.js";
 import type { Selection } from "../contract/selection.js";
 import type { CompiledExperiment, FaultSpec, ProbeSpec, RollbackStep, TargetSpec } from "../contract/compiled-experiment.js";
+import { compileCohorts } from "./cohorts.js";
 
 /**
  * Problems beyond this many are not shown (see the loader): no "did you mean" search for them. The
@@ -135,6 +136,8 @@ export function compileExperiment(doc: ExperimentDocument, registry: RegistryVie
     return { name: step.name, action, params: step.with, target: step.target };
   });
 
+  const cohorts = doc.cohorts ? compileCohorts(doc.cohorts, faults, targets, registry, problems) : undefined;
+
   if (problems.length > 0) return { ok: false, problems };
   return {
     ok: true,
@@ -156,8 +159,9 @@ export function compileExperiment(doc: ExperimentDocument, registry: RegistryVie
       tags: doc.tags ?? [],
       methodMs: Number.isFinite(methodMs) ? methodMs : 0,
       targets,
-      faults,
+      faults: cohorts ? [cohorts.tags, ...faults] : faults,
       steadyState,
+      cohorts: cohorts?.spec,
       rollbacks,
       abort: { intervalMs: doc.abort.interval, after: doc.abort.after, graceMs: doc.abort.grace },
       recovery: { timeoutMs: doc.recovery.timeout, intervalMs: doc.recovery.interval ?? doc.abort.interval },

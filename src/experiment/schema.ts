@@ -27,6 +27,47 @@ export const ExpectSchema: z.ZodType<ExpectInput> = z
 
 const TargetRefSchema = z.string({ error: (iss) => `expected the name of a block under targets:, found ${describeValue(iss.input)}` });
 
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const metricName = (description: string) => z.string().regex(METRIC_NAME, { error: "expected a Prometheus metric name (letters, digits, _ and :)" }).meta({ description });
+
+const CohortsSchema = z
+  .object({
+    split: TargetRefSchema.meta({ description: "The proxy target (an HTTP link) that splits the viewers: its faults reach the experiment cohort only, and its traffic names each viewer's cohort in a header." }),
+    size: PercentSchema.prefault("1%")
+      .refine((p) => p > 0 && p <= 50, { error: "expected a cohort size above 0% and at most 50% (two cohorts share the viewers)" })
+      .meta({ description: "Size of each cohort (experiment and control) as a share of viewers." }),
+    viewerHeader: z.string().default("x-viewer-id").meta({ description: "Header that identifies a viewer (hashed to choose its cohort)." }),
+    viewerCookie: z.string().optional().meta({ description: "Cookie that identifies a viewer when the header is absent." }),
+    header: z
+      .string()
+      .regex(/^[A-Za-z0-9-]+$/, { error: "a header name uses letters, digits and -" })
+      .default("x-chaoscast-cohort")
+      .meta({ description: "Header the link adds to each request and response of a cohort: experiment or control." }),
+    starts: z
+      .object({
+        metrics: z.url({ protocol: /^https?$/ }).optional().meta({ description: "A Prometheus text endpoint that counts starts, e.g. the players' or a telemetry collector's." }),
+        prometheus: PrometheusConnectionSchema.optional().meta({ description: "Or a Prometheus-compatible API where the counters are queried." }),
+        good: metricName("Counter of successful starts."),
+        total: metricName("Counter of all starts (successful and failed)."),
+        label: z
+          .string()
+          .regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, { error: "expected a Prometheus label name" })
+          .default("cohort")
+          .meta({ description: "The label that carries the cohort header's value: experiment or control." }),
+        timeout: DurationSchema.prefault("2s").meta({ description: "Give up on one reading after this long." }),
+      })
+      .strict()
+      .refine((s) => (s.metrics === undefined) !== (s.prometheus === undefined), { message: "give exactly one of metrics or prometheus" })
+      .meta({ description: "Where each cohort's starts are counted: counters labelled with the cohort." }),
+    alpha: z.number().gt(0).max(0.2).default(0.05).meta({ description: "The chance of a false alarm over the whole method (split over its looks)." }),
+    minStarts: z.int().min(5).default(10).meta({ description: "Starts each cohort needs before they are compared." }),
+  })
+  .strict()
+  .meta({
+    description:
+      "Judge the faults by comparing a control and an experiment cohort of viewers (Fisher's exact test on their starts), abort as soon as they diverge.",
+  });
+
 function withParams(params: z.ZodType) {
   // `prefault` feeds {} through the schema when `with` is omitted, so parameter defaults apply.
   return params.prefault({});
@@ -118,6 +159,7 @@ export function buildExperimentSchema(registry: RegistryView) {
       faults: z.array(union("action", actions.map(faultSchema))).min(1, { error: "expected at least one fault" }),
       rollbacks: z.array(union("action", actions.map(rollbackSchema))).optional(),
       schedule: ScheduleSchema.optional(),
+      cohorts: CohortsSchema.optional(),
       budget: z
         .object({
           slo: z

@@ -5,7 +5,7 @@
 import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import picomatch from "picomatch";
-import { viewerBucket } from "./toxics/http.js";
+import { cohortOf, viewerBucket } from "./toxics/http.js";
 import { sleep } from "../util/abortable.js";
 import { Pacer } from "./pace.js";
 import { writeWithBackpressure } from "../util/backpressure.js";
@@ -76,6 +76,23 @@ export class HttpRelay {
     return applied;
   }
 
+  /**
+   * Names the viewer's cohort on the request to the upstream and on the response. A cohort header
+   * the client sent itself is dropped first: only the proxy decides who is in which cohort.
+   */
+  private tagCohorts(req: IncomingMessage, res: ServerResponse, applied: Applied[]): void {
+    for (const { record, effect } of applied) {
+      if (effect.kind !== "tag-cohort") continue;
+      delete req.headers[effect.header];
+      const a = record.attributes as { viewer_header: string; viewer_cookie: string };
+      const key = viewerKey(req, a.viewer_header, a.viewer_cookie);
+      const cohort = key === undefined ? undefined : cohortOf(viewerBucket(key), effect.cohortPercent);
+      if (cohort === undefined) continue;
+      req.headers[effect.header] = cohort;
+      res.setHeader(effect.header, cohort);
+    }
+  }
+
   private matcher(attributes: object, globs: string): (path: string) => boolean {
     let match = this.matchers.get(attributes);
     if (!match) {
@@ -94,6 +111,7 @@ export class HttpRelay {
       });
     }
     const applied = this.applicable(req);
+    this.tagCohorts(req, res, applied);
     const shortCircuit = applied.find((a) => a.effect.kind === "respond" || a.effect.kind === "hang");
     if (shortCircuit) {
       req.resume();

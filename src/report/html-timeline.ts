@@ -7,6 +7,7 @@ import type { Journal } from "./journal.js";
 import { escapeHtml } from "./html-escape.js";
 import { formatDuration } from "../contract/duration.js";
 import { runFacts } from "./run-facts.js";
+import { cohortChart } from "./html-cohorts.js";
 
 type Observation = Extract<RunEvent, { type: "observation" }>;
 
@@ -70,8 +71,13 @@ export function timelineSvg(journal: Journal): string {
     parts.push(probeChart(name, line, seen, y, x));
     y += PROBE_ROW + GAP;
   }
+  const cohorts = cohortChart(events, { top: y, height: PROBE_ROW, left: LEFT, right: WIDTH - RIGHT, x });
+  if (cohorts) {
+    parts.push(cohorts);
+    y += PROBE_ROW + GAP;
+  }
   const probeBottom = y - GAP;
-  if (names.length > 0) {
+  if (names.length > 0 || cohorts) {
     for (const f of windows) {
       parts.unshift(`<rect class="fault-band" x="${x(f.from).toFixed(1)}" y="${probeTop}" width="${Math.max(2, x(f.to) - x(f.from)).toFixed(1)}" height="${probeBottom - probeTop}" fill="#f59e0b" fill-opacity="0.12"/>`);
     }

@@ -7,7 +7,8 @@ import { chaoscastVersion } from "../version.js";
 import { escapeHtml as h } from "./html-escape.js";
 import { timelineSvg } from "./html-timeline.js";
 import type { FinishedRun, SuiteResult } from "./reporter.js";
-import { humanMs, runFacts } from "./run-facts.js";
+import { COHORT_COLOURS } from "./html-cohorts.js";
+import { cohortVerdictText, humanMs, runFacts } from "./run-facts.js";
 import { scoreRun, suiteScore } from "./score.js";
 import type { Trend } from "./trend.js";
 
@@ -76,6 +77,7 @@ function runSection(run: FinishedRun, index: number, score: ReturnType<typeof sc
     ["reason", j.reason],
     ["resilience score", score.score === null ? `none: ${score.why}` : `${score.score}/100 (${score.why})`],
     ["abort latency", facts.abortT === null ? "no abort" : `${humanMs(facts.abortLatencyMs)} from the first failing check to every fault reverted (detected in ${humanMs(facts.detectionMs)}, rolled back in ${humanMs(facts.rollbackMs)})`],
+    ...(cohortVerdictText(j.events) ? [["cohort verdict", cohortVerdictText(j.events)!]] : []),
     ["time to recovery", facts.timeToRecoveryMs === null ? (j.recovered === false ? "the steady state did not return" : "–") : `${humanMs(facts.timeToRecoveryMs)} after the rollback`],
     ["seed", j.seed],
     ["run", `${j.runId}, started ${j.startedAt}, ${humanMs(j.durationMs)}`],
@@ -96,7 +98,7 @@ function runSection(run: FinishedRun, index: number, score: ReturnType<typeof sc
 <dl>${facts2.map(([k, v]) => `<dt>${h(k!)}</dt><dd>${h(v!)}</dd>`).join("")}</dl>
 <h3>Timeline</h3>
 <div class="timeline-box">${timelineSvg(j)}</div>
-<p class="legend"><span class="sw" style="background:#2563eb"></span>held <span class="sw" style="background:#dc2626"></span>breach <span class="sw" style="background:#f59e0b"></span>breach in a grace period (not counted) / fault window <span class="sw" style="background:#9ca3af"></span>no data <span class="sw" style="background:#fff;border:1.5px solid #dc2626"></span>failing before the faults or while recovering · dashed red line: threshold</p>
+<p class="legend"><span class="sw" style="background:#2563eb"></span>held <span class="sw" style="background:#dc2626"></span>breach <span class="sw" style="background:#f59e0b"></span>breach in a grace period (not counted) / fault window <span class="sw" style="background:#9ca3af"></span>no data <span class="sw" style="background:#fff;border:1.5px solid #dc2626"></span>failing before the faults or while recovering · dashed red line: threshold${j.events.some((e) => e.type === "cohort") ? ` · cohorts: <span class="sw" style="background:${COHORT_COLOURS.experiment}"></span>experiment <span class="sw" style="background:${COHORT_COLOURS.control}"></span>control` : ""}</p>
 ${hypothesis.length ? `<h3>Steady-state hypothesis</h3><ul>${hypothesis.join("")}</ul>` : ""}
 <h3>Targets chosen</h3>
 ${targetRows.length ? `<table><thead><tr><th>target</th><th>selector</th><th>candidates</th><th>chosen</th><th>excluded</th></tr></thead><tbody>${targetRows.join("")}</tbody></table>` : "<p>No targets.</p>"}

@@ -23,6 +23,10 @@ const stamp = { at: isoTime, t: ms };
 const phase = z.enum(["preflight", "steady-state-before", "method", "rollback", "recovery"]);
 const bound = z.union([z.object({ op: z.enum(["<", "<=", ">", ">=", "==", "!="]), value: z.number() }), z.object({ min: z.number(), max: z.number() })]).nullable();
 
+const probability = z.number().min(0).max(1);
+const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const cohortCounts = z.object({ starts: count, good: count }).refine((c) => c.good <= c.starts, { message: "more good starts than starts" });
+
 // The events a report reads, field by field; other event types need only their type and time.
 const known = [
   z.object({
@@ -61,6 +65,23 @@ const known = [
   z.object({ type: z.literal("fault-reverted"), fault: z.string(), target, attempts: z.number(), early: z.boolean(), notes: z.array(z.string()), ...stamp }),
   z.object({ type: z.literal("revert-failed"), fault: z.string(), target, revert: z.string(), error: z.string(), ...stamp }),
   z.object({ type: z.literal("run-finished"), outcome, exitCode: z.number(), reason: z.string(), stillInjected: z.array(z.string()), recovered: z.boolean().nullable(), ...stamp }),
+  z.object({ type: z.literal("cohort"), experiment: cohortCounts, control: cohortCounts, pValue: probability.nullable(), threshold: probability, state: z.enum(["collecting", "holding", "diverged"]), ...stamp }),
+  z.object({
+    type: z.literal("cohort-verdict"),
+    verdict: z.enum(["no-difference", "diverged", "inconclusive"]),
+    experiment: cohortCounts,
+    control: cohortCounts,
+    pValue: probability.nullable(),
+    difference: z.number().min(-1).max(1).nullable(),
+    low: z.number().min(-2).max(2).nullable(),
+    high: z.number().min(-2).max(2).nullable(),
+    test: z.string(),
+    alpha: probability,
+    looks: z.number().int().min(1),
+    failedBeforeDetection: z.number().int().min(0).nullable(),
+    detail: z.string(),
+    ...stamp,
+  }),
 ] as const;
 const KNOWN = new Map<string, z.ZodType>(known.map((schema) => [schema.shape.type.value, schema]));
 const other = z.object({ type: z.string(), ...stamp }).passthrough();

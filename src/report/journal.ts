@@ -5,7 +5,7 @@ import { writeOutputFile } from "../util/output-file.js";
 import { terminalSafeJson } from "../util/terminal-text.js";
 import path from "node:path";
 import type { CompiledExperiment } from "../contract/compiled-experiment.js";
-import type { Outcome, RunEvent } from "../contract/events.js";
+import type { CohortCounts, Outcome, RunEvent } from "../contract/events.js";
 import { chaoscastVersion } from "../version.js";
 import { makeRedactor } from "../contract/redact.js";
 
@@ -42,10 +42,17 @@ export interface Journal {
   breaches: number;
   /** With a budget gate: the SLO before, during and after the run, and the budget the run spent. */
   budget: JournalBudget | null;
+  /** With cohorts: the verdict, and both cohorts' starts at every look, side by side. */
+  cohorts: JournalCohorts | null;
   /** Every preflight gate's verdict, in order. */
   gates: { gate: string; status: string; detail: string }[];
   events: RunEvent[];
 }
+
+export type JournalCohorts = Omit<Extract<RunEvent, { type: "cohort-verdict" }>, "type" | "at" | "t"> & {
+  /** Each look at the cohorts, in order (`looks` is how many the method had planned). */
+  series: { t: number; experiment: CohortCounts; control: CohortCounts; pValue: number | null; state: string }[];
+};
 
 export interface JournalBudget {
   slo: string;
@@ -119,9 +126,18 @@ export function buildJournal(experiment: JournaledExperiment, events: readonly R
     observations: events.filter((e) => e.type === "observation").length,
     breaches: events.filter((e) => e.type === "breach").length,
     budget: journalBudget(events),
+    cohorts: journalCohorts(events),
     gates: events.flatMap((e) => (e.type === "gate" ? [{ gate: e.gate, status: e.status, detail: e.detail }] : [])),
     events: [...events],
   };
+}
+
+function journalCohorts(events: readonly RunEvent[]): JournalCohorts | null {
+  const verdict = events.findLast((e) => e.type === "cohort-verdict");
+  if (verdict?.type !== "cohort-verdict") return null;
+  const { type: _type, at: _at, t: _t, ...rest } = verdict;
+  const series = events.flatMap((e) => (e.type === "cohort" ? [{ t: e.t, experiment: e.experiment, control: e.control, pValue: e.pValue, state: e.state }] : []));
+  return { ...rest, series };
 }
 
 function journalBudget(events: readonly RunEvent[]): JournalBudget | null {

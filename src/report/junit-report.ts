@@ -7,7 +7,7 @@ import type { Outcome, RunEvent } from "../contract/events.js";
 import type { Journal } from "./journal.js";
 import { renderJUnit, type JUnitCase } from "./junit.js";
 import type { FinishedRun, SuiteResult } from "./reporter.js";
-import { humanMs, runFacts } from "./run-facts.js";
+import { cohortVerdictText, humanMs, runFacts } from "./run-facts.js";
 import { scoreRun } from "./score.js";
 
 type Observation = Extract<RunEvent, { type: "observation" }>;
@@ -94,6 +94,8 @@ export function narrative(run: FinishedRun): string {
     `run ${j.runId}, seed ${j.seed}, started ${j.startedAt}, ${humanMs(j.durationMs)}`,
     `resilience score: ${score.score ?? "none"} (${score.why})`,
   ];
+  const cohorts = cohortVerdictText(j.events);
+  if (cohorts) lines.push(`cohort verdict ${cohorts}`);
   if (facts.abortT !== null) lines.push(`abort latency ${humanMs(facts.abortLatencyMs)}: detected in ${humanMs(facts.detectionMs)}, rolled back in ${humanMs(facts.rollbackMs)}`);
   if (facts.timeToRecoveryMs !== null) lines.push(`steady state back ${humanMs(facts.timeToRecoveryMs)} after the rollback`);
   for (const e of j.events) {

@@ -3,7 +3,7 @@
 
 import type { Outcome } from "../contract/events.js";
 import type { SuiteResult } from "./reporter.js";
-import { humanMs, runFacts } from "./run-facts.js";
+import { cohortVerdictText, humanMs, runFacts } from "./run-facts.js";
 import { scoreRun, suiteScore } from "./score.js";
 
 const MARK: Record<Outcome, string> = {
@@ -50,6 +50,8 @@ export function suiteToMarkdown(suite: SuiteResult): string {
     const j = run.journal;
     const facts = runFacts(j.events);
     lines.push("", `### ${MARK[j.outcome]} ${mdText(j.title)}`, "", `- **${j.outcome}**: ${mdText(j.reason)}`);
+    const cohorts = cohortVerdictText(j.events);
+    if (cohorts) lines.push(`- cohort verdict ${mdText(cohorts)}`);
     if (facts.abortT !== null) lines.push(`- abort latency ${humanMs(facts.abortLatencyMs)} (detected in ${humanMs(facts.detectionMs)}, rolled back in ${humanMs(facts.rollbackMs)})`);
     if (facts.timeToRecoveryMs !== null) lines.push(`- steady state back ${humanMs(facts.timeToRecoveryMs)} after the rollback`);
     for (const s of j.stillInjected) lines.push(`- **still injected**: ${mdText(s)}`);

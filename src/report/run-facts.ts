@@ -73,3 +73,10 @@ function first<T extends RunEvent["type"]>(events: readonly RunEvent[], type: T)
 export function humanMs(ms: number | null): string {
   return ms === null ? "–" : formatDuration(Math.round(ms));
 }
+
+/** The run's cohort verdict, said in one line with its test, or null for a run without cohorts. */
+export function cohortVerdictText(events: readonly RunEvent[]): string | null {
+  const verdict = events.findLast((e): e is Of<"cohort-verdict"> => e.type === "cohort-verdict");
+  if (!verdict) return null;
+  return `${verdict.verdict}: ${verdict.detail} (${verdict.test}; alpha ${verdict.alpha} over ${verdict.looks} look(s))`;
+}

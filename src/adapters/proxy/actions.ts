@@ -62,12 +62,13 @@ function toxicAction<P extends z.ZodObject>(def: {
       const link = target(t);
       const client = new ProxyApiClient(link.api);
       const name = toxicName(ctx, def.name);
-      const p = params as z.output<P> & { stream: string; toxicity: number };
+      // Actions without stream or toxicity (tag-cohorts) act on responses of every connection.
+      const p = params as z.output<P> & { stream?: string; toxicity?: number };
       const keeper = new LeaseKeeper(() => client.refreshToxic(link.name, name, link.lease), link.lease);
       return {
         revert: revertWith(removeToxicRevert, { api: link.api, proxy: link.name, toxic: name }, () => keeper.stop(), link.embedded),
         async apply() {
-          await client.addToxic(link.name, { name, type: def.toxic, stream: p.stream, toxicity: p.toxicity / 100, attributes: def.attributes(params), ttl: link.lease });
+          await client.addToxic(link.name, { name, type: def.toxic, stream: p.stream ?? "downstream", toxicity: (p.toxicity ?? 100) / 100, attributes: def.attributes(params), ttl: link.lease });
           keeper.start();
         },
       };
@@ -246,4 +247,27 @@ export const stalePlaylist = toxicAction({
   params: z.object({ ...HttpScope, ...Common }).strict(),
   example: { viewerPercent: "1%" },
   attributes: (p) => scope(p, "**/*.m3u8"),
+});
+
+export const tagCohorts = toxicAction({
+  name: "proxy.tag-cohorts",
+  description:
+    "Mark two equal viewer cohorts on an HTTP link: each request and response names its viewer's cohort (experiment or control) in a header. Faults with viewerPercent equal to size reach exactly the experiment cohort. An experiment's `cohorts:` block adds this for you.",
+  toxic: "cohort_tag",
+  params: z
+    .object({
+      size: PercentSchema.prefault("1%")
+        .refine((p) => p > 0 && p <= 50, { error: "expected a cohort size above 0% and at most 50% (two cohorts share the viewers)" })
+        .meta({ description: "Size of each cohort, as a share of viewers." }),
+      header: z
+        .string()
+        .regex(/^[A-Za-z0-9-]+$/, { error: "a header name uses letters, digits and -" })
+        .default("x-chaoscast-cohort")
+        .meta({ description: "The header that names the cohort, on requests to the upstream and on responses." }),
+      viewerHeader: z.string().default("x-viewer-id").meta({ description: "Header that identifies a viewer." }),
+      viewerCookie: z.string().optional().meta({ description: "Cookie that identifies a viewer when the header is absent." }),
+    })
+    .strict(),
+  example: { size: "1%" },
+  attributes: (p) => ({ cohort_percent: p.size, header: p.header, viewer_header: p.viewerHeader, viewer_cookie: p.viewerCookie ?? "" }),
 });

@@ -13,6 +13,7 @@ import {
   segmentDrop,
   slicer,
   stalePlaylist,
+  tagCohorts,
   timeout,
   truncateBody,
 } from "./actions.js";
@@ -24,7 +25,7 @@ export const proxyAdapter: Adapter = {
   kind: "proxy",
   description: "Links on a fault proxy (chaoscast proxy, or Toxiproxy).",
   targets: proxyTargets,
-  actions: [latency, bandwidth, down, timeout, resetPeer, slicer, limitData, httpError, httpLatency, httpBandwidth, segmentDrop, truncateBody, stalePlaylist],
+  actions: [latency, bandwidth, down, timeout, resetPeer, slicer, limitData, httpError, httpLatency, httpBandwidth, segmentDrop, truncateBody, stalePlaylist, tagCohorts],
   probes: [cmcdProbe],
   reverts: [removeToxicRevert, enableRevert],
 };

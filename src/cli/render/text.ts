@@ -6,6 +6,7 @@ import type { ChalkInstance } from "chalk";
 import type { Ora } from "ora";
 import type { Phase, RunEvent, RunEventBody } from "../../contract/events.js";
 import { formatDuration } from "../../contract/duration.js";
+import { formatP } from "../../contract/p-value.js";
 import { forTerminal, forTerminalDeep } from "../../util/terminal-text.js";
 import type { Reporter, SuiteResult } from "../../report/reporter.js";
 import { scoreRun, suiteScore } from "../../report/score.js";
@@ -52,6 +53,7 @@ export class TextRenderer implements Reporter {
   private methodStarted = 0;
   private methodMs = 0;
   private readonly lastState = new Map<string, string>();
+  private cohortLooks = 0;
   private readonly status = new Map<string, string>();
 
   constructor(
@@ -169,6 +171,29 @@ export class TextRenderer implements Reporter {
         if (this.lastState.get(e.probe) === state) return;
         this.lastState.set(e.probe, state);
         this.line(`  ${text}`);
+        return;
+      }
+      case "cohort": {
+        const one = (c: { starts: number; good: number }) => `${c.good}/${c.starts}`;
+        const p = e.pValue === null ? "collecting starts" : `p ${formatP(e.pValue)} (abort below ${formatP(e.threshold)})`;
+        const mark = e.state === "diverged" ? s.red("✗") : e.state === "holding" ? s.green("✓") : s.dim("…");
+        const text = `${mark} cohorts: experiment ${one(e.experiment)} good, control ${one(e.control)} good, ${p}`;
+        if (this.spinner) {
+          this.status.set("cohorts", text);
+          const elapsed = formatDuration(Math.max(0, e.t - this.methodStarted));
+          this.spinner.text = `${PHASE_LABEL.method} ${s.dim(`${elapsed}/${formatDuration(this.methodMs)}`)}  ${[...this.status.values()].join(s.dim(" │ "))}`;
+          return;
+        }
+        // In a log: each change of state, and every fifth look in between.
+        this.cohortLooks += 1;
+        if (this.lastState.get("\0cohorts") === e.state && this.cohortLooks % 5 !== 0) return;
+        this.lastState.set("\0cohorts", e.state);
+        this.line(`  ${text}`);
+        return;
+      }
+      case "cohort-verdict": {
+        const mark = e.verdict === "no-difference" ? s.green("✓") : e.verdict === "diverged" ? s.red("✗") : s.yellow("?");
+        this.line(`  ${mark} cohort verdict: ${e.detail} ${s.dim(`(${e.test}; alpha ${e.alpha} over ${e.looks} look(s))`)}`);
         return;
       }
       case "breach":

@@ -73,6 +73,36 @@ export const hlsStalePlaylist = defineHttpToxic({
   effect: () => ({ kind: "stale-playlist" }),
 });
 
+/**
+ * Marks two equal cohorts of viewers for a comparison (the ChAP design): the viewers in buckets
+ * below cohort_percent are the experiment cohort, the ones reached by every fault scoped to the
+ * same viewer_percent; the next cohort_percent are the control cohort. Both get `header` on the
+ * request to the upstream and on the response, so server-side and player-side telemetry can label
+ * what they count with the cohort.
+ */
+export const cohortTag = defineHttpToxic({
+  type: "cohort_tag",
+  description: "Name each viewer's cohort (experiment or control) in a header on requests and responses.",
+  attributes: z.object({
+    ...selection,
+    cohort_percent: z.number().min(0).max(50).default(1).meta({ description: "Size of each cohort as a share of viewers (0..50)." }),
+    header: z
+      .string()
+      .regex(/^[A-Za-z0-9-]+$/, { error: "a header name uses letters, digits and -" })
+      .default("x-chaoscast-cohort")
+      .meta({ description: "The header that names the cohort." }),
+  }),
+  effect: (a) => ({ kind: "tag-cohort", header: a.header.toLowerCase(), cohortPercent: a.cohort_percent }),
+});
+
+/** Which cohort a viewer's bucket falls in: experiment below the size, control in the next size up. */
+export function cohortOf(bucket: number, cohortPercent: number): "experiment" | "control" | undefined {
+  const size = Math.round(cohortPercent * 100);
+  if (bucket < size) return "experiment";
+  if (bucket < 2 * size) return "control";
+  return undefined;
+}
+
 /** FNV-1a: a stable bucket 0..9999 per viewer, so the same viewer is always in or always out. */
 export function viewerBucket(key: string): number {
   let hash = 0x811c9dc5;

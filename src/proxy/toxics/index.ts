@@ -1,6 +1,6 @@
 // Every toxic type the proxy knows. Adding one = one definition and one line here.
 
-import { hlsStalePlaylist, httpBandwidth, httpError, httpLatency, segmentDrop, truncateBody } from "./http.js";
+import { cohortTag, hlsStalePlaylist, httpBandwidth, httpError, httpLatency, segmentDrop, truncateBody } from "./http.js";
 import { bandwidth, latency, limitData, resetPeer, slicer, slowClose, timeout } from "./tcp.js";
 import type { ToxicType } from "./types.js";
 
@@ -18,6 +18,7 @@ export const toxicTypes: readonly ToxicType[] = [
   segmentDrop,
   truncateBody,
   hlsStalePlaylist,
+  cohortTag,
 ];
 
 export function findToxicType(type: string): ToxicType | undefined {

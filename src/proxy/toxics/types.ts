@@ -48,7 +48,9 @@ export type HttpEffect =
   | { kind: "delay"; ms: () => number }
   | { kind: "throttle"; bytesPerMs: number }
   | { kind: "truncate"; bytes: number }
-  | { kind: "stale-playlist" };
+  | { kind: "stale-playlist" }
+  /** Name each viewer's cohort in a header, upstream and back (see cohortOf in toxics/http.ts). */
+  | { kind: "tag-cohort"; header: string; cohortPercent: number };
 
 /** A toxic on HTTP exchanges, for proxies created with "http": true. */
 export interface HttpToxicType<S extends z.ZodObject = z.ZodObject> {
