@@ -148,3 +148,73 @@ describe("HTTP-aware toxics", () => {
     expect(await res.text()).toContain('http_error is an HTTP toxic: create the proxy with \\"http\\": true');
   });
 });
+
+describe("the cohort_tag toxic", () => {
+  /** A GET that also returns the response's cohort header and the headers the upstream was sent. */
+  function tagged(url: string, headers: Record<string, string>): Promise<{ status: number; cohort: string | undefined; sent: Record<string, string> | undefined }> {
+    return new Promise((resolve, reject) => {
+      http
+        .get(url, { agent, headers }, (res) => {
+          let body = "";
+          res.setEncoding("utf8");
+          res.on("data", (c: string) => (body += c));
+          res.on("end", () => {
+            const cohort = res.headers["x-chaoscast-cohort"];
+            let sent: Record<string, string> | undefined;
+            try {
+              sent = res.statusCode === 200 ? (JSON.parse(body) as Record<string, string>) : undefined;
+            } catch {
+              sent = undefined;
+            }
+            resolve({ status: res.statusCode!, cohort: typeof cohort === "string" ? cohort : undefined, sent });
+          });
+        })
+        .on("error", reject);
+    });
+  }
+
+  it("splits viewers into equal experiment and control cohorts, named on the response and to the upstream", async () => {
+    const link = await httpLink([{ type: "cohort_tag", attributes: { cohort_percent: 10 } }]);
+    const answers = await inBatches(2000, 50, (i) => tagged(`${link.base}/echo-headers`, { "x-viewer-id": `v-${i}` }));
+    const experiment = answers.filter((a) => a.cohort === "experiment").length;
+    const control = answers.filter((a) => a.cohort === "control").length;
+    const [low, high] = binomial99(2000, 0.1);
+    for (const size of [experiment, control]) {
+      expect(size).toBeGreaterThanOrEqual(low);
+      expect(size).toBeLessThanOrEqual(high);
+    }
+    // The upstream is told the same cohort the viewer is; viewers in neither cohort carry no header.
+    for (const a of answers) expect(a.sent?.["x-chaoscast-cohort"]).toBe(a.cohort);
+  });
+
+  it("keeps each viewer in its cohort, and puts the experiment cohort exactly where a fault of the same viewer_percent lands", async () => {
+    const link = await httpLink([
+      { type: "cohort_tag", attributes: { cohort_percent: 20 } },
+      { type: "http_error", attributes: { status: 503, viewer_percent: 20, path: "**/*.ts" } },
+    ]);
+    for (let i = 0; i < 200; i++) {
+      const headers = { "x-viewer-id": `viewer-${i}` };
+      const segment = await tagged(`${link.base}/live/seg-1.ts`, headers);
+      const again = await tagged(`${link.base}/echo-headers`, headers);
+      expect(again.cohort).toBe(segment.cohort);
+      // The proxy's own error answer is tagged too, so a failure is counted in its cohort.
+      expect(segment.status === 503).toBe(segment.cohort === "experiment");
+    }
+  });
+
+  it("drops a cohort header the client sent itself", async () => {
+    const link = await httpLink([{ type: "cohort_tag", attributes: { cohort_percent: 1 } }]);
+    // Find a viewer outside both cohorts, then have it claim to be in one.
+    let outside = -1;
+    for (let i = 0; outside < 0; i++) if ((await tagged(`${link.base}/echo-headers`, { "x-viewer-id": `w-${i}` })).cohort === undefined) outside = i;
+    const forged = await tagged(`${link.base}/echo-headers`, { "x-viewer-id": `w-${outside}`, "x-chaoscast-cohort": "control" });
+    expect(forged.cohort).toBeUndefined();
+    expect(forged.sent?.["x-chaoscast-cohort"]).toBeUndefined();
+  });
+
+  it("tags nobody without a viewer key", async () => {
+    const link = await httpLink([{ type: "cohort_tag", attributes: { cohort_percent: 50 } }]);
+    const answers = await inBatches(20, 10, () => tagged(`${link.base}/echo-headers`, {}));
+    expect(answers.map((a) => a.cohort).filter(Boolean)).toEqual([]);
+  });
+});
