@@ -26,7 +26,7 @@ describe("chaoscast demo", () => {
     // The default fleet: 160 viewers, so the 1% canary cohort has a member and 07 is a real test.
     const result = await runCli(["demo", "--duration", "8s"], { cwd: dir, env: { TMPDIR: tmp } });
     expect(result.exitCode, result.all).toBe(0);
-    const count = prometheus ? 9 : 8;
+    const count = prometheus ? 12 : 11;
     expect(result.stdout).toMatch(new RegExp(`${count} of ${count} experiment\\(s\\) ended as documented`));
     // The game day's journals are kept with every run's, in the state directory, not in /tmp.
     const journalsDir = path.resolve(dir, /Journals: (\S+)/.exec(result.stdout)![1]!);
@@ -55,6 +55,16 @@ describe("chaoscast demo", () => {
     expect(Math.min(...bitrates("method", "recovery"))).toBeLessThan(Math.max(...bitrates("steady-state-before")));
     // The canary cohort really was hit: segment errors were counted while 07 ran.
     expect(byName("07-canary").outcome).toBe("passed");
+    // The cohort verdict: segment errors on the experiment cohort are caught by comparing it with
+    // control, and a fault the players absorb makes no difference.
+    type Verdict = { verdict: string; failedBeforeDetection: number | null; detail: string };
+    const verdictOf = (name: string) => (byName(name) as unknown as { cohorts: Verdict | null }).cohorts;
+    const caught = byName("10-cohort-errors-caught");
+    expect(caught.outcome).toBe("aborted");
+    expect(verdictOf("10-cohort-errors-caught")).toMatchObject({ verdict: "diverged", failedBeforeDetection: expect.any(Number) });
+    expect(caught.faults.map((f) => f.status)).toEqual(["reverted", "reverted"]);
+    expect(verdictOf("12-cohort-latency-no-difference")).toMatchObject({ verdict: "no-difference" });
+    process.stderr.write(`  cohort verdict: ${verdictOf("10-cohort-errors-caught")!.detail}\n  cohort verdict: ${verdictOf("12-cohort-latency-no-difference")!.detail}\n`);
 
     if (!prometheus) {
       expect(result.stdout).toMatch(/Prometheus +not found \(.*\), so 08-slo-budget\.yaml is skipped \(apt-get install prometheus adds it\)/);
