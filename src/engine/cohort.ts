@@ -115,6 +115,12 @@ export class CohortComparison {
   }
 }
 
+/** The cohort verdict as `plan` states it before anything runs. */
+export function describeCohorts(spec: CohortSpec, methodMs: number, intervalMs: number): string {
+  const comparison = new CohortComparison(spec, methodMs, intervalMs);
+  return `experiment and control cohorts of ${spec.sizePercent}% of viewers each, split and tagged on ${spec.split}; the faults reach the experiment cohort only; ${spec.measure} compared with ${COHORT_TEST}, alpha ${spec.alpha} over ${comparison.looks} look(s) (each aborts below p = ${formatP(comparison.alphaPerLook)}) once each cohort has ${spec.minStarts} starts`;
+}
+
 function describeCounts(j: CohortJudgement): string {
   const one = (c: CohortCounts) => `${c.good}/${c.starts} good`;
   return `experiment ${one(j.experiment)}, control ${one(j.control)}`;

@@ -12,6 +12,8 @@ import { makeStyle } from "../render/style.js";
 import { forTerminal as t, terminalSafeJson } from "../../util/terminal-text.js";
 import { budgetCheck, defaultSeed, haltFile, loadExperiments, locksDir, registry, type CommonOptions } from "../shared.js";
 import { guardsOf } from "../../engine/guards.js";
+import { describeCohorts } from "../../engine/cohort.js";
+import { COHORT_TAGS_FAULT } from "../../experiment/cohorts.js";
 
 export async function planCommand(paths: string[], options: CommonOptions): Promise<number> {
   const experiments = await loadExperiments(paths, options);
@@ -69,7 +71,7 @@ function describePlan(
   problem: string | undefined,
   gates: GateVerdict[],
 ) {
-  const doc = experiment.display as { faults?: { with?: unknown }[]; steadyState?: { expect?: unknown }[] };
+  const doc = experiment.display as { faults?: { name?: unknown; with?: unknown }[]; steadyState?: { expect?: unknown }[] };
   return {
     file: experiment.file,
     title: experiment.title,
@@ -87,10 +89,12 @@ function describePlan(
         reversible: fault.action.reversible === "when-configured" ? (fault.action.revertConfigured?.(fault.params) ?? false) : fault.action.reversible === "always",
         target: fault.target ?? null,
         hits: fault.target ? (targets.get(fault.target) ?? []).map((t) => t.label) : [],
-        with: doc.faults?.[experiment.faults.indexOf(fault)]?.with ?? {},
+        // As written; a fault the run adds itself (the cohort tags) has only its compiled parameters.
+        with: doc.faults?.find((f) => f.name === fault.name)?.with ?? (fault.name === COHORT_TAGS_FAULT && experiment.cohorts ? fault.params : {}),
       };
     }),
     steadyState: experiment.steadyState.map((p, i) => ({ name: p.name, probe: p.probe.name, expect: doc.steadyState?.[i]?.expect ?? p.probe.defaultExpect })),
+    cohorts: experiment.cohorts ? describeCohorts(experiment.cohorts, experiment.methodMs, experiment.abort.intervalMs) : null,
     abort: experiment.abort,
     recovery: experiment.recovery,
     rollbacks: experiment.rollbacks.map((r) => ({ name: r.name, action: r.action.name })),
@@ -121,6 +125,7 @@ function printPlan(plan: ReturnType<typeof describePlan> & { policy: { files: st
   out.push(style.bold("Steady-state hypothesis"));
   if (plan.steadyState.length === 0) out.push(style.yellow("  (none: nothing is watched, the run cannot abort on a breach)"));
   for (const p of plan.steadyState) out.push(`  ${t(p.name)} (${t(p.probe)}): expect ${terminalSafeJson(p.expect)}`);
+  if (plan.cohorts) out.push(`${style.bold("Cohort verdict")}: ${t(plan.cohorts)}`);
   out.push(
     `${style.bold("Abort")} after ${plan.abort.after} consecutive breach(es), probes every ${formatDuration(plan.abort.intervalMs)}${plan.abort.graceMs ? `, ${formatDuration(plan.abort.graceMs)} grace after each injection` : ""}; recovery within ${formatDuration(plan.recovery.timeoutMs)}`,
   );
