@@ -12,8 +12,9 @@ import { prometheusAdapter } from "./adapters/prometheus/index.js";
 import { processAdapter } from "./adapters/process/index.js";
 import { proxyAdapter } from "./adapters/proxy/index.js";
 import { tcpAdapter } from "./adapters/tcp/index.js";
+import { viewersAdapter } from "./adapters/viewers/index.js";
 import { RegistryView } from "./contract/registry-view.js";
 
-export const adapters = [processAdapter, proxyAdapter, dockerAdapter, kubernetesAdapter, ec2Adapter, commandAdapter, httpAdapter, tcpAdapter, metricsAdapter, prometheusAdapter, hlsAdapter, playerAdapter] as const;
+export const adapters = [processAdapter, proxyAdapter, dockerAdapter, kubernetesAdapter, ec2Adapter, commandAdapter, httpAdapter, tcpAdapter, metricsAdapter, prometheusAdapter, hlsAdapter, playerAdapter, viewersAdapter] as const;
 
 export const registry = new RegistryView(adapters);

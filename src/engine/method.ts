@@ -55,8 +55,11 @@ export async function runMethod(options: MethodOptions): Promise<MethodResult> {
   if (options.interrupt.aborted) onInterrupt();
   options.interrupt.addEventListener("abort", onInterrupt, { once: true });
 
+  // Notes made while a step injects wait for its fault-injected events; any other (an action's
+  // progress while its fault holds) goes out at once.
   const notes: string[] = [];
-  const ctx: RunContext = { signal: stop.signal, runId: options.runId, note: (m) => notes.push(m), defer: options.defer };
+  let injecting = false;
+  const ctx: RunContext = { signal: stop.signal, runId: options.runId, note: (m) => (injecting ? notes.push(m) : emit({ type: "note", message: m })), defer: options.defer };
   const started = performance.now();
   const elapsed = () => performance.now() - started;
   let graceUntil = -Infinity;
@@ -96,6 +99,7 @@ export async function runMethod(options: MethodOptions): Promise<MethodResult> {
         continue;
       }
       const targets: (Target | null)[] = fault.target ? (options.targets.get(fault.target) ?? []) : [null];
+      injecting = true;
       for (const target of targets) {
         const ref = target ? { id: target.id, label: target.label } : null;
         let revert: Revert | null = null;
@@ -122,6 +126,7 @@ export async function runMethod(options: MethodOptions): Promise<MethodResult> {
           break;
         }
       }
+      injecting = false;
       for (const message of notes.splice(0)) emit({ type: "note", message });
     }
     await sleep(experiment.methodMs - elapsed(), stop.signal);
