@@ -297,7 +297,7 @@ record whose run is alive on this host, or whose lease is fresh, is left alone.`
       "after",
       `
 Examples:
-  $ chaoscast demo                 run the game day (8 experiments, 9 with Prometheus installed), show the table, stop
+  $ chaoscast demo                 run the game day (11 experiments, 12 with Prometheus installed), show the table, stop
   $ chaoscast demo up              keep the stack running; prints URLs and a chaoscast run line
   $ chaoscast demo --duration 30s  hold each fault longer
   $ chaoscast demo --docker        the same stack with its services in Docker containers, and the

@@ -64,6 +64,13 @@ describe("chaoscast demo", () => {
     expect(verdictOf("10-cohort-errors-caught")).toMatchObject({ verdict: "diverged", failedBeforeDetection: expect.any(Number) });
     expect(caught.faults.map((f) => f.status)).toEqual(["reverted", "reverted"]);
     expect(verdictOf("12-cohort-latency-no-difference")).toMatchObject({ verdict: "no-difference" });
+    // The flash crowd overwhelms the single demo edge: aborted, the crowd stopped by its revert,
+    // and the journal says what the surge reached.
+    const crowd = byName("11-flash-crowd") as unknown as { outcome: string; events: { type: string; notes?: string[] }[] };
+    expect(crowd.outcome).toBe("aborted");
+    const reached = crowd.events.filter((e) => e.type === "fault-reverted").flatMap((e) => e.notes ?? []).find((n) => n.startsWith("surge reached"));
+    expect(reached, JSON.stringify(crowd.events.filter((e) => e.type === "fault-reverted"))).toBeDefined();
+    process.stderr.write(`  flash crowd: ${reached}\n`);
     process.stderr.write(`  cohort verdict: ${verdictOf("10-cohort-errors-caught")!.detail}\n  cohort verdict: ${verdictOf("12-cohort-latency-no-difference")!.detail}\n`);
 
     if (!prometheus) {

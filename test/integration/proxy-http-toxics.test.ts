@@ -11,14 +11,14 @@ afterAll(() => agent.destroy());
 
 const httpLink = (toxics: Record<string, unknown>[] = []) => fixture.link({ http: true, toxics });
 
-function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
     http
       .get(url, { agent, headers }, (res) => {
         let body = "";
         res.setEncoding("utf8");
         res.on("data", (c: string) => (body += c));
-        res.on("end", () => resolve({ status: res.statusCode!, body }));
+        res.on("end", () => resolve({ status: res.statusCode!, body, headers: res.headers }));
       })
       .on("error", reject);
   });
@@ -151,26 +151,10 @@ describe("HTTP-aware toxics", () => {
 
 describe("the cohort_tag toxic", () => {
   /** A GET that also returns the response's cohort header and the headers the upstream was sent. */
-  function tagged(url: string, headers: Record<string, string>): Promise<{ status: number; cohort: string | undefined; sent: Record<string, string> | undefined }> {
-    return new Promise((resolve, reject) => {
-      http
-        .get(url, { agent, headers }, (res) => {
-          let body = "";
-          res.setEncoding("utf8");
-          res.on("data", (c: string) => (body += c));
-          res.on("end", () => {
-            const cohort = res.headers["x-chaoscast-cohort"];
-            let sent: Record<string, string> | undefined;
-            try {
-              sent = res.statusCode === 200 ? (JSON.parse(body) as Record<string, string>) : undefined;
-            } catch {
-              sent = undefined;
-            }
-            resolve({ status: res.statusCode!, cohort: typeof cohort === "string" ? cohort : undefined, sent });
-          });
-        })
-        .on("error", reject);
-    });
+  async function tagged(url: string, headers: Record<string, string>): Promise<{ status: number; cohort: string | undefined; sent: Record<string, string> | undefined }> {
+    const res = await get(url, headers);
+    const cohort = res.headers["x-chaoscast-cohort"];
+    return { status: res.status, cohort: typeof cohort === "string" ? cohort : undefined, sent: res.status === 200 && url.endsWith("/echo-headers") ? (JSON.parse(res.body) as Record<string, string>) : undefined };
   }
 
   it("splits viewers into equal experiment and control cohorts, named on the response and to the upstream", async () => {
