@@ -16,6 +16,7 @@ interface ViewerScope {
   viewerPercent?: number;
   viewerHeader?: string;
   viewerCookie?: string | undefined;
+  viewerCmcd?: boolean;
 }
 
 export function compileCohorts(
@@ -47,8 +48,8 @@ export function compileCohorts(
       });
     } else if (scope.viewerPercent !== 100) {
       problems.push({ path: ["faults", i, "with", "viewerPercent"], message: "cohorts: decides which viewers a fault reaches (the experiment cohort); remove viewerPercent" });
-    } else if (scope.viewerHeader !== block.viewerHeader || (scope.viewerCookie !== undefined && scope.viewerCookie !== block.viewerCookie)) {
-      problems.push({ path: ["faults", i, "with"], message: "cohorts: says how viewers are identified (cohorts.viewerHeader, cohorts.viewerCookie); remove viewerHeader and viewerCookie here" });
+    } else if (scope.viewerHeader !== block.viewerHeader || (scope.viewerCookie !== undefined && scope.viewerCookie !== block.viewerCookie) || (scope.viewerCmcd === true && !block.viewerCmcd)) {
+      problems.push({ path: ["faults", i, "with"], message: "cohorts: says how viewers are identified (cohorts.viewerHeader, viewerCookie, viewerCmcd); remove them here" });
     }
   });
 
@@ -59,7 +60,7 @@ export function compileCohorts(
   }
   if (problems.length > before) return undefined;
 
-  const viewer = { viewerHeader: block.viewerHeader, ...(block.viewerCookie !== undefined ? { viewerCookie: block.viewerCookie } : {}) };
+  const viewer = { viewerHeader: block.viewerHeader, viewerCmcd: block.viewerCmcd, ...(block.viewerCookie !== undefined ? { viewerCookie: block.viewerCookie } : {}) };
   for (const fault of faults) fault.params = { ...(fault.params as object), ...viewer, viewerPercent: block.size };
   const tags: FaultSpec = {
     name: COHORT_TAGS_FAULT,

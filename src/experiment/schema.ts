@@ -38,6 +38,10 @@ const CohortsSchema = z
       .meta({ description: "Size of each cohort (experiment and control) as a share of viewers." }),
     viewerHeader: z.string().default("x-viewer-id").meta({ description: "Header that identifies a viewer (hashed to choose its cohort)." }),
     viewerCookie: z.string().optional().meta({ description: "Cookie that identifies a viewer when the header is absent." }),
+    viewerCmcd: z
+      .boolean()
+      .default(false)
+      .meta({ description: "Identify a viewer by the CMCD session id (sid) its player sends when the header and cookie are absent: a cohort of playback sessions." }),
     header: z
       .string()
       .regex(/^[A-Za-z0-9-]+$/, { error: "a header name uses letters, digits and -" })

@@ -56,15 +56,15 @@ export class HttpRelay {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
-  private applicable(req: IncomingMessage): Applied[] {
+  private applicable(req: IncomingMessage, cmcdSid: string | undefined): Applied[] {
     const path = new URL(req.url ?? "/", "http://relay").pathname;
     const applied: Applied[] = [];
     for (const record of this.owner.httpToxics()) {
-      const a = record.attributes as { path: string; method: string; percent: number; viewer_percent: number; viewer_header: string; viewer_cookie: string };
+      const a = record.attributes as { path: string; method: string; percent: number; viewer_percent: number; viewer_header: string; viewer_cookie: string; viewer_cmcd: boolean };
       if (!this.matcher(record.attributes, a.path)(path)) continue;
       if (a.method && a.method.toUpperCase() !== req.method) continue;
       if (a.viewer_percent < 100) {
-        const key = viewerKey(req, a.viewer_header, a.viewer_cookie);
+        const key = viewerKey(req, a.viewer_header, a.viewer_cookie, a.viewer_cmcd ? cmcdSid : undefined);
         // Without a viewer key there is no viewer to keep consistent: decide per request.
         const bucket = key === undefined ? Math.floor(record.random() * 10_000) : viewerBucket(key);
         if (bucket >= a.viewer_percent * 100) continue;
@@ -80,12 +80,12 @@ export class HttpRelay {
    * Names the viewer's cohort on the request to the upstream and on the response. A cohort header
    * the client sent itself is dropped first: only the proxy decides who is in which cohort.
    */
-  private tagCohorts(req: IncomingMessage, res: ServerResponse, applied: Applied[]): void {
+  private tagCohorts(req: IncomingMessage, res: ServerResponse, applied: Applied[], cmcdSid: string | undefined): void {
     for (const { record, effect } of applied) {
       if (effect.kind !== "tag-cohort") continue;
       delete req.headers[effect.header];
-      const a = record.attributes as { viewer_header: string; viewer_cookie: string };
-      const key = viewerKey(req, a.viewer_header, a.viewer_cookie);
+      const a = record.attributes as { viewer_header: string; viewer_cookie: string; viewer_cmcd: boolean };
+      const key = viewerKey(req, a.viewer_header, a.viewer_cookie, a.viewer_cmcd ? cmcdSid : undefined);
       const cohort = key === undefined ? undefined : cohortOf(viewerBucket(key), effect.cohortPercent);
       if (cohort === undefined) continue;
       req.headers[effect.header] = cohort;
@@ -110,8 +110,8 @@ export class HttpRelay {
         if (res.statusCode >= 400) this.cmcd.recordError(cmcd.sid);
       });
     }
-    const applied = this.applicable(req);
-    this.tagCohorts(req, res, applied);
+    const applied = this.applicable(req, cmcd?.sid);
+    this.tagCohorts(req, res, applied, cmcd?.sid);
     const shortCircuit = applied.find((a) => a.effect.kind === "respond" || a.effect.kind === "hang");
     if (shortCircuit) {
       req.resume();
@@ -223,7 +223,8 @@ function withoutHopByHop(headers: IncomingHttpHeaders): Record<string, string | 
   return out;
 }
 
-function viewerKey(req: IncomingMessage, header: string, cookie: string): string | undefined {
+/** Who the viewer is: the header, else the cookie, else (when asked) the CMCD session id. */
+function viewerKey(req: IncomingMessage, header: string, cookie: string, cmcdSid: string | undefined): string | undefined {
   const fromHeader = req.headers[header.toLowerCase()];
   if (typeof fromHeader === "string" && fromHeader !== "") return fromHeader;
   if (cookie && req.headers.cookie) {
@@ -232,5 +233,5 @@ function viewerKey(req: IncomingMessage, header: string, cookie: string): string
       if (name === cookie) return rest.join("=");
     }
   }
-  return undefined;
+  return cmcdSid;
 }

@@ -196,6 +196,21 @@ describe("the cohort_tag toxic", () => {
     expect(forged.sent?.["x-chaoscast-cohort"]).toBeUndefined();
   });
 
+  it("identifies a player by its CMCD session id when asked, and only then", async () => {
+    const withCmcd = await httpLink([{ type: "cohort_tag", attributes: { cohort_percent: 50, viewer_cmcd: true } }]);
+    const without = await httpLink([{ type: "cohort_tag", attributes: { cohort_percent: 50 } }]);
+    const cmcd = (sid: string) => `CMCD=${encodeURIComponent(`sid="${sid}"`)}`;
+    const sids = Array.from({ length: 40 }, (_, i) => `session-${i}`);
+    const first = await inBatches(40, 20, (i) => tagged(`${withCmcd.base}/live/seg-1.ts?${cmcd(sids[i]!)}`, {}));
+    const again = await inBatches(40, 20, (i) => tagged(`${withCmcd.base}/live/seg-2.ts?${cmcd(sids[i]!)}`, {}));
+    expect(again.map((a) => a.cohort)).toEqual(first.map((a) => a.cohort));
+    // 50% + 50%: every session is in one cohort or the other.
+    expect(first.filter((a) => a.cohort === undefined)).toEqual([]);
+    expect(new Set(first.map((a) => a.cohort))).toEqual(new Set(["experiment", "control"]));
+    const plain = await tagged(`${without.base}/live/seg-1.ts?${cmcd("session-1")}`, {});
+    expect(plain.cohort).toBeUndefined();
+  });
+
   it("tags nobody without a viewer key", async () => {
     const link = await httpLink([{ type: "cohort_tag", attributes: { cohort_percent: 50 } }]);
     const answers = await inBatches(20, 10, () => tagged(`${link.base}/echo-headers`, {}));

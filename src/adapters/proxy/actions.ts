@@ -180,9 +180,10 @@ const HttpScope = {
   viewerPercent: PercentSchema.prefault(100).meta({ description: "Share of viewers affected, the same viewers every time (hash of viewerHeader or viewerCookie)." }),
   viewerHeader: z.string().default("x-viewer-id").meta({ description: "Header that identifies a viewer." }),
   viewerCookie: z.string().optional().meta({ description: "Cookie that identifies a viewer when the header is absent." }),
+  viewerCmcd: z.boolean().default(false).meta({ description: "Identify a viewer by the CMCD session id (sid) its player sends, when the header and cookie are absent." }),
 };
 
-type Scope = { match: { path?: string | undefined; method?: string | undefined }; percent: number; viewerPercent: number; viewerHeader: string; viewerCookie?: string | undefined };
+type Scope = { match: { path?: string | undefined; method?: string | undefined }; percent: number; viewerPercent: number; viewerHeader: string; viewerCookie?: string | undefined; viewerCmcd: boolean };
 
 function scope(p: Scope, defaultPath?: string): Record<string, unknown> {
   return {
@@ -192,6 +193,7 @@ function scope(p: Scope, defaultPath?: string): Record<string, unknown> {
     viewer_percent: p.viewerPercent,
     viewer_header: p.viewerHeader,
     viewer_cookie: p.viewerCookie ?? "",
+    viewer_cmcd: p.viewerCmcd,
   };
 }
 
@@ -266,8 +268,9 @@ export const tagCohorts = toxicAction({
         .meta({ description: "The header that names the cohort, on requests to the upstream and on responses." }),
       viewerHeader: z.string().default("x-viewer-id").meta({ description: "Header that identifies a viewer." }),
       viewerCookie: z.string().optional().meta({ description: "Cookie that identifies a viewer when the header is absent." }),
+      viewerCmcd: z.boolean().default(false).meta({ description: "Identify a viewer by the CMCD session id (sid) its player sends, when the header and cookie are absent." }),
     })
     .strict(),
   example: { size: "1%" },
-  attributes: (p) => ({ cohort_percent: p.size, header: p.header, viewer_header: p.viewerHeader, viewer_cookie: p.viewerCookie ?? "" }),
+  attributes: (p) => ({ cohort_percent: p.size, header: p.header, viewer_header: p.viewerHeader, viewer_cookie: p.viewerCookie ?? "", viewer_cmcd: p.viewerCmcd }),
 });

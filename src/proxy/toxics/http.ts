@@ -15,6 +15,7 @@ export const selection = {
   viewer_percent: share("Share of viewers affected, decided once per viewer by hash (0..100)."),
   viewer_header: z.string().default("x-viewer-id").meta({ description: "Header that identifies a viewer." }),
   viewer_cookie: z.string().default("").meta({ description: "Cookie that identifies a viewer (used when the header is absent)." }),
+  viewer_cmcd: z.boolean().default(false).meta({ description: "Identify a viewer by the CMCD session id (sid) its player sends, when the header and cookie are absent." }),
 };
 
 export const MEDIA_SEGMENTS = "**/*.ts,**/*.m4s,**/*.mp4,**/*.m4a,**/*.m4v,**/*.aac,**/*.vtt,**/*.webm";
