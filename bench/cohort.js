@@ -137,34 +137,60 @@ export async function run({ quick, signal, log }) {
         await new Promise((r) => setTimeout(r, 10_000));
       }
     }
-    // The confounded pair: the incident goes on first and stays for the whole run.
-    const confounded = Object.fromEntries(CONFOUNDED.map((v) => [v, []]));
-    const link = stack.proxy.collection.get("player-edge");
-    for (let round = 0; round < rounds; round++) {
-      for (const variant of CONFOUNDED) {
-        if (signal.aborted) throw signal.reason;
-        const experiment = parseExperiment(harmlessText(variant, stack.vars), "cohort-bench.yaml", { registry, vars: { cli: {}, env: {} } });
-        const events = [];
-        link.addToxic(INCIDENT);
-        let result;
-        try {
-          await new Promise((r) => setTimeout(r, 3000));
-          result = await runExperiment(experiment, { registry, runId: `bench-cohort-${variant}-${round}`, seed: "bench", sink: (e) => events.push(e), interrupt: signal });
-        } finally {
-          link.removeToxic(INCIDENT.name);
-        }
-        const verdict = events.find((e) => e.type === "cohort-verdict");
-        const sample = { outcome: result.outcome, reason: result.reason, verdict: verdict?.verdict ?? null };
-        confounded[variant].push(sample);
-        log(`cohort: ${variant} ${round + 1}/${rounds}: ${result.outcome}${verdict ? ` (verdict ${verdict.verdict}: ${verdict.detail})` : `: ${result.reason.slice(0, 120)}`}`);
-        await new Promise((r) => setTimeout(r, 10_000));
-      }
-    }
+    const confounded = await runConfounded({ stack, rounds, signal, log, parseExperiment, runExperiment, registry });
     const summary = (list, key) => ({ mean: Math.round((list.reduce((s, x) => s + x[key], 0) / list.length) * 10) / 10, min: Math.min(...list.map((x) => x[key])), max: Math.max(...list.map((x) => x[key])) });
     return {
       ...Object.fromEntries(VARIANTS.map((v) => [v, { runs: samples[v].length, failed: summary(samples[v], "failed"), detectMs: summary(samples[v], "detectMs"), samples: samples[v] }])),
       confounded,
     };
+  } finally {
+    await stack.stop();
+  }
+}
+
+/**
+ * The confounded pair. The incident begins 2 s after the run's own fault, as an unrelated incident
+ * would: one already going on would (rightly) keep the run from starting at all.
+ */
+async function runConfounded({ stack, rounds, signal, log, parseExperiment, runExperiment, registry }) {
+  const confounded = Object.fromEntries(CONFOUNDED.map((v) => [v, []]));
+  const link = stack.proxy.collection.get("player-edge");
+  for (let round = 0; round < rounds; round++) {
+    for (const variant of CONFOUNDED) {
+      if (signal.aborted) throw signal.reason;
+      const experiment = parseExperiment(harmlessText(variant, stack.vars), "cohort-bench.yaml", { registry, vars: { cli: {}, env: {} } });
+      const events = [];
+      let timer;
+      const sink = (e) => {
+        events.push(e);
+        if (e.type === "fault-injected" && e.fault === "slow segments") timer = setTimeout(() => link.addToxic(INCIDENT), 2000);
+      };
+      let result;
+      try {
+        result = await runExperiment(experiment, { registry, runId: `bench-cohort-${variant}-${round}`, seed: "bench", sink, interrupt: signal });
+      } finally {
+        clearTimeout(timer);
+        if (link.listToxics().some((t) => t.name === INCIDENT.name)) link.removeToxic(INCIDENT.name);
+      }
+      const verdict = events.find((e) => e.type === "cohort-verdict");
+      confounded[variant].push({ outcome: result.outcome, reason: result.reason, verdict: verdict?.verdict ?? null });
+      log(`cohort: ${variant} ${round + 1}/${rounds}: ${result.outcome}${verdict ? ` (verdict ${verdict.verdict}: ${verdict.detail})` : `: ${result.reason.slice(0, 120)}`}`);
+      await new Promise((r) => setTimeout(r, 10_000));
+    }
+  }
+  return confounded;
+}
+
+/** The confounded pair alone, on a stack of its own (node -e, while tuning). */
+export async function runConfoundedOnly({ quick, signal, log }) {
+  const { startStack } = await import(path.join(ROOT, "dist/demo/stack.js"));
+  const { parseExperiment } = await import(path.join(ROOT, "dist/experiment/loader.js"));
+  const { runExperiment } = await import(path.join(ROOT, "dist/engine/runner.js"));
+  const { registry } = await import(path.join(ROOT, "dist/registry.js"));
+  const stack = await startStack({ viewers: 160 });
+  try {
+    await new Promise((r) => setTimeout(r, 15_000));
+    return await runConfounded({ stack, rounds: quick ? 1 : 3, signal, log, parseExperiment, runExperiment, registry });
   } finally {
     await stack.stop();
   }
