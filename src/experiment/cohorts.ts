@@ -5,9 +5,10 @@
 import type { RegistryView } from "../contract/registry-view.js";
 import type { CohortSpec, CounterReader, FaultSpec, TargetSpec } from "../contract/compiled-experiment.js";
 import type { ExperimentDocument } from "./schema.js";
-import type { SemanticProblem } from "./compile.js";
 
 type CohortsBlock = NonNullable<ExperimentDocument["cohorts"]>;
+/** A problem at a path of the document (compile.ts's SemanticProblem, which it collects). */
+type Problem = { path: (string | number)[]; message: string };
 
 /** The name of the fault that tags the cohorts; a fault of the file may not take it. */
 export const COHORT_TAGS_FAULT = "cohort tags";
@@ -24,7 +25,7 @@ export function compileCohorts(
   faults: FaultSpec[],
   targets: TargetSpec[],
   registry: RegistryView,
-  problems: SemanticProblem[],
+  problems: Problem[],
 ): { spec: CohortSpec; tags: FaultSpec } | undefined {
   const before = problems.length;
   const split = targets.find((t) => t.name === block.split);
