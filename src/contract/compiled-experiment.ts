@@ -99,7 +99,8 @@ export interface CompiledExperiment {
   cohorts: CohortSpec | undefined;
   rollbacks: RollbackStep[];
   abort: { intervalMs: number; after: number; graceMs: number };
-  recovery: { timeoutMs: number; intervalMs: number };
+  /** holdMs: how long the steady state must hold, check after check, to count as back. */
+  recovery: { timeoutMs: number; intervalMs: number; holdMs: number };
   /** The document as written, variables substituted except secrets: safe to show and journal. */
   display: unknown;
   /** Values read from the environment, scrubbed from any text that leaves the process. */

@@ -3,6 +3,8 @@
 // the origin fails, as CDNs do (stale-if-error), so origin faults show up as a real CDN would show them.
 // With a second origin (region B), a fetch that fails in region A is retried there, and region A is
 // avoided for a few seconds after each failure (origin failover, as CDNs' origin groups do).
+// Like any edge node it has a capacity: beyond so many requests a second it sheds load with 503s,
+// so a flash crowd finds the same knee on any machine fast enough to send it.
 
 import http, { type IncomingHttpHeaders } from "node:http";
 import { Counter, Registry } from "prom-client";
@@ -23,6 +25,8 @@ export interface EdgeOptions {
   failoverUrl?: string;
   /** How long region A is avoided after a fetch from it failed. */
   avoidFailedMs?: number;
+  /** Requests a second the edge serves; beyond that it answers 503 (load shedding). */
+  capacityPerSecond?: number;
   /** Cap on how long a response is cached, whatever its max-age. */
   maxTtlMs?: number;
   /** How long past expiry a copy may still be served when the origin fails (stale-if-error). */
@@ -52,6 +56,30 @@ function fetchOrigin(url: string, timeoutMs: number): Promise<{ status: number; 
   });
 }
 
+/** A token bucket of `perSecond` requests, half a second's worth of burst. */
+class Capacity {
+  private tokens: number;
+  private last: number;
+  constructor(
+    private readonly perSecond: number,
+    private readonly clock: () => number,
+  ) {
+    this.tokens = perSecond / 2;
+    this.last = clock();
+  }
+  take(): boolean {
+    const now = this.clock();
+    this.tokens = Math.min(this.perSecond / 2, this.tokens + ((now - this.last) / 1000) * this.perSecond);
+    this.last = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}
+
+/** The demo edge's capacity: about five times what the demo's 160 viewers ask of it. */
+export const EDGE_CAPACITY_PER_SECOND = 800;
+
 function ttlOf(headers: IncomingHttpHeaders, maxTtlMs: number): number {
   const maxAge = /max-age=(\d+)/.exec(String(headers["cache-control"] ?? ""))?.[1];
   return Math.min(maxTtlMs, maxAge === undefined ? 0 : Number(maxAge) * 1000);
@@ -69,6 +97,8 @@ export async function startEdge(options: EdgeOptions): Promise<Service> {
   const originErrors = new Counter({ name: "edge_origin_errors_total", help: "Failed fetches from the origin.", registers: [registry] });
   const regionFetches = new Counter({ name: "edge_origin_fetches_total", help: "Fetches from the origin by region (a, b) and outcome.", labelNames: ["region", "outcome"], registers: [registry] });
   const avoidMs = options.avoidFailedMs ?? 5_000;
+  // Real time, not the injectable clock: capacity is a rate, whatever the cache's clock says.
+  const capacity = new Capacity(options.capacityPerSecond ?? EDGE_CAPACITY_PER_SECOND, () => performance.now());
   let avoidAUntil = 0;
 
   /** A fetch from region A, or from region B when A fails or was failing a moment ago. */
@@ -121,6 +151,11 @@ export async function startEdge(options: EdgeOptions): Promise<Service> {
   };
 
   return startService("edge", options.port ?? 0, registry, async (req, res, url) => {
+    if (!capacity.take()) {
+      requests.inc({ cache: "shed", status: "5xx" });
+      res.writeHead(503, { "content-type": "text/plain", "retry-after": "1" }).end("edge over capacity\n");
+      return;
+    }
     const path = url.pathname;
     const cached = cache.get(path);
     const send = (entry: Entry, result: string) => {

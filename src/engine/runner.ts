@@ -284,17 +284,24 @@ async function recover(
   reportCheck: (name: Phase, check: CheckResult) => void,
 ): Promise<boolean> {
   emit({ type: "phase-started", phase: "recovery" });
-  const deadline = performance.now() + experiment.recovery.timeoutMs;
+  const { timeoutMs, intervalMs, holdMs } = experiment.recovery;
+  const deadline = performance.now() + timeoutMs;
   let last: CheckResult | undefined;
+  // Since when every check has passed (undefined: the last one did not): back once that is holdMs.
+  let heldSince: number | undefined;
+  let held = false;
   while (!interrupt.aborted) {
     const roundStart = performance.now();
     last = await checkHypothesis(experiment.steadyState, interrupt);
     reportCheck("recovery", last);
-    if (last.ok || performance.now() >= deadline) break;
-    await sleep(Math.min(experiment.recovery.intervalMs - (performance.now() - roundStart), deadline - performance.now()), interrupt);
+    heldSince = last.ok ? (heldSince ?? roundStart) : undefined;
+    held = heldSince !== undefined && roundStart - heldSince >= holdMs;
+    if (held || performance.now() >= deadline) break;
+    await sleep(Math.min(intervalMs - (performance.now() - roundStart), deadline - performance.now()), interrupt);
   }
-  const ok = last?.ok === true;
-  emit({ type: "phase-finished", phase: "recovery", ok, ...(ok || !last ? {} : { detail: failureText(last) }) });
+  const ok = last?.ok === true && held;
+  const detail = ok || !last ? undefined : last.ok ? `the steady state came back but did not hold for ${formatDuration(holdMs)}` : failureText(last);
+  emit({ type: "phase-finished", phase: "recovery", ok, ...(detail ? { detail } : {}) });
   return ok;
 }
 

@@ -164,7 +164,7 @@ export function compileExperiment(doc: ExperimentDocument, registry: RegistryVie
       cohorts: cohorts?.spec,
       rollbacks,
       abort: { intervalMs: doc.abort.interval, after: doc.abort.after, graceMs: doc.abort.grace },
-      recovery: { timeoutMs: doc.recovery.timeout, intervalMs: doc.recovery.interval ?? doc.abort.interval },
+      recovery: { timeoutMs: doc.recovery.timeout, intervalMs: doc.recovery.interval ?? doc.abort.interval, holdMs: doc.recovery.hold },
     },
   };
 }

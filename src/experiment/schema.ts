@@ -188,6 +188,9 @@ export function buildExperimentSchema(registry: RegistryView) {
         .object({
           timeout: DurationSchema.prefault("30s").meta({ description: "How long to wait for the steady state after rollback." }),
           interval: DurationSchema.refine(...refineAtLeast(50)).optional().meta({ description: "How often to check during recovery. Default: abort.interval." }),
+          hold: DurationSchema.prefault("0s").meta({
+            description: "How long the steady state must hold, check after check, to count as back (0s: the first check that passes). For harm that shows late, such as viewers who retry after a pause.",
+          }),
         })
         .strict()
         .prefault({}),

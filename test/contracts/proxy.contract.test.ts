@@ -46,7 +46,7 @@ async function aLink(http: boolean, prepare: (client: ProxyApiClient, name: stri
   return { target, observe };
 }
 
-const HTTP_ONLY = new Set(["proxy.http-error", "proxy.http-latency", "proxy.http-bandwidth", "proxy.segment-drop", "proxy.truncate-body", "proxy.stale-playlist"]);
+const HTTP_ONLY = new Set(["proxy.http-error", "proxy.http-latency", "proxy.http-bandwidth", "proxy.segment-drop", "proxy.truncate-body", "proxy.stale-playlist", "proxy.tag-cohorts"]);
 const proxyActions = [...registry.actions.values()].filter((a) => a.target === "proxy");
 
 runAdapterContract({

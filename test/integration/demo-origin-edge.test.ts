@@ -132,4 +132,29 @@ describe("the edge", () => {
     expect((await run(`${edge.url}/vod/demo/master.m3u8`)).fields).toMatchObject({ segments: 4, failedSegments: 0, live: false });
     expect((await run(`${edge.url}/live/demo/master.m3u8`)).fields).toMatchObject({ failedSegments: 0, live: true });
   });
+
+  it("sheds load beyond its capacity with 503 and Retry-After, and serves again once the rate drops", async () => {
+    const small = await startEdge({ originUrl: `http://${proxy.collection.get("edge-origin").listen}`, capacityPerSecond: 40 });
+    try {
+      // 20 at once is the burst; far more in the same instant are over capacity.
+      const answers = await Promise.all(Array.from({ length: 120 }, () => fetch(`${small.url}/vod/demo/master.m3u8`)));
+      const shed = answers.filter((r) => r.status === 503);
+      expect(shed.length).toBeGreaterThan(0);
+      expect(shed[0]!.headers.get("retry-after")).toBe("1");
+      expect(answers.filter((r) => r.status === 200).length).toBeGreaterThan(0);
+      await Promise.all(answers.map((r) => r.arrayBuffer()));
+      const metrics = await (await fetch(`${small.url}/metrics`)).text();
+      expect(metrics).toMatch(/edge_requests_total\{cache="shed",status="5xx"\} [1-9]/);
+      // Tokens come back at 40 a second: a request a little later is served.
+      const deadline = Date.now() + 5000;
+      let status = 503;
+      while (status !== 200 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+        status = (await fetch(`${small.url}/vod/demo/master.m3u8`)).status;
+      }
+      expect(status).toBe(200);
+    } finally {
+      await small.close();
+    }
+  });
 });

@@ -42,7 +42,7 @@ describe("loading a valid experiment", () => {
     expect(exp.faults[0]).toMatchObject({ name: "freeze", atMs: 2000, durationMs: 5000, target: "api" });
     expect(exp.faults[0]!.action.name).toBe("process.suspend");
     expect(exp.abort).toEqual({ intervalMs: 1000, after: 2, graceMs: 0 });
-    expect(exp.recovery).toEqual({ timeoutMs: 30_000, intervalMs: 1000 });
+    expect(exp.recovery).toEqual({ timeoutMs: 30_000, intervalMs: 1000, holdMs: 0 });
     expect(exp.steadyState[0]!.params).toMatchObject({ url: "http://127.0.0.1:8080/health", method: "GET", timeout: 2000 });
   });
 

@@ -127,7 +127,7 @@ function printPlan(plan: ReturnType<typeof describePlan> & { policy: { files: st
   for (const p of plan.steadyState) out.push(`  ${t(p.name)} (${t(p.probe)}): expect ${terminalSafeJson(p.expect)}`);
   if (plan.cohorts) out.push(`${style.bold("Cohort verdict")}: ${t(plan.cohorts)}`);
   out.push(
-    `${style.bold("Abort")} after ${plan.abort.after} consecutive breach(es), probes every ${formatDuration(plan.abort.intervalMs)}${plan.abort.graceMs ? `, ${formatDuration(plan.abort.graceMs)} grace after each injection` : ""}; recovery within ${formatDuration(plan.recovery.timeoutMs)}`,
+    `${style.bold("Abort")} after ${plan.abort.after} consecutive breach(es), probes every ${formatDuration(plan.abort.intervalMs)}${plan.abort.graceMs ? `, ${formatDuration(plan.abort.graceMs)} grace after each injection` : ""}; recovery within ${formatDuration(plan.recovery.timeoutMs)}${plan.recovery.holdMs ? `, holding ${formatDuration(plan.recovery.holdMs)}` : ""}`,
   );
   if (plan.rollbacks.length) out.push(`${style.bold("Extra rollback steps")}: ${plan.rollbacks.map((r) => `${t(r.name)} (${t(r.action)})`).join(", ")}`);
   out.push(style.bold("Blast-radius policy"));
