@@ -24,6 +24,9 @@ function logGamma(x: number): number {
 
 const logChoose = (n: number, k: number) => logGamma(n + 1) - logGamma(k + 1) - logGamma(n - k + 1);
 
+/** Above this many starts in all, the normal approximation is as good as exact, and far cheaper. */
+const EXACT_UP_TO = 100_000;
+
 /**
  * One-sided Fisher exact test: the probability, were both cohorts alike, of the experiment cohort
  * having as few good starts as it has, or fewer, given both cohorts' starts and all good starts.
@@ -33,18 +36,49 @@ export function fisherOneSided(experiment: CohortCount, control: CohortCount): n
   const n = experiment.starts;
   const total = experiment.starts + control.starts;
   const goodAll = experiment.good + control.good;
+  if (n === 0 || control.starts === 0 || goodAll === 0 || goodAll === total) return 1;
+  if (total > EXACT_UP_TO) return normalOneSided(experiment, control);
   const lowest = Math.max(0, n - (total - goodAll));
+  const highest = Math.min(n, goodAll);
   const denominator = logChoose(total, n);
-  const logTerms: number[] = [];
-  // The lower tail, from the observed count down: terms fall fast, so stop once they no longer count.
-  for (let x = experiment.good; x >= lowest; x--) {
-    const term = logChoose(goodAll, x) + logChoose(total - goodAll, n - x) - denominator;
-    logTerms.push(term);
-    if (term < logTerms[0]! - 40) break;
+  const logTerm = (x: number) => logChoose(goodAll, x) + logChoose(total - goodAll, n - x) - denominator;
+  // The terms rise to the mode and fall after it: sum the tail away from the mode, from the
+  // observed count outwards, until the terms no longer count.
+  const mode = Math.floor(((n + 1) * (goodAll + 1)) / (total + 2));
+  if (experiment.good < mode) return Math.min(1, sumTail(logTerm, experiment.good, lowest, -1));
+  return Math.max(0, 1 - sumTail(logTerm, experiment.good + 1, highest, 1));
+}
+
+/** Σ exp(logTerm(x)) from `from` towards `to` (step ±1), stopping once a term is e⁻⁴⁰ of the largest. */
+function sumTail(logTerm: (x: number) => number, from: number, to: number, step: 1 | -1): number {
+  let max = -Infinity;
+  let scaled = 0; // Σ exp(term - max), kept as terms arrive (log-sum-exp without an array)
+  for (let x = from; step < 0 ? x >= to : x <= to; x += step) {
+    const term = logTerm(x);
+    if (term > max) {
+      scaled = scaled * Math.exp(max - term) + 1;
+      max = term;
+    } else scaled += Math.exp(term - max);
+    if (term < max - 40) break;
   }
-  const max = Math.max(...logTerms);
-  const p = Math.exp(max) * logTerms.reduce((sum, t) => sum + Math.exp(t - max), 0);
-  return Math.min(1, p);
+  return max === -Infinity ? 0 : Math.exp(max) * scaled;
+}
+
+/** The two-proportion z-test, one-sided, for counts where the exact test would be slow. */
+function normalOneSided(experiment: CohortCount, control: CohortCount): number {
+  const p1 = experiment.good / experiment.starts;
+  const p2 = control.good / control.starts;
+  const pooled = (experiment.good + control.good) / (experiment.starts + control.starts);
+  const se = Math.sqrt(pooled * (1 - pooled) * (1 / experiment.starts + 1 / control.starts));
+  return normalCdf((p1 - p2) / se);
+}
+
+/** Φ(z), by the complementary error function (Numerical Recipes' erfc, 1.2e-7 relative). */
+function normalCdf(z: number): number {
+  const x = Math.abs(z) / Math.SQRT2;
+  const t = 1 / (1 + 0.5 * x);
+  const erfc = t * Math.exp(-x * x - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+  return z >= 0 ? 1 - erfc / 2 : erfc / 2;
 }
 
 /** Wilson score interval of a proportion, at z (1.96: 95%). */

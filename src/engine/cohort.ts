@@ -23,14 +23,21 @@ async function readCounter(reader: CounterReader, signal: AbortSignal): Promise<
   return value;
 }
 
+/**
+ * One cohort's counters: good first, then total. A start is counted in total no later than in good,
+ * so read in this order total can never be behind good; if it is, the counters are not what their
+ * names say (swapped, or not counting the same starts).
+ */
+async function readCohort(counters: CohortSpec["counters"]["experiment"], cohort: Cohort, signal: AbortSignal): Promise<{ good: number; total: number }> {
+  const good = Math.round(await readCounter(counters.good, signal));
+  const total = Math.round(await readCounter(counters.total, signal));
+  if (good > total) throw new Error(`the ${cohort} cohort counts more good starts (${good}) than starts (${total}): are good and total swapped?`);
+  return { good, total };
+}
+
 async function readTotals(spec: CohortSpec, signal: AbortSignal): Promise<Totals> {
-  const [eg, et, cg, ct] = await Promise.all([
-    readCounter(spec.counters.experiment.good, signal),
-    readCounter(spec.counters.experiment.total, signal),
-    readCounter(spec.counters.control.good, signal),
-    readCounter(spec.counters.control.total, signal),
-  ]);
-  return { experiment: { good: eg, total: et }, control: { good: cg, total: ct } };
+  const [experiment, control] = await Promise.all([readCohort(spec.counters.experiment, "experiment", signal), readCohort(spec.counters.control, "control", signal)]);
+  return { experiment, control };
 }
 
 /** Counted since the baseline; a counter that went down was reset (a restart) and counts from zero. */

@@ -18,6 +18,7 @@ interface ViewerScope {
   viewerHeader?: string;
   viewerCookie?: string | undefined;
   viewerCmcd?: boolean;
+  viewerRequired?: boolean;
 }
 
 export function compileCohorts(
@@ -49,8 +50,6 @@ export function compileCohorts(
       });
     } else if (scope.viewerPercent !== 100) {
       problems.push({ path: ["faults", i, "with", "viewerPercent"], message: "cohorts: decides which viewers a fault reaches (the experiment cohort); remove viewerPercent" });
-    } else if (scope.viewerHeader !== block.viewerHeader || (scope.viewerCookie !== undefined && scope.viewerCookie !== block.viewerCookie) || (scope.viewerCmcd === true && !block.viewerCmcd)) {
-      problems.push({ path: ["faults", i, "with"], message: "cohorts: says how viewers are identified (cohorts.viewerHeader, viewerCookie, viewerCmcd); remove them here" });
     }
   });
 
@@ -61,12 +60,14 @@ export function compileCohorts(
   }
   if (problems.length > before) return undefined;
 
-  const viewer = { viewerHeader: block.viewerHeader, viewerCmcd: block.viewerCmcd, ...(block.viewerCookie !== undefined ? { viewerCookie: block.viewerCookie } : {}) };
-  for (const fault of faults) fault.params = { ...(fault.params as object), ...viewer, viewerPercent: block.size };
+  const viewer = { viewerHeader: block.viewerHeader, viewerCmcd: block.viewerCmcd, viewerCookie: block.viewerCookie };
+  // cohorts: says who the viewers are and which of them a fault reaches: the experiment cohort,
+  // and never a request that names no viewer (it is in neither cohort).
+  for (const fault of faults) fault.params = { ...(fault.params as object), ...viewer, viewerPercent: block.size, viewerRequired: true };
   const tags: FaultSpec = {
     name: COHORT_TAGS_FAULT,
     action: tagAction,
-    params: tagAction.params.parse({ size: `${block.size}%`, header: block.header, ...viewer }),
+    params: tagAction.params.parse({ size: block.size, header: block.header, viewerHeader: block.viewerHeader, viewerCmcd: block.viewerCmcd, ...(block.viewerCookie !== undefined ? { viewerCookie: block.viewerCookie } : {}) }),
     target: block.split,
     atMs: 0,
     durationMs: undefined,

@@ -13,6 +13,7 @@ import { formatDuration } from "../contract/duration.js";
 // The problem is reported at the key, so the message need not repeat it.
 const refineAtLeast = (min: number) => [(ms: number) => ms >= min, { error: (iss: { input: unknown }) => `expected at least ${min}ms, found ${formatDuration(Number(iss.input))}` }] as const;
 import { describeValue } from "../util/describe.js";
+import { isReservedHeader } from "../util/reserved-headers.js";
 
 const ScalarSchema = z.union([z.string(), z.number(), z.boolean()]);
 
@@ -34,7 +35,7 @@ const CohortsSchema = z
   .object({
     split: TargetRefSchema.meta({ description: "The proxy target (an HTTP link) that splits the viewers: its faults reach the experiment cohort only, and its traffic names each viewer's cohort in a header." }),
     size: PercentSchema.prefault("1%")
-      .refine((p) => p > 0 && p <= 50, { error: "expected a cohort size above 0% and at most 50% (two cohorts share the viewers)" })
+      .refine((p) => p >= 0.01 && p <= 50, { error: "expected a cohort size from 0.01% (one viewer in 10 000) to 50% (two cohorts share the viewers)" })
       .meta({ description: "Size of each cohort (experiment and control) as a share of viewers." }),
     viewerHeader: z.string().default("x-viewer-id").meta({ description: "Header that identifies a viewer (hashed to choose its cohort)." }),
     viewerCookie: z.string().optional().meta({ description: "Cookie that identifies a viewer when the header is absent." }),
@@ -45,6 +46,7 @@ const CohortsSchema = z
     header: z
       .string()
       .regex(/^[A-Za-z0-9-]+$/, { error: "a header name uses letters, digits and -" })
+      .refine((h) => !isReservedHeader(h), { error: "this header frames the message or carries identity; name a header of your own, e.g. x-chaoscast-cohort" })
       .default("x-chaoscast-cohort")
       .meta({ description: "Header the link adds to each request and response of a cohort: experiment or control." }),
     starts: z
@@ -58,15 +60,20 @@ const CohortsSchema = z
           .regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, { error: "expected a Prometheus label name" })
           .default("cohort")
           .meta({ description: "The label that carries the cohort header's value: experiment or control." }),
-        timeout: DurationSchema.prefault("2s").meta({ description: "Give up on one reading after this long." }),
+        timeout: DurationSchema.refine(...refineAtLeast(50)).prefault("2s").meta({ description: "Give up on one reading after this long." }),
       })
       .strict()
       .refine((s) => (s.metrics === undefined) !== (s.prometheus === undefined), { message: "give exactly one of metrics or prometheus" })
+      .refine((s) => s.good !== s.total, { message: "good and total are the same counter: every start would count as good", path: ["good"] })
       .meta({ description: "Where each cohort's starts are counted: counters labelled with the cohort." }),
     alpha: z.number().gt(0).max(0.2).default(0.05).meta({ description: "The chance of a false alarm over the whole method (split over its looks)." }),
     minStarts: z.int().min(5).default(10).meta({ description: "Starts each cohort needs before they are compared." }),
   })
   .strict()
+  .refine((c) => c.header.toLowerCase() !== c.viewerHeader.toLowerCase(), {
+    message: "header would replace the viewer's id (viewerHeader): name another header for the cohort",
+    path: ["header"],
+  })
   .meta({
     description:
       "Judge the faults by comparing a control and an experiment cohort of viewers (Fisher's exact test on their starts), abort as soon as they diverge.",

@@ -5,7 +5,7 @@
 import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import picomatch from "picomatch";
-import { cohortOf, viewerBucket } from "./toxics/http.js";
+import { bucketsOf, cohortOf, viewerBucket } from "./toxics/http.js";
 import { sleep } from "../util/abortable.js";
 import { Pacer } from "./pace.js";
 import { writeWithBackpressure } from "../util/backpressure.js";
@@ -60,14 +60,16 @@ export class HttpRelay {
     const path = new URL(req.url ?? "/", "http://relay").pathname;
     const applied: Applied[] = [];
     for (const record of this.owner.httpToxics()) {
-      const a = record.attributes as { path: string; method: string; percent: number; viewer_percent: number; viewer_header: string; viewer_cookie: string; viewer_cmcd: boolean };
+      const a = record.attributes as { path: string; method: string; percent: number; viewer_percent: number; viewer_header: string; viewer_cookie: string; viewer_cmcd: boolean; viewer_required: boolean };
       if (!this.matcher(record.attributes, a.path)(path)) continue;
       if (a.method && a.method.toUpperCase() !== req.method) continue;
-      if (a.viewer_percent < 100) {
+      if (a.viewer_percent < 100 || a.viewer_required) {
         const key = viewerKey(req, a.viewer_header, a.viewer_cookie, a.viewer_cmcd ? cmcdSid : undefined);
+        // A fault for a cohort reaches identified viewers only.
+        if (key === undefined && a.viewer_required) continue;
         // Without a viewer key there is no viewer to keep consistent: decide per request.
         const bucket = key === undefined ? Math.floor(record.random() * 10_000) : viewerBucket(key);
-        if (bucket >= a.viewer_percent * 100) continue;
+        if (bucket >= bucketsOf(a.viewer_percent)) continue;
       }
       if (a.percent < 100 && record.random() * 100 >= a.percent) continue;
       if (record.toxicity < 1 && record.random() >= record.toxicity) continue;
@@ -83,9 +85,10 @@ export class HttpRelay {
   private tagCohorts(req: IncomingMessage, res: ServerResponse, applied: Applied[], cmcdSid: string | undefined): void {
     for (const { record, effect } of applied) {
       if (effect.kind !== "tag-cohort") continue;
-      delete req.headers[effect.header];
       const a = record.attributes as { viewer_header: string; viewer_cookie: string; viewer_cmcd: boolean };
+      // The viewer is read before the client's own cohort header is dropped.
       const key = viewerKey(req, a.viewer_header, a.viewer_cookie, a.viewer_cmcd ? cmcdSid : undefined);
+      delete req.headers[effect.header];
       const cohort = key === undefined ? undefined : cohortOf(viewerBucket(key), effect.cohortPercent);
       if (cohort === undefined) continue;
       req.headers[effect.header] = cohort;

@@ -31,7 +31,8 @@ const PHASE_COLOR: Record<string, string> = {
 export function timelineSvg(journal: Journal): string {
   const events = journal.events;
   const facts = runFacts(events);
-  const end = Math.max(1, journal.durationMs, ...events.map((e) => e.t));
+  // A loop, not Math.max(...list): a long soak's journal has more events than a call has arguments.
+  const end = events.reduce((max, e) => Math.max(max, e.t), Math.max(1, journal.durationMs));
   const x = (t: number) => LEFT + (Math.max(0, Math.min(end, t)) / end) * (WIDTH - LEFT - RIGHT);
   const parts: string[] = [];
   let y = 4;
@@ -122,8 +123,8 @@ function probeChart(name: string, line: HypothesisLine | undefined, seen: Observ
   const bounds = line?.bound ? ("value" in line.bound ? [line.bound.value] : [line.bound.min, line.bound.max]) : [];
   let yOf: (v: number) => number;
   if (values.length > 0) {
-    let lo = Math.min(...values, ...bounds);
-    let hi = Math.max(...values, ...bounds);
+    let lo = [...values, ...bounds].reduce((a, b) => Math.min(a, b), Infinity);
+    let hi = [...values, ...bounds].reduce((a, b) => Math.max(a, b), -Infinity);
     if (lo === hi) {
       lo -= 1;
       hi += 1;

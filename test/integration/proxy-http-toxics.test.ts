@@ -211,6 +211,28 @@ describe("the cohort_tag toxic", () => {
     expect(plain.cohort).toBeUndefined();
   });
 
+  it("faults only identified viewers when viewer_required, never a request without a viewer id", async () => {
+    const link = await httpLink([{ type: "http_error", attributes: { status: 503, viewer_percent: 50, viewer_required: true } }]);
+    const anonymous = await inBatches(40, 20, () => get(`${link.base}/health`));
+    expect(anonymous.filter((a) => a.status === 503)).toEqual([]);
+  });
+
+  it("puts a viewer on the cohorts' boundary in the same cohort the fault reaches, whatever the size's decimals", async () => {
+    // 1.1% is 110 buckets; a viewer in bucket 110 is the first of control, and is not faulted.
+    const { viewerBucket } = await import("../../src/proxy/toxics/http.js");
+    const boundary = Array.from({ length: 200_000 }, (_, i) => `b-${i}`).filter((k) => [109, 110].includes(viewerBucket(k)));
+    expect(boundary.length).toBeGreaterThan(1);
+    const link = await httpLink([
+      { type: "cohort_tag", attributes: { cohort_percent: 1.1 } },
+      { type: "http_error", attributes: { status: 503, viewer_percent: 1.1, viewer_required: true } },
+    ]);
+    for (const key of boundary) {
+      const answer = await tagged(`${link.base}/health`, { "x-viewer-id": key });
+      expect(answer.cohort).toBe(viewerBucket(key) === 109 ? "experiment" : "control");
+      expect(answer.status === 503).toBe(answer.cohort === "experiment");
+    }
+  });
+
   it("tags nobody without a viewer key", async () => {
     const link = await httpLink([{ type: "cohort_tag", attributes: { cohort_percent: 50 } }]);
     const answers = await inBatches(20, 10, () => tagged(`${link.base}/echo-headers`, {}));

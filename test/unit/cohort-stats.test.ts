@@ -36,6 +36,22 @@ describe("Fisher's exact test on cohorts", () => {
     }
   });
 
+  it("is right on the far side of the mode too, where the experiment cohort does better", () => {
+    expect(fisherOneSided(count(98, 2), count(90, 10))).toBeCloseTo(0.9975091413663075, 9);
+    expect(fisherOneSided(count(40_000, 100), count(40_000, 140))).toBeCloseTo(0.9959557161204184, 6);
+  });
+
+  it("answers for tens of millions of starts without walking every term", () => {
+    for (const [e, c] of [[count(200_000, 200_000), count(0, 200_000)], [count(20_000_000, 20_000), count(20_000_000, 10_000)], [count(20_000_000, 10_000), count(20_000_000, 10_000)]] as const) {
+      const p = fisherOneSided(e, c);
+      expect(p).toBeGreaterThanOrEqual(0);
+      expect(p).toBeLessThanOrEqual(1);
+    }
+    // Alike cohorts at that size: about one half, as the exact test would say.
+    expect(fisherOneSided(count(20_000_000, 10_000), count(20_000_000, 10_000))).toBeCloseTo(0.5, 1);
+    expect(fisherOneSided(count(20_000_000, 20_000), count(20_000_000, 10_000))).toBeLessThan(1e-6);
+  });
+
   it("stays at 1 when the experiment cohort does better", () => {
     expect(fisherOneSided(count(10, 0), count(0, 10))).toBeCloseTo(1, 12);
   });

@@ -43,6 +43,14 @@ describe("comparing cohorts during a run", () => {
     expect(look.state).toBe("diverged");
   });
 
+  it("refuses a reading with more good starts than starts: the counters are swapped or wrong", async () => {
+    const c = fakeCounters();
+    const comparison = new CohortComparison(c.spec, 20_000, 1000);
+    await comparison.start(signal);
+    c.set({ eg: 10, et: 4 });
+    await expect(comparison.look(signal)).rejects.toThrow(/the experiment cohort counts more good starts \(10\) than starts \(4\): are good and total swapped\?/);
+  });
+
   it("splits alpha over the looks the method has", () => {
     const c = fakeCounters();
     const comparison = new CohortComparison(c.spec, 20_000, 1000);

@@ -72,7 +72,7 @@ describe("an experiment with cohorts", () => {
   it("refuses a split that is not a proxy target, a size above 50% and starts from nowhere", () => {
     const text = experiment(ERRORS).replace("split: edge", "split: api").replace("size: 5%", "size: 60%").replace('metrics: "http://127.0.0.1:9464/metrics", ', "");
     const out = problems(text).join("\n");
-    expect(out).toMatch(/at most 50%/);
+    expect(out).toMatch(/to 50% \(two cohorts share the viewers\)/);
     expect(out).toMatch(/exactly one of metrics or prometheus/);
   });
 
@@ -84,5 +84,25 @@ describe("an experiment with cohorts", () => {
   it("refuses a metric name that could inject PromQL", () => {
     const out = problems(experiment(ERRORS).replace("good: playback_start_success_total", 'good: "x} or vector(1) #"'));
     expect(out.join("\n")).toMatch(/expected a Prometheus metric name/);
+  });
+
+  it("lets cohorts name a viewer header of their own and gives it to every fault and the tags", () => {
+    const exp = load(experiment(ERRORS).replace("  size: 5%", "  size: 5%\n  viewerHeader: x-user-id"));
+    expect(exp.faults[0]!.params).toMatchObject({ viewerHeader: "x-user-id" });
+    expect(exp.faults[1]!.params).toMatchObject({ viewerHeader: "x-user-id", viewerRequired: true });
+  });
+
+  it("refuses a cohort header that frames the message, carries identity or is the viewer's id", () => {
+    for (const header of ["content-length", "Host", "cookie", "authorization", "x-viewer-id"]) {
+      const out = problems(experiment(ERRORS).replace("  size: 5%", `  size: 5%\n  header: ${header}`)).join("\n");
+      expect(out, header).toMatch(/exp\.yaml:\d+:\d+.*(frames the message or carries identity|would replace the viewer's id)/);
+    }
+  });
+
+  it("refuses good and total naming the same counter, and sizes below one bucket", () => {
+    expect(problems(experiment(ERRORS).replace("total: playback_start_attempts_total", "total: playback_start_success_total")).join("\n")).toMatch(/good and total are the same counter/);
+    for (const size of ["1e-300", "0.001%"]) {
+      expect(problems(experiment(ERRORS).replace("size: 5%", `size: ${size}`)).join("\n"), size).toMatch(/expected a cohort size from 0\.01%/);
+    }
   });
 });

@@ -9,6 +9,7 @@ import { DurationSchema, PercentSchema } from "../../contract/common-schemas.js"
 import { ProxyApiClient } from "./client.js";
 import { LeaseKeeper } from "./lease.js";
 import { MEDIA_SEGMENTS } from "../../proxy/toxics/http.js";
+import { isReservedHeader } from "../../util/reserved-headers.js";
 import type { ProxyTargetData } from "./targets.js";
 
 const StreamSchema = z
@@ -181,9 +182,13 @@ const HttpScope = {
   viewerHeader: z.string().default("x-viewer-id").meta({ description: "Header that identifies a viewer." }),
   viewerCookie: z.string().optional().meta({ description: "Cookie that identifies a viewer when the header is absent." }),
   viewerCmcd: z.boolean().default(false).meta({ description: "Identify a viewer by the CMCD session id (sid) its player sends, when the header and cookie are absent." }),
+  viewerRequired: z
+    .boolean()
+    .default(false)
+    .meta({ description: "Affect only requests that identify a viewer (header, cookie or CMCD); without it, a request with no viewer id is decided at random. Set for you by cohorts:." }),
 };
 
-type Scope = { match: { path?: string | undefined; method?: string | undefined }; percent: number; viewerPercent: number; viewerHeader: string; viewerCookie?: string | undefined; viewerCmcd: boolean };
+type Scope = { match: { path?: string | undefined; method?: string | undefined }; percent: number; viewerPercent: number; viewerHeader: string; viewerCookie?: string | undefined; viewerCmcd: boolean; viewerRequired: boolean };
 
 function scope(p: Scope, defaultPath?: string): Record<string, unknown> {
   return {
@@ -194,6 +199,7 @@ function scope(p: Scope, defaultPath?: string): Record<string, unknown> {
     viewer_header: p.viewerHeader,
     viewer_cookie: p.viewerCookie ?? "",
     viewer_cmcd: p.viewerCmcd,
+    viewer_required: p.viewerRequired,
   };
 }
 
@@ -259,11 +265,12 @@ export const tagCohorts = toxicAction({
   params: z
     .object({
       size: PercentSchema.prefault("1%")
-        .refine((p) => p > 0 && p <= 50, { error: "expected a cohort size above 0% and at most 50% (two cohorts share the viewers)" })
+        .refine((p) => p >= 0.01 && p <= 50, { error: "expected a cohort size from 0.01% (one viewer in 10 000) to 50% (two cohorts share the viewers)" })
         .meta({ description: "Size of each cohort, as a share of viewers." }),
       header: z
         .string()
         .regex(/^[A-Za-z0-9-]+$/, { error: "a header name uses letters, digits and -" })
+        .refine((h) => !isReservedHeader(h), { error: "this header frames the message or carries identity; name a header of your own, e.g. x-chaoscast-cohort" })
         .default("x-chaoscast-cohort")
         .meta({ description: "The header that names the cohort, on requests to the upstream and on responses." }),
       viewerHeader: z.string().default("x-viewer-id").meta({ description: "Header that identifies a viewer." }),

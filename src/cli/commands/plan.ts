@@ -90,7 +90,7 @@ function describePlan(
         target: fault.target ?? null,
         hits: fault.target ? (targets.get(fault.target) ?? []).map((t) => t.label) : [],
         // As written; a fault the run adds itself (the cohort tags) has only its compiled parameters.
-        with: doc.faults?.find((f) => f.name === fault.name)?.with ?? (fault.name === COHORT_TAGS_FAULT && experiment.cohorts ? fault.params : {}),
+        with: faultWith(experiment, fault, doc.faults?.find((f) => f.name === fault.name)?.with),
       };
     }),
     steadyState: experiment.steadyState.map((p, i) => ({ name: p.name, probe: p.probe.name, expect: doc.steadyState?.[i]?.expect ?? p.probe.defaultExpect })),
@@ -99,6 +99,16 @@ function describePlan(
     recovery: experiment.recovery,
     rollbacks: experiment.rollbacks.map((r) => ({ name: r.name, action: r.action.name })),
   };
+}
+
+/**
+ * A fault's parameters as written; with cohorts, the viewers the run confines it to are shown too,
+ * and the fault the run adds itself (the cohort tags) shows its compiled parameters.
+ */
+function faultWith(experiment: CompiledExperiment, fault: CompiledExperiment["faults"][number], written: unknown): unknown {
+  if (!experiment.cohorts) return written ?? {};
+  if (fault.name === COHORT_TAGS_FAULT) return fault.params;
+  return { ...(written as object | undefined), viewerPercent: `${experiment.cohorts.sizePercent}% (the experiment cohort)`, viewerRequired: true };
 }
 
 /**

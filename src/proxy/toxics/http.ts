@@ -4,6 +4,7 @@
 
 import { z } from "zod";
 import { defineHttpToxic } from "./types.js";
+import { isReservedHeader } from "../../util/reserved-headers.js";
 
 const share = (description: string) => z.number().min(0).max(100).default(100).meta({ description });
 
@@ -16,7 +17,13 @@ export const selection = {
   viewer_header: z.string().default("x-viewer-id").meta({ description: "Header that identifies a viewer." }),
   viewer_cookie: z.string().default("").meta({ description: "Cookie that identifies a viewer (used when the header is absent)." }),
   viewer_cmcd: z.boolean().default(false).meta({ description: "Identify a viewer by the CMCD session id (sid) its player sends, when the header and cookie are absent." }),
+  viewer_required: z.boolean().default(false).meta({ description: "Affect only requests that identify a viewer; otherwise a request without one is decided at random (viewer_percent < 100)." }),
 };
+
+/** How many of the 10 000 viewer buckets a share covers: one rounding, for faults and cohorts alike. */
+export function bucketsOf(percent: number): number {
+  return Math.round(percent * 100);
+}
 
 export const MEDIA_SEGMENTS = "**/*.ts,**/*.m4s,**/*.mp4,**/*.m4a,**/*.m4v,**/*.aac,**/*.vtt,**/*.webm";
 
@@ -90,6 +97,7 @@ export const cohortTag = defineHttpToxic({
     header: z
       .string()
       .regex(/^[A-Za-z0-9-]+$/, { error: "a header name uses letters, digits and -" })
+      .refine((h) => !isReservedHeader(h), { error: "this header frames the message or carries identity" })
       .default("x-chaoscast-cohort")
       .meta({ description: "The header that names the cohort." }),
   }),
@@ -98,7 +106,7 @@ export const cohortTag = defineHttpToxic({
 
 /** Which cohort a viewer's bucket falls in: experiment below the size, control in the next size up. */
 export function cohortOf(bucket: number, cohortPercent: number): "experiment" | "control" | undefined {
-  const size = Math.round(cohortPercent * 100);
+  const size = bucketsOf(cohortPercent);
   if (bucket < size) return "experiment";
   if (bucket < 2 * size) return "control";
   return undefined;
