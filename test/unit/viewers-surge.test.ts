@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { SurgeParams } from "../../src/adapters/viewers/params.js";
 import { describeReached, fold, heldBackBy, NOTHING_REACHED, rampTarget, TokenBucket, type Progress } from "../../src/adapters/viewers/schedule.js";
-import { chooseRendition, Playhead } from "../../src/adapters/viewers/viewer.js";
+import { chooseRendition, Playhead, watch, type ViewerEnv } from "../../src/adapters/viewers/viewer.js";
 import { isCrowdArgv } from "../../src/adapters/viewers/crowd-process.js";
 import { SURGE_MARKER } from "../../src/adapters/viewers/protocol.js";
 import type { Rendition } from "../../src/adapters/hls/manifest.js";
@@ -161,5 +161,43 @@ describe("the crowd's process", () => {
     expect(isCrowdArgv(["/usr/bin/node", "/x/dist/adapters/viewers/worker.js", SURGE_MARKER, "b".repeat(32)], token)).toBe(false);
     expect(isCrowdArgv(["/usr/bin/vim", token], token)).toBe(false);
     expect(isCrowdArgv(["/usr/bin/tail", "-f", "log", token, SURGE_MARKER], token)).toBe(false);
+  });
+});
+
+describe("a live viewer", () => {
+  /** A live window of 10 one-second segments that moves on by one each time it is read. */
+  function slidingLive() {
+    let head = 20;
+    const fetched: number[] = [];
+    const reloads: number[] = [];
+    const get = async (url: string) => {
+      if (url.endsWith("/live.m3u8")) {
+        reloads.push(performance.now());
+        head += 1;
+        const lines = ["#EXTM3U", "#EXT-X-TARGETDURATION:1", `#EXT-X-MEDIA-SEQUENCE:${head - 10}`];
+        for (let n = head - 10; n < head; n++) lines.push("#EXTINF:0.001,", `seg-${n}.ts`);
+        return { status: 200, text: `${lines.join("\n")}\n`, bytes: 100, location: undefined };
+      }
+      fetched.push(Number(/seg-(\d+)\.ts$/.exec(url)![1]));
+      return { status: 200, text: "", bytes: 1000, location: undefined };
+    };
+    return { get, fetched, reloads };
+  }
+
+  it("goes forward from where it joined, and reloads no faster than the target duration", async () => {
+    const live = slidingLive();
+    const stop = new AbortController();
+    const env: ViewerEnv = { get: live.get, rendition: "random", thinkTimeMs: 0, random: Math.random, now: () => performance.now(), setPlaying: () => {}, failed: () => stop.abort() };
+    const watching = watch("http://127.0.0.1:1/live.m3u8", env, stop.signal);
+    const deadline = Date.now() + 10_000;
+    while (live.reloads.length < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    stop.abort();
+    await watching;
+    expect(live.reloads.length).toBeGreaterThanOrEqual(4);
+    // It joined 3 segments behind the live edge and then only ever fetched newer ones.
+    expect(live.fetched.slice(0, 3)).toEqual([18, 19, 20]);
+    for (let i = 1; i < live.fetched.length; i++) expect(live.fetched[i]).toBe(live.fetched[i - 1]! + 1);
+    // EXTINF says 1 ms; the target duration says 1 s: reloads follow the target duration.
+    for (let i = 2; i < live.reloads.length; i++) expect(live.reloads[i]! - live.reloads[i - 1]!).toBeGreaterThanOrEqual(900);
   });
 });

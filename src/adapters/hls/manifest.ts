@@ -45,13 +45,14 @@ export async function readHls(text: string, url: string): Promise<Presentation> 
   return { kind: "hls", renditions: [{ bandwidth: 0, resolution: undefined, playlistUri: url, segments: media.segments, initUri: media.initUri }], live: media.live };
 }
 
-export async function readMediaPlaylist(text: string, url: string): Promise<{ segments: Segment[]; initUri: string | undefined; live: boolean }> {
+export async function readMediaPlaylist(text: string, url: string): Promise<{ segments: Segment[]; initUri: string | undefined; live: boolean; targetDurationS: number | undefined }> {
   if (!text.trimStart().startsWith("#EXTM3U")) throw new ManifestError(`${url} is not an HLS playlist (no #EXTM3U)`);
   const manifest = await parseM3u8(text);
   if (manifest.segments.length === 0) throw new ManifestError(`${url} lists no segments`);
   const segments = manifest.segments.map((s) => ({ uri: new URL(s.uri, url).href, durationS: s.duration }));
   const map = manifest.segments[0]?.map?.uri;
-  return { segments, initUri: map ? new URL(map, url).href : undefined, live: !manifest.endList };
+  const target = manifest.targetDuration;
+  return { segments, initUri: map ? new URL(map, url).href : undefined, live: !manifest.endList, targetDurationS: typeof target === "number" && Number.isFinite(target) && target > 0 ? target : undefined };
 }
 
 export async function readDash(text: string, url: string): Promise<Presentation> {

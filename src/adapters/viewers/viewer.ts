@@ -12,8 +12,8 @@ import type { GetResult } from "./http-get.js";
 export const BUFFER_AHEAD_S = 30;
 /** A live player starts this many segments behind the live edge (hls.js's liveSyncDurationCount). */
 const LIVE_EDGE_SEGMENTS = 3;
-/** How many segment URIs a live viewer remembers to tell new ones from those it has. */
-const SEEN_LIMIT = 64;
+/** A live playlist is never reloaded sooner than this, whatever its durations say. */
+const MIN_RELOAD_S = 1;
 
 export interface ViewerEnv {
   /** GET through the crowd's token bucket and counters; throws on a network error or timeout. */
@@ -73,7 +73,7 @@ async function session(url: string, env: ViewerEnv, signal: AbortSignal): Promis
   if (!first.text.trimStart().startsWith("#EXTM3U")) return plainGets(url, env, signal);
   const presentation = await readHls(first.text, first.url);
   const rendition = chooseRendition(presentation.renditions, env.rendition, env.random);
-  let media = rendition.segments ? { segments: rendition.segments, initUri: rendition.initUri, live: presentation.live } : await loadMedia(env, rendition.playlistUri!, signal);
+  let media = rendition.segments ? { segments: rendition.segments, initUri: rendition.initUri, live: presentation.live, targetDurationS: undefined } : await loadMedia(env, rendition.playlistUri!, signal);
   const playlistUrl = rendition.playlistUri ?? first.url;
   if (media.initUri) await fetchOk(env, media.initUri, false, signal);
 
@@ -84,20 +84,23 @@ async function session(url: string, env: ViewerEnv, signal: AbortSignal): Promis
     await sleep(player.bufferedAheadS() * 1000, signal);
     return;
   }
-  const seen: string[] = [];
+  let last: string | undefined;
   let next: Segment[] = media.segments.slice(-LIVE_EDGE_SEGMENTS);
   for (;;) {
     for (const segment of next) {
       await fetchSegment(env, player, segment, signal);
-      seen.push(segment.uri);
-      if (seen.length > SEEN_LIMIT) seen.shift();
+      last = segment.uri;
     }
     if (signal.aborted) return;
-    // Reload once a segment duration has passed, as a live player does.
-    await sleep((media.segments.at(-1)?.durationS ?? 2) * 1000, signal);
+    // Reload after a target duration (the last segment's, when the playlist gives none), as a live
+    // player does, and never in a tight loop on a playlist that claims segments of no length.
+    await sleep(Math.max(MIN_RELOAD_S, media.targetDurationS ?? media.segments.at(-1)?.durationS ?? 2) * 1000, signal);
     if (signal.aborted) return;
     media = await loadMedia(env, playlistUrl, signal);
-    next = media.segments.filter((s) => !seen.includes(s.uri));
+    // Go on after the last segment fetched; never back to older ones the viewer joined after. One
+    // that has left the window puts the viewer back near the live edge, as a player that fell behind.
+    const at = last === undefined ? -1 : media.segments.findLastIndex((s) => s.uri === last);
+    next = at >= 0 ? media.segments.slice(at + 1) : media.segments.slice(-LIVE_EDGE_SEGMENTS);
   }
 }
 
