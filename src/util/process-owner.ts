@@ -31,7 +31,9 @@ async function statOf(pid: number): Promise<StatFields | null | undefined> {
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     return { state: fields[0] ?? "", ppid: Number(fields[1]), startTime: fields[19] ?? "" };
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return process.platform === "linux" ? undefined : null;
+    // ESRCH: the process went away between opening its stat file and reading it.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ESRCH") return process.platform === "linux" ? undefined : null;
     return null;
   }
 }

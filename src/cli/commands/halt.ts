@@ -94,8 +94,14 @@ export async function haltCommand(options: HaltOptions): Promise<number> {
   const report: { runId: string; title: string; ended: boolean; ms: number }[] = [];
   const deadline = performance.now() + WAIT_MS;
   for (const run of live) {
-    while ((await ownerLiveness(run.owner)) === "alive" && performance.now() < deadline) await sleep(25);
-    const ended = (await ownerLiveness(run.owner)) !== "alive";
+    // One reading decides: asking again after the loop could catch the process mid-exit and read it
+    // as alive once more.
+    let liveness = await ownerLiveness(run.owner);
+    while (liveness === "alive" && performance.now() < deadline) {
+      await sleep(25);
+      liveness = await ownerLiveness(run.owner);
+    }
+    const ended = liveness !== "alive";
     const from = signalled.find((s) => s.run === run)?.at ?? started;
     const ms = Math.round(performance.now() - from);
     report.push({ runId: run.runId, title: run.title, ended, ms });
