@@ -113,6 +113,8 @@ ${EXIT_CODES_HELP}`,
     .description("stop all chaos now: every run here rolls back at once, and none starts until --clear")
     .option("--reason <text>", "why, recorded in the halt file and shown by the runs it stops")
     .option("--clear", "lift the halt: runs may start again")
+    .option("--context <name>", "also revert every fault runs recorded in this Kubernetes context, live runs' included, from any machine")
+    .option("--region <region>", "also revert every fault runs recorded in the tags of this AWS region's EC2 instances, live runs' included")
     .addOption(outputOption(["text", "json"]))
     .addHelpText(
       "after",
@@ -120,6 +122,9 @@ ${EXIT_CODES_HELP}`,
 Examples:
   $ chaoscast halt --reason "incident INC-123"   from any terminal: every run rolls back now
   $ chaoscast halt --clear                       after the incident
+  $ chaoscast halt --context prod-eu --region eu-west-1
+                                                 also undo every fault recorded in that cluster and
+                                                 that region, whichever machine's run made it
 
 halt writes the halt file ($CHAOSCAST_DIR/halt): no run starts while it exists (skipped, exit 5),
 and a running one sees it within 200 ms and aborts as on a breach. It also sends SIGTERM to every

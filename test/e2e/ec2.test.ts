@@ -134,6 +134,30 @@ describe.skipIf(!available)("the ec2 adapter against moto", () => {
     }
   });
 
+  it("halt --region from another machine undoes a live run's stop at once, and the run's own rollback then finds nothing to do", async () => {
+    const dir = workdir();
+    const { ids } = await fleet("vod-origin-halt");
+    const file = writeExperiment(dir, "long.yaml", stopExperiment("vod-origin-halt", "5m"));
+    const child = runCli(["run", "--yes", file], { cwd: dir, env: moto.env });
+    await waitForOutput(child, "injected stop one origin", 60_000);
+    const stopped = Object.entries(await states(ids)).filter(([, s]) => s !== "running");
+    expect(stopped).toHaveLength(1);
+    const id = stopped[0]![0];
+    // Another state directory (another machine): it knows nothing of the run but what the tags say.
+    const elsewhere = workdir();
+    const halt = await runCli(["halt", "--reason", "incident", "--region", "us-east-1"], { cwd: elsewhere, env: moto.env });
+    expect(halt.exitCode, halt.all).toBe(0);
+    expect(halt.stdout).toMatch(/Halting .*reverting it all the same/);
+    expect((await states([id]))[id]).toBe("running");
+    expect(Object.keys(await tagsOf(id)).filter((k) => k.startsWith("chaoscast.io/") && k !== "chaoscast.io/exclude")).toEqual([]);
+    // The run itself, unaware, is stopped here; undoing what is already undone is harmless.
+    child.kill("SIGTERM");
+    const result = await child;
+    expect(result.exitCode, result.all).toBe(2);
+    expect(Object.values(await states(ids)).every((s) => s === "running")).toBe(true);
+    await runCli(["halt", "--clear"], { cwd: elsewhere });
+  });
+
   it("isolates an instance in a deny-all group and gives it its groups back", async () => {
     const dir = workdir();
     const { ids } = await fleet("vod-origin-i");

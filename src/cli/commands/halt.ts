@@ -26,6 +26,10 @@ interface Live {
 export interface HaltOptions extends CommonOptions {
   reason?: string;
   clear?: boolean;
+  /** Also revert every fault recorded in this Kubernetes context, live runs' included. */
+  context?: string;
+  /** Also revert every fault recorded in the tags of this AWS region's EC2 instances, live runs' included. */
+  region?: string;
 }
 
 /** How long halt waits for the runs it signalled to finish rolling back. */
@@ -51,6 +55,7 @@ export async function haltCommand(options: HaltOptions): Promise<number> {
     return EXIT.passed;
   }
 
+  if (options.region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/.test(options.region)) throw new UsageError(`--region ${t(options.region)}: expected an AWS region such as us-east-1`);
   const started = performance.now();
   // One line of plain text: a reason is shown by every run the halt stops, and may be cat-ed.
   const reason = (options.reason ?? "").replace(/[\u0000-\u001f\u007f-\u009f]/g, " ").replace(/\s+/g, " ").trim().slice(0, 150) || "chaoscast halt";
@@ -108,6 +113,14 @@ export async function haltCommand(options: HaltOptions): Promise<number> {
     if (ended) out(style.green(`  ✔ ${t(run.runId)}: rolled back and ended ${ms} ms after the halt (its journal says what was reverted)`));
     else out(style.red(`  ✖ ${t(run.runId)}: still running after ${Math.round(WAIT_MS / 1000)}s; see \`chaoscast rollback --dry-run\`, or \`chaoscast rollback --all\` to end it`));
   }
-  if (json) process.stdout.write(`${terminalSafeJson({ halted: fileProblem === undefined, file, runs: report, ...(fileProblem ? { problem: fileProblem } : {}) }, 2)}\n`);
-  return report.every((r) => r.ended) && fileProblem === undefined ? EXIT.passed : EXIT.rollbackFailed;
+  // Faults recorded in a cluster or an account: every one is reverted, a live run's too (on another
+  // machine it goes on with its method unaware, unless a shared guard in its policy stops it).
+  let recorded: { exit: number; report: unknown[] } | undefined;
+  if (options.context !== undefined || options.region !== undefined) {
+    const { rollbackRecorded } = await import("./rollback.js");
+    out(style.bold(`Reverting every fault recorded in ${t([options.context && `context ${options.context}`, options.region && `region ${options.region}`].filter(Boolean).join(" and "))}, live runs' included:`));
+    recorded = await rollbackRecorded({ ...options, ...(options.context !== undefined ? { context: options.context } : {}), ...(options.region !== undefined ? { region: options.region } : {}) }, style, out, { evenLive: true });
+  }
+  if (json) process.stdout.write(`${terminalSafeJson({ halted: fileProblem === undefined, file, runs: report, ...(recorded ? { recorded: recorded.report } : {}), ...(fileProblem ? { problem: fileProblem } : {}) }, 2)}\n`);
+  return report.every((r) => r.ended) && fileProblem === undefined && (recorded?.exit ?? EXIT.passed) === EXIT.passed ? EXIT.passed : EXIT.rollbackFailed;
 }

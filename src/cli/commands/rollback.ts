@@ -268,7 +268,7 @@ async function rollbackStateDir(options: RollbackOptions, style: Style, out: Out
  * machine or state directory. A record whose run is still alive here, or whose lease is fresh, is
  * left alone; the rest are reverted, and each revert removes its record.
  */
-async function rollbackRecorded(options: RollbackOptions, style: Style, out: Out): Promise<{ exit: number; report: unknown[] }> {
+export async function rollbackRecorded(options: RollbackOptions, style: Style, out: Out, how: { evenLive?: boolean } = {}): Promise<{ exit: number; report: unknown[] }> {
   const ctx: RunContext = { signal: new AbortController().signal, runId: "rollback", note: (m) => out(style.dim(`  ${t(m)}`)), defer: (cleanup) => void cleanup().catch(() => {}) };
   const report: unknown[] = [];
   let problems = 0;
@@ -318,6 +318,17 @@ async function rollbackRecorded(options: RollbackOptions, style: Style, out: Out
       const record = { ...found, fault: description, revert: { ...found.revert, description } };
       const state = await recordState(record);
       const what = `${t(description)} (run ${t(record.runId)}; ${t(record.where)})`;
+      // `halt --context/--region` reverts what live runs hold too: that is what the switch is for.
+      if (state.state === "held" && how.evenLive) {
+        out(style.bold(`Halting ${what}: ${t(state.why)}; reverting it all the same`));
+        const ok = await revertRecorded(record, registry, (event) => {
+          const line = revertEventLine(event, style);
+          if (line !== undefined) out(line);
+        });
+        report.push({ runId: record.runId, where: record.where, fault: record.fault, status: ok ? "reverted" : "revert-failed" });
+        if (!ok) problems += 1;
+        continue;
+      }
       if (state.state === "held") {
         out(style.dim(`skipped ${what}: ${t(state.why)}`));
         report.push({ runId: record.runId, where: record.where, fault: record.fault, status: "held", detail: state.why });
