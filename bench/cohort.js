@@ -90,12 +90,17 @@ async function failedStarts(metricsUrl) {
   return attempts - successes;
 }
 
-export async function run({ quick, signal, log }) {
+/** The built modules a run needs, and the demo stack with its 160 viewers. */
+async function setUp() {
   const { startStack } = await import(path.join(ROOT, "dist/demo/stack.js"));
   const { parseExperiment } = await import(path.join(ROOT, "dist/experiment/loader.js"));
   const { runExperiment } = await import(path.join(ROOT, "dist/engine/runner.js"));
   const { registry } = await import(path.join(ROOT, "dist/registry.js"));
-  const stack = await startStack({ viewers: 160 });
+  return { stack: await startStack({ viewers: 160 }), parseExperiment, runExperiment, registry };
+}
+
+export async function run({ quick, signal, log }) {
+  const { stack, parseExperiment, runExperiment, registry } = await setUp();
   try {
     // Steady: every viewer has started once.
     const deadline = Date.now() + 60_000;
@@ -183,11 +188,7 @@ async function runConfounded({ stack, rounds, signal, log, parseExperiment, runE
 
 /** The confounded pair alone, on a stack of its own (node -e, while tuning). */
 export async function runConfoundedOnly({ quick, signal, log }) {
-  const { startStack } = await import(path.join(ROOT, "dist/demo/stack.js"));
-  const { parseExperiment } = await import(path.join(ROOT, "dist/experiment/loader.js"));
-  const { runExperiment } = await import(path.join(ROOT, "dist/engine/runner.js"));
-  const { registry } = await import(path.join(ROOT, "dist/registry.js"));
-  const stack = await startStack({ viewers: 160 });
+  const { stack, parseExperiment, runExperiment, registry } = await setUp();
   try {
     await new Promise((r) => setTimeout(r, 15_000));
     return await runConfounded({ stack, rounds: quick ? 1 : 3, signal, log, parseExperiment, runExperiment, registry });

@@ -5,6 +5,7 @@ import { DURATION_PATTERN, parseDuration } from "./duration.js";
 import { parsePercent } from "./percent.js";
 import { describeValue } from "../util/describe.js";
 import { parseExpectation } from "./expect.js";
+import { isReservedHeader } from "../util/reserved-headers.js";
 
 /** Nothing chaoscast waits for should take longer than a day; it also keeps timers in range. */
 export const MAX_DURATION_MS = 24 * 3_600_000;
@@ -79,3 +80,10 @@ export const HttpHeadersSchema = z.record(
 
 /** A run id as chaoscast makes them (and as state files, the watchdog and cluster records carry them). */
 export const RunIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, { error: "expected a run id (letters, digits, '.', '_', '-')" });
+
+/** The header that names a viewer's cohort: not one that frames the message or carries identity. */
+export const CohortHeaderSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9-]+$/, { error: "a header name uses letters, digits and -" })
+  .refine((h) => !isReservedHeader(h), { error: "this header frames the message or carries identity; name a header of your own, e.g. x-chaoscast-cohort" })
+  .default("x-chaoscast-cohort");

@@ -7,13 +7,12 @@ import type { ActionDef, ProbeDef } from "../contract/adapter.js";
 import type { RegistryView } from "../contract/registry-view.js";
 import { SelectionSchema } from "../contract/selection.js";
 import { ScheduleSchema } from "../contract/schedule.js";
-import { DurationSchema, NameSchema, PercentSchema, PositiveDurationSchema } from "../contract/common-schemas.js";
+import { CohortHeaderSchema, DurationSchema, NameSchema, PercentSchema, PositiveDurationSchema } from "../contract/common-schemas.js";
 import { formatDuration } from "../contract/duration.js";
 
 // The problem is reported at the key, so the message need not repeat it.
 const refineAtLeast = (min: number) => [(ms: number) => ms >= min, { error: (iss: { input: unknown }) => `expected at least ${min}ms, found ${formatDuration(Number(iss.input))}` }] as const;
 import { describeValue } from "../util/describe.js";
-import { isReservedHeader } from "../util/reserved-headers.js";
 
 const ScalarSchema = z.union([z.string(), z.number(), z.boolean()]);
 
@@ -43,12 +42,7 @@ const CohortsSchema = z
       .boolean()
       .default(false)
       .meta({ description: "Identify a viewer by the CMCD session id (sid) its player sends when the header and cookie are absent: a cohort of playback sessions." }),
-    header: z
-      .string()
-      .regex(/^[A-Za-z0-9-]+$/, { error: "a header name uses letters, digits and -" })
-      .refine((h) => !isReservedHeader(h), { error: "this header frames the message or carries identity; name a header of your own, e.g. x-chaoscast-cohort" })
-      .default("x-chaoscast-cohort")
-      .meta({ description: "Header the link adds to each request and response of a cohort: experiment or control." }),
+    header: CohortHeaderSchema.meta({ description: "Header the link adds to each request and response of a cohort: experiment or control." }),
     starts: z
       .object({
         metrics: z.url({ protocol: /^https?$/ }).optional().meta({ description: "A Prometheus text endpoint that counts starts, e.g. the players' or a telemetry collector's." }),

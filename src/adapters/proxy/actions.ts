@@ -5,11 +5,10 @@ import { z } from "zod";
 import { AdapterError } from "../../errors.js";
 import { defineAction, revertWith, type ActionDef, type RunContext, type Target } from "../../contract/adapter.js";
 import { enableRevert, removeToxicRevert } from "./reverts.js";
-import { DurationSchema, PercentSchema } from "../../contract/common-schemas.js";
+import { CohortHeaderSchema, DurationSchema, PercentSchema } from "../../contract/common-schemas.js";
 import { ProxyApiClient } from "./client.js";
 import { LeaseKeeper } from "./lease.js";
 import { MEDIA_SEGMENTS } from "../../proxy/toxics/http.js";
-import { isReservedHeader } from "../../util/reserved-headers.js";
 import type { ProxyTargetData } from "./targets.js";
 
 const StreamSchema = z
@@ -267,12 +266,7 @@ export const tagCohorts = toxicAction({
       size: PercentSchema.prefault("1%")
         .refine((p) => p >= 0.01 && p <= 50, { error: "expected a cohort size from 0.01% (one viewer in 10 000) to 50% (two cohorts share the viewers)" })
         .meta({ description: "Size of each cohort, as a share of viewers." }),
-      header: z
-        .string()
-        .regex(/^[A-Za-z0-9-]+$/, { error: "a header name uses letters, digits and -" })
-        .refine((h) => !isReservedHeader(h), { error: "this header frames the message or carries identity; name a header of your own, e.g. x-chaoscast-cohort" })
-        .default("x-chaoscast-cohort")
-        .meta({ description: "The header that names the cohort, on requests to the upstream and on responses." }),
+      header: CohortHeaderSchema.meta({ description: "The header that names the cohort, on requests to the upstream and on responses." }),
       viewerHeader: z.string().default("x-viewer-id").meta({ description: "Header that identifies a viewer." }),
       viewerCookie: z.string().optional().meta({ description: "Cookie that identifies a viewer when the header is absent." }),
       viewerCmcd: z.boolean().default(false).meta({ description: "Identify a viewer by the CMCD session id (sid) its player sends, when the header and cookie are absent." }),
