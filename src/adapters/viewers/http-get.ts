@@ -62,7 +62,11 @@ export function get(
         bytes += chunk.length;
         if (options.keepText && bytes <= MAX_TEXT_BYTES) chunks.push(chunk);
       });
-      res.on("end", () => finish(null, { status: res.statusCode ?? 0, text: options.keepText ? Buffer.concat(chunks).toString("utf8") : "", bytes, location: res.headers.location }));
+      res.on("end", () => {
+        // A playlist cut short would be read as if whole (a live one would lose its live edge).
+        if (options.keepText && bytes > MAX_TEXT_BYTES) return finish(new Error(`${url} is over ${MAX_TEXT_BYTES / 1024 / 1024} MB: too big a playlist to read`));
+        finish(null, { status: res.statusCode ?? 0, text: options.keepText ? Buffer.concat(chunks).toString("utf8") : "", bytes, location: res.headers.location });
+      });
       res.on("error", (err) => finish(err));
       res.on("aborted", () => finish(new Error("the response was cut short")));
     });
