@@ -92,6 +92,11 @@ export interface ActionDef<P extends z.ZodType = z.ZodType> {
    * destroys what cannot be recreated, such as ec2.terminate); refused with exit 4 otherwise.
    */
   requiresPolicy?: "allowTerminate";
+  /**
+   * Synthetic load the fault sends at its peak (viewers.surge: its `to`), for the policy's
+   * maxSurgeViewers, which caps the sum over a run's faults.
+   */
+  syntheticViewers?: (params: z.output<P>) => number;
   /** For "when-configured": whether these parameters configure an undo (plan shows the difference). */
   revertConfigured?: (params: z.output<P>) => boolean;
   /**

@@ -352,6 +352,7 @@ export function staticFacts(experiment: CompiledExperiment): StaticFacts {
     hasWindows: (experiment.schedule?.windows?.length ?? 0) > 0,
     percents: experiment.targets.flatMap((t) => (t.select?.percent !== undefined ? [{ target: t.name, percent: t.select.percent }] : [])),
     permissions: experiment.faults.flatMap((f) => (f.action.requiresPolicy ? [{ fault: f.name, action: f.action.name, permission: f.action.requiresPolicy }] : [])),
+    crowds: experiment.faults.flatMap((f) => (f.action.syntheticViewers ? [{ fault: f.name, viewers: f.action.syntheticViewers(f.params) }] : [])),
   };
 }
 

@@ -64,6 +64,11 @@ export const PolicySchema = z
       .max(20)
       .optional()
       .meta({ description: "Halt switches checked before and during every run: a file, an HTTP URL that must answer 2xx, a Prometheus alert that must not fire. Guards of every policy file apply." }),
+    maxSurgeViewers: z
+      .int()
+      .min(1)
+      .optional()
+      .meta({ description: "Most synthetic viewers the faults of one run may send (viewers.surge's `to`, summed over the run's faults)." }),
     allowTerminate: z
       .boolean()
       .optional()
@@ -87,6 +92,7 @@ export interface Policy {
   maxTargets?: Rule<number>;
   maxPercent?: Rule<number>;
   maxDuration?: Rule<number>;
+  maxSurgeViewers?: Rule<number>;
   requireWindow?: Rule<true>;
   /** Irreversible actions (ec2.terminate) allowed: true only if some file says so and none says false. */
   allowTerminate?: Rule<boolean>;
@@ -103,7 +109,7 @@ export const NO_POLICY: Policy = {};
 export function mergePolicies(parts: { limits: PolicyLimits; source: (key: PolicyKey) => string }[]): Policy {
   const merged: Policy = {};
   for (const { limits, source } of parts) {
-    for (const key of ["maxTargets", "maxPercent", "maxDuration"] as const) {
+    for (const key of ["maxTargets", "maxPercent", "maxDuration", "maxSurgeViewers"] as const) {
       const value = limits[key];
       const current = merged[key];
       if (value !== undefined && (!current || value < current.value)) merged[key] = { value, source: source(key) };
@@ -143,6 +149,8 @@ export interface StaticFacts {
   percents: { target: string; percent: number }[];
   /** Faults whose action needs a permission of the policy (ec2.terminate: allowTerminate). */
   permissions?: { fault: string; action: string; permission: "allowTerminate" }[];
+  /** Synthetic viewers each fault sends at its peak (flash crowds), for maxSurgeViewers. */
+  crowds?: { fault: string; viewers: number }[];
 }
 
 /** What can be judged from the experiment alone (plan and run, before any target is resolved). */
@@ -157,6 +165,11 @@ export function checkStatic(facts: StaticFacts, policy: Policy): Violation[] {
         out.push({ limit: "maxPercent", target, message: `target "${target}" selects ${percent}% of its candidates, over the policy's maxPercent of ${policy.maxPercent.value}% (${policy.maxPercent.source})` });
       }
     }
+  }
+  const crowd = (facts.crowds ?? []).reduce((sum, c) => sum + c.viewers, 0);
+  if (policy.maxSurgeViewers && crowd > policy.maxSurgeViewers.value) {
+    const which = (facts.crowds ?? []).map((c) => `"${c.fault}" ${c.viewers}`).join(", ");
+    out.push({ limit: "maxSurgeViewers", message: `the run's faults send ${crowd} synthetic viewers (${which}), more than the policy's maxSurgeViewers of ${policy.maxSurgeViewers.value} (${policy.maxSurgeViewers.source})` });
   }
   for (const need of facts.permissions ?? []) {
     if (policy[need.permission]?.value !== true) {

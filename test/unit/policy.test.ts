@@ -56,3 +56,18 @@ describe("the blast-radius policy", () => {
     expect(isExcluded({})).toBe(false);
   });
 });
+
+describe("maxSurgeViewers", () => {
+  it("caps the synthetic viewers of all a run's faults together, the strictest file winning", () => {
+    const policy = mergePolicies([from("repo", { maxSurgeViewers: 2000 }), from("home", { maxSurgeViewers: 1000 })]);
+    expect(policy.maxSurgeViewers).toEqual({ value: 1000, source: expect.stringContaining("home") });
+    const crowds = [
+      { fault: "finale", viewers: 800 },
+      { fault: "replay", viewers: 400 },
+    ];
+    const [violation, ...rest] = checkStatic({ methodMs: 1000, hasWindows: false, percents: [], crowds }, policy);
+    expect(rest).toEqual([]);
+    expect(violation).toMatchObject({ limit: "maxSurgeViewers", message: expect.stringMatching(/send 1200 synthetic viewers \("finale" 800, "replay" 400\), more than the policy's maxSurgeViewers of 1000/) });
+    expect(checkStatic({ methodMs: 1000, hasWindows: false, percents: [], crowds: crowds.slice(0, 1) }, policy)).toEqual([]);
+  });
+});

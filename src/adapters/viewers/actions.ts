@@ -48,6 +48,7 @@ export const surge = defineAction({
   target: "viewers",
   reversible: "always",
   params: SurgeParams,
+  syntheticViewers: (params) => params.to,
   example: { to: 800, ramp: "10s", maxRequestsPerSecond: 2000, maxDuration: "5m" },
   async preflight(params, target, ctx) {
     program(target);
