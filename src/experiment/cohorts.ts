@@ -60,14 +60,14 @@ export function compileCohorts(
   }
   if (problems.length > before) return undefined;
 
-  const viewer = { viewerHeader: block.viewerHeader, viewerCmcd: block.viewerCmcd, viewerCookie: block.viewerCookie };
+  const viewer = { viewerHeader: block.viewerHeader, viewerCmcd: block.viewerCmcd, viewerCookie: block.viewerCookie, viewerSalt: block.salt };
   // cohorts: says who the viewers are and which of them a fault reaches: the experiment cohort,
   // and never a request that names no viewer (it is in neither cohort).
   for (const fault of faults) fault.params = { ...(fault.params as object), ...viewer, viewerPercent: block.size, viewerRequired: true };
   const tags: FaultSpec = {
     name: COHORT_TAGS_FAULT,
     action: tagAction,
-    params: tagAction.params.parse({ size: block.size, header: block.header, viewerHeader: block.viewerHeader, viewerCmcd: block.viewerCmcd, ...(block.viewerCookie !== undefined ? { viewerCookie: block.viewerCookie } : {}) }),
+    params: tagAction.params.parse({ size: block.size, header: block.header, viewerHeader: block.viewerHeader, viewerCmcd: block.viewerCmcd, viewerSalt: block.salt, ...(block.viewerCookie !== undefined ? { viewerCookie: block.viewerCookie } : {}) }),
     target: block.split,
     atMs: 0,
     durationMs: undefined,

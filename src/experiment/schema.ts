@@ -42,6 +42,11 @@ const CohortsSchema = z
       .boolean()
       .default(false)
       .meta({ description: "Identify a viewer by the CMCD session id (sid) its player sends when the header and cookie are absent: a cohort of playback sessions." }),
+    salt: z
+      .string()
+      .max(200)
+      .default("")
+      .meta({ description: "Mixed into the viewer hash: another salt picks other cohorts (e.g. one per game day, so the same viewers are not the experiment cohort every time)." }),
     header: CohortHeaderSchema.meta({ description: "Header the link adds to each request and response of a cohort: experiment or control." }),
     starts: z
       .object({

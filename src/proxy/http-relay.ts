@@ -60,7 +60,7 @@ export class HttpRelay {
     const path = new URL(req.url ?? "/", "http://relay").pathname;
     const applied: Applied[] = [];
     for (const record of this.owner.httpToxics()) {
-      const a = record.attributes as { path: string; method: string; percent: number; viewer_percent: number; viewer_header: string; viewer_cookie: string; viewer_cmcd: boolean; viewer_required: boolean };
+      const a = record.attributes as { path: string; method: string; percent: number; viewer_percent: number; viewer_header: string; viewer_cookie: string; viewer_cmcd: boolean; viewer_required: boolean; viewer_salt: string };
       if (!this.matcher(record.attributes, a.path)(path)) continue;
       if (a.method && a.method.toUpperCase() !== req.method) continue;
       if (a.viewer_percent < 100 || a.viewer_required) {
@@ -68,7 +68,7 @@ export class HttpRelay {
         // A fault for a cohort reaches identified viewers only.
         if (key === undefined && a.viewer_required) continue;
         // Without a viewer key there is no viewer to keep consistent: decide per request.
-        const bucket = key === undefined ? Math.floor(record.random() * 10_000) : viewerBucket(key);
+        const bucket = key === undefined ? Math.floor(record.random() * 10_000) : viewerBucket(key, a.viewer_salt);
         if (bucket >= bucketsOf(a.viewer_percent)) continue;
       }
       if (a.percent < 100 && record.random() * 100 >= a.percent) continue;
@@ -85,11 +85,11 @@ export class HttpRelay {
   private tagCohorts(req: IncomingMessage, res: ServerResponse, applied: Applied[], cmcdSid: string | undefined): void {
     for (const { record, effect } of applied) {
       if (effect.kind !== "tag-cohort") continue;
-      const a = record.attributes as { viewer_header: string; viewer_cookie: string; viewer_cmcd: boolean };
+      const a = record.attributes as { viewer_header: string; viewer_cookie: string; viewer_cmcd: boolean; viewer_salt: string };
       // The viewer is read before the client's own cohort header is dropped.
       const key = viewerKey(req, a.viewer_header, a.viewer_cookie, a.viewer_cmcd ? cmcdSid : undefined);
       delete req.headers[effect.header];
-      const cohort = key === undefined ? undefined : cohortOf(viewerBucket(key), effect.cohortPercent);
+      const cohort = key === undefined ? undefined : cohortOf(viewerBucket(key, a.viewer_salt), effect.cohortPercent);
       if (cohort === undefined) continue;
       req.headers[effect.header] = cohort;
       res.setHeader(effect.header, cohort);

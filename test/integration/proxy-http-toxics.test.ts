@@ -233,6 +233,23 @@ describe("the cohort_tag toxic", () => {
     }
   });
 
+  it("with a salt picks other cohorts, and a fault with the same salt still lands on exactly its experiment cohort", async () => {
+    const plain = await httpLink([{ type: "cohort_tag", attributes: { cohort_percent: 20 } }]);
+    const salted = await httpLink([
+      { type: "cohort_tag", attributes: { cohort_percent: 20, viewer_salt: "game-day-7" } },
+      { type: "http_error", attributes: { status: 503, viewer_percent: 20, viewer_required: true, viewer_salt: "game-day-7" } },
+    ]);
+    let moved = 0;
+    for (let i = 0; i < 200; i++) {
+      const headers = { "x-viewer-id": `viewer-${i}` };
+      const before = await tagged(`${plain.base}/health`, headers);
+      const after = await tagged(`${salted.base}/health`, headers);
+      if (before.cohort !== after.cohort) moved += 1;
+      expect(after.status === 503).toBe(after.cohort === "experiment");
+    }
+    expect(moved).toBeGreaterThan(20);
+  });
+
   it("tags nobody without a viewer key", async () => {
     const link = await httpLink([{ type: "cohort_tag", attributes: { cohort_percent: 50 } }]);
     const answers = await inBatches(20, 10, () => tagged(`${link.base}/echo-headers`, {}));

@@ -99,6 +99,12 @@ describe("an experiment with cohorts", () => {
     }
   });
 
+  it("gives its salt to the tags and to every fault, so they pick the same viewers", () => {
+    const exp = load(experiment(ERRORS).replace("  size: 5%", "  size: 5%\n  salt: game-day-7"));
+    expect(exp.faults[0]!.params).toMatchObject({ viewerSalt: "game-day-7" });
+    expect(exp.faults[1]!.params).toMatchObject({ viewerSalt: "game-day-7" });
+  });
+
   it("refuses good and total naming the same counter, and sizes below one bucket", () => {
     expect(problems(experiment(ERRORS).replace("total: playback_start_attempts_total", "total: playback_start_success_total")).join("\n")).toMatch(/good and total are the same counter/);
     for (const size of ["1e-300", "0.001%"]) {

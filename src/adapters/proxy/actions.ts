@@ -185,9 +185,10 @@ const HttpScope = {
     .boolean()
     .default(false)
     .meta({ description: "Affect only requests that identify a viewer (header, cookie or CMCD); without it, a request with no viewer id is decided at random. Set for you by cohorts:." }),
+  viewerSalt: z.string().max(200).default("").meta({ description: "Mixed into the viewer hash: another salt picks another share of viewers; faults with the same salt pick the same ones." }),
 };
 
-type Scope = { match: { path?: string | undefined; method?: string | undefined }; percent: number; viewerPercent: number; viewerHeader: string; viewerCookie?: string | undefined; viewerCmcd: boolean; viewerRequired: boolean };
+type Scope = { match: { path?: string | undefined; method?: string | undefined }; percent: number; viewerPercent: number; viewerHeader: string; viewerCookie?: string | undefined; viewerCmcd: boolean; viewerRequired: boolean; viewerSalt: string };
 
 function scope(p: Scope, defaultPath?: string): Record<string, unknown> {
   return {
@@ -199,6 +200,7 @@ function scope(p: Scope, defaultPath?: string): Record<string, unknown> {
     viewer_cookie: p.viewerCookie ?? "",
     viewer_cmcd: p.viewerCmcd,
     viewer_required: p.viewerRequired,
+    viewer_salt: p.viewerSalt,
   };
 }
 
@@ -270,8 +272,9 @@ export const tagCohorts = toxicAction({
       viewerHeader: z.string().default("x-viewer-id").meta({ description: "Header that identifies a viewer." }),
       viewerCookie: z.string().optional().meta({ description: "Cookie that identifies a viewer when the header is absent." }),
       viewerCmcd: z.boolean().default(false).meta({ description: "Identify a viewer by the CMCD session id (sid) its player sends, when the header and cookie are absent." }),
+      viewerSalt: z.string().max(200).default("").meta({ description: "Mixed into the viewer hash: another salt picks other cohorts; faults with the same salt reach the same experiment cohort." }),
     })
     .strict(),
   example: { size: "1%" },
-  attributes: (p) => ({ cohort_percent: p.size, header: p.header, viewer_header: p.viewerHeader, viewer_cookie: p.viewerCookie ?? "", viewer_cmcd: p.viewerCmcd }),
+  attributes: (p) => ({ cohort_percent: p.size, header: p.header, viewer_header: p.viewerHeader, viewer_cookie: p.viewerCookie ?? "", viewer_cmcd: p.viewerCmcd, viewer_salt: p.viewerSalt }),
 });

@@ -18,6 +18,7 @@ export const selection = {
   viewer_cookie: z.string().default("").meta({ description: "Cookie that identifies a viewer (used when the header is absent)." }),
   viewer_cmcd: z.boolean().default(false).meta({ description: "Identify a viewer by the CMCD session id (sid) its player sends, when the header and cookie are absent." }),
   viewer_required: z.boolean().default(false).meta({ description: "Affect only requests that identify a viewer; otherwise a request without one is decided at random (viewer_percent < 100)." }),
+  viewer_salt: z.string().max(200).default("").meta({ description: "Mixed into the viewer hash: another salt picks another share of viewers (toxics with the same salt pick the same)." }),
 };
 
 /** How many of the 10 000 viewer buckets a share covers: one rounding, for faults and cohorts alike. */
@@ -113,7 +114,8 @@ export function cohortOf(bucket: number, cohortPercent: number): "experiment" | 
 }
 
 /** FNV-1a: a stable bucket 0..9999 per viewer, so the same viewer is always in or always out. */
-export function viewerBucket(key: string): number {
+export function viewerBucket(key: string, salt = ""): number {
+  if (salt !== "") key = `${salt}\u0000${key}`;
   let hash = 0x811c9dc5;
   for (let i = 0; i < key.length; i++) {
     hash ^= key.charCodeAt(i);
