@@ -46,13 +46,15 @@ describe("toxics do what they say, measured on real connections", () => {
     expect(added).toBeLessThanOrEqual(205);
   });
 
-  it("bandwidth: 125 KB/s delivers 1 Mbit/s ± 5%", async () => {
+  it("bandwidth: 125 KB/s delivers 1 Mbit/s, never 5% more, and not far less even on a loaded machine", async () => {
     const slow = await link([{ type: "bandwidth", attributes: { rate: 125 } }]);
     const result = await fetchBytes(`${slow.base}/bytes?n=250000`, 10_000);
     expect(result.bytes).toBe(250_000);
     const mbitPerSecond = (result.bytes * 8) / 1e6 / (result.ms / 1000);
-    expect(mbitPerSecond).toBeGreaterThan(0.95);
+    // The cap is the toxic's promise; below it, a CI machine running three test files on two cores
+    // has been seen to deliver 0.88 of the rate (the client's own reads come late): bench/ measures.
     expect(mbitPerSecond).toBeLessThan(1.05);
+    expect(mbitPerSecond).toBeGreaterThan(0.8);
   });
 
   it("timeout: data stops and the connection closes after the timeout", async () => {
