@@ -96,7 +96,7 @@ function load(url, seconds) {
 
 async function hasWrk() {
   const result = await execa("wrk", ["--version"], { reject: false });
-  return result.exitCode !== undefined && /wrk \d/.test(`${result.stdout}${result.stderr}`);
+  return result.exitCode !== undefined && /^wrk /m.test(`${result.stdout}${result.stderr}`);
 }
 
 /** wrk, one thread, the same connections; its figures in autocannon's units (MB/s is 10^6 bytes). */
