@@ -96,7 +96,7 @@ describe("chaoscast demo", () => {
     expect(processesMentioning(path.join(tmp, "chaoscast-demo-prometheus-"))).toEqual([]);
     expect(readdirSync(tmp).filter((f) => f.startsWith("chaoscast-demo-prometheus-"))).toEqual([]);
     await expect(fetch(`${promUrl}/-/ready`)).rejects.toThrow();
-  }, 180_000);
+  }, 300_000);
 
   it("explains an unknown mode", async () => {
     const result = await runCli(["demo", "sideways"], { cwd: workdir() });
