@@ -163,6 +163,12 @@ export interface ProbeDef<P extends z.ZodType = z.ZodType> {
   /** The probe's own timeout from its params, if it has one. */
   timeoutOf(params: z.output<P>): number;
   run(params: z.output<P>, ctx: ProbeContext): Promise<Observation>;
+  /**
+   * Optional, for in-band probes: during the method, instead of waiting to be polled, push an
+   * observation whenever what the probe watches changes, until the signal aborts; the engine judges
+   * each one at once. Rejects when the source fails; the engine then polls `run` until it is back.
+   */
+  subscribe?(params: z.output<P>, ctx: { signal: AbortSignal }, push: (observation: Observation) => void): Promise<void>;
 }
 
 /**

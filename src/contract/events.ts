@@ -61,7 +61,8 @@ export type RunEventBody =
       inconclusive?: string;
       durationMs: number;
     }
-  | { type: "breach"; probes: string[]; consecutive: number; after: number }
+  /** `inBand`: pushed by an in-band probe between rounds; it aborts at once (its window is the smoothing). */
+  | { type: "breach"; probes: string[]; consecutive: number; after: number; inBand?: boolean }
   | { type: "abort"; reason: string }
   | { type: "fault-injected"; fault: string; action: string; target: TargetRef | null; revert: string | null }
   | { type: "fault-failed"; fault: string; action: string; target: TargetRef | null; error: string }

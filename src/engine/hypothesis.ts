@@ -56,18 +56,24 @@ export async function runProbe(spec: ProbeSpec, signal: AbortSignal, capMs?: num
   if (observation.error !== undefined && capMs !== undefined && capMs < ownTimeout && !signal.aborted && /timed out|no answer/.test(observation.error)) {
     observation = { ...observation, error: `no answer within one abort interval (${capMs}ms)`, summary: "no answer in time" };
   }
-  if (observation.noVerdict?.as === "pass") return { spec, observation, ok: true, failures: [], durationMs };
-  if (observation.noVerdict?.as === "inconclusive") return { spec, observation, ok: true, inconclusive: observation.noVerdict.reason, failures: [], durationMs };
-  if (observation.error !== undefined) return { spec, observation, ok: false, failures: [observation.error], durationMs };
   // The probe's timeout bounds judging too: a slow regex match gets what the probe left of it, but
   // never so little that an ordinary large body could not be matched.
   const deadlineMs = Math.max(timeoutMs - durationMs, Math.min(timeoutMs, MIN_MATCH_MS));
-  const verdict = await judge(spec.expectation, observation.fields, spec.probe.primaryField, { deadlineMs, signal });
+  return judgeObservation(spec, observation, durationMs, { deadlineMs, signal });
+}
+
+/** An observation judged against the probe's expectation (also for observations an in-band probe pushed). */
+export async function judgeObservation(spec: ProbeSpec, observation: Observation, durationMs: number, limits: { deadlineMs: number; signal: AbortSignal }): Promise<ProbeResult> {
+  if (observation.noVerdict?.as === "pass") return { spec, observation, ok: true, failures: [], durationMs };
+  if (observation.noVerdict?.as === "inconclusive") return { spec, observation, ok: true, inconclusive: observation.noVerdict.reason, failures: [], durationMs };
+  if (observation.error !== undefined) return { spec, observation, ok: false, failures: [observation.error], durationMs };
+  const verdict = await judge(spec.expectation, observation.fields, spec.probe.primaryField, limits);
   return { spec, observation, ok: verdict.ok, failures: verdict.failures, durationMs };
 }
 
-export async function checkHypothesis(probes: readonly ProbeSpec[], signal: AbortSignal, capMs?: number): Promise<CheckResult> {
-  const results = await Promise.all(probes.map((spec) => runProbe(spec, signal, capMs)));
+/** Run every probe; `known` supplies results already in hand (an in-band probe's latest push), which are not polled again. */
+export async function checkHypothesis(probes: readonly ProbeSpec[], signal: AbortSignal, capMs?: number, known?: (spec: ProbeSpec) => ProbeResult | undefined): Promise<CheckResult> {
+  const results = await Promise.all(probes.map((spec) => known?.(spec) ?? runProbe(spec, signal, capMs)));
   return { ok: results.every((r) => r.ok && r.inconclusive === undefined), results };
 }
 

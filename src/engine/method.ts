@@ -1,11 +1,12 @@
 // The method: faults injected on their timeline while the steady-state probes run every
 // abort.interval; `abort.after` consecutive breaches abort it at once.
 
-import type { CompiledExperiment } from "../contract/compiled-experiment.js";
+import type { CompiledExperiment, ProbeSpec } from "../contract/compiled-experiment.js";
 import { errorMessage } from "../errors.js";
 import { combinedSignal, sleep } from "../util/abortable.js";
 import type { Phase, RunEventBody } from "../contract/events.js";
-import { checkHypothesis, observationEvent } from "./hypothesis.js";
+import { checkHypothesis, observationEvent, type ProbeResult } from "./hypothesis.js";
+import { InBandWatch } from "./in-band.js";
 import type { FaultLedger, InjectedFault } from "./injected.js";
 import { DEFAULT_ROLLBACK_POLICY, revertOne, type PerformRevert } from "./rollback.js";
 import { buildTimeline } from "./timeline.js";
@@ -65,10 +66,20 @@ export async function runMethod(options: MethodOptions): Promise<MethodResult> {
   let graceUntil = -Infinity;
 
   let breaches = 0;
+  // In-band probes push what they see: a breach they push aborts at once, outside the rounds.
+  const inBand = new InBandWatch(experiment.steadyState, stop.signal, (result) => {
+    if (stop.signal.aborted) return;
+    // Inside a grace period the round will journal it, uncounted.
+    if (experiment.abort.graceMs !== 0 && elapsed() < graceUntil) return;
+    breaches += 1;
+    emit(observationEvent("method", result, true));
+    emit({ type: "breach", probes: [result.spec.name], consecutive: 1, after: 1, inBand: true });
+    abort(`steady state breached in-band (${result.spec.name}: ${result.failures.join("; ")})`);
+  });
   const watcher = watch(experiment, stop.signal, (event) => {
     if (event.type === "breach") breaches += 1;
     emit(event);
-  }, () => graceUntil, abort, elapsed);
+  }, () => graceUntil, abort, elapsed, (spec) => inBand.fresh(spec));
 
   const guarding = watchGuards(options.guards ?? [], experiment.abort.intervalMs, stop.signal, abort);
 
@@ -137,6 +148,7 @@ export async function runMethod(options: MethodOptions): Promise<MethodResult> {
     stop.abort();
     options.interrupt.removeEventListener("abort", onInterrupt);
     await watcher;
+    await inBand.done();
     await guarding;
     await comparing;
   }
@@ -154,6 +166,7 @@ async function watch(
   graceUntil: () => number,
   abort: (reason: string) => void,
   elapsed: () => number,
+  known: (spec: ProbeSpec) => ProbeResult | undefined,
 ): Promise<void> {
   const { intervalMs, after } = experiment.abort;
   const phase: Phase = "method";
@@ -161,7 +174,7 @@ async function watch(
   while (!stop.aborted && experiment.steadyState.length > 0) {
     const roundStart = elapsed();
     // A probe that cannot answer within one interval counts as a breach: that bounds abort latency.
-    const check = await checkHypothesis(experiment.steadyState, stop, intervalMs);
+    const check = await checkHypothesis(experiment.steadyState, stop, intervalMs, known);
     if (stop.aborted) return; // results cut short by the end of the method are not judged
     // With no grace configured every breach counts, even in a round that overlapped an injection.
     const counted = experiment.abort.graceMs === 0 || roundStart >= graceUntil();

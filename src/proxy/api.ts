@@ -6,17 +6,42 @@ import { chaoscastVersion } from "../version.js";
 import type { ProxyCollection, ProxyInput } from "./collection.js";
 import { apiErrors, ProxyApiError } from "./errors.js";
 import { toxicJson, type ToxicInput } from "./proxy.js";
+import { MAX_KEPT, MAX_WINDOW_MS, type TrafficFilter } from "./traffic.js";
 
 const MAX_BODY = 1024 * 1024;
-const KNOWN_PATHS = new Set(["/version", "/reset", "/proxies", "/populate", "/proxies/:", "/proxies/:/toxics", "/proxies/:/toxics/:", "/proxies/:/cmcd"]);
+const KNOWN_PATHS = new Set(["/version", "/reset", "/proxies", "/populate", "/proxies/:", "/proxies/:/toxics", "/proxies/:/toxics/:", "/proxies/:/cmcd", "/proxies/:/traffic"]);
+/** Streams open at once, over all links: each costs a little work per exchange relayed. */
+const MAX_TRAFFIC_STREAMS = 64;
+let trafficStreams = 0;
 
 /** A duration in a query string: 30s, 500ms, 2m, or milliseconds. */
-function queryMs(value: string | null, fallback: number, name: string): number {
+function queryMs(value: string | null, fallback: number, name: string, maxMs = 24 * 3_600_000): number {
   if (value === null || value === "") return fallback;
   const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value);
   const ms = m ? Number(m[1]) * (m[2] === "s" ? 1000 : m[2] === "m" ? 60_000 : 1) : Number.NaN;
-  if (!(ms > 0 && ms <= 24 * 3_600_000)) throw apiErrors.badRequest(`${name}=${value.slice(0, 40)}: expected a duration such as 30s`);
+  if (!(ms > 0 && ms <= maxMs)) throw apiErrors.badRequest(`${name}=${value.slice(0, 40)}: expected a duration such as 30s, at most ${maxMs / 1000}s`);
   return ms;
+}
+
+/** The window a traffic query asks for: ?window=10s&last=100&cohort=experiment&paths=*.ts */
+function trafficFilter(query: URLSearchParams): TrafficFilter {
+  const filter: TrafficFilter = { windowMs: queryMs(query.get("window"), 10_000, "window", MAX_WINDOW_MS) };
+  const last = query.get("last");
+  if (last !== null && last !== "") {
+    if (!/^\d{1,6}$/.test(last) || Number(last) < 1 || Number(last) > MAX_KEPT) throw apiErrors.badRequest(`last=${last.slice(0, 40)}: expected a whole number of requests from 1 to ${MAX_KEPT}`);
+    filter.last = Number(last);
+  }
+  const cohort = query.get("cohort");
+  if (cohort !== null && cohort !== "") {
+    if (cohort !== "experiment" && cohort !== "control") throw apiErrors.badRequest(`cohort=${cohort.slice(0, 40)}: expected experiment or control`);
+    filter.cohort = cohort;
+  }
+  const paths = query.get("paths");
+  if (paths !== null && paths !== "") {
+    if (paths.length > 2048) throw apiErrors.badRequest("paths: at most 2048 characters of globs");
+    filter.paths = paths;
+  }
+  return filter;
 }
 
 export function createApiServer(collection: ProxyCollection): http.Server {
@@ -86,6 +111,30 @@ async function handle(collection: ProxyCollection, req: IncomingMessage, res: Se
       const windowMs = queryMs(url.searchParams.get("window"), 30_000, "window");
       const deadlineMs = queryMs(url.searchParams.get("startDeadline"), 5_000, "startDeadline");
       return sendJson(res, 200, cmcd.summary(windowMs, deadlineMs));
+    }
+    case "GET /proxies/:/traffic": {
+      // chaoscast extension: what an HTTP link relayed, over a window; with stream=true, an NDJSON
+      // line now and at each change, until the client goes away.
+      const traffic = collection.get(parts[1]!).traffic();
+      if (!traffic) throw apiErrors.badRequest(`proxy ${parts[1]} is not an HTTP link: its traffic is read from the requests an HTTP link relays (create it with "http": true)`);
+      const filter = trafficFilter(url.searchParams);
+      if (url.searchParams.get("stream") !== "true") return sendJson(res, 200, traffic.snapshot(filter));
+      if (trafficStreams >= MAX_TRAFFIC_STREAMS) throw new ProxyApiError(`too many traffic streams open (${MAX_TRAFFIC_STREAMS})`, 429);
+      trafficStreams += 1;
+      res.writeHead(200, { "content-type": "application/x-ndjson", "cache-control": "no-store" });
+      res.flushHeaders();
+      // Nagle would hold a small line back for the peer's ack: every line is sent as it is written.
+      res.socket?.setNoDelay(true);
+      const unsubscribe = traffic.subscribe(
+        filter,
+        (stats) => res.write(`${JSON.stringify(stats)}\n`),
+        () => res.end(),
+      );
+      res.once("close", () => {
+        trafficStreams -= 1;
+        unsubscribe();
+      });
+      return;
     }
     case "GET /proxies/:/toxics":
       return sendJson(res, 200, collection.get(parts[1]!).listToxics().map(toxicJson));

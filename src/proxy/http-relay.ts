@@ -12,6 +12,7 @@ import { writeWithBackpressure } from "../util/backpressure.js";
 import type { HttpEffect, HttpToxicType, ToxicRecord } from "./toxics/types.js";
 import { splitHostPort } from "./address.js";
 import { CmcdCollector, loadCmcdDecoders, readCmcd } from "./cmcd.js";
+import { TrafficLog, type Cohort } from "./traffic.js";
 
 const HOP_BY_HOP = ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer"];
 
@@ -29,6 +30,8 @@ export class HttpRelay {
   port = 0;
   /** What players say in CMCD, per session (kept across restarts of the link). */
   readonly cmcd = new CmcdCollector();
+  /** Every exchange relayed, for in-band probes (kept across restarts of the link). */
+  readonly traffic = new TrafficLog();
   private cmcdDecoders: Awaited<ReturnType<typeof loadCmcdDecoders>> | undefined;
 
   constructor(private readonly owner: { upstream: string; httpToxics(): ToxicRecord[] }) {}
@@ -82,7 +85,8 @@ export class HttpRelay {
    * Names the viewer's cohort on the request to the upstream and on the response. A cohort header
    * the client sent itself is dropped first: only the proxy decides who is in which cohort.
    */
-  private tagCohorts(req: IncomingMessage, res: ServerResponse, applied: Applied[], cmcdSid: string | undefined): void {
+  private tagCohorts(req: IncomingMessage, res: ServerResponse, applied: Applied[], cmcdSid: string | undefined): Cohort | undefined {
+    let tagged: Cohort | undefined;
     for (const { record, effect } of applied) {
       if (effect.kind !== "tag-cohort") continue;
       const a = record.attributes as { viewer_header: string; viewer_cookie: string; viewer_cmcd: boolean; viewer_salt: string };
@@ -93,7 +97,9 @@ export class HttpRelay {
       if (cohort === undefined) continue;
       req.headers[effect.header] = cohort;
       res.setHeader(effect.header, cohort);
+      tagged = cohort;
     }
+    return tagged;
   }
 
   private matcher(attributes: object, globs: string): (path: string) => boolean {
@@ -106,6 +112,14 @@ export class HttpRelay {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    // What the client got: counted as the body goes out, recorded when the exchange ends however it ends.
+    const exchange = { bytes: 0, cohort: undefined as Cohort | undefined };
+    res.once("close", () => {
+      const at = performance.now();
+      const path = (req.url ?? "/").split("?")[0]!.slice(0, 1024);
+      this.traffic.record({ at, status: res.writableFinished ? res.statusCode : 0, ms: at - started, bytes: exchange.bytes, cohort: exchange.cohort, path });
+    });
     const cmcd = this.cmcdDecoders ? readCmcd(req, this.cmcdDecoders) : undefined;
     if (cmcd) {
       this.cmcd.record(cmcd);
@@ -114,7 +128,7 @@ export class HttpRelay {
       });
     }
     const applied = this.applicable(req, cmcd?.sid);
-    this.tagCohorts(req, res, applied, cmcd?.sid);
+    exchange.cohort = this.tagCohorts(req, res, applied, cmcd?.sid);
     const shortCircuit = applied.find((a) => a.effect.kind === "respond" || a.effect.kind === "hang");
     if (shortCircuit) {
       req.resume();
@@ -122,6 +136,7 @@ export class HttpRelay {
         const body = shortCircuit.effect.body || `${http.STATUS_CODES[shortCircuit.effect.status] ?? "Error"}\n`;
         res.writeHead(shortCircuit.effect.status, { "content-type": "text/plain; charset=utf-8", "content-length": Buffer.byteLength(body), "x-chaoscast-toxic": shortCircuit.record.name });
         res.end(body);
+        exchange.bytes = Buffer.byteLength(body);
       } else {
         // Never answer: hold the request until the toxic goes or the client gives up.
         const gone = shortCircuit.record.removed.signal;
@@ -138,8 +153,10 @@ export class HttpRelay {
     const headers = withoutHopByHop(req.headers);
     const upstreamReq = http.request({ host, port, method: req.method, path: req.url, headers, agent: this.agent });
     upstreamReq.on("error", (err: NodeJS.ErrnoException) => {
-      if (!res.headersSent) res.writeHead(502, { "content-type": "text/plain; charset=utf-8" }).end(`bad gateway: ${err.code ?? err.message}\n`);
-      else res.destroy();
+      if (res.headersSent) return void res.destroy();
+      const body = `bad gateway: ${err.code ?? err.message}\n`;
+      res.writeHead(502, { "content-type": "text/plain; charset=utf-8" }).end(body);
+      exchange.bytes = Buffer.byteLength(body);
     });
     res.on("close", () => upstreamReq.destroy());
     req.pipe(upstreamReq);
@@ -155,7 +172,10 @@ export class HttpRelay {
     for (const a of applied) if (a.effect.kind === "delay") await sleep(a.effect.ms(), a.record.removed.signal);
     if (res.destroyed) return void upstreamRes.destroy();
     const stale = applied.find((a) => a.effect.kind === "stale-playlist");
-    if (stale && upstreamRes.statusCode === 200 && req.method === "GET") return this.answerStale(stale.record, req, upstreamRes, res);
+    if (stale && upstreamRes.statusCode === 200 && req.method === "GET") {
+      exchange.bytes = await this.answerStale(stale.record, req, upstreamRes, res);
+      return;
+    }
 
     const throttle = minOf(applied, "throttle", (e) => e.bytesPerMs);
     const truncate = minOf(applied, "truncate", (e) => e.bytes);
@@ -176,6 +196,7 @@ export class HttpRelay {
         pacer?.sent();
         await writeWithBackpressure(res, piece);
         sent += piece.length;
+        exchange.bytes = sent;
       }
       if (truncate !== undefined && sent >= truncate.value) {
         // The client sees a body shorter than its Content-Length, then the connection closes.
@@ -187,7 +208,8 @@ export class HttpRelay {
     res.end();
   }
 
-  private async answerStale(record: ToxicRecord, req: IncomingMessage, upstreamRes: IncomingMessage, res: ServerResponse): Promise<void> {
+  /** Answers from the frozen playlist; resolves with the body bytes sent. */
+  private async answerStale(record: ToxicRecord, req: IncomingMessage, upstreamRes: IncomingMessage, res: ServerResponse): Promise<number> {
     const chunks: Buffer[] = [];
     for await (const chunk of upstreamRes as AsyncIterable<Buffer>) chunks.push(chunk);
     const body = Buffer.concat(chunks);
@@ -207,6 +229,7 @@ export class HttpRelay {
     const headers = withoutHopByHop(answer.headers);
     headers["content-length"] = String(answer.body.length);
     res.writeHead(answer.status, headers).end(answer.body);
+    return answer.body.length;
   }
 }
 

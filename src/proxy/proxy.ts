@@ -61,6 +61,11 @@ export class FaultProxy {
     return this.relay?.cmcd;
   }
 
+  /** The exchanges this link relayed (HTTP links only). */
+  traffic(): import("./traffic.js").TrafficLog | undefined {
+    return this.relay?.traffic;
+  }
+
   /** The HTTP toxics, in the order they were added (read by the relay for every request). */
   httpToxics(): ToxicRecord[] {
     return this.toxics.filter((t) => t.def.layer === "http");
@@ -97,6 +102,7 @@ export class FaultProxy {
   /** Stop and drop every toxic (and its lease). */
   async destroy(): Promise<void> {
     this.resetToxics();
+    this.relay?.traffic.close();
     await this.stop();
   }
 

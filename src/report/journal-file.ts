@@ -59,7 +59,7 @@ const known = [
     durationMs: z.number(),
     ...stamp,
   }),
-  z.object({ type: z.literal("breach"), probes: z.array(z.string()), consecutive: z.number().int().min(1), after: z.number(), ...stamp }),
+  z.object({ type: z.literal("breach"), probes: z.array(z.string()), consecutive: z.number().int().min(1), after: z.number(), inBand: z.boolean().optional(), ...stamp }),
   z.object({ type: z.literal("abort"), reason: z.string(), ...stamp }),
   z.object({ type: z.literal("fault-injected"), fault: z.string(), action: z.string(), target, revert: z.string().nullable(), ...stamp }),
   z.object({ type: z.literal("fault-reverted"), fault: z.string(), target, attempts: z.number(), early: z.boolean(), notes: z.array(z.string()), ...stamp }),

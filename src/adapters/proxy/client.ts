@@ -95,6 +95,15 @@ export class ProxyApiClient {
     if (res.status !== 200) this.fail(`${enabled ? "enabling" : "disabling"} proxy ${proxy}`, res);
   }
 
+  /** The traffic figures of an HTTP link over a window (chaoscast proxy only). `query` is the encoded query string. */
+  async traffic(proxy: string, query: string): Promise<unknown> {
+    const res = await this.call("GET", `/proxies/${encodeURIComponent(proxy)}/traffic?${query}`);
+    if (res.status === 404 && /proxy not found/.test(res.text)) throw new AdapterError(`the fault proxy at ${this.api} has no link named ${proxy}`);
+    if (res.status === 404) throw new AdapterError(`the fault proxy at ${this.api} does not report traffic (it is not chaoscast's proxy, or an older one)`);
+    if (res.status !== 200) this.fail(`reading the traffic of ${proxy}`, res);
+    return res.json;
+  }
+
   /** The CMCD QoE of an HTTP link (chaoscast proxy only: Toxiproxy has no such route). */
   async cmcd(proxy: string, windowMs: number, startDeadlineMs: number): Promise<unknown> {
     const res = await this.call("GET", `/proxies/${encodeURIComponent(proxy)}/cmcd?window=${windowMs}&startDeadline=${startDeadlineMs}`);

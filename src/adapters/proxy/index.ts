@@ -20,12 +20,13 @@ import {
 import { enableRevert, removeToxicRevert } from "./reverts.js";
 import { proxyTargets } from "./targets.js";
 import { cmcdProbe } from "./cmcd-probe.js";
+import { trafficProbe } from "./traffic-probe.js";
 
 export const proxyAdapter: Adapter = {
   kind: "proxy",
   description: "Links on a fault proxy (chaoscast proxy, or Toxiproxy).",
   targets: proxyTargets,
   actions: [latency, bandwidth, down, timeout, resetPeer, slicer, limitData, httpError, httpLatency, httpBandwidth, segmentDrop, truncateBody, stalePlaylist, tagCohorts],
-  probes: [cmcdProbe],
+  probes: [cmcdProbe, trafficProbe],
   reverts: [removeToxicRevert, enableRevert],
 };

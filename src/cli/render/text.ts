@@ -198,7 +198,9 @@ export class TextRenderer implements Reporter {
       }
       case "breach":
         // Each breach matters when a few abort the run; with a lenient rule, a streak is one story.
-        if (e.after <= 5 || e.consecutive === 1 || e.consecutive % 10 === 0) {
+        if (e.inBand) {
+          this.line(`  ${s.red("✗")} breach, seen in-band: ${e.probes.join(", ")}`);
+        } else if (e.after <= 5 || e.consecutive === 1 || e.consecutive % 10 === 0) {
           this.line(`  ${s.red("✗")} breach ${e.consecutive}/${e.after} in a row: ${e.probes.join(", ")}`);
         }
         return;

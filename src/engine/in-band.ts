@@ -1,0 +1,99 @@
+// In-band probes during the method. Each streams what it watches (a proxy link's own view of its
+// traffic) and every observation it pushes is judged at once, so a breach aborts within
+// milliseconds of the answers that show it instead of at the next probe round. The polled rounds
+// still include these probes, for the journal's line per round and for the count of breaches in a
+// row: they take the latest pushed result while the stream is alive, and poll the probe themselves
+// while it is not.
+
+import type { Observation } from "../contract/adapter.js";
+import type { ProbeSpec } from "../contract/compiled-experiment.js";
+import { sleep } from "../util/abortable.js";
+import { judgeObservation, type ProbeResult } from "./hypothesis.js";
+
+/** A pushed result older than this is stale: the stream went quiet, and the round polls instead. */
+const FRESH_MS = 2_000;
+const RECONNECT_MS = 250;
+/** Judging a pushed observation is a comparison or two; a regex gets this long, as a polled one would. */
+const JUDGE_DEADLINE_MS = 250;
+
+interface Follower {
+  latest: { result: ProbeResult; at: number } | undefined;
+  judging: boolean;
+  pending: Observation | undefined;
+}
+
+export function isInBand(spec: ProbeSpec): boolean {
+  return spec.probe.subscribe !== undefined;
+}
+
+export class InBandWatch {
+  private readonly followers = new Map<ProbeSpec, Follower>();
+  private readonly running: Promise<void>[] = [];
+
+  constructor(
+    specs: readonly ProbeSpec[],
+    private readonly stop: AbortSignal,
+    /** A pushed result that breached; the method decides whether it counts and aborts. */
+    private readonly onBreach: (result: ProbeResult) => void,
+  ) {
+    for (const spec of specs.filter(isInBand)) {
+      const follower: Follower = { latest: undefined, judging: false, pending: undefined };
+      this.followers.set(spec, follower);
+      this.running.push(this.follow(spec, follower));
+    }
+  }
+
+  get size(): number {
+    return this.followers.size;
+  }
+
+  /** The latest pushed result for the probe, while its stream is alive. */
+  fresh(spec: ProbeSpec): ProbeResult | undefined {
+    const latest = this.followers.get(spec)?.latest;
+    return latest && performance.now() - latest.at <= FRESH_MS ? latest.result : undefined;
+  }
+
+  /** Resolves once every stream has ended (after the method's stop signal). */
+  async done(): Promise<void> {
+    await Promise.all(this.running);
+  }
+
+  private async follow(spec: ProbeSpec, follower: Follower): Promise<void> {
+    while (!this.stop.aborted) {
+      try {
+        await spec.probe.subscribe!(spec.params, { signal: this.stop }, (observation) => this.offer(spec, follower, observation));
+      } catch {
+        // The polled rounds judge the probe (and count a proxy that cannot be reached) until the
+        // stream is back; its error is theirs to report.
+      }
+      follower.latest = undefined;
+      await sleep(RECONNECT_MS, this.stop);
+    }
+  }
+
+  /** Judge in arrival order; observations that come while one is judged wait, and only the newest is judged next. */
+  private offer(spec: ProbeSpec, follower: Follower, observation: Observation): void {
+    if (this.stop.aborted) return;
+    if (follower.judging) {
+      follower.pending = observation;
+      return;
+    }
+    follower.judging = true;
+    const judging = (async () => {
+      let next: Observation | undefined = observation;
+      try {
+        while (next && !this.stop.aborted) {
+          const result = await judgeObservation(spec, next, 0, { deadlineMs: JUDGE_DEADLINE_MS, signal: this.stop });
+          follower.latest = { result, at: performance.now() };
+          if (!result.ok && !this.stop.aborted) this.onBreach(result);
+          next = follower.pending;
+          follower.pending = undefined;
+        }
+      } finally {
+        follower.judging = false;
+      }
+    })();
+    // Judging does not throw; were it to, the polled rounds still judge the probe.
+    judging.catch(() => {});
+  }
+}

@@ -1,0 +1,256 @@
+// What an HTTP link relayed, as the proxy saw it: every finished exchange (status, time taken,
+// bytes, the viewer's cohort) kept for a few minutes, and sliding windows over them whose
+// subscribers hear of each change at once. This is the in-band view of a link: a steady-state
+// probe reads it instead of sending requests of its own, and learns of failing answers the moment
+// the proxy sends them.
+
+import picomatch from "picomatch";
+import { bucketOf, LatencyHistogram } from "./latency-histogram.js";
+
+export type Cohort = "experiment" | "control";
+
+export interface Exchange {
+  /** performance.now() when the exchange ended. */
+  at: number;
+  /** The status sent, or 0 when no complete answer went out (the client gave up, the connection broke, the body was cut). */
+  status: number;
+  /** From the request's arrival to the end of the answer. */
+  ms: number;
+  /** Body bytes sent to the client. */
+  bytes: number;
+  cohort: Cohort | undefined;
+  path: string;
+}
+
+export interface TrafficFilter {
+  /** Exchanges that ended this long ago or less. */
+  windowMs: number;
+  /** Of those, only the last N. */
+  last?: number;
+  cohort?: Cohort;
+  /** Comma-separated globs on the path, as toxics' `path`. */
+  paths?: string;
+}
+
+export interface TrafficStats {
+  requests: number;
+  /** Answers of status 500 or more, and exchanges that ended without a complete answer. */
+  errors: number;
+  errorRatio: number | null;
+  /** Answers of status 400–499. */
+  clientErrors: number;
+  clientErrorRatio: number | null;
+  /** Exchanges that ended without a complete answer (counted in errors too). */
+  incomplete: number;
+  latencyP50Ms: number | null;
+  latencyP95Ms: number | null;
+  latencyP99Ms: number | null;
+  requestsPerSecond: number;
+  bytesPerSecond: number;
+  /** The stretch of time these figures cover. */
+  spanMs: number;
+}
+
+/** Retention: enough for any window a probe may ask for, bounded in memory at line rate. */
+export const MAX_WINDOW_MS = 10 * 60_000;
+export const MAX_KEPT = 100_000;
+/** Pushes to one subscriber are at least this far apart; changes in between are sent together. */
+const MIN_PUSH_GAP_MS = 5;
+/** Old exchanges leave time windows on this beat, and a subscriber hears at least this often. */
+const TICK_MS = 250;
+const HEARTBEAT_MS = 1_000;
+
+function isError(e: Exchange): boolean {
+  return e.status === 0 || e.status >= 500;
+}
+
+/** The exchanges of one filter in one sliding window, with running sums. */
+class SlidingWindow {
+  private readonly entries: Exchange[] = [];
+  private head = 0;
+  private errors = 0;
+  private clientErrors = 0;
+  private incomplete = 0;
+  private bytes = 0;
+  private readonly latency = new LatencyHistogram();
+  private readonly matchesPath: ((path: string) => boolean) | undefined;
+
+  constructor(
+    private readonly filter: TrafficFilter,
+    private readonly since: number,
+  ) {
+    const globs = (filter.paths ?? "").split(",").map((g) => g.trim()).filter(Boolean);
+    this.matchesPath = globs.length > 0 ? picomatch(globs, { dot: true }) : undefined;
+  }
+
+  /** True when the exchange belongs to this window (and so changed it). */
+  add(e: Exchange): boolean {
+    if (this.filter.cohort !== undefined && e.cohort !== this.filter.cohort) return false;
+    if (this.matchesPath && !this.matchesPath(e.path)) return false;
+    this.entries.push(e);
+    this.count(e, 1);
+    const limit = Math.min(this.filter.last ?? MAX_KEPT, MAX_KEPT);
+    while (this.size > limit) this.dropOldest();
+    return true;
+  }
+
+  /** Drop what is older than the window; true when anything left. */
+  expire(now: number): boolean {
+    const cutoff = now - this.filter.windowMs;
+    let changed = false;
+    while (this.size > 0 && this.entries[this.head]!.at < cutoff) {
+      this.dropOldest();
+      changed = true;
+    }
+    return changed;
+  }
+
+  stats(now: number): TrafficStats {
+    this.expire(now);
+    const requests = this.size;
+    // Last-N windows cover from their oldest exchange; time windows their length (or the link's age).
+    const full = this.filter.last !== undefined && requests >= this.filter.last;
+    const spanMs = Math.max(1, full ? now - this.entries[this.head]!.at : Math.min(this.filter.windowMs, now - this.since));
+    const ratio = (n: number) => (requests === 0 ? null : n / requests);
+    return {
+      requests,
+      errors: this.errors,
+      errorRatio: ratio(this.errors),
+      clientErrors: this.clientErrors,
+      clientErrorRatio: ratio(this.clientErrors),
+      incomplete: this.incomplete,
+      latencyP50Ms: this.latency.quantile(0.5),
+      latencyP95Ms: this.latency.quantile(0.95),
+      latencyP99Ms: this.latency.quantile(0.99),
+      requestsPerSecond: Math.round((requests * 1000 * 100) / spanMs) / 100,
+      bytesPerSecond: Math.round((this.bytes * 1000) / spanMs),
+      spanMs: Math.round(spanMs),
+    };
+  }
+
+  private get size(): number {
+    return this.entries.length - this.head;
+  }
+
+  private dropOldest(): void {
+    this.count(this.entries[this.head]!, -1);
+    this.head += 1;
+    // Compact now and then, so the array does not grow with everything ever seen.
+    if (this.head > 4096 && this.head * 2 > this.entries.length) {
+      this.entries.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+
+  private count(e: Exchange, sign: 1 | -1): void {
+    if (isError(e)) this.errors += sign;
+    else if (e.status >= 400) this.clientErrors += sign;
+    if (e.status === 0) this.incomplete += sign;
+    this.bytes += sign * e.bytes;
+    if (sign === 1) this.latency.add(bucketOf(e.ms));
+    else this.latency.remove(bucketOf(e.ms));
+  }
+}
+
+interface Subscription {
+  window: SlidingWindow;
+  listener: (stats: TrafficStats) => void;
+  closed: () => void;
+  lastPush: number;
+  lastSent: string;
+  timer: NodeJS.Timeout | undefined;
+}
+
+export class TrafficLog {
+  /** Recent exchanges, oldest first, so a new window starts with the history it covers. */
+  private readonly kept: Exchange[] = [];
+  private keptHead = 0;
+  private readonly subscriptions = new Set<Subscription>();
+  private ticker: NodeJS.Timeout | undefined;
+  private readonly since = performance.now();
+
+  record(e: Exchange): void {
+    this.kept.push(e);
+    while (this.kept.length - this.keptHead > MAX_KEPT || this.kept[this.keptHead]!.at < e.at - MAX_WINDOW_MS) this.keptHead += 1;
+    if (this.keptHead > 4096 && this.keptHead * 2 > this.kept.length) {
+      this.kept.splice(0, this.keptHead);
+      this.keptHead = 0;
+    }
+    for (const s of this.subscriptions) if (s.window.add(e)) this.schedule(s);
+  }
+
+  /** The figures of one window now. */
+  snapshot(filter: TrafficFilter): TrafficStats {
+    return this.seeded(filter).stats(performance.now());
+  }
+
+  /**
+   * Hear of the window's figures at once, then whenever they change (at most every few ms), and at
+   * least once a second. Returns the unsubscribe function.
+   */
+  subscribe(filter: TrafficFilter, listener: (stats: TrafficStats) => void, closed: () => void = () => {}): () => void {
+    const subscription: Subscription = { window: this.seeded(filter), listener, closed, lastPush: 0, lastSent: "", timer: undefined };
+    this.subscriptions.add(subscription);
+    this.push(subscription);
+    this.ticker ??= setInterval(() => this.tick(), TICK_MS).unref();
+    return () => {
+      clearTimeout(subscription.timer);
+      this.subscriptions.delete(subscription);
+      if (this.subscriptions.size === 0) {
+        clearInterval(this.ticker);
+        this.ticker = undefined;
+      }
+    };
+  }
+
+  /** The link is gone: every subscriber hears that nothing more is coming. */
+  close(): void {
+    for (const s of [...this.subscriptions]) {
+      clearTimeout(s.timer);
+      this.subscriptions.delete(s);
+      s.closed();
+    }
+    clearInterval(this.ticker);
+    this.ticker = undefined;
+  }
+
+  get subscribers(): number {
+    return this.subscriptions.size;
+  }
+
+  private seeded(filter: TrafficFilter): SlidingWindow {
+    const window = new SlidingWindow(filter, this.since);
+    const cutoff = performance.now() - filter.windowMs;
+    for (let i = this.keptHead; i < this.kept.length; i++) if (this.kept[i]!.at >= cutoff) window.add(this.kept[i]!);
+    return window;
+  }
+
+  private schedule(s: Subscription): void {
+    if (s.timer) return;
+    const wait = Math.max(0, s.lastPush + MIN_PUSH_GAP_MS - performance.now());
+    s.timer = setTimeout(() => {
+      s.timer = undefined;
+      this.push(s);
+    }, wait);
+  }
+
+  private push(s: Subscription, onlyIfChanged = false): void {
+    const stats = s.window.stats(performance.now());
+    // Rates drift with the clock alone: compare what a verdict can rest on.
+    const key = `${stats.requests}/${stats.errors}/${stats.clientErrors}/${stats.latencyP50Ms}/${stats.latencyP95Ms}/${stats.latencyP99Ms}`;
+    if (onlyIfChanged && key === s.lastSent) return;
+    s.lastSent = key;
+    s.lastPush = performance.now();
+    s.listener(stats);
+  }
+
+  private tick(): void {
+    const now = performance.now();
+    for (const s of this.subscriptions) {
+      if (s.timer) continue;
+      const expired = s.window.expire(now);
+      if (expired) this.push(s, true);
+      if (now - s.lastPush >= HEARTBEAT_MS) this.push(s);
+    }
+  }
+}

@@ -1,0 +1,175 @@
+import { afterAll, describe, expect, it } from "vitest";
+import http from "node:http";
+import { readTrafficStream } from "../../src/adapters/proxy/traffic-stream.js";
+import { parseExperiment } from "../../src/experiment/loader.js";
+import { runExperiment } from "../../src/engine/runner.js";
+import { registry } from "../../src/registry.js";
+import type { RunEvent } from "../../src/contract/events.js";
+import { eventually } from "../helpers/poll.js";
+import { tempDir } from "../helpers/temp.js";
+import { useProxyFixture } from "../helpers/proxy-fixture.js";
+
+const fixture = useProxyFixture();
+const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+afterAll(() => agent.destroy());
+
+function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; bytes: number; complete: boolean }> {
+  return new Promise((resolve) => {
+    const req = http.get(url, { agent, headers }, (res) => {
+      let bytes = 0;
+      res.on("data", (c: Buffer) => (bytes += c.length));
+      res.on("end", () => resolve({ status: res.statusCode!, bytes, complete: res.complete }));
+      res.on("error", () => resolve({ status: res.statusCode!, bytes, complete: false }));
+    });
+    req.on("error", () => resolve({ status: 0, bytes: 0, complete: false }));
+  });
+}
+
+async function api(path: string): Promise<{ status: number; json: Record<string, unknown>; text: string }> {
+  const res = await fetch(`${fixture.server.url}${path}`, { headers: { "user-agent": "test" } });
+  const text = await res.text();
+  let json: Record<string, unknown> = {};
+  try {
+    json = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    // not JSON
+  }
+  return { status: res.status, json, text };
+}
+
+describe("a link's own view of its traffic", () => {
+  it("reports the error ratio, 4xx, latency and throughput of what it relayed", async () => {
+    const link = await fixture.link({ http: true });
+    for (let i = 0; i < 15; i++) expect((await get(`${link.base}/bytes?n=1000`)).status).toBe(200);
+    await get(`${link.base}/no-such-path`);
+    link.proxy.addToxic({ name: "fail", type: "http_error", attributes: { status: 503 } });
+    for (let i = 0; i < 4; i++) expect((await get(`${link.base}/bytes?n=1000`)).status).toBe(503);
+    const { status, json } = await api(`/proxies/${link.name}/traffic?window=30s`);
+    expect(status).toBe(200);
+    expect(json).toMatchObject({ requests: 20, errors: 4, errorRatio: 0.2, clientErrors: 1, incomplete: 0 });
+    expect(json.latencyP50Ms).toBeGreaterThan(0);
+    expect(json.bytesPerSecond).toBeGreaterThan(0);
+    // Only the last 5 exchanges: four of them failed.
+    expect((await api(`/proxies/${link.name}/traffic?last=5`)).json).toMatchObject({ requests: 5, errors: 4 });
+    expect((await api(`/proxies/${link.name}/traffic?paths=/bytes`)).json).toMatchObject({ requests: 19 });
+  });
+
+  it("counts an answer cut short as an error, not as a success", async () => {
+    const link = await fixture.link({ http: true, toxics: [{ type: "truncate_body", attributes: { bytes: 100 } }] });
+    const answer = await get(`${link.base}/bytes?n=100000`);
+    expect(answer.complete).toBe(false);
+    const stats = await eventually(() => api(`/proxies/${link.name}/traffic`).then((r) => r.json), (j) => j.requests === 1);
+    expect(stats).toMatchObject({ requests: 1, errors: 1, incomplete: 1 });
+  });
+
+  it("splits the figures by the cohort the link tagged each viewer with", async () => {
+    const link = await fixture.link({ http: true, toxics: [{ name: "tag", type: "cohort_tag", attributes: { cohort_percent: 50 } }] });
+    const cohorts = new Map<string, number>();
+    for (let i = 0; i < 60; i++) {
+      await new Promise<void>((resolve) =>
+        http.get(`${link.base}/health`, { agent, headers: { "x-viewer-id": `v${i}` } }, (res) => {
+          const c = String(res.headers["x-chaoscast-cohort"]);
+          cohorts.set(c, (cohorts.get(c) ?? 0) + 1);
+          res.resume().on("end", resolve);
+        }),
+      );
+    }
+    expect((await api(`/proxies/${link.name}/traffic?cohort=experiment`)).json.requests).toBe(cohorts.get("experiment"));
+    expect((await api(`/proxies/${link.name}/traffic?cohort=control`)).json.requests).toBe(cohorts.get("control"));
+  });
+
+  it("pushes new figures on its stream when an answer fails, without being asked again", async () => {
+    const link = await fixture.link({ http: true });
+    for (let i = 0; i < 5; i++) await get(`${link.base}/health`);
+    const lines: Record<string, number>[] = [];
+    const stop = new AbortController();
+    const reading = readTrafficStream({ api: fixture.server.url.replace("http://", ""), path: `/proxies/${link.name}/traffic?last=10&stream=true`, signal: stop.signal, silenceMs: 5_000, onLine: (l) => lines.push(l as Record<string, number>) });
+    await eventually(() => lines.length, (n) => n >= 1);
+    expect(lines[0]).toMatchObject({ requests: 5, errors: 0 });
+    link.proxy.addToxic({ name: "fail", type: "http_error", attributes: { status: 500 } });
+    expect((await get(`${link.base}/health`)).status).toBe(500);
+    const seen = await eventually(() => lines.at(-1), (l) => l?.errors === 1);
+    expect(seen).toMatchObject({ requests: 6, errors: 1 });
+    stop.abort();
+    await reading;
+    await eventually(() => link.proxy.traffic()!.subscribers, (n) => n === 0);
+    expect(link.proxy.traffic()!.subscribers).toBe(0);
+  });
+
+  it("ends its streams when the link is removed", async () => {
+    const link = await fixture.link({ http: true });
+    const reading = readTrafficStream({ api: fixture.server.url.replace("http://", ""), path: `/proxies/${link.name}/traffic?stream=true`, signal: new AbortController().signal, silenceMs: 5_000, onLine: () => {} });
+    await eventually(() => link.proxy.traffic()!.subscribers, (n) => n === 1);
+    await fixture.server.collection.remove(link.name);
+    await expect(reading).rejects.toThrow(/ended the traffic stream/);
+  });
+
+  it("refuses bad windows, TCP links and unknown links with a clear answer", async () => {
+    const httpLink = await fixture.link({ http: true });
+    const tcpLink = await fixture.link();
+    expect(await api(`/proxies/${httpLink.name}/traffic?window=11m`)).toMatchObject({ status: 400 });
+    expect((await api(`/proxies/${httpLink.name}/traffic?last=0`)).text).toMatch(/last=0: expected a whole number/);
+    expect((await api(`/proxies/${httpLink.name}/traffic?cohort=everyone`)).text).toMatch(/expected experiment or control/);
+    expect((await api(`/proxies/${tcpLink.name}/traffic`)).text).toMatch(/not an HTTP link/);
+    expect(await api("/proxies/nope/traffic")).toMatchObject({ status: 404 });
+  });
+});
+
+describe("in-band breach detection", () => {
+  /** Requests through the link, one after another, until stopped: the traffic the probe judges. */
+  function steadyLoad(url: string): { stop(): Promise<void> } {
+    let running = true;
+    const loop = (async () => {
+      while (running) await get(url);
+    })();
+    return {
+      async stop() {
+        running = false;
+        await loop;
+      },
+    };
+  }
+
+  async function run(faultAt: string, stateDir: string) {
+    const api = fixture.server.url.replace("http://", "");
+    const link = await fixture.link({ http: true });
+    const load = steadyLoad(`${link.base}/health`);
+    try {
+      await eventually(() => link.proxy.traffic()!.snapshot({ windowMs: 10_000 }).requests, (n) => n >= 10);
+      const experiment = parseExperiment(
+        `version: 1
+title: in-band
+duration: 3s
+targets:
+  edge: { proxy: { name: ${link.name}, api: "${api}" } }
+steadyState:
+  - name: edge error ratio
+    probe: traffic
+    with: { api: "${api}", proxy: ${link.name}, last: 20, minRequests: 5 }
+    expect: { errorRatio: "< 0.1" }
+# Rounds this far apart could not see the fault in time: only the pushed figures can abort the run early.
+abort: { interval: 10s, after: 1 }
+recovery: { timeout: 5s, interval: 100ms }
+faults:
+  - { name: edge 503, action: proxy.http-error, target: edge, at: ${faultAt}, with: { status: 503 } }
+`,
+        "in-band.yaml",
+        { registry, vars: { cli: {}, env: {} } },
+      );
+      const events: RunEvent[] = [];
+      const result = await runExperiment(experiment, { registry, runId: `in-band-${link.name}`, seed: "s", sink: (e) => events.push(e), interrupt: new AbortController().signal, stateDir });
+      return { result, events, link };
+    } finally {
+      await load.stop();
+    }
+  }
+
+  it("aborts on the link's own failing answers between probe rounds, and removes the fault", async () => {
+    const { result, events, link } = await run("500ms", tempDir());
+    expect(result.outcome).toBe("aborted");
+    expect(result.reason).toMatch(/breached in-band \(edge error ratio: /);
+    expect(events.find((e) => e.type === "breach")).toMatchObject({ inBand: true, probes: ["edge error ratio"] });
+    expect(link.proxy.listToxics()).toEqual([]);
+    expect((await get(`${link.base}/health`)).status).toBe(200);
+  });
+});

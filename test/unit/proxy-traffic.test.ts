@@ -1,0 +1,111 @@
+import { describe, expect, it } from "vitest";
+import { bucketOf, LatencyHistogram } from "../../src/proxy/latency-histogram.js";
+import { TrafficLog, type Exchange } from "../../src/proxy/traffic.js";
+import { eventually } from "../helpers/poll.js";
+
+const exchange = (over: Partial<Exchange> = {}): Exchange => ({ at: performance.now(), status: 200, ms: 10, bytes: 1000, cohort: undefined, path: "/seg-1.ts", ...over });
+
+describe("latency histogram", () => {
+  it("reads each percentile to within 5% of the exact one, never below it", () => {
+    const histogram = new LatencyHistogram();
+    const values = Array.from({ length: 1000 }, (_, i) => 0.5 + i * 1.7);
+    for (const v of values) histogram.add(bucketOf(v));
+    for (const q of [0.5, 0.95, 0.99]) {
+      const exact = values[Math.ceil(q * values.length) - 1]!;
+      const read = histogram.quantile(q)!;
+      expect(read).toBeGreaterThanOrEqual(exact - 0.01);
+      expect(read).toBeLessThanOrEqual(exact * 1.05 + 0.01);
+    }
+  });
+
+  it("forgets what is removed, and is empty again after removing everything", () => {
+    const histogram = new LatencyHistogram();
+    histogram.add(bucketOf(1));
+    histogram.add(bucketOf(1000));
+    histogram.remove(bucketOf(1000));
+    expect(histogram.quantile(0.99)!).toBeLessThan(1.1);
+    histogram.remove(bucketOf(1));
+    expect(histogram.quantile(0.5)).toBeNull();
+  });
+});
+
+describe("traffic log", () => {
+  it("counts 5xx and unfinished exchanges as errors, 4xx apart, over the window", () => {
+    const log = new TrafficLog();
+    for (const status of [200, 200, 503, 0, 404, 200, 200, 200]) log.record(exchange({ status }));
+    const stats = log.snapshot({ windowMs: 10_000 });
+    expect(stats).toMatchObject({ requests: 8, errors: 2, errorRatio: 0.25, clientErrors: 1, clientErrorRatio: 0.125, incomplete: 1 });
+  });
+
+  it("leaves out exchanges older than the window", () => {
+    const log = new TrafficLog();
+    const now = performance.now();
+    log.record(exchange({ at: now - 5_000, status: 503 }));
+    log.record(exchange({ at: now - 100 }));
+    expect(log.snapshot({ windowMs: 1_000 })).toMatchObject({ requests: 1, errors: 0 });
+    expect(log.snapshot({ windowMs: 10_000 })).toMatchObject({ requests: 2, errors: 1 });
+  });
+
+  it("judges only the last N when asked, so a few bad answers show whatever the rate", () => {
+    const log = new TrafficLog();
+    for (let i = 0; i < 1000; i++) log.record(exchange());
+    for (let i = 0; i < 3; i++) log.record(exchange({ status: 502 }));
+    expect(log.snapshot({ windowMs: 60_000 }).errorRatio).toBeCloseTo(3 / 1003);
+    expect(log.snapshot({ windowMs: 60_000, last: 20 })).toMatchObject({ requests: 20, errors: 3, errorRatio: 0.15 });
+  });
+
+  it("filters by cohort and by path globs", () => {
+    const log = new TrafficLog();
+    log.record(exchange({ cohort: "experiment", status: 503 }));
+    log.record(exchange({ cohort: "control" }));
+    log.record(exchange({ cohort: undefined, path: "/master.m3u8" }));
+    expect(log.snapshot({ windowMs: 10_000, cohort: "experiment" })).toMatchObject({ requests: 1, errors: 1 });
+    expect(log.snapshot({ windowMs: 10_000, cohort: "control" })).toMatchObject({ requests: 1, errors: 0 });
+    expect(log.snapshot({ windowMs: 10_000, paths: "**/*.m3u8" })).toMatchObject({ requests: 1 });
+    expect(log.snapshot({ windowMs: 10_000, paths: "**/*.ts, **/*.m4s" })).toMatchObject({ requests: 2 });
+  });
+
+  it("gives bytes and requests per second over the window's length", () => {
+    const log = new TrafficLog();
+    // The log is young: the span is its age, not the whole window.
+    for (let i = 0; i < 10; i++) log.record(exchange({ bytes: 1_000 }));
+    const stats = log.snapshot({ windowMs: 600_000 });
+    expect(stats.spanMs).toBeLessThan(600_000);
+    expect(stats.bytesPerSecond).toBeCloseTo((10_000 * 1000) / stats.spanMs, -1);
+  });
+
+  it("tells a subscriber at once, then of each change, and stops when unsubscribed", async () => {
+    const log = new TrafficLog();
+    const seen: number[] = [];
+    const unsubscribe = log.subscribe({ windowMs: 10_000 }, (s) => seen.push(s.errors));
+    expect(seen).toEqual([0]);
+    log.record(exchange({ status: 500 }));
+    const after = await eventually(() => [...seen], (s) => s.at(-1) === 1, 2_000);
+    expect(after.at(-1)).toBe(1);
+    unsubscribe();
+    expect(log.subscribers).toBe(0);
+    const count = seen.length;
+    log.record(exchange({ status: 500 }));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(seen.length).toBe(count);
+  });
+
+  it("sends a burst of changes together rather than one push per exchange", async () => {
+    const log = new TrafficLog();
+    const seen: number[] = [];
+    log.subscribe({ windowMs: 10_000 }, (s) => seen.push(s.requests));
+    for (let i = 0; i < 500; i++) log.record(exchange());
+    await eventually(() => seen.at(-1), (last) => last === 500, 2_000);
+    expect(seen.at(-1)).toBe(500);
+    expect(seen.length).toBeLessThan(10);
+  });
+
+  it("tells subscribers when the link is gone", () => {
+    const log = new TrafficLog();
+    let closed = false;
+    log.subscribe({ windowMs: 1_000 }, () => {}, () => (closed = true));
+    log.close();
+    expect(closed).toBe(true);
+    expect(log.subscribers).toBe(0);
+  });
+});
