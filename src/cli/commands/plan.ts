@@ -93,7 +93,7 @@ function describePlan(
         with: faultWith(experiment, fault, doc.faults?.find((f) => f.name === fault.name)?.with),
       };
     }),
-    steadyState: experiment.steadyState.map((p, i) => ({ name: p.name, probe: p.probe.name, expect: doc.steadyState?.[i]?.expect ?? p.probe.defaultExpect })),
+    steadyState: experiment.steadyState.map((p, i) => ({ name: p.name, probe: p.probe.name, expect: doc.steadyState?.[i]?.expect ?? p.probe.defaultExpect, inBand: p.probe.subscribe !== undefined })),
     cohorts: experiment.cohorts ? describeCohorts(experiment.cohorts, experiment.methodMs, experiment.abort.intervalMs) : null,
     abort: experiment.abort,
     recovery: experiment.recovery,
@@ -134,7 +134,7 @@ function printPlan(plan: ReturnType<typeof describePlan> & { policy: { files: st
   out.push(`  ${formatDuration(plan.methodMs).padStart(6)}  end    method ends; everything still injected is reverted`);
   out.push(style.bold("Steady-state hypothesis"));
   if (plan.steadyState.length === 0) out.push(style.yellow("  (none: nothing is watched, the run cannot abort on a breach)"));
-  for (const p of plan.steadyState) out.push(`  ${t(p.name)} (${t(p.probe)}): expect ${terminalSafeJson(p.expect)}`);
+  for (const p of plan.steadyState) out.push(`  ${t(p.name)} (${t(p.probe)}${p.inBand ? ", in-band: judged at each change, a breach aborts at once" : ""}): expect ${terminalSafeJson(p.expect)}`);
   if (plan.cohorts) out.push(`${style.bold("Cohort verdict")}: ${t(plan.cohorts)}`);
   out.push(
     `${style.bold("Abort")} after ${plan.abort.after} consecutive breach(es), probes every ${formatDuration(plan.abort.intervalMs)}${plan.abort.graceMs ? `, ${formatDuration(plan.abort.graceMs)} grace after each injection` : ""}; recovery within ${formatDuration(plan.recovery.timeoutMs)}${plan.recovery.holdMs ? `, holding ${formatDuration(plan.recovery.holdMs)}` : ""}`,
