@@ -112,13 +112,13 @@ export class HttpRelay {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const started = performance.now();
     // What the client got: counted as the body goes out, recorded when the exchange ends however it ends.
-    const exchange = { bytes: 0, cohort: undefined as Cohort | undefined };
+    const path = (req.url ?? "/").split("?")[0]!.slice(0, 1024);
+    const inFlight = this.traffic.begin(path);
+    const exchange = { bytes: 0 };
     res.once("close", () => {
       const at = performance.now();
-      const path = (req.url ?? "/").split("?")[0]!.slice(0, 1024);
-      this.traffic.record({ at, status: res.writableFinished ? res.statusCode : 0, ms: at - started, bytes: exchange.bytes, cohort: exchange.cohort, path });
+      this.traffic.record({ at, status: res.writableFinished ? res.statusCode : 0, ms: at - inFlight.started, bytes: exchange.bytes, cohort: inFlight.cohort, path }, inFlight);
     });
     const cmcd = this.cmcdDecoders ? readCmcd(req, this.cmcdDecoders) : undefined;
     if (cmcd) {
@@ -128,7 +128,7 @@ export class HttpRelay {
       });
     }
     const applied = this.applicable(req, cmcd?.sid);
-    exchange.cohort = this.tagCohorts(req, res, applied, cmcd?.sid);
+    inFlight.cohort = this.tagCohorts(req, res, applied, cmcd?.sid);
     const shortCircuit = applied.find((a) => a.effect.kind === "respond" || a.effect.kind === "hang");
     if (shortCircuit) {
       req.resume();

@@ -32,6 +32,14 @@ export class LatencyHistogram {
     this.total -= 1;
   }
 
+  /** A copy, to add to without changing this one. */
+  clone(): LatencyHistogram {
+    const copy = new LatencyHistogram();
+    copy.counts.set(this.counts);
+    copy.total = this.total;
+    return copy;
+  }
+
   /** The q-quantile (0 < q ≤ 1) in ms, rounded to 0.01 ms; null when empty. */
   quantile(q: number): number | null {
     if (this.total === 0) return null;

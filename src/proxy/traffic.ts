@@ -22,6 +22,13 @@ export interface Exchange {
   path: string;
 }
 
+/** A request the link is still answering. */
+export interface InFlight {
+  started: number;
+  path: string;
+  cohort: Cohort | undefined;
+}
+
 export interface TrafficFilter {
   /** Exchanges that ended this long ago or less. */
   windowMs: number;
@@ -42,9 +49,16 @@ export interface TrafficStats {
   clientErrorRatio: number | null;
   /** Exchanges that ended without a complete answer (counted in errors too). */
   incomplete: number;
+  /**
+   * Percentiles of the time taken, over the window's exchanges and the requests still in flight at
+   * their age so far: a stalled upstream shows here while its requests hang, not once they end.
+   */
   latencyP50Ms: number | null;
   latencyP95Ms: number | null;
   latencyP99Ms: number | null;
+  /** Requests not answered yet, and how long the oldest of them has waited. */
+  inFlight: number;
+  oldestInFlightMs: number | null;
   requestsPerSecond: number;
   bytesPerSecond: number;
   /** The stretch of time these figures cover. */
@@ -56,7 +70,7 @@ export const MAX_WINDOW_MS = 10 * 60_000;
 export const MAX_KEPT = 100_000;
 /** Pushes to one subscriber are at least this far apart; changes in between are sent together. */
 const MIN_PUSH_GAP_MS = 5;
-/** Old exchanges leave time windows on this beat, and a subscriber hears at least this often. */
+/** Old exchanges leave time windows and requests in flight age on this beat; a subscriber hears at least once a second. */
 const TICK_MS = 250;
 const HEARTBEAT_MS = 1_000;
 
@@ -83,10 +97,14 @@ class SlidingWindow {
     this.matchesPath = globs.length > 0 ? picomatch(globs, { dot: true }) : undefined;
   }
 
+  private matches(e: { cohort: Cohort | undefined; path: string }): boolean {
+    if (this.filter.cohort !== undefined && e.cohort !== this.filter.cohort) return false;
+    return !this.matchesPath || this.matchesPath(e.path);
+  }
+
   /** True when the exchange belongs to this window (and so changed it). */
   add(e: Exchange): boolean {
-    if (this.filter.cohort !== undefined && e.cohort !== this.filter.cohort) return false;
-    if (this.matchesPath && !this.matchesPath(e.path)) return false;
+    if (!this.matches(e)) return false;
     this.entries.push(e);
     this.count(e, 1);
     const limit = Math.min(this.filter.last ?? MAX_KEPT, MAX_KEPT);
@@ -105,9 +123,19 @@ class SlidingWindow {
     return changed;
   }
 
-  stats(now: number): TrafficStats {
+  stats(now: number, inFlight: Iterable<InFlight>): TrafficStats {
     this.expire(now);
     const requests = this.size;
+    let latency = this.latency;
+    let waiting = 0;
+    let oldest: number | undefined;
+    for (const r of inFlight) {
+      if (!this.matches(r)) continue;
+      if (waiting === 0) latency = this.latency.clone();
+      waiting += 1;
+      oldest = Math.min(oldest ?? r.started, r.started);
+      latency.add(bucketOf(now - r.started));
+    }
     // Last-N windows cover from their oldest exchange; time windows their length (or the link's age).
     const full = this.filter.last !== undefined && requests >= this.filter.last;
     const spanMs = Math.max(1, full ? now - this.entries[this.head]!.at : Math.min(this.filter.windowMs, now - this.since));
@@ -119,9 +147,11 @@ class SlidingWindow {
       clientErrors: this.clientErrors,
       clientErrorRatio: ratio(this.clientErrors),
       incomplete: this.incomplete,
-      latencyP50Ms: this.latency.quantile(0.5),
-      latencyP95Ms: this.latency.quantile(0.95),
-      latencyP99Ms: this.latency.quantile(0.99),
+      latencyP50Ms: latency.quantile(0.5),
+      latencyP95Ms: latency.quantile(0.95),
+      latencyP99Ms: latency.quantile(0.99),
+      inFlight: waiting,
+      oldestInFlightMs: oldest === undefined ? null : Math.round(now - oldest),
       requestsPerSecond: Math.round((requests * 1000 * 100) / spanMs) / 100,
       bytesPerSecond: Math.round((this.bytes * 1000) / spanMs),
       spanMs: Math.round(spanMs),
@@ -166,10 +196,20 @@ export class TrafficLog {
   private readonly kept: Exchange[] = [];
   private keptHead = 0;
   private readonly subscriptions = new Set<Subscription>();
+  /** Insertion order is arrival order. */
+  private readonly inFlight = new Set<InFlight>();
   private ticker: NodeJS.Timeout | undefined;
   private readonly since = performance.now();
 
-  record(e: Exchange): void {
+  /** A request arrived; pass what this returns to `record` when it ends. */
+  begin(path: string): InFlight {
+    const request: InFlight = { started: performance.now(), path, cohort: undefined };
+    this.inFlight.add(request);
+    return request;
+  }
+
+  record(e: Exchange, request?: InFlight): void {
+    if (request) this.inFlight.delete(request);
     this.kept.push(e);
     while (this.kept.length - this.keptHead > MAX_KEPT || this.kept[this.keptHead]!.at < e.at - MAX_WINDOW_MS) this.keptHead += 1;
     if (this.keptHead > 4096 && this.keptHead * 2 > this.kept.length) {
@@ -181,7 +221,7 @@ export class TrafficLog {
 
   /** The figures of one window now. */
   snapshot(filter: TrafficFilter): TrafficStats {
-    return this.seeded(filter).stats(performance.now());
+    return this.seeded(filter).stats(performance.now(), this.inFlight);
   }
 
   /**
@@ -235,7 +275,7 @@ export class TrafficLog {
   }
 
   private push(s: Subscription, onlyIfChanged = false): void {
-    const stats = s.window.stats(performance.now());
+    const stats = s.window.stats(performance.now(), this.inFlight);
     // Rates drift with the clock alone: compare what a verdict can rest on.
     const key = `${stats.requests}/${stats.errors}/${stats.clientErrors}/${stats.latencyP50Ms}/${stats.latencyP95Ms}/${stats.latencyP99Ms}`;
     if (onlyIfChanged && key === s.lastSent) return;
@@ -244,13 +284,13 @@ export class TrafficLog {
     s.listener(stats);
   }
 
+  /** Old exchanges leave windows, and requests in flight age: push what that changed. */
   private tick(): void {
     const now = performance.now();
     for (const s of this.subscriptions) {
       if (s.timer) continue;
-      const expired = s.window.expire(now);
-      if (expired) this.push(s, true);
       if (now - s.lastPush >= HEARTBEAT_MS) this.push(s);
+      else this.push(s, true);
     }
   }
 }

@@ -62,6 +62,18 @@ describe("a link's own view of its traffic", () => {
     expect(stats).toMatchObject({ requests: 1, errors: 1, incomplete: 1 });
   });
 
+  it("shows a stalled upstream in the latency percentiles while its requests still hang", async () => {
+    const link = await fixture.link({ http: true });
+    for (let i = 0; i < 5; i++) await get(`${link.base}/health`);
+    link.proxy.addToxic({ name: "stall", type: "http_latency", attributes: { latency: 60_000 } });
+    const hanging = get(`${link.base}/health`);
+    const stats = await eventually(() => api(`/proxies/${link.name}/traffic`).then((r) => r.json), (j) => (j.oldestInFlightMs as number) >= 500);
+    expect(stats).toMatchObject({ requests: 5, inFlight: 1 });
+    expect(stats.latencyP99Ms).toBeGreaterThanOrEqual(500);
+    link.proxy.removeToxic("stall");
+    expect((await hanging).status).toBe(200);
+  });
+
   it("splits the figures by the cohort the link tagged each viewer with", async () => {
     const link = await fixture.link({ http: true, toxics: [{ name: "tag", type: "cohort_tag", attributes: { cohort_percent: 50 } }] });
     const cohorts = new Map<string, number>();

@@ -100,6 +100,23 @@ describe("traffic log", () => {
     expect(seen.length).toBeLessThan(10);
   });
 
+  it("counts requests still in flight at their age so far, so a stall shows before anything ends", () => {
+    const log = new TrafficLog();
+    for (let i = 0; i < 10; i++) log.record(exchange({ ms: 5 }));
+    const stalled = log.begin("/seg-2.ts");
+    stalled.started -= 30_000;
+    const stats = log.snapshot({ windowMs: 10_000 });
+    expect(stats).toMatchObject({ requests: 10, inFlight: 1 });
+    expect(stats.oldestInFlightMs).toBeGreaterThanOrEqual(30_000);
+    expect(stats.latencyP99Ms).toBeGreaterThanOrEqual(30_000);
+    expect(stats.latencyP50Ms).toBeLessThan(6);
+    // Another cohort's stall is not this cohort's.
+    stalled.cohort = "control";
+    expect(log.snapshot({ windowMs: 10_000, cohort: "experiment" }).inFlight).toBe(0);
+    log.record(exchange({ ms: 30_000, status: 0 }), stalled);
+    expect(log.snapshot({ windowMs: 10_000 })).toMatchObject({ requests: 11, inFlight: 0, oldestInFlightMs: null, incomplete: 1 });
+  });
+
   it("tells subscribers when the link is gone", () => {
     const log = new TrafficLog();
     let closed = false;
