@@ -1,5 +1,6 @@
 // The method: faults injected on their timeline while the steady-state probes run every
-// abort.interval; `abort.after` consecutive breaches abort it at once.
+// abort.interval; `abort.after` consecutive breaches abort it at once, and so does a single breach
+// an in-band probe pushes between rounds.
 
 import type { CompiledExperiment, ProbeSpec } from "../contract/compiled-experiment.js";
 import { errorMessage } from "../errors.js";
