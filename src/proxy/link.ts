@@ -1,10 +1,13 @@
 // One direction of one proxied connection: bytes from `source` to `destination` through the toxics
 // that apply to this direction. With no toxic the bytes are written straight through (the fast
 // path); otherwise they queue with their arrival time and pass through the chain in order.
+// A source either emits "data", or (pooled) reads into reusable buffers and hands each read to
+// `onPooledRead`, which pauses it by returning false.
 
 import type { Socket } from "node:net";
 import { sleep } from "../util/abortable.js";
 import { writeWithBackpressure } from "../util/backpressure.js";
+import { releaseReadBuffer } from "./read-buffers.js";
 import type { Chunk, LinkControls, LinkToxic } from "./toxics/types.js";
 
 // Data queued behind a delaying toxic. The bound caps throughput at HIGH_WATER / latency
@@ -29,13 +32,16 @@ export class Link {
   private closing = false;
   private finished = false;
   private readonly disposed = new AbortController();
+  /** The source is paused for backpressure (a pooled source cannot say so itself). */
+  private sourcePaused = false;
 
   constructor(
     private readonly source: Socket,
     private readonly destination: Socket,
     private readonly connection: { close(): void; reset(): void },
+    pooled = false,
   ) {
-    source.on("data", (data: Buffer) => this.onData(data));
+    if (!pooled) source.on("data", (data: Buffer) => this.onData(data));
     source.on("end", () => {
       this.sourceEnded = true;
       if (!this.pumping) void this.pump();
@@ -89,19 +95,56 @@ export class Link {
     return this.chain.some((t) => t.active);
   }
 
+  /**
+   * A read into a pooled buffer: written from the buffer itself on the fast path (the buffer goes
+   * back to the pool when the write completes), copied when it must wait behind toxics. Returns
+   * false to pause the source.
+   */
+  onPooledRead(buffer: Buffer, length: number): boolean {
+    if (this.fastPath) {
+      const flowing = this.destination.write(buffer.subarray(0, length), () => releaseReadBuffer(buffer));
+      if (!flowing) this.pauseUntilDrained();
+      return flowing;
+    }
+    const copy = Buffer.from(buffer.subarray(0, length));
+    releaseReadBuffer(buffer);
+    return this.enqueue(copy);
+  }
+
+  private get fastPath(): boolean {
+    return !this.hasToxics && this.queue.length === 0 && !this.pumping;
+  }
+
   private onData(data: Buffer): void {
-    if (!this.hasToxics && this.queue.length === 0 && !this.pumping) {
+    if (this.fastPath) {
       // Fast path: no toxic, nothing queued. Same backpressure as stream.pipe().
       if (!this.destination.write(data)) {
         this.source.pause();
-        this.destination.once("drain", () => this.source.resume());
+        this.pauseUntilDrained();
       }
       return;
     }
+    if (!this.enqueue(data)) this.source.pause();
+  }
+
+  private pauseUntilDrained(): void {
+    this.sourcePaused = true;
+    this.destination.once("drain", () => this.resumeSource());
+  }
+
+  private resumeSource(): void {
+    this.sourcePaused = false;
+    this.source.resume();
+  }
+
+  /** Queue data behind the toxics; false when the source should pause (too much is queued). */
+  private enqueue(data: Buffer): boolean {
     this.queue.push({ data, at: performance.now() });
     this.queuedBytes += data.length;
-    if (this.queuedBytes > HIGH_WATER) this.source.pause();
     if (!this.pumping) void this.pump();
+    if (this.queuedBytes <= HIGH_WATER) return true;
+    this.sourcePaused = true;
+    return false;
   }
 
   private async pump(): Promise<void> {
@@ -111,7 +154,7 @@ export class Link {
         const chunk = this.queue.shift();
         if (!chunk) break;
         this.queuedBytes -= chunk.data.length;
-        if (this.queuedBytes < LOW_WATER && this.source.isPaused()) this.source.resume();
+        if (this.queuedBytes < LOW_WATER && this.sourcePaused) this.resumeSource();
         let pieces: Chunk[] = [chunk];
         for (const toxic of [...this.chain]) {
           if (!toxic.active || !toxic.instance.process || toxic.controller.signal.aborted) continue;

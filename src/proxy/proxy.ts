@@ -6,6 +6,7 @@ import net, { type Server, type Socket } from "node:net";
 import { seededRandom } from "../util/random.js";
 import { HttpRelay } from "./http-relay.js";
 import { Link } from "./link.js";
+import { takeReadBuffer } from "./read-buffers.js";
 import { apiErrors, ProxyApiError } from "./errors.js";
 import { findToxicType } from "./toxics/index.js";
 import { MAX_TIMER_MS } from "../util/abortable.js";
@@ -193,7 +194,15 @@ export class FaultProxy {
     client.pause();
     // An http proxy hands its connections to the HTTP layer, which forwards to the upstream.
     const { host, port } = this.relay ? { host: "127.0.0.1", port: this.relay.port } : splitHostPort(this.upstream);
-    const upstream = net.connect({ host, port, allowHalfOpen: true, noDelay: true });
+    // The upstream's answers are the bulk of the bytes: they are read into pooled buffers.
+    let downstream: Link | undefined;
+    const upstream = net.connect({
+      host,
+      port,
+      allowHalfOpen: true,
+      noDelay: true,
+      onread: { buffer: takeReadBuffer, callback: (length, buffer) => downstream!.onPooledRead(buffer as Buffer, length) },
+    });
     const connection: Connection = { id: nextConnectionId++, client, upstream, links: undefined as unknown as Connection["links"] };
     const controls = {
       close: () => this.closeConnection(connection),
@@ -202,7 +211,8 @@ export class FaultProxy {
         upstream.destroy();
       },
     };
-    connection.links = { upstream: new Link(client, upstream, controls), downstream: new Link(upstream, client, controls) };
+    downstream = new Link(upstream, client, controls, true);
+    connection.links = { upstream: new Link(client, upstream, controls), downstream };
     this.connections.add(connection);
     for (const toxic of this.toxics) this.applyToxic(connection, toxic);
     const teardown = () => {
