@@ -90,7 +90,7 @@ export function format(r) {
     }
   }
   lines.push("");
-  lines.push(`unloaded 1 KB latency (sequential): direct p50 ${r.latency.direct.p50.toFixed(3)} ms, proxied p50 ${r.latency.proxied.p50.toFixed(3)} ms → added ${r.addedP50Ms.toFixed(3)} ms (p99 +${r.addedP99Ms.toFixed(3)} ms)`);
+  lines.push(`unloaded 1 KB latency (sequential): direct p50 ${r.latency.direct.p50.toFixed(3)} ms, proxied p50 ${r.latency.proxied.p50.toFixed(3)} ms → added ${r.addedP50Ms.toFixed(3)} ms (p99 ${r.addedP99Ms >= 0 ? "+" : ""}${r.addedP99Ms.toFixed(3)} ms)`);
   // The client least likely to be the bottleneck decides the aim.
   const big = r.rows.findLast((row) => row.body === "2 MB");
   if (big.toxiproxy) lines.push(`2 MB through chaoscast vs through Toxiproxy (${big.client}): ${(big.proxied.mbPerSecond / big.toxiproxy.mbPerSecond).toFixed(2)}×`);
