@@ -340,12 +340,14 @@ Exit 0 when every experiment ended as its file documents, 1 otherwise.`,
     .description("run the fault proxy: a Toxiproxy-compatible API and TCP links to inject faults on")
     .option("--api <host:port>", "where the API listens (keep it on loopback)", "127.0.0.1:8474")
     .option("--config <file>", "proxies to create at start: a YAML or JSON list of { name, listen, upstream }")
+    .option("--workers <n>", "processes that relay TCP links' connections: a number, 0 (all in this process) or auto (one per core beyond two, up to 8)", "auto")
     .addHelpText(
       "after",
       `
 Examples:
   $ chaoscast proxy
   $ chaoscast proxy --config proxies.yaml
+  $ chaoscast proxy --config proxies.yaml --workers 4
   $ curl -s -XPOST 127.0.0.1:8474/proxies -d '{"name":"edge","listen":"127.0.0.1:18080","upstream":"127.0.0.1:8080"}'
   $ curl -s -XPOST 127.0.0.1:8474/proxies/edge/toxics -d '{"type":"latency","attributes":{"latency":200},"ttl":60000}'
 

@@ -72,12 +72,14 @@ async function handle(collection: ProxyCollection, req: IncomingMessage, res: Se
       return;
     case "POST /reset":
       await collection.reset();
+      await collection.synced();
       res.writeHead(204).end();
       return;
     case "GET /proxies":
       return sendJson(res, 200, Object.fromEntries(collection.all().map((p) => [p.name, p.toJSON()])));
     case "POST /proxies": {
       const proxy = await collection.create(asObject(await readJson(req)) as ProxyInput);
+      await collection.synced();
       return sendJson(res, 201, proxy.toJSON());
     }
     case "POST /populate": {
@@ -85,6 +87,7 @@ async function handle(collection: ProxyCollection, req: IncomingMessage, res: Se
       if (!Array.isArray(body)) throw apiErrors.badBody("expected a list of proxies");
       try {
         const proxies = await collection.populate(body as ProxyInput[]);
+        await collection.synced();
         return sendJson(res, 201, { proxies: proxies.map((p) => p.toJSON()) });
       } catch (err) {
         // Toxiproxy answers populate errors as JSON with the error fields and the proxies list.
@@ -98,10 +101,13 @@ async function handle(collection: ProxyCollection, req: IncomingMessage, res: Se
     case "PATCH /proxies/:": {
       collection.get(parts[1]!);
       const proxy = await collection.update(parts[1]!, asObject(await readJson(req)) as ProxyInput);
+      // Disabled or moved: its connections in the relay processes are gone before the answer.
+      await collection.synced();
       return sendJson(res, 200, proxy.toJSON());
     }
     case "DELETE /proxies/:":
       await collection.remove(parts[1]!);
+      await collection.synced();
       res.writeHead(204).end();
       return;
     case "GET /proxies/:/cmcd": {
@@ -140,17 +146,23 @@ async function handle(collection: ProxyCollection, req: IncomingMessage, res: Se
       return sendJson(res, 200, collection.get(parts[1]!).listToxics().map(toxicJson));
     case "POST /proxies/:/toxics": {
       const proxy = collection.get(parts[1]!);
-      return sendJson(res, 200, toxicJson(proxy.addToxic(asObject(await readJson(req)) as ToxicInput)));
+      const toxic = proxy.addToxic(asObject(await readJson(req)) as ToxicInput);
+      // In effect on every connection, the relay processes' included, before the answer.
+      await collection.synced();
+      return sendJson(res, 200, toxicJson(toxic));
     }
     case "GET /proxies/:/toxics/:":
       return sendJson(res, 200, toxicJson(collection.get(parts[1]!).getToxic(parts[3]!)));
     case "POST /proxies/:/toxics/:":
     case "PATCH /proxies/:/toxics/:": {
       const proxy = collection.get(parts[1]!);
-      return sendJson(res, 200, toxicJson(proxy.updateToxic(parts[3]!, asObject(await readJson(req)) as ToxicInput)));
+      const toxic = proxy.updateToxic(parts[3]!, asObject(await readJson(req)) as ToxicInput);
+      await collection.synced();
+      return sendJson(res, 200, toxicJson(toxic));
     }
     case "DELETE /proxies/:/toxics/:":
       collection.get(parts[1]!).removeToxic(parts[3]!);
+      await collection.synced();
       res.writeHead(204).end();
       return;
     default:

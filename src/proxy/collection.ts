@@ -2,6 +2,7 @@
 
 import { apiErrors } from "./errors.js";
 import { FaultProxy, type ProxyEvents } from "./proxy.js";
+import type { RelayPool } from "./relay-pool.js";
 import { splitHostPort } from "./address.js";
 import { MAX_TIMER_MS } from "../util/abortable.js";
 
@@ -20,7 +21,16 @@ export class ProxyCollection {
   private readonly proxies = new Map<string, FaultProxy>();
   private readonly downLeases = new Map<string, NodeJS.Timeout>();
 
-  constructor(private readonly events: ProxyEvents = {}) {}
+  constructor(
+    private readonly events: ProxyEvents = {},
+    /** Relay processes for TCP links, when the server runs any. */
+    private readonly pool?: RelayPool,
+  ) {}
+
+  /** Resolves once every relay process has applied the changes made so far. */
+  async synced(): Promise<void> {
+    await this.pool?.synced();
+  }
 
   all(): FaultProxy[] {
     return [...this.proxies.values()];
@@ -35,7 +45,7 @@ export class ProxyCollection {
   async create(input: ProxyInput): Promise<FaultProxy> {
     const { name, listen, upstream, enabled, http, labels } = checkInput(input);
     if (this.proxies.has(name)) throw apiErrors.proxyExists();
-    const proxy = new FaultProxy(name, listen, upstream, this.events, http);
+    const proxy = new FaultProxy(name, listen, upstream, this.events, http, this.pool);
     proxy.labels = labels ?? {};
     if (enabled) await proxy.start();
     this.proxies.set(name, proxy);

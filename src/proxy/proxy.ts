@@ -6,6 +6,8 @@ import net, { type Server, type Socket } from "node:net";
 import { seededRandom } from "../util/random.js";
 import { HttpRelay } from "./http-relay.js";
 import { Link } from "./link.js";
+import type { RelayPool } from "./relay-pool.js";
+import type { ToxicSettings } from "./relay-messages.js";
 import { takeReadBuffer } from "./read-buffers.js";
 import { apiErrors, ProxyApiError } from "./errors.js";
 import { findToxicType } from "./toxics/index.js";
@@ -53,6 +55,8 @@ export class FaultProxy {
     public upstream: string,
     private readonly events: ProxyEvents = {},
     readonly http = false,
+    /** Relay processes that TCP links hand their connections to (none: relayed in this process). */
+    private readonly pool?: RelayPool,
   ) {
     this.relay = http ? new HttpRelay(this) : undefined;
   }
@@ -75,7 +79,8 @@ export class FaultProxy {
   async start(): Promise<void> {
     if (this.server) return;
     const { host, port } = splitHostPort(this.listen || "127.0.0.1:0");
-    const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (client) => this.accept(client));
+    // Nothing is read before the connection is relayed: it may go to a relay process, unread.
+    const server = net.createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true }, (client) => this.accept(client));
     await new Promise<void>((resolve, reject) => {
       server.once("error", (err: NodeJS.ErrnoException) => reject(new ProxyApiError(`listen tcp ${host}:${port}: ${err.code === "EADDRINUSE" ? "bind: address already in use" : err.message}`, 500)));
       server.listen(port, host, () => resolve());
@@ -91,6 +96,7 @@ export class FaultProxy {
     this.enabled = false;
     const server = this.server;
     this.server = undefined;
+    this.pool?.dropConnections(this.name);
     // Like Toxiproxy: a stopped proxy drops its connections at once (no graceful wait).
     for (const connection of this.connections) {
       connection.client.destroy();
@@ -142,7 +148,10 @@ export class FaultProxy {
     setMaxListeners(0, record.removed.signal);
     this.setLease(record, input.ttl);
     this.toxics.push(record);
-    if (def.layer === "tcp") for (const connection of this.connections) this.applyToxic(connection, record);
+    if (def.layer === "tcp") {
+      for (const connection of this.connections) this.applyToxic(connection, record);
+      this.pool?.toxicSet(this.name, settingsOf(record));
+    }
     return record;
   }
 
@@ -158,6 +167,7 @@ export class FaultProxy {
       for (const connection of this.connections) {
         connection.links[record.stream].replaceToxic(record.name, def.create(record.attributes, stateFor(record, connection.id)), record.toxicity);
       }
+      this.pool?.toxicSet(this.name, settingsOf(record));
     }
     return record;
   }
@@ -168,6 +178,7 @@ export class FaultProxy {
     record.removed.abort();
     this.toxics.splice(this.toxics.indexOf(record), 1);
     for (const connection of this.connections) connection.links[record.stream].removeToxic(record.name);
+    if (record.def.layer === "tcp") this.pool?.toxicRemoved(this.name, record.name);
   }
 
   resetToxics(): void {
@@ -191,6 +202,11 @@ export class FaultProxy {
   }
 
   private accept(client: Socket): void {
+    // A plain TCP link's connections go to a relay process when there are any.
+    if (this.pool && !this.relay) {
+      const toxics = this.toxics.filter((t) => t.def.layer === "tcp").map(settingsOf);
+      if (this.pool.handOff(this.name, this.upstream, toxics, client)) return;
+    }
     client.pause();
     // An http proxy hands its connections to the HTTP layer, which forwards to the upstream.
     const { host, port } = this.relay ? { host: "127.0.0.1", port: this.relay.port } : splitHostPort(this.upstream);
@@ -253,6 +269,10 @@ export class FaultProxy {
 
 export function toxicJson(t: ToxicRecord) {
   return { attributes: t.attributes, name: t.name, type: t.type, stream: t.stream, toxicity: t.toxicity, ...(t.ttl ? { ttl: t.ttl } : {}) };
+}
+
+function settingsOf(record: ToxicRecord): ToxicSettings {
+  return { name: record.name, type: record.type, stream: record.stream, toxicity: record.toxicity, attributes: record.attributes };
 }
 
 function stateFor(record: ToxicRecord, connectionId: number): Record<string, unknown> {

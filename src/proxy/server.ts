@@ -13,15 +13,30 @@ export interface ProxyServer {
   close(): Promise<void>;
 }
 
-export async function startProxyServer(options: { api: string; proxies?: ProxyInput[]; events?: ProxyEvents }): Promise<ProxyServer> {
-  const collection = new ProxyCollection(options.events);
-  if (options.proxies?.length) await collection.populate(options.proxies);
+export interface ProxyServerOptions {
+  api: string;
+  proxies?: ProxyInput[];
+  events?: ProxyEvents & { onRelayExit?(message: string): void };
+  /** Relay processes for TCP links (0 or absent: every link is relayed in this process). */
+  relayProcesses?: number;
+}
+
+export async function startProxyServer(options: ProxyServerOptions): Promise<ProxyServer> {
+  const pool = options.relayProcesses ? await (await import("./relay-pool.js")).RelayPool.start(options.relayProcesses, options.events?.onRelayExit) : undefined;
+  const collection = new ProxyCollection(options.events, pool);
   const server = createApiServer(collection);
-  const { host, port } = splitHostPort(options.api);
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => resolve());
-  });
+  try {
+    if (options.proxies?.length) await collection.populate(options.proxies);
+    const { host, port } = splitHostPort(options.api);
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, host, () => resolve());
+    });
+  } catch (err) {
+    await collection.closeAll();
+    await pool?.close();
+    throw err;
+  }
   const address = server.address() as AddressInfo;
   return {
     url: `http://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`,
@@ -30,6 +45,7 @@ export async function startProxyServer(options: { api: string; proxies?: ProxyIn
       await collection.closeAll();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await pool?.close();
     },
   };
 }

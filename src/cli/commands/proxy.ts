@@ -1,6 +1,7 @@
 // `chaoscast proxy`: run the fault proxy standalone (a drop-in for Toxiproxy's server) until
 // SIGINT/SIGTERM, then remove every toxic and close every link.
 
+import os from "node:os";
 import { LineCounter, parseDocument } from "yaml";
 import { expansionProblem, firstAliasOffset, versionDirectiveProblem } from "../../experiment/yaml-guards.js";
 import { FileReadError, readRegularText } from "../../util/safe-read.js";
@@ -14,9 +15,24 @@ import type { CommonOptions } from "../shared.js";
 export interface ProxyCommandOptions extends CommonOptions {
   api: string;
   config?: string;
+  workers?: string;
+}
+
+/** Most relay processes `auto` starts, and that a number may ask for. */
+const MAX_WORKERS = 64;
+
+/**
+ * How many relay processes: auto uses the cores beyond two (on two cores the client and the server
+ * being tested already keep both busy, and a second relay only competes with them), up to 8.
+ */
+export function relayProcesses(value: string | undefined, cores = os.availableParallelism()): number {
+  if (value === undefined || value === "auto") return cores > 2 ? Math.min(cores - 1, 8) : 0;
+  if (!/^\d{1,2}$/.test(value) || Number(value) > MAX_WORKERS) throw new UsageError(`--workers ${forTerminal(value)}: expected auto or a whole number from 0 to ${MAX_WORKERS}`);
+  return Number(value);
 }
 
 export async function proxyCommand(options: ProxyCommandOptions): Promise<number> {
+  const workers = relayProcesses(options.workers);
   const proxies = options.config ? await readConfig(options.config) : [];
   const log = (message: string) => process.stderr.write(`${new Date().toISOString()} ${message}\n`);
   let server;
@@ -24,7 +40,9 @@ export async function proxyCommand(options: ProxyCommandOptions): Promise<number
     server = await startProxyServer({
       api: options.api,
       proxies,
+      relayProcesses: workers,
       events: {
+        onRelayExit: (message) => log(message),
         onToxicExpired: (proxy, toxic) => log(toxic === "(down)" ? `lease expired: proxy ${proxy} is up again` : `lease expired: removed toxic ${toxic} from ${proxy}`),
         onLeaseError: (proxy, message) => log(`lease on ${proxy} not honoured yet (${message}); retrying every second`),
       },
@@ -34,7 +52,7 @@ export async function proxyCommand(options: ProxyCommandOptions): Promise<number
     const code = (err as NodeJS.ErrnoException).code;
     throw new UsageError(`cannot serve the API on ${options.api}: ${code === "EADDRINUSE" ? "the address is in use (is Toxiproxy or another chaoscast proxy running?)" : (err as Error).message}`);
   }
-  process.stdout.write(`chaoscast proxy: API on ${server.url} (Toxiproxy-compatible)\n`);
+  process.stdout.write(`chaoscast proxy: API on ${server.url} (Toxiproxy-compatible)${workers > 0 ? `, TCP links relayed by ${workers} worker process(es)` : ""}\n`);
   if (!/^(127\.|\[::1\]|localhost)/.test(options.api)) {
     log(`warning: the API on ${options.api} is reachable from other hosts; anyone who can reach it can inject faults`);
   }
