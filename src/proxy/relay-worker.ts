@@ -36,7 +36,7 @@ function send(message: FromRelay): void {
 
 function instance(relayed: Relayed, toxic: ToxicSettings) {
   const def = findToxicType(toxic.type) as TcpToxicType | undefined;
-  if (!def || def.layer !== "tcp") return undefined;
+  if (def?.layer !== "tcp") return undefined;
   let state = relayed.states.get(toxic.name);
   if (!state) {
     state = {};
