@@ -2,7 +2,8 @@
 // toxics), measured in the same run and printed as ratios: throughput and added latency. Two load
 // clients: autocannon (Node, on every machine) and, where it is installed, wrk (C), which is not
 // itself the bottleneck on bulk bodies as a Node client can be. With TOXIPROXY_SERVER naming a
-// toxiproxy-server binary, Toxiproxy is measured in the same rounds, as a third target.
+// toxiproxy-server binary, Toxiproxy is measured in the same rounds, as another target; with
+// CHAOSCAST_BENCH_WORKERS=N, so is the proxy relaying through N worker processes.
 
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
@@ -30,8 +31,16 @@ export async function run({ quick, signal, log }) {
     const upstream = await startChild(children, [path.join(ROOT, "fixtures/servers/http-server.js")], (line) => JSON.parse(line).port);
     const [apiPort, linkPort] = [await freePort(), await freePort()];
     writeFileSync(path.join(dir, "proxies.yaml"), `- { name: bench, listen: "127.0.0.1:${linkPort}", upstream: "127.0.0.1:${upstream}" }\n`);
-    await startChild(children, [path.join(ROOT, "bin/chaoscast.js"), "proxy", "--api", `127.0.0.1:${apiPort}`, "--config", path.join(dir, "proxies.yaml")], (line) => (line.includes("bench:") ? true : undefined));
+    await startChild(children, [path.join(ROOT, "bin/chaoscast.js"), "proxy", "--api", `127.0.0.1:${apiPort}`, "--config", path.join(dir, "proxies.yaml"), "--workers", "0"], (line) => (line.includes("bench:") ? true : undefined));
     const targets = { direct: upstream, proxied: linkPort };
+    // With CHAOSCAST_BENCH_WORKERS=N, the same proxy with N worker processes is a target of its own.
+    const workers = Number(process.env.CHAOSCAST_BENCH_WORKERS ?? 0);
+    if (workers > 0) {
+      const [workersApi, workersLink] = [await freePort(), await freePort()];
+      writeFileSync(path.join(dir, "workers.yaml"), `- { name: bench, listen: "127.0.0.1:${workersLink}", upstream: "127.0.0.1:${upstream}" }\n`);
+      await startChild(children, [path.join(ROOT, "bin/chaoscast.js"), "proxy", "--api", `127.0.0.1:${workersApi}`, "--config", path.join(dir, "workers.yaml"), "--workers", String(workers)], (line) => (line.includes("bench:") ? true : undefined));
+      targets.workers = workersLink;
+    }
     if (process.env.TOXIPROXY_SERVER) targets.toxiproxy = await startToxiproxy(children, process.env.TOXIPROXY_SERVER, upstream);
     const seconds = quick ? 1 : 5;
     const clients = [{ name: "autocannon", load }, ...((await hasWrk()) ? [{ name: "wrk", load: wrkLoad }] : [])];
@@ -51,6 +60,10 @@ export async function run({ quick, signal, log }) {
         const proxied = average(samples.proxied);
         const ratios = samples.proxied.map((p, i) => p.mbPerSecond / samples.direct[i].mbPerSecond);
         const row = { client: client.name, body: body.label, direct, proxied, throughputRatio: proxied.mbPerSecond / direct.mbPerSecond, requestRatio: proxied.requestsPerSecond / direct.requestsPerSecond, roundRatios: ratios };
+        if (samples.workers) {
+          row.workers = average(samples.workers);
+          row.workersRatio = row.workers.mbPerSecond / direct.mbPerSecond;
+        }
         if (samples.toxiproxy) {
           row.toxiproxy = average(samples.toxiproxy);
           row.toxiproxyRatio = row.toxiproxy.mbPerSecond / direct.mbPerSecond;
@@ -83,6 +96,10 @@ export function format(r) {
       lines.push(`${row.client.padEnd(10)}  ${row.body.padEnd(5)}  ${which.padEnd(7)}  ${m.requestsPerSecond.toFixed(0).padStart(8)}  ${m.mbPerSecond.toFixed(1).padStart(6)}  ${m.p50.toFixed(2).padStart(6)}  ${m.p99.toFixed(2).padStart(6)}`);
     }
     lines.push(`${row.client.padEnd(10)}  ${row.body.padEnd(5)}  ratio    ${row.requestRatio.toFixed(2).padStart(7)}×  ${row.throughputRatio.toFixed(2).padStart(5)}×  (rounds: ${row.roundRatios.map((x) => x.toFixed(2)).join(", ")})`);
+    if (row.workers) {
+      const m = row.workers;
+      lines.push(`${row.client.padEnd(10)}  ${row.body.padEnd(5)}  workers  ${m.requestsPerSecond.toFixed(0).padStart(8)}  ${m.mbPerSecond.toFixed(1).padStart(6)}  ${m.p50.toFixed(2).padStart(6)}  ${m.p99.toFixed(2).padStart(6)}  (${row.workersRatio.toFixed(2)}× direct, with worker processes)`);
+    }
     if (row.toxiproxy) {
       const m = row.toxiproxy;
       lines.push(`${row.client.padEnd(10)}  ${row.body.padEnd(5)}  toxipr.  ${m.requestsPerSecond.toFixed(0).padStart(8)}  ${m.mbPerSecond.toFixed(1).padStart(6)}  ${m.p50.toFixed(2).padStart(6)}  ${m.p99.toFixed(2).padStart(6)}`);
