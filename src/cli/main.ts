@@ -340,7 +340,7 @@ Exit 0 when every experiment ended as its file documents, 1 otherwise.`,
     .description("run the fault proxy: a Toxiproxy-compatible API and TCP links to inject faults on")
     .option("--api <host:port>", "where the API listens (keep it on loopback)", "127.0.0.1:8474")
     .option("--config <file>", "proxies to create at start: a YAML or JSON list of { name, listen, upstream }")
-    .option("--workers <n>", "processes that relay TCP links' connections: a number, 0 (all in this process) or auto (one per core beyond two, up to 8)", "auto")
+    .option("--workers <n>", "processes that relay TCP links' connections: a number, 0 (all in this process) or auto (above two cores, one per core but one, up to 8)", "auto")
     .addHelpText(
       "after",
       `

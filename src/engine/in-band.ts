@@ -13,6 +13,7 @@ import { judgeObservation, type ProbeResult } from "./hypothesis.js";
 /** A pushed result older than this is stale: the stream went quiet, and the round polls instead. */
 const FRESH_MS = 2_000;
 const RECONNECT_MS = 250;
+const MAX_RECONNECT_MS = 4_000;
 /** Judging a pushed observation is a comparison or two; a regex gets this long, as a polled one would. */
 const JUDGE_DEADLINE_MS = 250;
 
@@ -59,15 +60,21 @@ export class InBandWatch {
   }
 
   private async follow(spec: ProbeSpec, follower: Follower): Promise<void> {
+    let backoff = RECONNECT_MS;
     while (!this.stop.aborted) {
       try {
-        await spec.probe.subscribe!(spec.params, { signal: this.stop }, (observation) => this.offer(spec, follower, observation));
+        await spec.probe.subscribe!(spec.params, { signal: this.stop }, (observation) => {
+          backoff = RECONNECT_MS;
+          this.offer(spec, follower, observation);
+        });
       } catch {
         // The polled rounds judge the probe (and count a proxy that cannot be reached) until the
         // stream is back; its error is theirs to report.
       }
       follower.latest = undefined;
-      await sleep(RECONNECT_MS, this.stop);
+      await sleep(backoff, this.stop);
+      // A source that keeps refusing (not a chaoscast proxy, too many streams) is asked less often.
+      backoff = Math.min(backoff * 2, MAX_RECONNECT_MS);
     }
   }
 

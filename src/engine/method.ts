@@ -70,8 +70,9 @@ export async function runMethod(options: MethodOptions): Promise<MethodResult> {
   // In-band probes push what they see: a breach they push aborts at once, outside the rounds.
   const inBand = new InBandWatch(experiment.steadyState, stop.signal, (result) => {
     if (stop.signal.aborted) return;
-    // Inside a grace period the round will journal it, uncounted.
-    if (experiment.abort.graceMs !== 0 && elapsed() < graceUntil) return;
+    // Inside a grace period (which starts while a fault is being injected: it may already be in
+    // effect before its injection returns) the round will journal it, uncounted.
+    if (experiment.abort.graceMs !== 0 && (injecting || elapsed() < graceUntil)) return;
     breaches += 1;
     emit(observationEvent("method", result, true));
     emit({ type: "breach", probes: [result.spec.name], consecutive: 1, after: 1, inBand: true });

@@ -131,9 +131,19 @@ async function handle(collection: ProxyCollection, req: IncomingMessage, res: Se
       res.flushHeaders();
       // Nagle would hold a small line back for the peer's ack: every line is sent as it is written.
       res.socket?.setNoDelay(true);
+      // A client that does not read is not sent more: figures that change meanwhile are skipped,
+      // and the next push after it drains carries the latest.
+      let blocked = false;
       const unsubscribe = traffic.subscribe(
         filter,
-        (stats) => res.write(`${JSON.stringify(stats)}\n`),
+        (stats) => {
+          // The client may have gone in this very turn, before "close" unsubscribed it.
+          if (blocked || res.destroyed || res.writableEnded) return;
+          if (!res.write(`${JSON.stringify(stats)}\n`)) {
+            blocked = true;
+            res.once("drain", () => (blocked = false));
+          }
+        },
         () => res.end(),
       );
       res.once("close", () => {

@@ -60,7 +60,7 @@ export class HttpRelay {
   }
 
   private applicable(req: IncomingMessage, cmcdSid: string | undefined): Applied[] {
-    const path = new URL(req.url ?? "/", "http://relay").pathname;
+    const path = pathOf(req);
     const applied: Applied[] = [];
     for (const record of this.owner.httpToxics()) {
       const a = record.attributes as { path: string; method: string; percent: number; viewer_percent: number; viewer_header: string; viewer_cookie: string; viewer_cmcd: boolean; viewer_required: boolean; viewer_salt: string };
@@ -113,12 +113,17 @@ export class HttpRelay {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     // What the client got: counted as the body goes out, recorded when the exchange ends however it ends.
-    const path = (req.url ?? "/").split("?")[0]!.slice(0, 1024);
+    // The path as toxics match it (normalised, and the path of an absolute-form target).
+    const path = pathOf(req).slice(0, 1024);
     const inFlight = this.traffic.begin(path);
-    const exchange = { bytes: 0 };
+    // `cut`: the relay itself ended the answer early (a truncation, an upstream that broke, a held
+    // request released); otherwise an unfinished answer is a client that went away (a player
+    // cancelling a segment, or giving up on a stalled one), which is not an error of the service.
+    const exchange = { bytes: 0, cut: false };
     res.once("close", () => {
       const at = performance.now();
-      this.traffic.record({ at, status: res.writableFinished ? res.statusCode : 0, ms: at - inFlight.started, bytes: exchange.bytes, cohort: inFlight.cohort, path }, inFlight);
+      const finished = res.writableFinished;
+      this.traffic.record({ at, status: finished ? res.statusCode : 0, cancelled: !finished && !exchange.cut, ms: at - inFlight.started, bytes: exchange.bytes, cohort: inFlight.cohort, path }, inFlight);
     });
     const cmcd = this.cmcdDecoders ? readCmcd(req, this.cmcdDecoders) : undefined;
     if (cmcd) {
@@ -144,6 +149,7 @@ export class HttpRelay {
           gone.addEventListener("abort", () => resolve(), { once: true });
           res.once("close", () => resolve());
         });
+        exchange.cut = true;
         res.socket?.destroy();
       }
       return;
@@ -153,7 +159,10 @@ export class HttpRelay {
     const headers = withoutHopByHop(req.headers);
     const upstreamReq = http.request({ host, port, method: req.method, path: req.url, headers, agent: this.agent });
     upstreamReq.on("error", (err: NodeJS.ErrnoException) => {
-      if (res.headersSent) return void res.destroy();
+      if (res.headersSent) {
+        exchange.cut = true;
+        return void res.destroy();
+      }
       const body = `bad gateway: ${err.code ?? err.message}\n`;
       res.writeHead(502, { "content-type": "text/plain; charset=utf-8" }).end(body);
       exchange.bytes = Buffer.byteLength(body);
@@ -166,7 +175,10 @@ export class HttpRelay {
     });
     if (!upstreamRes) return;
     // Destroyed when the client goes away; its error is expected, and handled by the reads below.
-    upstreamRes.on("error", () => res.destroy());
+    upstreamRes.on("error", () => {
+      exchange.cut = true;
+      res.destroy();
+    });
     if (res.destroyed) return void upstreamRes.destroy();
 
     for (const a of applied) if (a.effect.kind === "delay") await sleep(a.effect.ms(), a.record.removed.signal);
@@ -200,6 +212,7 @@ export class HttpRelay {
       }
       if (truncate !== undefined && sent >= truncate.value) {
         // The client sees a body shorter than its Content-Length, then the connection closes.
+        exchange.cut = true;
         res.socket?.end();
         upstreamRes.destroy();
         return;
@@ -241,6 +254,15 @@ function minOf<K extends "throttle" | "truncate">(applied: Applied[], kind: K, v
     if (!best || v < best.value) best = { value: v, record: a.record };
   }
   return best;
+}
+
+/** The request's path, normalised as a URL's: what toxics and traffic filters match. */
+function pathOf(req: IncomingMessage): string {
+  try {
+    return new URL(req.url ?? "/", "http://relay").pathname;
+  } catch {
+    return "/";
+  }
 }
 
 function withoutHopByHop(headers: IncomingHttpHeaders): Record<string, string | string[]> {

@@ -14,6 +14,8 @@ import type { Chunk, LinkControls, LinkToxic } from "./toxics/types.js";
 // (16 MiB behind 500 ms: 32 MB/s), enough for video segments while memory stays bounded.
 const HIGH_WATER = 16 * 1024 * 1024;
 const LOW_WATER = 8 * 1024 * 1024;
+/** Reads smaller than this are copied out of their pooled buffer rather than written from it. */
+const SMALL_READ = 8 * 1024;
 
 interface ActiveToxic {
   name: string;
@@ -101,6 +103,15 @@ export class Link {
    * false to pause the source.
    */
   onPooledRead(buffer: Buffer, length: number): boolean {
+    // A small read is copied and its buffer given back at once: a trickle of small reads queued
+    // behind a slow client must not each pin a whole 64 KiB buffer.
+    if (this.fastPath && length < SMALL_READ) {
+      const copy = Buffer.from(buffer.subarray(0, length));
+      releaseReadBuffer(buffer);
+      const flowing = this.destination.write(copy);
+      if (!flowing) this.pauseUntilDrained();
+      return flowing;
+    }
     if (this.fastPath) {
       const flowing = this.destination.write(buffer.subarray(0, length), () => releaseReadBuffer(buffer));
       if (!flowing) this.pauseUntilDrained();

@@ -10,6 +10,8 @@ import type { Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import type { FromRelay, ToRelay, ToxicSettings } from "./relay-messages.js";
 
+const SYNC_TIMEOUT_MS = 5_000;
+
 interface RelayProcess {
   child: ChildProcess;
   handed: number;
@@ -97,7 +99,11 @@ export class RelayPool {
     this.broadcast({ type: "drop", proxy });
   }
 
-  /** Resolves when every relay process has acted on all that was sent before. */
+  /**
+   * Resolves when every relay process has acted on all that was sent before. One that does not
+   * answer within a few seconds is hung: it is killed (its connections close), so a change to a
+   * toxic is never reported done while a hung process may still relay without it.
+   */
   async synced(): Promise<void> {
     const seq = ++this.seq;
     await Promise.all(
@@ -105,7 +111,15 @@ export class RelayPool {
         (relay) =>
           new Promise<void>((resolve) => {
             if (!relay.child.connected) return resolve();
-            relay.waiting.set(seq, resolve);
+            const hung = setTimeout(() => {
+              relay.waiting.delete(seq);
+              relay.child.kill("SIGKILL");
+              resolve();
+            }, SYNC_TIMEOUT_MS);
+            relay.waiting.set(seq, () => {
+              clearTimeout(hung);
+              resolve();
+            });
             relay.child.send({ type: "sync", seq } satisfies ToRelay);
           }),
       ),

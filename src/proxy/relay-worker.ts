@@ -49,6 +49,9 @@ function relay(proxyName: string, upstreamAddress: string, toxics: ToxicSettings
   const proxy = proxyNamed(proxyName);
   proxy.toxics = toxics;
   const { host, port } = splitHostPort(upstreamAddress);
+  // A handed-over socket is rebuilt without the listener's options: a client that half-closes
+  // (sends FIN, waits for the answer) must still get the answer, as on the main process.
+  client.allowHalfOpen = true;
   client.pause();
   let downstream: Link | undefined;
   const upstream = net.connect({

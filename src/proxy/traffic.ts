@@ -4,7 +4,7 @@
 // probe reads it instead of sending requests of its own, and learns of failing answers the moment
 // the proxy sends them.
 
-import picomatch from "picomatch";
+import { compileGlobs } from "./glob.js";
 import { bucketOf, LatencyHistogram } from "./latency-histogram.js";
 
 export type Cohort = "experiment" | "control";
@@ -12,8 +12,10 @@ export type Cohort = "experiment" | "control";
 export interface Exchange {
   /** performance.now() when the exchange ended. */
   at: number;
-  /** The status sent, or 0 when no complete answer went out (the client gave up, the connection broke, the body was cut). */
+  /** The status sent, or 0 when no complete answer went out. */
   status: number;
+  /** With status 0: the client went away first (a cancelled download, a player giving up), not the service failing it. */
+  cancelled: boolean;
   /** From the request's arrival to the end of the answer. */
   ms: number;
   /** Body bytes sent to the client. */
@@ -35,7 +37,7 @@ export interface TrafficFilter {
   /** Of those, only the last N. */
   last?: number;
   cohort?: Cohort;
-  /** Comma-separated globs on the path, as toxics' `path`. */
+  /** Comma-separated globs on the path: `*` within a segment, `**` across segments, `?` one character. */
   paths?: string;
 }
 
@@ -47,8 +49,10 @@ export interface TrafficStats {
   /** Answers of status 400–499. */
   clientErrors: number;
   clientErrorRatio: number | null;
-  /** Exchanges that ended without a complete answer (counted in errors too). */
+  /** Exchanges the relay or the upstream ended without a complete answer (counted in errors too). */
   incomplete: number;
+  /** Exchanges the client left before the answer was complete: counted in requests and latency, not in errors. */
+  cancelled: number;
   /**
    * Percentiles of the time taken, over the window's exchanges and the requests still in flight at
    * their age so far: a stalled upstream shows here while its requests hang, not once they end.
@@ -75,7 +79,7 @@ const TICK_MS = 250;
 const HEARTBEAT_MS = 1_000;
 
 function isError(e: Exchange): boolean {
-  return e.status === 0 || e.status >= 500;
+  return (e.status === 0 && !e.cancelled) || e.status >= 500;
 }
 
 /** The exchanges of one filter in one sliding window, with running sums. */
@@ -85,6 +89,7 @@ class SlidingWindow {
   private errors = 0;
   private clientErrors = 0;
   private incomplete = 0;
+  private cancelled = 0;
   private bytes = 0;
   private readonly latency = new LatencyHistogram();
   private readonly matchesPath: ((path: string) => boolean) | undefined;
@@ -93,13 +98,26 @@ class SlidingWindow {
     private readonly filter: TrafficFilter,
     private readonly since: number,
   ) {
-    const globs = (filter.paths ?? "").split(",").map((g) => g.trim()).filter(Boolean);
-    this.matchesPath = globs.length > 0 ? picomatch(globs, { dot: true }) : undefined;
+    this.matchesPath = compileGlobs(filter.paths ?? "");
   }
+
+  /** Requests in flight already matched against the paths: each is looked at once, not at every push. */
+  private readonly pathOfInFlight = new WeakMap<InFlight, boolean>();
 
   private matches(e: { cohort: Cohort | undefined; path: string }): boolean {
     if (this.filter.cohort !== undefined && e.cohort !== this.filter.cohort) return false;
     return !this.matchesPath || this.matchesPath(e.path);
+  }
+
+  private matchesInFlight(r: InFlight): boolean {
+    if (this.filter.cohort !== undefined && r.cohort !== this.filter.cohort) return false;
+    if (!this.matchesPath) return true;
+    let hit = this.pathOfInFlight.get(r);
+    if (hit === undefined) {
+      hit = this.matchesPath(r.path);
+      this.pathOfInFlight.set(r, hit);
+    }
+    return hit;
   }
 
   /** True when the exchange belongs to this window (and so changed it). */
@@ -130,7 +148,7 @@ class SlidingWindow {
     let waiting = 0;
     let oldest: number | undefined;
     for (const r of inFlight) {
-      if (!this.matches(r)) continue;
+      if (!this.matchesInFlight(r)) continue;
       if (waiting === 0) latency = this.latency.clone();
       waiting += 1;
       oldest = Math.min(oldest ?? r.started, r.started);
@@ -147,6 +165,7 @@ class SlidingWindow {
       clientErrors: this.clientErrors,
       clientErrorRatio: ratio(this.clientErrors),
       incomplete: this.incomplete,
+      cancelled: this.cancelled,
       latencyP50Ms: latency.quantile(0.5),
       latencyP95Ms: latency.quantile(0.95),
       latencyP99Ms: latency.quantile(0.99),
@@ -175,7 +194,8 @@ class SlidingWindow {
   private count(e: Exchange, sign: 1 | -1): void {
     if (isError(e)) this.errors += sign;
     else if (e.status >= 400) this.clientErrors += sign;
-    if (e.status === 0) this.incomplete += sign;
+    if (e.status === 0 && e.cancelled) this.cancelled += sign;
+    else if (e.status === 0) this.incomplete += sign;
     this.bytes += sign * e.bytes;
     if (sign === 1) this.latency.add(bucketOf(e.ms));
     else this.latency.remove(bucketOf(e.ms));
@@ -199,6 +219,7 @@ export class TrafficLog {
   /** Insertion order is arrival order. */
   private readonly inFlight = new Set<InFlight>();
   private ticker: NodeJS.Timeout | undefined;
+  private closed = false;
   private readonly since = performance.now();
 
   /** A request arrived; pass what this returns to `record` when it ends. */
@@ -229,6 +250,11 @@ export class TrafficLog {
    * least once a second. Returns the unsubscribe function.
    */
   subscribe(filter: TrafficFilter, listener: (stats: TrafficStats) => void, closed: () => void = () => {}): () => void {
+    // A link already removed has nothing more to say.
+    if (this.closed) {
+      closed();
+      return () => {};
+    }
     const subscription: Subscription = { window: this.seeded(filter), listener, closed, lastPush: 0, lastSent: "", timer: undefined };
     this.subscriptions.add(subscription);
     this.push(subscription);
@@ -245,6 +271,7 @@ export class TrafficLog {
 
   /** The link is gone: every subscriber hears that nothing more is coming. */
   close(): void {
+    this.closed = true;
     for (const s of [...this.subscriptions]) {
       clearTimeout(s.timer);
       this.subscriptions.delete(s);

@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import http from "node:http";
 import { readTrafficStream } from "../../src/adapters/proxy/traffic-stream.js";
+import { trafficProbe } from "../../src/adapters/proxy/traffic-probe.js";
 import { parseExperiment } from "../../src/experiment/loader.js";
 import { runExperiment } from "../../src/engine/runner.js";
 import { registry } from "../../src/registry.js";
@@ -62,6 +63,17 @@ describe("a link's own view of its traffic", () => {
     expect(stats).toMatchObject({ requests: 1, errors: 1, incomplete: 1 });
   });
 
+  it("counts a client that leaves before the answer as cancelled, not as an error", async () => {
+    const link = await fixture.link({ http: true });
+    await new Promise<void>((resolve) => {
+      const req = http.get(`${link.base}/slow?ms=2000`, { agent: false });
+      req.on("error", () => resolve());
+      setTimeout(() => req.destroy(), 100);
+    });
+    const stats = await eventually(() => api(`/proxies/${link.name}/traffic?minRequests=0`).then((r) => r.json), (j) => j.requests === 1);
+    expect(stats).toMatchObject({ requests: 1, errors: 0, cancelled: 1, incomplete: 0 });
+  });
+
   it("shows a stalled upstream in the latency percentiles while its requests still hang", async () => {
     const link = await fixture.link({ http: true });
     for (let i = 0; i < 5; i++) await get(`${link.base}/health`);
@@ -114,6 +126,15 @@ describe("a link's own view of its traffic", () => {
     await eventually(() => link.proxy.traffic()!.subscribers, (n) => n === 1);
     await fixture.server.collection.remove(link.name);
     await expect(reading).rejects.toThrow(/ended the traffic stream/);
+  });
+
+  it("the probe lets a silent link pass with minRequests 0, and fails it otherwise", async () => {
+    const link = await fixture.link({ http: true });
+    const apiAddress = fixture.server.url.replace("http://", "");
+    const run = (extra: Record<string, unknown>) => trafficProbe.run(trafficProbe.params.parse({ api: apiAddress, proxy: link.name, ...extra }), { signal: new AbortController().signal, timeoutMs: 2_000 });
+    expect((await run({ minRequests: 0 })).noVerdict).toMatchObject({ as: "pass" });
+    expect((await run({})).error).toMatch(/0 request\(s\) on link-\d+ in the window, fewer than minRequests 10/);
+    expect(trafficProbe.params.safeParse({ proxy: "x", last: 5 }).success).toBe(false);
   });
 
   it("refuses bad windows, TCP links and unknown links with a clear answer", async () => {

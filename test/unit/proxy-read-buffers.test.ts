@@ -28,10 +28,18 @@ describe("pooled read buffers", () => {
     const { destination, completeWrites } = slowDestination();
     const link = new Link(source(), destination, connection, true);
     const buffer = takeReadBuffer();
-    link.onPooledRead(buffer, 100);
+    link.onPooledRead(buffer, 60_000);
     const next = Array.from({ length: 4 }, () => takeReadBuffer());
     expect(next).not.toContain(buffer);
     completeWrites();
+    expect(takeReadBuffer()).toBe(buffer);
+  });
+
+  it("go back at once after a small read, whose bytes are copied: a trickle does not pin 64 KiB per read", () => {
+    const { destination } = slowDestination();
+    const link = new Link(source(), destination, connection, true);
+    const buffer = takeReadBuffer();
+    link.onPooledRead(buffer, 100);
     expect(takeReadBuffer()).toBe(buffer);
   });
 

@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { bucketOf, LatencyHistogram } from "../../src/proxy/latency-histogram.js";
 import { TrafficLog, type Exchange } from "../../src/proxy/traffic.js";
+import { compileGlobs } from "../../src/proxy/glob.js";
 import { eventually } from "../helpers/poll.js";
 
-const exchange = (over: Partial<Exchange> = {}): Exchange => ({ at: performance.now(), status: 200, ms: 10, bytes: 1000, cohort: undefined, path: "/seg-1.ts", ...over });
+const exchange = (over: Partial<Exchange> = {}): Exchange => ({ at: performance.now(), status: 200, cancelled: false, ms: 10, bytes: 1000, cohort: undefined, path: "/seg-1.ts", ...over });
 
 describe("latency histogram", () => {
   it("reads each percentile to within 5% of the exact one, never below it", () => {
@@ -29,12 +30,41 @@ describe("latency histogram", () => {
   });
 });
 
+describe("path globs", () => {
+  it("match * within a segment, ** across segments (or none), ? one character", () => {
+    const m = compileGlobs("**/*.ts, /live/seg-?.m4s, /vod/**/master.m3u8")!;
+    expect(m("/seg-1.ts")).toBe(true);
+    expect(m("/vod/demo/720p/seg-9.ts")).toBe(true);
+    expect(m("/live/seg-7.m4s")).toBe(true);
+    expect(m("/live/seg-17.m4s")).toBe(false);
+    expect(m("/vod/master.m3u8")).toBe(true);
+    expect(m("/vod/a/b/master.m3u8")).toBe(true);
+    expect(m("/vod/master.m3u8x")).toBe(false);
+    expect(compileGlobs("/seg/*.ts")!("/seg/a/b.ts")).toBe(false);
+    expect(compileGlobs(" , ")).toBeUndefined();
+  });
+
+  it("finish on globs that make a regex backtrack for seconds", () => {
+    const m = compileGlobs("/*a*a*a*a*a*a*a*a*a*a*a*a*z")!;
+    expect(m(`/${"a".repeat(1000)}`)).toBe(false);
+    expect(m(`/${"a".repeat(1000)}z`)).toBe(true);
+  });
+});
+
 describe("traffic log", () => {
   it("counts 5xx and unfinished exchanges as errors, 4xx apart, over the window", () => {
     const log = new TrafficLog();
     for (const status of [200, 200, 503, 0, 404, 200, 200, 200]) log.record(exchange({ status }));
     const stats = log.snapshot({ windowMs: 10_000 });
     expect(stats).toMatchObject({ requests: 8, errors: 2, errorRatio: 0.25, clientErrors: 1, clientErrorRatio: 0.125, incomplete: 1 });
+  });
+
+  it("does not count a client that left before the answer was complete as an error", () => {
+    const log = new TrafficLog();
+    for (let i = 0; i < 8; i++) log.record(exchange());
+    log.record(exchange({ status: 0, cancelled: true, ms: 900 }));
+    log.record(exchange({ status: 0, cancelled: false }));
+    expect(log.snapshot({ windowMs: 10_000 })).toMatchObject({ requests: 10, errors: 1, incomplete: 1, cancelled: 1 });
   });
 
   it("leaves out exchanges older than the window", () => {
@@ -117,12 +147,14 @@ describe("traffic log", () => {
     expect(log.snapshot({ windowMs: 10_000 })).toMatchObject({ requests: 11, inFlight: 0, oldestInFlightMs: null, incomplete: 1 });
   });
 
-  it("tells subscribers when the link is gone", () => {
+  it("tells subscribers when the link is gone, and those who come after at once", () => {
     const log = new TrafficLog();
-    let closed = false;
-    log.subscribe({ windowMs: 1_000 }, () => {}, () => (closed = true));
+    let closed = 0;
+    log.subscribe({ windowMs: 1_000 }, () => {}, () => (closed += 1));
     log.close();
-    expect(closed).toBe(true);
+    expect(closed).toBe(1);
+    log.subscribe({ windowMs: 1_000 }, () => {}, () => (closed += 1));
+    expect(closed).toBe(2);
     expect(log.subscribers).toBe(0);
   });
 });

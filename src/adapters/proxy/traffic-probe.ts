@@ -20,10 +20,11 @@ const Params = z
     last: z.int().min(1).max(100_000).optional().meta({ description: "Of those, only the last N: a breach shows after a few bad answers whatever the request rate." }),
     cohort: z.enum(["experiment", "control"]).optional().meta({ description: "Only the viewers of this cohort (the link must tag cohorts: a cohorts block or proxy.tag-cohorts)." }),
     paths: z.string().min(1).max(2048).optional().meta({ description: "Only these paths: comma-separated globs, e.g. \"**/*.ts,**/*.m4s\" for segments." }),
-    minRequests: z.int().min(0).default(10).meta({ description: "Fewer exchanges than this in the window is a failed check: no traffic proves nothing (and traffic that stops is a breach)." }),
+    minRequests: z.int().min(0).default(10).meta({ description: "Fewer exchanges than this in the window is a failed check: no traffic proves nothing, and traffic that stops is a breach. 0 lets a silent window pass." }),
     timeout: DurationSchema.prefault("2s").meta({ description: "Give up on the proxy's API after this long." }),
   })
-  .strict();
+  .strict()
+  .refine((p) => p.last === undefined || p.last >= p.minRequests, { message: "last must be at least minRequests: a window of the last N requests never holds more than N", path: ["last"] });
 
 type Params = z.output<typeof Params>;
 
@@ -34,6 +35,7 @@ const StatsSchema = z.object({
   clientErrors: z.number(),
   clientErrorRatio: z.number().nullable(),
   incomplete: z.number(),
+  cancelled: z.number(),
   latencyP50Ms: z.number().nullable(),
   latencyP95Ms: z.number().nullable(),
   latencyP99Ms: z.number().nullable(),
@@ -58,6 +60,10 @@ function observe(params: Params, answer: unknown): Observation {
   if (!parsed.success) return { fields: {}, error: `the fault proxy at ${params.api} answered something that is not a traffic summary`, summary: "bad answer" };
   const stats = parsed.data;
   const scope = `${params.proxy}${params.cohort ? ` (${params.cohort} cohort)` : ""}`;
+  if (stats.requests === 0 && params.minRequests === 0) {
+    // Silence allowed: nothing failed, and there is no ratio to judge.
+    return { fields: stats, summary: "no requests in the window", noVerdict: { as: "pass", reason: `no requests on ${scope} in the window (minRequests 0 allows that)` } };
+  }
   if (stats.requests < params.minRequests) {
     return { fields: stats, error: `${stats.requests} request(s) on ${scope} in the window, fewer than minRequests ${params.minRequests}: is traffic flowing through the link?`, summary: "too little traffic" };
   }
@@ -73,11 +79,12 @@ export const trafficProbe = defineProbe({
   example: { api: "127.0.0.1:8474", proxy: "player-edge", last: 50, paths: "**/*.ts,**/*.m4s" },
   primaryField: "errorRatio",
   fields: {
-    errorRatio: "share of the window's exchanges answered 5xx or left without a complete answer (null without requests)",
-    errors: "exchanges answered 5xx or left without a complete answer",
+    errorRatio: "share of the window's exchanges answered 5xx or ended by the relay or upstream without a complete answer (null without requests)",
+    errors: "exchanges answered 5xx or ended without a complete answer by the relay or upstream",
     clientErrorRatio: "share answered 4xx (null without requests)",
     clientErrors: "exchanges answered 4xx",
-    incomplete: "exchanges that ended without a complete answer (the client gave up, the body was cut)",
+    incomplete: "exchanges the relay or the upstream ended without a complete answer (a body cut, an upstream that broke)",
+    cancelled: "exchanges the client left before the answer was complete (a cancelled download, a player giving up): in requests and latency, not in errors",
     requests: "exchanges in the window",
     latencyP50Ms: "median time from request to the end of the answer, ms (to within 5%); requests still in flight count at their age so far",
     latencyP95Ms: "95th percentile of that time, ms",

@@ -22,8 +22,9 @@ export interface ProxyCommandOptions extends CommonOptions {
 const MAX_WORKERS = 64;
 
 /**
- * How many relay processes: auto uses the cores beyond two (on two cores the client and the server
- * being tested already keep both busy, and a second relay only competes with them), up to 8.
+ * How many relay processes: auto leaves one core to the main process on machines of more than two
+ * cores, up to 8, and starts none on two (there the client and the server being tested already keep
+ * both busy, and a second relay only competes with them).
  */
 export function relayProcesses(value: string | undefined, cores = os.availableParallelism()): number {
   if (value === undefined || value === "auto") return cores > 2 ? Math.min(cores - 1, 8) : 0;
