@@ -5,14 +5,13 @@ import { setMaxListeners } from "node:events";
 import net, { type Server, type Socket } from "node:net";
 import { seededRandom } from "../util/random.js";
 import { HttpRelay } from "./http-relay.js";
-import { Link } from "./link.js";
+import { relayConnection, type RelayedConnection } from "./connection.js";
 import type { RelayPool } from "./relay-pool.js";
 import type { ToxicSettings } from "./relay-messages.js";
-import { takeReadBuffer } from "./read-buffers.js";
 import { apiErrors, ProxyApiError } from "./errors.js";
 import { findToxicType } from "./toxics/index.js";
 import { MAX_TIMER_MS } from "../util/abortable.js";
-import type { Stream, ToxicRecord, ToxicType } from "./toxics/types.js";
+import type { ToxicRecord, ToxicType } from "./toxics/types.js";
 import { splitHostPort } from "./address.js";
 
 export interface ToxicInput {
@@ -24,11 +23,8 @@ export interface ToxicInput {
   ttl?: unknown;
 }
 
-interface Connection {
+interface Connection extends RelayedConnection {
   id: number;
-  client: Socket;
-  upstream: Socket;
-  links: Record<Stream, Link>;
 }
 
 export interface ProxyEvents {
@@ -207,59 +203,22 @@ export class FaultProxy {
       const toxics = this.toxics.filter((t) => t.def.layer === "tcp").map(settingsOf);
       if (this.pool.handOff(this.name, this.upstream, toxics, client)) return;
     }
-    client.pause();
     // An http proxy hands its connections to the HTTP layer, which forwards to the upstream.
-    const { host, port } = this.relay ? { host: "127.0.0.1", port: this.relay.port } : splitHostPort(this.upstream);
-    // The upstream's answers are the bulk of the bytes: they are read into pooled buffers.
-    let downstream: Link | undefined;
-    const upstream = net.connect({
-      host,
-      port,
-      allowHalfOpen: true,
-      noDelay: true,
-      onread: { buffer: takeReadBuffer, callback: (length, buffer) => downstream!.onPooledRead(buffer as Buffer, length) },
+    const upstreamAt = this.relay ? { host: "127.0.0.1", port: this.relay.port } : splitHostPort(this.upstream);
+    const id = nextConnectionId++;
+    const relayed = relayConnection(client, upstreamAt, () => {
+      this.connections.delete(connection);
+      for (const toxic of this.toxics) toxic.state.delete(id);
     });
-    const connection: Connection = { id: nextConnectionId++, client, upstream, links: undefined as unknown as Connection["links"] };
-    const controls = {
-      close: () => this.closeConnection(connection),
-      reset: () => {
-        client.resetAndDestroy();
-        upstream.destroy();
-      },
-    };
-    downstream = new Link(upstream, client, controls, true);
-    connection.links = { upstream: new Link(client, upstream, controls), downstream };
+    const connection: Connection = { id, ...relayed };
     this.connections.add(connection);
     for (const toxic of this.toxics) this.applyToxic(connection, toxic);
-    const teardown = () => {
-      if (!this.connections.delete(connection)) return;
-      connection.links.upstream.dispose();
-      connection.links.downstream.dispose();
-      client.destroy();
-      upstream.destroy();
-      for (const toxic of this.toxics) toxic.state.delete(connection.id);
-    };
-    client.on("error", teardown);
-    upstream.on("error", teardown);
-    client.on("close", teardown);
-    upstream.on("close", teardown);
-    upstream.once("connect", () => client.resume());
   }
 
   private applyToxic(connection: Connection, record: ToxicRecord): void {
     const def = record.def;
     if (def.layer !== "tcp") return;
     connection.links[record.stream].addToxic(record.name, def.create(record.attributes, stateFor(record, connection.id)), record.toxicity);
-  }
-
-  private closeConnection(connection: Connection): void {
-    connection.client.end();
-    connection.upstream.end();
-    // Sockets that do not finish closing politely are destroyed shortly after.
-    setTimeout(() => {
-      connection.client.destroy();
-      connection.upstream.destroy();
-    }, 1000).unref();
   }
 
   toJSON() {

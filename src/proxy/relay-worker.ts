@@ -2,18 +2,14 @@
 // each through the TCP toxics of its proxy, exactly as the main process would relay it itself.
 // Started by RelayPool with an IPC channel; it exits when that channel closes.
 
-import net, { type Socket } from "node:net";
-import { Link } from "./link.js";
-import { takeReadBuffer } from "./read-buffers.js";
+import type { Socket } from "node:net";
+import { relayConnection, type RelayedConnection } from "./connection.js";
 import { findToxicType } from "./toxics/index.js";
 import type { TcpToxicType } from "./toxics/types.js";
 import type { FromRelay, ToRelay, ToxicSettings } from "./relay-messages.js";
 import { splitHostPort } from "./address.js";
 
-interface Relayed {
-  client: Socket;
-  upstream: Socket;
-  links: { upstream: Link; downstream: Link };
+interface Relayed extends RelayedConnection {
   /** Per-toxic state that survives updates (limit_data's byte count). */
   states: Map<string, Record<string, unknown>>;
 }
@@ -48,53 +44,16 @@ function instance(relayed: Relayed, toxic: ToxicSettings) {
 function relay(proxyName: string, upstreamAddress: string, toxics: ToxicSettings[], client: Socket): void {
   const proxy = proxyNamed(proxyName);
   proxy.toxics = toxics;
-  const { host, port } = splitHostPort(upstreamAddress);
   // A handed-over socket is rebuilt without the listener's options: a client that half-closes
   // (sends FIN, waits for the answer) must still get the answer, as on the main process.
   client.allowHalfOpen = true;
-  client.pause();
-  let downstream: Link | undefined;
-  const upstream = net.connect({
-    host,
-    port,
-    allowHalfOpen: true,
-    noDelay: true,
-    onread: { buffer: takeReadBuffer, callback: (length, buffer) => downstream!.onPooledRead(buffer as Buffer, length) },
-  });
-  const controls = {
-    close: () => {
-      client.end();
-      upstream.end();
-      setTimeout(() => {
-        client.destroy();
-        upstream.destroy();
-      }, 1000).unref();
-    },
-    reset: () => {
-      client.resetAndDestroy();
-      upstream.destroy();
-    },
-  };
   client.setNoDelay(true);
-  downstream = new Link(upstream, client, controls, true);
-  const relayed: Relayed = { client, upstream, links: { upstream: new Link(client, upstream, controls), downstream }, states: new Map() };
+  const relayed: Relayed = { ...relayConnection(client, splitHostPort(upstreamAddress), () => proxy.connections.delete(relayed)), states: new Map() };
   proxy.connections.add(relayed);
   for (const toxic of toxics) {
     const created = instance(relayed, toxic);
     if (created) relayed.links[toxic.stream].addToxic(toxic.name, created, toxic.toxicity);
   }
-  const teardown = () => {
-    if (!proxy.connections.delete(relayed)) return;
-    relayed.links.upstream.dispose();
-    relayed.links.downstream.dispose();
-    client.destroy();
-    upstream.destroy();
-  };
-  for (const socket of [client, upstream]) {
-    socket.on("error", teardown);
-    socket.on("close", teardown);
-  }
-  upstream.once("connect", () => client.resume());
 }
 
 function handle(message: ToRelay, socket: Socket | undefined): void {

@@ -149,11 +149,14 @@ describe("a link's own view of its traffic", () => {
 });
 
 describe("in-band breach detection", () => {
-  /** Requests through the link, one after another, until stopped: the traffic the probe judges. */
+  /** About 100 requests a second through the link, until stopped: the traffic the probe judges. */
   function steadyLoad(url: string): { stop(): Promise<void> } {
     let running = true;
     const loop = (async () => {
-      while (running) await get(url);
+      while (running) {
+        await get(url);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
     })();
     return {
       async stop() {
