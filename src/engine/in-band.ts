@@ -44,10 +44,6 @@ export class InBandWatch {
     }
   }
 
-  get size(): number {
-    return this.followers.size;
-  }
-
   /** The latest pushed result for the probe, while its stream is alive. */
   fresh(spec: ProbeSpec): ProbeResult | undefined {
     const latest = this.followers.get(spec)?.latest;

@@ -41,10 +41,6 @@ export class RelayPool {
     return pool;
   }
 
-  get size(): number {
-    return this.relays.length;
-  }
-
   private spawn(script: string): Promise<void> {
     const child = fork(script, [], { stdio: ["ignore", "inherit", "inherit", "ipc"], serialization: "json" });
     const relay: RelayProcess = { child, handed: 0, waiting: new Map() };
