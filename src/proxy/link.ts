@@ -103,23 +103,21 @@ export class Link {
    * false to pause the source.
    */
   onPooledRead(buffer: Buffer, length: number): boolean {
-    // A small read is copied and its buffer given back at once: a trickle of small reads queued
-    // behind a slow client must not each pin a whole 64 KiB buffer.
-    if (this.fastPath && length < SMALL_READ) {
+    // A small read is copied and its buffer given back at once, as is one that must wait behind
+    // toxics: a trickle of small reads queued behind a slow client must not each pin 64 KiB.
+    if (!this.fastPath || length < SMALL_READ) {
       const copy = Buffer.from(buffer.subarray(0, length));
       releaseReadBuffer(buffer);
-      const flowing = this.destination.write(copy);
-      if (!flowing) this.pauseUntilDrained();
-      return flowing;
+      return this.fastPath ? this.writeThrough(copy) : this.enqueue(copy);
     }
-    if (this.fastPath) {
-      const flowing = this.destination.write(buffer.subarray(0, length), () => releaseReadBuffer(buffer));
-      if (!flowing) this.pauseUntilDrained();
-      return flowing;
-    }
-    const copy = Buffer.from(buffer.subarray(0, length));
-    releaseReadBuffer(buffer);
-    return this.enqueue(copy);
+    return this.writeThrough(buffer.subarray(0, length), () => releaseReadBuffer(buffer));
+  }
+
+  /** The fast path's write, with the same backpressure as stream.pipe(); false when the source must pause. */
+  private writeThrough(data: Buffer, written?: () => void): boolean {
+    const flowing = this.destination.write(data, written);
+    if (!flowing) this.pauseUntilDrained();
+    return flowing;
   }
 
   private get fastPath(): boolean {
@@ -128,11 +126,8 @@ export class Link {
 
   private onData(data: Buffer): void {
     if (this.fastPath) {
-      // Fast path: no toxic, nothing queued. Same backpressure as stream.pipe().
-      if (!this.destination.write(data)) {
-        this.source.pause();
-        this.pauseUntilDrained();
-      }
+      // Fast path: no toxic, nothing queued.
+      if (!this.writeThrough(data)) this.source.pause();
       return;
     }
     if (!this.enqueue(data)) this.source.pause();
