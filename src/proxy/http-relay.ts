@@ -59,8 +59,7 @@ export class HttpRelay {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
-  private applicable(req: IncomingMessage, cmcdSid: string | undefined): Applied[] {
-    const path = pathOf(req);
+  private applicable(req: IncomingMessage, path: string, cmcdSid: string | undefined): Applied[] {
     const applied: Applied[] = [];
     for (const record of this.owner.httpToxics()) {
       const a = record.attributes as { path: string; method: string; percent: number; viewer_percent: number; viewer_header: string; viewer_cookie: string; viewer_cmcd: boolean; viewer_required: boolean; viewer_salt: string };
@@ -114,7 +113,7 @@ export class HttpRelay {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     // What the client got: counted as the body goes out, recorded when the exchange ends however it ends.
     // The path as toxics match it (normalised, and the path of an absolute-form target).
-    const path = pathOf(req).slice(0, 1024);
+    const path = pathOf(req);
     const inFlight = this.traffic.begin(path);
     // `cut`: the relay itself ended the answer early (a truncation, an upstream that broke, a held
     // request released); otherwise an unfinished answer is a client that went away (a player
@@ -123,7 +122,7 @@ export class HttpRelay {
     res.once("close", () => {
       const at = performance.now();
       const finished = res.writableFinished;
-      this.traffic.record({ at, status: finished ? res.statusCode : 0, cancelled: !finished && !exchange.cut, ms: at - inFlight.started, bytes: exchange.bytes, cohort: inFlight.cohort, path }, inFlight);
+      this.traffic.record({ at, status: finished ? res.statusCode : 0, cancelled: !finished && !exchange.cut, ms: at - inFlight.started, bytes: exchange.bytes, cohort: inFlight.cohort, path: inFlight.path }, inFlight);
     });
     const cmcd = this.cmcdDecoders ? readCmcd(req, this.cmcdDecoders) : undefined;
     if (cmcd) {
@@ -132,7 +131,7 @@ export class HttpRelay {
         if (res.statusCode >= 400) this.cmcd.recordError(cmcd.sid);
       });
     }
-    const applied = this.applicable(req, cmcd?.sid);
+    const applied = this.applicable(req, path, cmcd?.sid);
     inFlight.cohort = this.tagCohorts(req, res, applied, cmcd?.sid);
     const shortCircuit = applied.find((a) => a.effect.kind === "respond" || a.effect.kind === "hang");
     if (shortCircuit) {

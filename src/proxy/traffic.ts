@@ -82,10 +82,43 @@ function isError(e: Exchange): boolean {
   return (e.status === 0 && !e.cancelled) || e.status >= 500;
 }
 
+/** Exchanges oldest first, dropped from the front in O(1) (the array is compacted now and then). */
+class ExchangeQueue {
+  private readonly items: Exchange[] = [];
+  private head = 0;
+
+  get size(): number {
+    return this.items.length - this.head;
+  }
+
+  /** The oldest, or undefined when empty. */
+  get oldest(): Exchange | undefined {
+    return this.items[this.head];
+  }
+
+  push(e: Exchange): void {
+    this.items.push(e);
+  }
+
+  shift(): Exchange {
+    const e = this.items[this.head]!;
+    this.head += 1;
+    // Compact now and then, so the array does not grow with everything ever seen.
+    if (this.head > 4096 && this.head * 2 > this.items.length) {
+      this.items.splice(0, this.head);
+      this.head = 0;
+    }
+    return e;
+  }
+
+  *[Symbol.iterator](): Iterator<Exchange> {
+    for (let i = this.head; i < this.items.length; i++) yield this.items[i]!;
+  }
+}
+
 /** The exchanges of one filter in one sliding window, with running sums. */
 class SlidingWindow {
-  private readonly entries: Exchange[] = [];
-  private head = 0;
+  private readonly entries = new ExchangeQueue();
   private errors = 0;
   private clientErrors = 0;
   private incomplete = 0;
@@ -134,7 +167,7 @@ class SlidingWindow {
   expire(now: number): boolean {
     const cutoff = now - this.filter.windowMs;
     let changed = false;
-    while (this.size > 0 && this.entries[this.head]!.at < cutoff) {
+    while (this.entries.size > 0 && this.entries.oldest!.at < cutoff) {
       this.dropOldest();
       changed = true;
     }
@@ -156,7 +189,7 @@ class SlidingWindow {
     }
     // Last-N windows cover from their oldest exchange; time windows their length (or the link's age).
     const full = this.filter.last !== undefined && requests >= this.filter.last;
-    const spanMs = Math.max(1, full ? now - this.entries[this.head]!.at : Math.min(this.filter.windowMs, now - this.since));
+    const spanMs = Math.max(1, full ? now - this.entries.oldest!.at : Math.min(this.filter.windowMs, now - this.since));
     const ratio = (n: number) => (requests === 0 ? null : n / requests);
     return {
       requests,
@@ -178,17 +211,11 @@ class SlidingWindow {
   }
 
   private get size(): number {
-    return this.entries.length - this.head;
+    return this.entries.size;
   }
 
   private dropOldest(): void {
-    this.count(this.entries[this.head]!, -1);
-    this.head += 1;
-    // Compact now and then, so the array does not grow with everything ever seen.
-    if (this.head > 4096 && this.head * 2 > this.entries.length) {
-      this.entries.splice(0, this.head);
-      this.head = 0;
-    }
+    this.count(this.entries.shift(), -1);
   }
 
   private count(e: Exchange, sign: 1 | -1): void {
@@ -213,8 +240,7 @@ interface Subscription {
 
 export class TrafficLog {
   /** Recent exchanges, oldest first, so a new window starts with the history it covers. */
-  private readonly kept: Exchange[] = [];
-  private keptHead = 0;
+  private readonly kept = new ExchangeQueue();
   private readonly subscriptions = new Set<Subscription>();
   /** Insertion order is arrival order. */
   private readonly inFlight = new Set<InFlight>();
@@ -224,7 +250,8 @@ export class TrafficLog {
 
   /** A request arrived; pass what this returns to `record` when it ends. */
   begin(path: string): InFlight {
-    const request: InFlight = { started: performance.now(), path, cohort: undefined };
+    // Kept for minutes at line rate: a path is kept to its first 1 KiB.
+    const request: InFlight = { started: performance.now(), path: path.slice(0, 1024), cohort: undefined };
     this.inFlight.add(request);
     return request;
   }
@@ -232,11 +259,7 @@ export class TrafficLog {
   record(e: Exchange, request?: InFlight): void {
     if (request) this.inFlight.delete(request);
     this.kept.push(e);
-    while (this.kept.length - this.keptHead > MAX_KEPT || this.kept[this.keptHead]!.at < e.at - MAX_WINDOW_MS) this.keptHead += 1;
-    if (this.keptHead > 4096 && this.keptHead * 2 > this.kept.length) {
-      this.kept.splice(0, this.keptHead);
-      this.keptHead = 0;
-    }
+    while (this.kept.size > MAX_KEPT || this.kept.oldest!.at < e.at - MAX_WINDOW_MS) this.kept.shift();
     for (const s of this.subscriptions) if (s.window.add(e)) this.schedule(s);
   }
 
@@ -288,7 +311,7 @@ export class TrafficLog {
   private seeded(filter: TrafficFilter): SlidingWindow {
     const window = new SlidingWindow(filter, this.since);
     const cutoff = performance.now() - filter.windowMs;
-    for (let i = this.keptHead; i < this.kept.length; i++) if (this.kept[i]!.at >= cutoff) window.add(this.kept[i]!);
+    for (const e of this.kept) if (e.at >= cutoff) window.add(e);
     return window;
   }
 
