@@ -184,7 +184,7 @@ export class HttpRelay {
     if (res.destroyed) return void upstreamRes.destroy();
     const stale = applied.find((a) => a.effect.kind === "stale-playlist");
     if (stale && upstreamRes.statusCode === 200 && req.method === "GET") {
-      exchange.bytes = await this.answerStale(stale.record, req, upstreamRes, res);
+      exchange.bytes = await this.answerStale(stale.record, path, upstreamRes, res);
       return;
     }
 
@@ -221,11 +221,10 @@ export class HttpRelay {
   }
 
   /** Answers from the frozen playlist; resolves with the body bytes sent. */
-  private async answerStale(record: ToxicRecord, req: IncomingMessage, upstreamRes: IncomingMessage, res: ServerResponse): Promise<number> {
+  private async answerStale(record: ToxicRecord, path: string, upstreamRes: IncomingMessage, res: ServerResponse): Promise<number> {
     const chunks: Buffer[] = [];
     for await (const chunk of upstreamRes as AsyncIterable<Buffer>) chunks.push(chunk);
     const body = Buffer.concat(chunks);
-    const path = new URL(req.url ?? "/", "http://relay").pathname;
     let answer: { status: number; headers: IncomingHttpHeaders; body: Buffer } = { status: upstreamRes.statusCode ?? 200, headers: upstreamRes.headers, body };
     // Only media playlists freeze; a master playlist (variants) is passed through.
     if (body.includes("#EXTINF")) {

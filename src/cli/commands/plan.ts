@@ -1,5 +1,6 @@
 // `chaoscast plan`: resolve targets and show the fault timeline, probes and abort rule. Read-only.
 
+import { isInBand } from "../../engine/in-band.js";
 import { formatDuration } from "../../contract/duration.js";
 import type { CompiledExperiment } from "../../contract/compiled-experiment.js";
 import { runPreflight, type GateVerdict, type PreflightResult } from "../../engine/preflight.js";
@@ -93,7 +94,7 @@ function describePlan(
         with: faultWith(experiment, fault, doc.faults?.find((f) => f.name === fault.name)?.with),
       };
     }),
-    steadyState: experiment.steadyState.map((p, i) => ({ name: p.name, probe: p.probe.name, expect: doc.steadyState?.[i]?.expect ?? p.probe.defaultExpect, inBand: p.probe.subscribe !== undefined })),
+    steadyState: experiment.steadyState.map((p, i) => ({ name: p.name, probe: p.probe.name, expect: doc.steadyState?.[i]?.expect ?? p.probe.defaultExpect, inBand: isInBand(p) })),
     cohorts: experiment.cohorts ? describeCohorts(experiment.cohorts, experiment.methodMs, experiment.abort.intervalMs) : null,
     abort: experiment.abort,
     recovery: experiment.recovery,
