@@ -55,9 +55,14 @@ export function relayConnection(client: Socket, upstreamAt: { host: string; port
     upstream.destroy();
     ended();
   };
-  for (const socket of [client, upstream]) {
+  for (const [socket, readBy] of [[client, connection.links.upstream], [upstream, connection.links.downstream]] as const) {
     socket.on("error", teardown);
-    socket.on("close", teardown);
+    // A socket can close cleanly while the last data it sent still waits in the toxics (a client
+    // that half-closed, whose answer a latency toxic holds). That data is delivered first, as
+    // Toxiproxy does: the link then ends its destination, whose close ends the connection.
+    socket.on("close", (hadError) => {
+      if (hadError || !readBy.delivering) teardown();
+    });
   }
   upstream.once("connect", () => client.resume());
   return connection;

@@ -93,6 +93,11 @@ export class Link {
     this.finished = true;
   }
 
+  /** Data read from the source is still on its way: queued, or inside a toxic. */
+  get delivering(): boolean {
+    return this.pumping || this.queue.length > 0;
+  }
+
   private get hasToxics(): boolean {
     return this.chain.some((t) => t.active);
   }

@@ -112,6 +112,21 @@ describe("toxics do what they say, measured on real connections", () => {
     expect(delayed).toBeLessThan(35);
   });
 
+  it("a client that half-closes still gets the whole answer held back by a latency toxic", async () => {
+    // The client sends its request and its FIN at once; the upstream answers and closes at once,
+    // while the toxic still holds the answer for 300 ms. Toxiproxy delivers it, then closes.
+    const slow = await link([{ type: "latency", attributes: { latency: 300 } }]);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      const socket = net.connect({ port: slow.port, host: "127.0.0.1", allowHalfOpen: true }, () => socket.end(GET("/health")));
+      socket.on("data", (c: Buffer) => chunks.push(c));
+      socket.on("end", () => resolve(Buffer.concat(chunks).toString()));
+      socket.on("error", reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 200 /);
+    expect(answer).toContain(`"status":"ok"`);
+  });
+
   it("applies a toxic to a connection that was already open", async () => {
     const live = await link();
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
