@@ -9,6 +9,7 @@
 import http, { type IncomingHttpHeaders } from "node:http";
 import { Counter, Registry } from "prom-client";
 import { startService, type Service } from "./http-service.js";
+import { onceMoreIfStale, requestFailure } from "./stale-socket.js";
 
 interface Entry {
   status: number;
@@ -36,9 +37,22 @@ export interface EdgeOptions {
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
-function fetchOrigin(url: string, timeoutMs: number): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
+interface OriginAnswer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** One fetch from the origin; a kept-alive connection the origin had just closed is retried once on a fresh one, as CDNs do. */
+function fetchOrigin(url: string, timeoutMs: number): Promise<OriginAnswer> {
+  return onceMoreIfStale(() => fetchOnce(url, timeoutMs));
+}
+
+function fetchOnce(url: string, timeoutMs: number): Promise<OriginAnswer> {
   return new Promise((resolve, reject) => {
+    let answered = false;
     const req = http.get(url, { agent, timeout: timeoutMs }, (res) => {
+      answered = true;
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
       res.on("end", () => {
@@ -52,7 +66,7 @@ function fetchOrigin(url: string, timeoutMs: number): Promise<{ status: number; 
       res.on("aborted", () => reject(new Error("origin aborted the response")));
     });
     req.on("timeout", () => req.destroy(new Error(`origin did not answer within ${timeoutMs}ms`)));
-    req.on("error", reject);
+    req.on("error", (err) => reject(requestFailure(req, err, answered)));
   });
 }
 

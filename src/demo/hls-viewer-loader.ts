@@ -4,6 +4,7 @@
 // abandon rules. Segment bodies are counted and dropped; playlist bodies are kept.
 
 import http from "node:http";
+import { failedOnStaleSocket } from "./stale-socket.js";
 import type { LoadPolicy } from "./hls-viewer-config.js";
 
 /** Times are performance.now() milliseconds. */
@@ -86,9 +87,6 @@ export interface LoadHandle {
   abort(): void;
 }
 
-/** Error codes of a kept-alive socket the server closed just as it was reused. */
-const STALE_SOCKET_CODES = new Set(["ECONNRESET", "EPIPE"]);
-
 export function load(request: LoadRequest): LoadHandle {
   const stats: LoadStats = { sentAt: performance.now(), firstByteAt: undefined, doneAt: undefined, loadedBytes: 0, totalBytes: undefined };
   let abortCurrent: () => void = () => {};
@@ -96,10 +94,8 @@ export function load(request: LoadRequest): LoadHandle {
   const done = new Promise<Loaded>((resolve, reject) => {
     const attempt = (mayRetryStaleSocket: boolean) => {
       abortCurrent = send(request, stats, resolve, (err, req) => {
-        // A browser silently asks again when a reused keep-alive connection turns out to have been
-        // closed by the server before any answer; a player never sees that as an error.
-        const stale = mayRetryStaleSocket && req?.reusedSocket === true && stats.firstByteAt === undefined && STALE_SOCKET_CODES.has((err as NodeJS.ErrnoException).code ?? "");
-        if (stale && !aborted) attempt(false);
+        // A browser silently asks again on a fresh connection; a player never sees that as an error.
+        if (mayRetryStaleSocket && !aborted && failedOnStaleSocket(req, err, stats.firstByteAt !== undefined)) attempt(false);
         else reject(err);
       });
     };

@@ -12,6 +12,7 @@ import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { runSession, type SessionHooks } from "./hls-viewer-session.js";
 import { sleep } from "../util/abortable.js";
 import { startService, type Service } from "./http-service.js";
+import { callService } from "./service-call.js";
 
 export interface ViewerOptions {
   count: number;
@@ -64,21 +65,6 @@ function createMetrics(registry: Registry): Metrics {
     railErrors: new Counter({ name: "rail_errors_total", help: "Home rails that could not be loaded (the page degrades, playback goes on).", registers }),
     bitrate: new Gauge({ name: "viewer_bitrate_bps", help: "Mean declared bitrate of the renditions viewers are playing.", registers }),
   };
-}
-
-/** One small request the page makes around playback (the rail, the session); rejects on anything but 200. */
-function call(agent: http.Agent, url: string, options: { method?: string; headers: Record<string, string>; timeoutMs: number }): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: options.method ?? "GET", agent, headers: options.headers, timeout: options.timeoutMs }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => (res.statusCode === 200 ? resolve(Buffer.concat(chunks)) : reject(new Error(`${url} answered ${res.statusCode}`))));
-      res.on("error", reject);
-    });
-    req.on("timeout", () => req.destroy(new Error(`${url}: no answer within ${options.timeoutMs} ms`)));
-    req.on("error", reject);
-    req.end();
-  });
 }
 
 /** The bitrate each viewer is playing now, averaged into the gauge. */
@@ -169,12 +155,12 @@ export async function startViewers(options: ViewerOptions): Promise<Service & { 
   /** The page around the player: the home rail (may fail), then a session from the playback API. */
   const openSession = async (id: number, agent: http.Agent, headers: Record<string, string>): Promise<string | undefined> => {
     try {
-      await call(agent, `${options.recommendationsUrl}/rail`, { headers, timeoutMs: 1000 });
+      await callService(agent, `${options.recommendationsUrl}/rail`, { headers, timeoutMs: 1000 });
     } catch {
       m.railErrors.inc(); // the page shows no rail; playback goes on
     }
     try {
-      const body = await call(agent, `${options.playbackApiUrl}/session/${id < liveViewers ? "live" : "vod"}`, { method: "POST", headers, timeoutMs: 2000 });
+      const body = await callService(agent, `${options.playbackApiUrl}/session/${id < liveViewers ? "live" : "vod"}`, { method: "POST", headers, timeoutMs: 2000 });
       return (JSON.parse(body.toString()) as { manifestUrl: string }).manifestUrl;
     } catch {
       return undefined;
