@@ -13,6 +13,7 @@ import { runSession, type SessionHooks } from "./hls-viewer-session.js";
 import { sleep } from "../util/abortable.js";
 import { startService, type Service } from "./http-service.js";
 import { callService } from "./service-call.js";
+import { ViewerCohort } from "./viewer-cohort.js";
 
 export interface ViewerOptions {
   count: number;
@@ -82,19 +83,6 @@ class PlayingBitrates {
   private update(): void {
     const values = [...this.playing.values()];
     this.gauge.set(values.length ? values.reduce((a, b) => a + b, 0) / values.length : 0);
-  }
-}
-
-/** The cohort header the CDN answers with; anything but the two cohorts' names counts as none. */
-const COHORT_HEADER = "x-chaoscast-cohort";
-type CohortLabel = "experiment" | "control" | "none";
-
-/** What the viewer's last response said about its cohort. */
-class ViewerCohort {
-  value: CohortLabel = "none";
-  read(headers: http.IncomingHttpHeaders): void {
-    const named = headers[COHORT_HEADER];
-    this.value = named === "experiment" || named === "control" ? named : "none";
   }
 }
 
@@ -170,6 +158,7 @@ export async function startViewers(options: ViewerOptions): Promise<Service & { 
   /** One visit: rail, session, playback. Resolves whether the start succeeded. */
   const visit = async (id: number, agent: http.Agent, headers: Record<string, string>, watchMs: number, cohort: ViewerCohort): Promise<boolean> => {
     const clickedAt = performance.now();
+    cohort.beginStart();
     const manifestUrl = await openSession(id, agent, headers);
     if (manifestUrl === undefined) return false;
     const beforePlayer = performance.now() - clickedAt;
@@ -185,8 +174,8 @@ export async function startViewers(options: ViewerOptions): Promise<Service & { 
       cmcd: { sid: randomUUID(), cid: "demo" },
       // Counted as it happens: experiments judge the success ratio over windows of a few seconds.
       onStart: ({ startupMs, ttfbMs }) => {
-        m.attempts.inc({ cohort: cohort.value });
-        m.successes.inc({ cohort: cohort.value });
+        m.attempts.inc({ cohort: cohort.start });
+        m.successes.inc({ cohort: cohort.start });
         m.startup.observe((beforePlayer + startupMs) / 1000);
         m.ttfb.observe(ttfbMs / 1000);
       },
@@ -205,7 +194,7 @@ export async function startViewers(options: ViewerOptions): Promise<Service & { 
       const started = await visit(id, agent, headers, between(visits === 0 ? firstWatch : watch), cohort);
       // A start that did not happen is counted once its outcome is known (the session gives up at
       // the deadline), so a start still in flight is never mistaken for a failure.
-      if (!started && !stopping.signal.aborted) m.attempts.inc({ cohort: cohort.value });
+      if (!started && !stopping.signal.aborted) m.attempts.inc({ cohort: cohort.start });
       await pause(between(started ? NEXT_AFTER_WATCHING_MS : RETRY_AFTER_FAILURE_MS));
     }
     agent.destroy();
