@@ -55,13 +55,17 @@ export function relayConnection(client: Socket, upstreamAt: { host: string; port
     upstream.destroy();
     ended();
   };
-  for (const [socket, readBy] of [[client, connection.links.upstream], [upstream, connection.links.downstream]] as const) {
+  const sides = [
+    { socket: client, readBy: connection.links.upstream, other: upstream },
+    { socket: upstream, readBy: connection.links.downstream, other: client },
+  ];
+  for (const { socket, readBy, other } of sides) {
     socket.on("error", teardown);
     // A socket can close cleanly while the last data it sent still waits in the toxics (a client
     // that half-closed, whose answer a latency toxic holds). That data is delivered first, as
-    // Toxiproxy does: the link then ends its destination, whose close ends the connection.
+    // Toxiproxy does: the link then ends the other socket, whose close ends the connection.
     socket.on("close", (hadError) => {
-      if (hadError || !readBy.delivering) teardown();
+      if (hadError || !readBy.delivering || other.destroyed) teardown();
     });
   }
   upstream.once("connect", () => client.resume());
