@@ -113,8 +113,8 @@ export class HttpRelay {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     // What the client got: counted as the body goes out, recorded when the exchange ends however it ends.
     // The path as toxics match it (normalised, and the path of an absolute-form target).
-    const path = pathOf(req);
-    const inFlight = this.traffic.begin(path);
+    const { path, blockingReload } = targetOf(req);
+    const inFlight = this.traffic.begin(path, blockingReload);
     // `cut`: the relay itself ended the answer early (a truncation, an upstream that broke, a held
     // request released); otherwise an unfinished answer is a client that went away (a player
     // cancelling a segment, or giving up on a stalled one), which is not an error of the service.
@@ -122,7 +122,7 @@ export class HttpRelay {
     res.once("close", () => {
       const at = performance.now();
       const finished = res.writableFinished;
-      this.traffic.record({ at, status: finished ? res.statusCode : 0, cancelled: !finished && !exchange.cut, ms: at - inFlight.started, bytes: exchange.bytes, cohort: inFlight.cohort, path: inFlight.path }, inFlight);
+      this.traffic.record({ at, status: finished ? res.statusCode : 0, cancelled: !finished && !exchange.cut, ms: at - inFlight.started, bytes: exchange.bytes, cohort: inFlight.cohort, path: inFlight.path, blockingReload: inFlight.blockingReload }, inFlight);
     });
     const cmcd = this.cmcdDecoders ? readCmcd(req, this.cmcdDecoders) : undefined;
     if (cmcd) {
@@ -254,12 +254,17 @@ function minOf<K extends "throttle" | "truncate">(applied: Applied[], kind: K, v
   return best;
 }
 
-/** The request's path, normalised as a URL's: what toxics and traffic filters match. */
-function pathOf(req: IncomingMessage): string {
+/**
+ * The request's path, normalised as a URL's: what toxics and traffic filters match. And whether it
+ * is an LL-HLS blocking playlist reload (RFC 8216bis: `_HLS_msn` asks the server to hold the
+ * answer until that media sequence number is published).
+ */
+function targetOf(req: IncomingMessage): { path: string; blockingReload: boolean } {
   try {
-    return new URL(req.url ?? "/", "http://relay").pathname;
+    const url = new URL(req.url ?? "/", "http://relay");
+    return { path: url.pathname, blockingReload: url.searchParams.has("_HLS_msn") };
   } catch {
-    return "/";
+    return { path: "/", blockingReload: false };
   }
 }
 

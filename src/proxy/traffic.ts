@@ -22,6 +22,8 @@ export interface Exchange {
   bytes: number;
   cohort: Cohort | undefined;
   path: string;
+  /** An LL-HLS blocking playlist reload: the server holds it by design, so its time is no latency. */
+  blockingReload?: boolean;
 }
 
 /** A request the link is still answering. */
@@ -29,6 +31,7 @@ export interface InFlight {
   started: number;
   path: string;
   cohort: Cohort | undefined;
+  blockingReload: boolean;
 }
 
 export interface TrafficFilter {
@@ -53,6 +56,8 @@ export interface TrafficStats {
   incomplete: number;
   /** Exchanges the client left before the answer was complete: counted in requests and latency, not in errors. */
   cancelled: number;
+  /** LL-HLS blocking playlist reloads (`_HLS_msn`): counted in requests and errors, not in latency or in flight. */
+  blockingReloads: number;
   /**
    * Percentiles of the time taken, over the window's exchanges and the requests still in flight at
    * their age so far: a stalled upstream shows here while its requests hang, not once they end.
@@ -123,6 +128,7 @@ class SlidingWindow {
   private clientErrors = 0;
   private incomplete = 0;
   private cancelled = 0;
+  private blockingReloads = 0;
   private bytes = 0;
   private readonly latency = new LatencyHistogram();
   private readonly matchesPath: ((path: string) => boolean) | undefined;
@@ -181,7 +187,8 @@ class SlidingWindow {
     let waiting = 0;
     let oldest: number | undefined;
     for (const r of inFlight) {
-      if (!this.matchesInFlight(r)) continue;
+      // Held by the origin until the playlist moves on: waiting is what it is for.
+      if (r.blockingReload || !this.matchesInFlight(r)) continue;
       if (waiting === 0) latency = this.latency.clone();
       waiting += 1;
       oldest = Math.min(oldest ?? r.started, r.started);
@@ -199,6 +206,7 @@ class SlidingWindow {
       clientErrorRatio: ratio(this.clientErrors),
       incomplete: this.incomplete,
       cancelled: this.cancelled,
+      blockingReloads: this.blockingReloads,
       latencyP50Ms: latency.quantile(0.5),
       latencyP95Ms: latency.quantile(0.95),
       latencyP99Ms: latency.quantile(0.99),
@@ -224,6 +232,10 @@ class SlidingWindow {
     if (e.status === 0 && e.cancelled) this.cancelled += sign;
     else if (e.status === 0) this.incomplete += sign;
     this.bytes += sign * e.bytes;
+    if (e.blockingReload) {
+      this.blockingReloads += sign;
+      return;
+    }
     if (sign === 1) this.latency.add(bucketOf(e.ms));
     else this.latency.remove(bucketOf(e.ms));
   }
@@ -249,9 +261,9 @@ export class TrafficLog {
   private readonly since = performance.now();
 
   /** A request arrived; pass what this returns to `record` when it ends. */
-  begin(path: string): InFlight {
+  begin(path: string, blockingReload = false): InFlight {
     // Kept for minutes at line rate: a path is kept to its first 1 KiB.
-    const request: InFlight = { started: performance.now(), path: path.slice(0, 1024), cohort: undefined };
+    const request: InFlight = { started: performance.now(), path: path.slice(0, 1024), cohort: undefined, blockingReload };
     this.inFlight.add(request);
     return request;
   }

@@ -67,6 +67,26 @@ describe("traffic log", () => {
     expect(log.snapshot({ windowMs: 10_000 })).toMatchObject({ requests: 10, errors: 1, incomplete: 1, cancelled: 1 });
   });
 
+  it("counts LL-HLS blocking reloads in requests and errors, not in the latency", () => {
+    const log = new TrafficLog();
+    for (let i = 0; i < 8; i++) log.record(exchange({ ms: 10 }));
+    log.record(exchange({ path: "/live/index.m3u8", blockingReload: true, ms: 3_000 }));
+    log.record(exchange({ path: "/live/index.m3u8", blockingReload: true, ms: 6_000, status: 503 }));
+    const stats = log.snapshot({ windowMs: 10_000 });
+    expect(stats).toMatchObject({ requests: 10, errors: 1, blockingReloads: 2 });
+    expect(stats.latencyP99Ms).toBeLessThan(11);
+  });
+
+  it("does not age a held LL-HLS reload as a request in flight", () => {
+    const log = new TrafficLog();
+    const reload = log.begin("/live/index.m3u8", true);
+    reload.started -= 5_000;
+    const segment = log.begin("/live/seg-9.ts");
+    segment.started -= 800;
+    expect(log.snapshot({ windowMs: 10_000 })).toMatchObject({ inFlight: 1 });
+    expect(log.snapshot({ windowMs: 10_000 }).oldestInFlightMs).toBeLessThan(1_000);
+  });
+
   it("leaves out exchanges older than the window", () => {
     const log = new TrafficLog();
     const now = performance.now();
