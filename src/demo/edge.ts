@@ -45,13 +45,13 @@ interface OriginAnswer {
 
 /** One fetch from the origin; a kept-alive connection the origin had just closed is retried once on a fresh one, as CDNs do. */
 function fetchOrigin(url: string, timeoutMs: number): Promise<OriginAnswer> {
-  return onceMoreIfStale(() => fetchOnce(url, timeoutMs));
+  return onceMoreIfStale(timeoutMs, (how) => fetchOnce(url, how.timeoutMs, how.fresh ? false : agent));
 }
 
-function fetchOnce(url: string, timeoutMs: number): Promise<OriginAnswer> {
+function fetchOnce(url: string, timeoutMs: number, through: http.Agent | false): Promise<OriginAnswer> {
   return new Promise((resolve, reject) => {
     let answered = false;
-    const req = http.get(url, { agent, timeout: timeoutMs }, (res) => {
+    const req = http.get(url, { agent: through, timeout: timeoutMs }, (res) => {
       answered = true;
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));

@@ -92,14 +92,15 @@ export function load(request: LoadRequest): LoadHandle {
   let abortCurrent: () => void = () => {};
   let aborted = false;
   const done = new Promise<Loaded>((resolve, reject) => {
-    const attempt = (mayRetryStaleSocket: boolean) => {
-      abortCurrent = send(request, stats, resolve, (err, req) => {
-        // A browser silently asks again on a fresh connection; a player never sees that as an error.
-        if (mayRetryStaleSocket && !aborted && failedOnStaleSocket(req, err, stats.firstByteAt !== undefined)) attempt(false);
+    const attempt = (fresh: boolean) => {
+      abortCurrent = send(request, stats, fresh, resolve, (err, req) => {
+        // A browser silently asks again on a fresh connection, inside the same load and its time
+        // limits; a player never sees that as an error.
+        if (!fresh && !aborted && failedOnStaleSocket(req, err, stats.firstByteAt !== undefined)) attempt(true);
         else reject(err);
       });
     };
-    attempt(true);
+    attempt(false);
   });
   return {
     stats,
@@ -111,8 +112,11 @@ export function load(request: LoadRequest): LoadHandle {
   };
 }
 
-/** Sends one request; returns how to abort it. `fail` gets the request for the stale-socket check. */
-function send(request: LoadRequest, stats: LoadStats, resolve: (loaded: Loaded) => void, fail: (err: Error, req?: http.ClientRequest) => void): () => void {
+/**
+ * Sends one request (on a connection of its own when `fresh`); returns how to abort it. `fail` gets
+ * the request for the stale-socket check. Time limits count from the load's first attempt.
+ */
+function send(request: LoadRequest, stats: LoadStats, fresh: boolean, resolve: (loaded: Loaded) => void, fail: (err: Error, req?: http.ClientRequest) => void): () => void {
   const { policy } = request;
   let settled = false;
   let timer: NodeJS.Timeout | undefined;
@@ -130,9 +134,10 @@ function send(request: LoadRequest, stats: LoadStats, resolve: (loaded: Loaded) 
   };
   // Until the headers, the time-to-first-byte limit if there is one; after, what is left of the whole.
   const firstLimit = Number.isFinite(policy.maxTimeToFirstByteMs) ? policy.maxTimeToFirstByteMs : policy.maxLoadTimeMs;
-  timer = setTimeout(timeOut(Number.isFinite(policy.maxTimeToFirstByteMs) ? `no response within ${firstLimit} ms` : `not loaded within ${firstLimit} ms`), firstLimit);
+  const spent = performance.now() - stats.sentAt;
+  timer = setTimeout(timeOut(Number.isFinite(policy.maxTimeToFirstByteMs) ? `no response within ${firstLimit} ms` : `not loaded within ${firstLimit} ms`), Math.max(0, firstLimit - spent));
 
-  const req = http.get(request.url, { agent: request.agent, headers: request.headers }, (res) => {
+  const req = http.get(request.url, { agent: fresh ? false : request.agent, headers: request.headers }, (res) => {
     stats.firstByteAt = Math.max(performance.now(), stats.sentAt);
     request.onResponse?.(res.headers);
     const length = Number(res.headers["content-length"]);

@@ -12,13 +12,14 @@ export interface ServiceCall {
 }
 
 export function callService(agent: http.Agent, url: string, options: ServiceCall): Promise<Buffer> {
-  return onceMoreIfStale(() => send(agent, url, options));
+  // A POST too, as browsers do: nothing of it reached the service, or the service had closed.
+  return onceMoreIfStale(options.timeoutMs, (how) => send(how.fresh ? false : agent, url, options, how.timeoutMs));
 }
 
-function send(agent: http.Agent, url: string, options: ServiceCall): Promise<Buffer> {
+function send(agent: http.Agent | false, url: string, options: ServiceCall, timeoutMs: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     let answered = false;
-    const req = http.request(url, { method: options.method ?? "GET", agent, headers: options.headers, timeout: options.timeoutMs }, (res) => {
+    const req = http.request(url, { method: options.method ?? "GET", agent, headers: options.headers, timeout: timeoutMs }, (res) => {
       answered = true;
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));

@@ -17,10 +17,24 @@ export function requestFailure(req: http.ClientRequest, err: Error, answered: bo
   return Object.assign(err, { staleSocket: failedOnStaleSocket(req, err, answered) });
 }
 
-/** Runs `attempt`, and once more if it failed on a stale socket (a failure made by requestFailure). */
-export function onceMoreIfStale<T>(attempt: () => Promise<T>): Promise<T> {
-  return attempt().catch((err: Error & { staleSocket?: boolean }) => {
-    if (err.staleSocket) return attempt();
-    throw err;
-  });
+/** How one attempt is sent: within this time, and on a connection of its own (outside the keep-alive pool) when fresh. */
+export interface Attempt {
+  timeoutMs: number;
+  fresh: boolean;
+}
+
+/**
+ * Runs `attempt` with the whole time limit, and once more if it failed on a stale socket (a failure
+ * made by requestFailure): on a fresh connection, so not on another dead one from the same pool,
+ * and within the time left, since a browser's retry happens inside the page's own time limit.
+ */
+export async function onceMoreIfStale<T>(timeoutMs: number, attempt: (how: Attempt) => Promise<T>): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
+  try {
+    return await attempt({ timeoutMs, fresh: false });
+  } catch (err) {
+    const left = Math.floor(deadline - performance.now());
+    if (!(err as { staleSocket?: boolean }).staleSocket || left <= 0) throw err;
+    return attempt({ timeoutMs: left, fresh: true });
+  }
 }

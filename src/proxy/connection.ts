@@ -63,7 +63,8 @@ export function relayConnection(client: Socket, upstreamAt: { host: string; port
     socket.on("error", teardown);
     // A socket can close cleanly while the last data it sent still waits in the toxics (a client
     // that half-closed, whose answer a latency toxic holds). That data is delivered first, as
-    // Toxiproxy does: the link then ends the other socket, whose close ends the connection.
+    // Toxiproxy does: the link then ends the other socket, whose close ends the connection. A toxic
+    // that holds data without end (bandwidth 0) holds the connection as long as it is in place.
     socket.on("close", (hadError) => {
       if (hadError || !readBy.delivering || other.destroyed) teardown();
     });

@@ -58,6 +58,8 @@ export interface TrafficStats {
   cancelled: number;
   /** LL-HLS blocking playlist reloads (`_HLS_msn`): counted in requests and errors, not in latency or in flight. */
   blockingReloads: number;
+  /** How long the oldest reload still held has waited: the origin may hold one for three target durations, not more. */
+  oldestBlockingReloadMs: number | null;
   /**
    * Percentiles of the time taken, over the window's exchanges and the requests still in flight at
    * their age so far: a stalled upstream shows here while its requests hang, not once they end.
@@ -186,9 +188,14 @@ class SlidingWindow {
     let latency = this.latency;
     let waiting = 0;
     let oldest: number | undefined;
+    let oldestReload: number | undefined;
     for (const r of inFlight) {
+      if (!this.matchesInFlight(r)) continue;
       // Held by the origin until the playlist moves on: waiting is what it is for.
-      if (r.blockingReload || !this.matchesInFlight(r)) continue;
+      if (r.blockingReload) {
+        oldestReload = Math.min(oldestReload ?? r.started, r.started);
+        continue;
+      }
       if (waiting === 0) latency = this.latency.clone();
       waiting += 1;
       oldest = Math.min(oldest ?? r.started, r.started);
@@ -207,6 +214,7 @@ class SlidingWindow {
       incomplete: this.incomplete,
       cancelled: this.cancelled,
       blockingReloads: this.blockingReloads,
+      oldestBlockingReloadMs: oldestReload === undefined ? null : Math.round(now - oldestReload),
       latencyP50Ms: latency.quantile(0.5),
       latencyP95Ms: latency.quantile(0.95),
       latencyP99Ms: latency.quantile(0.99),

@@ -89,17 +89,18 @@ describe("a link's own view of its traffic", () => {
   it("leaves LL-HLS blocking playlist reloads out of the latency, held or answered, and counts them", async () => {
     const link = await fixture.link({ http: true });
     for (let i = 0; i < 5; i++) await get(`${link.base}/health`);
-    // The origin holds a reload asking for a segment not yet published (_HLS_msn): here for 900 ms,
-    // next to an ordinary request that takes 400 ms.
-    const reload = get(`${link.base}/slow?ms=900&_HLS_msn=42&_HLS_part=1`);
-    const ordinary = get(`${link.base}/slow?ms=400`);
-    const during = await eventually(() => api(`/proxies/${link.name}/traffic`).then((r) => r.json), (j) => (j.oldestInFlightMs as number) >= 200);
+    // The origin holds a reload asking for a segment not yet published (_HLS_msn): here for 3 s,
+    // next to an ordinary request that takes 1.5 s.
+    const reload = get(`${link.base}/slow?ms=3000&_HLS_msn=42&_HLS_part=1`);
+    const ordinary = get(`${link.base}/slow?ms=1500`);
+    const during = await eventually(() => api(`/proxies/${link.name}/traffic`).then((r) => r.json), (j) => (j.oldestInFlightMs as number) >= 200 && j.oldestBlockingReloadMs !== null);
     expect(during).toMatchObject({ requests: 5, inFlight: 1 });
+    expect(during.oldestBlockingReloadMs).toBeGreaterThanOrEqual(150);
     expect([(await reload).status, (await ordinary).status]).toEqual([200, 200]);
     const after = await eventually(() => api(`/proxies/${link.name}/traffic`).then((r) => r.json), (j) => j.requests === 7);
-    expect(after).toMatchObject({ blockingReloads: 1, errors: 0 });
-    expect(after.latencyP99Ms).toBeGreaterThanOrEqual(400);
-    expect(after.latencyP99Ms).toBeLessThan(900);
+    expect(after).toMatchObject({ blockingReloads: 1, errors: 0, oldestBlockingReloadMs: null });
+    expect(after.latencyP99Ms).toBeGreaterThanOrEqual(1500);
+    expect(after.latencyP99Ms).toBeLessThan(3000);
   });
 
   it("splits the figures by the cohort the link tagged each viewer with", async () => {

@@ -22,7 +22,14 @@ beforeAll(async () => {
     const count = (served.get(req.socket) ?? 0) + 1;
     served.set(req.socket, count);
     // Every request on a fresh connection here is dropped: a failure that is not a stale socket.
-    if (req.url === "/always-drop" || count > 1) return void req.socket.destroy();
+    if (req.url === "/always-drop") return void req.socket.destroy();
+    // A reused connection dropped late, and a fresh one answered late: the retry must fit in what is left.
+    if (req.url!.startsWith("/late")) {
+      if (count > 1) return void setTimeout(() => req.socket.destroy(), 400);
+      if (req.url === "/late/slow") return void setTimeout(() => res.writeHead(200).end("ok"), 300);
+      return void res.writeHead(200).end("ok");
+    }
+    if (count > 1) return void req.socket.destroy();
     res.writeHead(200, { "content-type": "text/plain" }).end("ok");
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -39,6 +46,23 @@ describe("a viewer's calls to the page's services", () => {
     expect((await callService(agent, `${base}/session`, { method: "POST", headers: {}, timeoutMs: 2000 })).toString()).toBe("ok");
     // The agent reuses the connection; the server drops it; the call is asked again and answered.
     expect((await callService(agent, `${base}/session`, { method: "POST", headers: {}, timeoutMs: 2000 })).toString()).toBe("ok");
+    agent.destroy();
+  });
+
+  it("ask again outside the pool, so not on another of its dropped connections", async () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 2 });
+    // Two connections in the pool, both of which the server drops at their next request.
+    await Promise.all([1, 2].map(() => callService(agent, `${base}/rail`, { headers: {}, timeoutMs: 2000 })));
+    expect(agent.freeSockets[Object.keys(agent.freeSockets)[0]!]).toHaveLength(2);
+    expect((await callService(agent, `${base}/rail`, { headers: {}, timeoutMs: 2000 })).toString()).toBe("ok");
+    agent.destroy();
+  });
+
+  it("ask again only within the time the call had left", async () => {
+    const agent = keptAlive();
+    await callService(agent, `${base}/late/warm`, { headers: {}, timeoutMs: 2000 });
+    // Dropped after 400 of 500 ms; the fresh connection would answer after 300 ms more: too late.
+    await expect(callService(agent, `${base}/late/slow`, { headers: {}, timeoutMs: 500 })).rejects.toThrow(/no answer within 500 ms/);
     agent.destroy();
   });
 

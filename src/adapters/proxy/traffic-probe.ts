@@ -38,6 +38,7 @@ const StatsSchema = z.object({
   cancelled: z.number(),
   // Optional: a proxy from before LL-HLS reloads were told apart does not send it.
   blockingReloads: z.number().optional(),
+  oldestBlockingReloadMs: z.number().nullable().optional(),
   latencyP50Ms: z.number().nullable(),
   latencyP95Ms: z.number().nullable(),
   latencyP99Ms: z.number().nullable(),
@@ -88,6 +89,7 @@ export const trafficProbe = defineProbe({
     incomplete: "exchanges the relay or the upstream ended without a complete answer (a body cut, an upstream that broke)",
     cancelled: "exchanges the client left before the answer was complete (a cancelled download, a player giving up): in requests and latency, not in errors",
     blockingReloads: "LL-HLS blocking playlist reloads (requests with _HLS_msn), held by the origin by design: in requests and errors, not in latency or in flight",
+    oldestBlockingReloadMs: "how long the oldest LL-HLS reload still held has waited, ms (null when none): the origin may hold one up to three target durations",
     requests: "exchanges in the window",
     latencyP50Ms: "median time from request to the end of the answer, ms (to within 5%); requests still in flight count at their age so far (LL-HLS blocking reloads do not)",
     latencyP95Ms: "95th percentile of that time, ms",
