@@ -6,6 +6,7 @@ import { chaoscastVersion } from "../version.js";
 import type { ProxyCollection, ProxyInput } from "./collection.js";
 import { apiErrors, ProxyApiError } from "./errors.js";
 import { toxicJson, type ToxicInput } from "./proxy.js";
+import { checkGlobs } from "./glob.js";
 import { MAX_KEPT, MAX_WINDOW_MS, type TrafficFilter } from "./traffic.js";
 
 const MAX_BODY = 1024 * 1024;
@@ -39,6 +40,8 @@ function trafficFilter(query: URLSearchParams): TrafficFilter {
   const paths = query.get("paths");
   if (paths !== null && paths !== "") {
     if (paths.length > 2048) throw apiErrors.badRequest("paths: at most 2048 characters of globs");
+    const problem = checkGlobs(paths);
+    if (problem) throw apiErrors.badRequest(`paths: ${problem}`);
     filter.paths = paths;
   }
   return filter;

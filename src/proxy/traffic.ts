@@ -123,6 +123,27 @@ class ExchangeQueue {
   }
 }
 
+/**
+ * A compiled `paths` filter, shared by every window that asks for the same globs: each exchange's
+ * path (and each waiting request's) is matched once, not at every poll that looks at it again.
+ */
+class PathFilter {
+  private readonly verdicts = new WeakMap<Exchange | InFlight, boolean>();
+  constructor(private readonly match: (path: string) => boolean) {}
+
+  matches(item: Exchange | InFlight): boolean {
+    let verdict = this.verdicts.get(item);
+    if (verdict === undefined) {
+      verdict = this.match(item.path);
+      this.verdicts.set(item, verdict);
+    }
+    return verdict;
+  }
+}
+
+/** Distinct `paths` filters kept compiled, the least recently asked for dropped first. */
+const MAX_PATH_FILTERS = 8;
+
 /** The exchanges of one filter in one sliding window, with running sums. */
 class SlidingWindow {
   private readonly entries = new ExchangeQueue();
@@ -133,32 +154,16 @@ class SlidingWindow {
   private blockingReloads = 0;
   private bytes = 0;
   private readonly latency = new LatencyHistogram();
-  private readonly matchesPath: ((path: string) => boolean) | undefined;
 
   constructor(
     private readonly filter: TrafficFilter,
     private readonly since: number,
-  ) {
-    this.matchesPath = compileGlobs(filter.paths ?? "");
-  }
+    private readonly paths: PathFilter | undefined,
+  ) {}
 
-  /** Requests in flight already matched against the paths: each is looked at once, not at every push. */
-  private readonly pathOfInFlight = new WeakMap<InFlight, boolean>();
-
-  private matches(e: { cohort: Cohort | undefined; path: string }): boolean {
-    if (this.filter.cohort !== undefined && e.cohort !== this.filter.cohort) return false;
-    return !this.matchesPath || this.matchesPath(e.path);
-  }
-
-  private matchesInFlight(r: InFlight): boolean {
-    if (this.filter.cohort !== undefined && r.cohort !== this.filter.cohort) return false;
-    if (!this.matchesPath) return true;
-    let hit = this.pathOfInFlight.get(r);
-    if (hit === undefined) {
-      hit = this.matchesPath(r.path);
-      this.pathOfInFlight.set(r, hit);
-    }
-    return hit;
+  private matches(item: Exchange | InFlight): boolean {
+    if (this.filter.cohort !== undefined && item.cohort !== this.filter.cohort) return false;
+    return !this.paths || this.paths.matches(item);
   }
 
   /** True when the exchange belongs to this window (and so changed it). */
@@ -190,7 +195,7 @@ class SlidingWindow {
     let oldest: number | undefined;
     let oldestReload: number | undefined;
     for (const r of inFlight) {
-      if (!this.matchesInFlight(r)) continue;
+      if (!this.matches(r)) continue;
       // Held by the origin until the playlist moves on: waiting is what it is for.
       if (r.blockingReload) {
         oldestReload = Math.min(oldestReload ?? r.started, r.started);
@@ -328,8 +333,23 @@ export class TrafficLog {
     return this.subscriptions.size;
   }
 
+  private readonly pathFilters = new Map<string, PathFilter | undefined>();
+
+  private pathFilterFor(paths: string | undefined): PathFilter | undefined {
+    if (!paths) return undefined;
+    let filter = this.pathFilters.get(paths);
+    if (this.pathFilters.has(paths)) this.pathFilters.delete(paths);
+    else {
+      const match = compileGlobs(paths);
+      filter = match ? new PathFilter(match) : undefined;
+      if (this.pathFilters.size >= MAX_PATH_FILTERS) this.pathFilters.delete(this.pathFilters.keys().next().value!);
+    }
+    this.pathFilters.set(paths, filter);
+    return filter;
+  }
+
   private seeded(filter: TrafficFilter): SlidingWindow {
-    const window = new SlidingWindow(filter, this.since);
+    const window = new SlidingWindow(filter, this.since, this.pathFilterFor(filter.paths));
     const cutoff = performance.now() - filter.windowMs;
     for (const e of this.kept) if (e.at >= cutoff) window.add(e);
     return window;

@@ -154,12 +154,19 @@ describe("a link's own view of its traffic", () => {
     expect(trafficProbe.params.safeParse({ proxy: "x", last: 5 }).success).toBe(false);
   });
 
+  it("an experiment whose traffic probe has a glob that can never match is refused where it is written", () => {
+    const text = ["version: 1", "title: t", "steadyState:", "  - name: segments", "    probe: traffic", '    with: { proxy: edge, paths: "v/*.ts" }', "faults: []", ""].join("\n");
+    expect(() => parseExperiment(text, "t.yaml", { registry, vars: { cli: {}, env: {} } })).toThrow(/t\.yaml:6:\d+.*can never match/s);
+  });
+
   it("refuses bad windows, TCP links and unknown links with a clear answer", async () => {
     const httpLink = await fixture.link({ http: true });
     const tcpLink = await fixture.link();
     expect(await api(`/proxies/${httpLink.name}/traffic?window=11m`)).toMatchObject({ status: 400 });
     expect((await api(`/proxies/${httpLink.name}/traffic?last=0`)).text).toMatch(/last=0: expected a whole number/);
     expect((await api(`/proxies/${httpLink.name}/traffic?cohort=everyone`)).text).toMatch(/expected experiment or control/);
+    expect((await api(`/proxies/${httpLink.name}/traffic?paths=v/*.ts`)).json.error).toMatch(/can never match.*did you mean "\*\*\/v\/\*\.ts"/);
+    expect((await api(`/proxies/${httpLink.name}/traffic?paths=${encodeURIComponent(`/${"*a".repeat(20)}`)}`)).json.error).toMatch(/20 wildcards; at most 16/);
     expect((await api(`/proxies/${tcpLink.name}/traffic`)).text).toMatch(/not an HTTP link/);
     expect(await api("/proxies/nope/traffic")).toMatchObject({ status: 404 });
   });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { bucketOf, LatencyHistogram } from "../../src/proxy/latency-histogram.js";
 import { TrafficLog, type Exchange } from "../../src/proxy/traffic.js";
-import { compileGlobs } from "../../src/proxy/glob.js";
+import { checkGlobs, compileGlob, compileGlobs } from "../../src/proxy/glob.js";
 import { eventually } from "../helpers/poll.js";
 
 const exchange = (over: Partial<Exchange> = {}): Exchange => ({ at: performance.now(), status: 200, cancelled: false, ms: 10, bytes: 1000, cohort: undefined, path: "/seg-1.ts", ...over });
@@ -42,6 +42,33 @@ describe("path globs", () => {
     expect(m("/vod/master.m3u8x")).toBe(false);
     expect(compileGlobs("/seg/*.ts")!("/seg/a/b.ts")).toBe(false);
     expect(compileGlobs(" , ")).toBeUndefined();
+  });
+
+  it("agree with the same globs written as regular expressions, on thousands of random globs and paths", () => {
+    // The regex is the meaning (slow on hostile globs, fine on these small ones); the matcher must agree.
+    const asRegex = (glob: string) =>
+      new RegExp(`^${glob.replace(/\*\*+\/|\*\*+|\*|\?|[^*?]/g, (t) => (t.endsWith("/") && t.startsWith("**") ? "(?:.*/)?" : t.startsWith("**") ? ".*" : t === "*" ? "[^/]*" : t === "?" ? "[^/]" : t.replace(/[.+^${}()|[\]\\/]/g, "\\$&")))}$`);
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const pick = (parts: string[], length: number) => Array.from({ length }, () => parts[random(parts.length)]).join("");
+    for (let i = 0; i < 4000; i++) {
+      const glob = pick(["/", "**/", "*", "a"], 1) + pick(["/", "a", "b", "*", "**", "**/", "?"], random(7));
+      const path = `/${pick(["a", "b", "/"], random(7))}`;
+      expect(compileGlob(glob)(path), `${glob} on ${path}`).toBe(asRegex(glob).test(path));
+    }
+  });
+
+  it("refuse globs that can never match, and globs with too many wildcards", () => {
+    expect(checkGlobs("**/*.ts, /live/**/index.m3u8")).toBeUndefined();
+    expect(checkGlobs("v/*.ts")).toMatch(/can never match.*did you mean "\*\*\/v\/\*\.ts"/);
+    expect(checkGlobs("*.ts")).toMatch(/did you mean "\*\*\/\*\.ts"/);
+    expect(checkGlobs(`/${"*a".repeat(17)}`)).toMatch(/17 wildcards; at most 16/);
+    // Repeated `**/` fold into one: not refused, and as quick as one.
+    expect(checkGlobs(`${"**/".repeat(680)}*b`)).toBeUndefined();
+    expect(checkGlobs(Array.from({ length: 33 }, (_, i) => `/p${i}`).join(","))).toMatch(/at most 32 globs/);
   });
 
   it("finish on globs that make a regex backtrack for seconds", () => {

@@ -9,6 +9,7 @@ import { defineProbe, type Observation } from "../../contract/adapter.js";
 import { DurationSchema } from "../../contract/common-schemas.js";
 import { ProxyAddressSchema, ProxyApiClient } from "./client.js";
 import { readTrafficStream } from "./traffic-stream.js";
+import { checkGlobs } from "../../proxy/glob.js";
 
 const Params = z
   .object({
@@ -19,7 +20,16 @@ const Params = z
       .meta({ description: "Judge the exchanges that ended in this last stretch of time." }),
     last: z.int().min(1).max(100_000).optional().meta({ description: "Of those, only the last N: a breach shows after a few bad answers whatever the request rate." }),
     cohort: z.enum(["experiment", "control"]).optional().meta({ description: "Only the viewers of this cohort (the link must tag cohorts: a cohorts block or proxy.tag-cohorts)." }),
-    paths: z.string().min(1).max(2048).optional().meta({ description: "Only these paths: comma-separated globs, e.g. \"**/*.ts,**/*.m4s\" for segments." }),
+    paths: z
+      .string()
+      .min(1)
+      .max(2048)
+      .superRefine((globs, ctx) => {
+        const problem = checkGlobs(globs);
+        if (problem) ctx.addIssue({ code: "custom", message: problem });
+      })
+      .optional()
+      .meta({ description: "Only these paths: comma-separated globs, e.g. \"**/*.ts,**/*.m4s\" for segments." }),
     minRequests: z.int().min(0).default(10).meta({ description: "Fewer exchanges than this in the window is a failed check: no traffic proves nothing, and traffic that stops is a breach. 0 lets a silent window pass." }),
     timeout: DurationSchema.prefault("2s").meta({ description: "Give up on the proxy's API after this long." }),
   })
