@@ -16,6 +16,8 @@ const RECONNECT_MS = 250;
 const MAX_RECONNECT_MS = 4_000;
 /** Judging a pushed observation is a comparison or two; a regex gets this long, as a polled one would. */
 const JUDGE_DEADLINE_MS = 250;
+/** A stream that keeps going down and coming back is reported this many times, not at every turn. */
+const MAX_STATUS_NOTES = 6;
 
 interface Follower {
   latest: { result: ProbeResult; at: number } | undefined;
@@ -36,6 +38,8 @@ export class InBandWatch {
     private readonly stop: AbortSignal,
     /** A pushed result that breached; the method decides whether it counts and aborts. */
     private readonly onBreach: (result: ProbeResult) => void,
+    /** A stream went down or came back: the run says so, since its aborts are slower while it is down. */
+    private readonly onStatus: (message: string) => void = () => {},
   ) {
     for (const spec of specs.filter(isInBand)) {
       const follower: Follower = { latest: undefined, judging: false, pending: undefined };
@@ -57,15 +61,31 @@ export class InBandWatch {
 
   private async follow(spec: ProbeSpec, follower: Follower): Promise<void> {
     let backoff = RECONNECT_MS;
+    let down = false;
+    let notes = 0;
+    const status = (message: string) => {
+      notes += 1;
+      if (notes <= MAX_STATUS_NOTES) this.onStatus(notes === MAX_STATUS_NOTES ? `${message} (further changes of this stream are not reported)` : message);
+    };
     while (!this.stop.aborted) {
+      let why = "it ended";
       try {
         await spec.probe.subscribe!(spec.params, { signal: this.stop }, (observation) => {
           backoff = RECONNECT_MS;
+          if (down) {
+            down = false;
+            status(`the in-band stream of "${spec.name}" is back: what it pushes is judged at once again`);
+          }
           this.offer(spec, follower, observation);
         });
-      } catch {
+      } catch (err) {
         // The polled rounds judge the probe (and count a proxy that cannot be reached) until the
-        // stream is back; its error is theirs to report.
+        // stream is back; the run is told, since a breach now waits for a round.
+        why = err instanceof Error ? err.message : String(err);
+      }
+      if (!this.stop.aborted && !down) {
+        down = true;
+        status(`the in-band stream of "${spec.name}" is down (${why}): the probe is polled every round until it is back`);
       }
       follower.latest = undefined;
       await sleep(backoff, this.stop);

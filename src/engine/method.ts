@@ -77,7 +77,7 @@ export async function runMethod(options: MethodOptions): Promise<MethodResult> {
     emit(observationEvent("method", result, true));
     emit({ type: "breach", probes: [result.spec.name], consecutive: 1, after: 1, inBand: true });
     abort(`steady state breached in-band (${result.spec.name}: ${result.failures.join("; ")})`);
-  });
+  }, (message) => emit({ type: "note", message }));
   const watcher = watch(experiment, stop.signal, (event) => {
     if (event.type === "breach") breaches += 1;
     emit(event);

@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
 import http from "node:http";
+import { setMaxListeners } from "node:events";
 import { readTrafficStream } from "../../src/adapters/proxy/traffic-stream.js";
 import { trafficProbe } from "../../src/adapters/proxy/traffic-probe.js";
 import { parseExperiment } from "../../src/experiment/loader.js";
@@ -190,7 +191,7 @@ describe("in-band breach detection", () => {
     };
   }
 
-  async function run(faultAt: string, stateDir: string) {
+  async function run(faultAt: string, stateDir: string, abort = "{ interval: 10s, after: 1 }") {
     const api = fixture.server.url.replace("http://", "");
     const link = await fixture.link({ http: true });
     const load = steadyLoad(`${link.base}/health`);
@@ -208,7 +209,7 @@ steadyState:
     with: { api: "${api}", proxy: ${link.name}, last: 20, minRequests: 5 }
     expect: { errorRatio: "< 0.1" }
 # Rounds this far apart could not see the fault in time: only the pushed figures can abort the run early.
-abort: { interval: 10s, after: 1 }
+abort: ${abort}
 recovery: { timeout: 5s, interval: 100ms }
 faults:
   - { name: edge 503, action: proxy.http-error, target: edge, at: ${faultAt}, with: { status: 503 } }
@@ -231,5 +232,33 @@ faults:
     expect(events.find((e) => e.type === "breach")).toMatchObject({ inBand: true, probes: ["edge error ratio"] });
     expect(link.proxy.listToxics()).toEqual([]);
     expect((await get(`${link.base}/health`)).status).toBe(200);
+  });
+
+  it("says when its stream is refused, and the rounds poll the probe instead", async () => {
+    // Every stream the proxy allows is taken by someone else.
+    const others = new AbortController();
+    setMaxListeners(100, others.signal);
+    const held = await fixture.link({ http: true });
+    const streams = Array.from({ length: 64 }, () =>
+      readTrafficStream({ api: fixture.server.url.replace("http://", ""), path: `/proxies/${held.name}/traffic?stream=true`, signal: others.signal, silenceMs: 60_000, onLine: () => {} }).catch(() => {}),
+    );
+    try {
+      // Only the status: a stream that is let in never ends, and is let go at once.
+      const streamStatus = async () => {
+        const asking = new AbortController();
+        const res = await fetch(`${fixture.server.url}/proxies/${held.name}/traffic?stream=true`, { headers: { "user-agent": "test" }, signal: asking.signal });
+        asking.abort();
+        return res.status;
+      };
+      await eventually(streamStatus, (status) => status === 429);
+      const { result, events } = await run("500ms", tempDir(), "{ interval: 300ms, after: 1 }");
+      const notes = events.filter((e) => e.type === "note").map((e) => (e as { message: string }).message);
+      expect(notes.some((m) => /in-band stream of "edge error ratio" is down \(.*429.*\): the probe is polled every round/.test(m)), JSON.stringify(notes)).toBe(true);
+      expect(result.outcome).toBe("aborted");
+      expect(events.find((e) => e.type === "breach")).not.toMatchObject({ inBand: true });
+    } finally {
+      others.abort();
+      await Promise.all(streams);
+    }
   });
 });
