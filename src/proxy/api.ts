@@ -127,7 +127,9 @@ async function handle(collection: ProxyCollection, req: IncomingMessage, res: Se
       const traffic = collection.get(parts[1]!).traffic();
       if (!traffic) throw apiErrors.badRequest(`proxy ${parts[1]} is not an HTTP link: its traffic is read from the requests an HTTP link relays (create it with "http": true)`);
       const filter = trafficFilter(url.searchParams);
-      if (url.searchParams.get("stream") !== "true") return sendJson(res, 200, traffic.snapshot(filter));
+      const stream = url.searchParams.get("stream");
+      if (stream !== null && stream !== "true" && stream !== "false") throw apiErrors.badRequest(`stream=${stream.slice(0, 40)}: expected true or false`);
+      if (stream !== "true") return sendJson(res, 200, traffic.snapshot(filter));
       if (trafficStreams >= MAX_TRAFFIC_STREAMS) throw new ProxyApiError(`too many traffic streams open (${MAX_TRAFFIC_STREAMS})`, 429);
       trafficStreams += 1;
       res.writeHead(200, { "content-type": "application/x-ndjson", "cache-control": "no-store" });

@@ -77,6 +77,8 @@ export class ProxyCollection {
 
   async update(name: string, input: ProxyInput & { ttl?: unknown }): Promise<FaultProxy> {
     const proxy = this.get(name);
+    // The HTTP layer is chosen when a link is made: changing it would silently do nothing.
+    if (input.http !== undefined && input.http !== proxy.http) throw apiErrors.badBody(`proxy ${name} is ${proxy.http ? "an HTTP" : "a TCP"} link: "http" cannot be changed on a link that exists; delete it and create it again (or send it to /populate)`);
     // A lease on "down" (chaoscast extension): disabled with a ttl, the proxy re-enables itself.
     clearTimeout(this.downLeases.get(name));
     this.downLeases.delete(name);

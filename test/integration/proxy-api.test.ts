@@ -87,6 +87,19 @@ describe("the proxy API's exact responses (Toxiproxy's observable contract)", ()
     await raw("DELETE", "/proxies/errs");
   });
 
+  it("refuses to change the HTTP layer of a link that exists, and leaves the link as it was", async () => {
+    await raw("POST", "/proxies", { name: "layered", upstream: `127.0.0.1:${fixture.upstream.port}` });
+    const res = await raw("POST", "/proxies/layered", { http: true });
+    expect(res.status).toBe(400);
+    expect(res.text).toMatch(/a TCP link: \\"http\\" cannot be changed/);
+    const after = JSON.parse((await raw("GET", "/proxies/layered")).text) as { http?: boolean; enabled: boolean };
+    expect(after).toMatchObject({ enabled: true });
+    expect(after.http).toBeUndefined();
+    // Sending back what GET answered (as Toxiproxy clients do) is no change.
+    expect((await raw("POST", "/proxies/layered", { ...after, enabled: true })).status).toBe(200);
+    await raw("DELETE", "/proxies/layered");
+  });
+
   it("refuses browsers, so a web page cannot drive it", async () => {
     const res = await fetch(`${fixture.server.url}/proxies`, { headers: { "user-agent": "Mozilla/5.0" } });
     expect(res.status).toBe(403);

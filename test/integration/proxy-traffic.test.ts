@@ -152,6 +152,7 @@ describe("a link's own view of its traffic", () => {
     const run = (extra: Record<string, unknown>) => trafficProbe.run(trafficProbe.params.parse({ api: apiAddress, proxy: link.name, ...extra }), { signal: new AbortController().signal, timeoutMs: 2_000 });
     expect((await run({ minRequests: 0 })).noVerdict).toMatchObject({ as: "pass" });
     expect((await run({})).error).toMatch(/0 request\(s\) on link-\d+ in the window, fewer than minRequests 10/);
+    expect((await run({ cohort: "experiment" })).error).toMatch(/is the link tagging cohorts/);
     expect(trafficProbe.params.safeParse({ proxy: "x", last: 5 }).success).toBe(false);
   });
 
@@ -168,6 +169,7 @@ describe("a link's own view of its traffic", () => {
     expect((await api(`/proxies/${httpLink.name}/traffic?cohort=everyone`)).text).toMatch(/expected experiment or control/);
     expect((await api(`/proxies/${httpLink.name}/traffic?paths=v/*.ts`)).json.error).toMatch(/can never match.*did you mean "\*\*\/v\/\*\.ts"/);
     expect((await api(`/proxies/${httpLink.name}/traffic?paths=${encodeURIComponent(`/${"*a".repeat(20)}`)}`)).json.error).toMatch(/20 wildcards; at most 16/);
+    expect((await api(`/proxies/${httpLink.name}/traffic?stream=yes`)).json.error).toMatch(/stream=yes: expected true or false/);
     expect((await api(`/proxies/${tcpLink.name}/traffic`)).text).toMatch(/not an HTTP link/);
     expect(await api("/proxies/nope/traffic")).toMatchObject({ status: 404 });
   });

@@ -78,7 +78,9 @@ function observe(params: Params, answer: unknown): Observation {
     return { fields: stats, summary: "no requests in the window", noVerdict: { as: "pass", reason: `no requests on ${scope} in the window (minRequests 0 allows that)` } };
   }
   if (stats.requests < params.minRequests) {
-    return { fields: stats, error: `${stats.requests} request(s) on ${scope} in the window, fewer than minRequests ${params.minRequests}: is traffic flowing through the link?`, summary: "too little traffic" };
+    // With a cohort, no traffic of it usually means the link tags no cohorts (yet), not an idle link.
+    const hint = params.cohort ? `is the link tagging cohorts (a cohorts block, or proxy.tag-cohorts)?` : "is traffic flowing through the link?";
+    return { fields: stats, error: `${stats.requests} request(s) on ${scope} in the window, fewer than minRequests ${params.minRequests}: ${hint}`, summary: "too little traffic" };
   }
   const percent = stats.errorRatio === null ? "no requests" : `${(stats.errorRatio * 100).toFixed(1)}% errors`;
   const p95 = stats.latencyP95Ms === null ? "" : `, p95 ${stats.latencyP95Ms} ms`;
